@@ -72,7 +72,8 @@ export interface StoredChunk {
 
 /**
  * Result of claiming a chunk for an upload session:
- * - 'present': a live chunk with at least one ok copy exists; the upload references it without writing.
+ * - 'present': the chunk has at least one ok (durably written) copy, committed or not; the upload
+ *   references it without writing, and its claim keeps gc away from it.
  * - 'write': the caller must write the chunk (new, or no healthy copy), then call recordStored.
  * - 'busy': gc is deleting this chunk right now; claim again shortly.
  */
@@ -167,11 +168,18 @@ export interface MetadataStore {
   expireSessions(cutoff: number): Promise<number>;
   /**
    * Atomically mark up to `limit` chunks with refcount 0 and no claim by a live session as being
-   * deleted (claims of those chunks answer 'busy' until forgetGarbage). Returns them.
+   * deleted (claims of those chunks answer 'busy' until forgetGarbage). Chunks already 'deleting'
+   * (left by a gc that died midway) are returned again, so they are never stuck. Returns them.
    */
   markGarbage(limit: number): Promise<GarbageChunk[]>;
   /** Delete the rows of chunks marked by markGarbage once their objects are gone. */
   forgetGarbage(ids: ChunkId[]): Promise<void>;
+  /**
+   * Return chunks marked by markGarbage to 'live' when their objects could not all be deleted
+   * (a backend was unreachable); the next gc tries again. Copies already deleted were removed
+   * with removeCopy, so claims see only copies that still exist.
+   */
+  unmarkGarbage(ids: ChunkId[]): Promise<void>;
 
   // --- stats ---------------------------------------------------------------------------------
   stats(): Promise<RepositoryStats>;

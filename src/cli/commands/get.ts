@@ -1,0 +1,82 @@
+// `dcs get NAME`: restore a file (or a byte range of it) to a path or stdout, verified chunk by chunk.
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve, basename } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import { download, resolveVersion } from '../../engine/download.ts';
+import { REPO_OPTION_HELP, wantsProgress, withRepository, type RunState } from '../command.ts';
+import { localFileName, validateName } from '../names.ts';
+import { parseRange, positiveInt } from '../options.ts';
+import { progressBar } from '../progress.ts';
+import { displayName, formatBytes } from '../format.ts';
+import { writeLine } from '../io.ts';
+
+interface GetFlags {
+  repo?: string;
+  output?: string;
+  version?: number;
+  range?: string;
+  quiet?: boolean;
+}
+
+export function defineGet(program: Command, state: RunState): void {
+  program
+    .command('get')
+    .description('restore a file byte for byte; every chunk is verified before it is written')
+    .argument('<name>', 'stored file name')
+    .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('-o, --output <path>', "where to write ('-' for stdout; default: the name's last segment in the current directory)")
+    .option('--version <n>', 'version to restore (default: latest)', positiveInt('--version'))
+    .option('--range <A-B>', 'only bytes A..B (inclusive, from 0); also A- and -N (last N bytes)')
+    .option('-q, --quiet', 'no progress bar or summary')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  dcs get big.iso -o copy.iso
+  dcs get logs/app.log -o - | grep ERROR
+  dcs get big.iso --version 1 --range 0-1023 -o head.bin
+
+The file is written to a temporary name beside the target and renamed when complete, so a failed
+restore never leaves a partial file behind.`,
+    )
+    .action(async (nameArg: string, flags: GetFlags) => {
+      const name = validateName(nameArg);
+      await withRepository(state, flags, async (repo) => {
+        const version = await resolveVersion(repo.ctx, name, flags.version);
+        const range = flags.range === undefined ? undefined : parseRange(flags.range, version.size);
+        const dl = await download(repo.ctx, name, { version: version.version, ...(range ? { range } : {}) });
+        const toStdout = flags.output === '-';
+        const bar = progressBar(state.io, wantsProgress(flags) && !toStdout, { unit: 'bytes', label: displayName(name).slice(0, 40), total: dl.length });
+        let written = 0;
+        const counted = async function* (): AsyncGenerator<Uint8Array> {
+          for await (const piece of dl.body) {
+            written += piece.length;
+            bar.update(written);
+            yield piece;
+          }
+        };
+        try {
+          if (toStdout) {
+            await pipeline(Readable.from(counted(), { objectMode: false }), state.io.stdout, { end: false });
+            return;
+          }
+          const target = resolve(state.io.cwd, flags.output ?? localFileName(name));
+          const tmp = join(dirname(target), `.${basename(target)}.dcs-partial-${process.pid}`);
+          try {
+            await pipeline(Readable.from(counted(), { objectMode: false }), createWriteStream(tmp, { flags: 'wx' }));
+            await rename(tmp, target);
+          } catch (err) {
+            await rm(tmp, { force: true });
+            throw err;
+          }
+          bar.stop();
+          if (!flags.quiet) writeLine(state.io.stdout, `restored ${displayName(name)} v${version.version} (${formatBytes(written)}) to ${target}`);
+        } finally {
+          bar.stop();
+        }
+      });
+    });
+}

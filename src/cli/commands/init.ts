@@ -1,0 +1,75 @@
+// `dcs init`: create a repository (dcs.yaml, metadata, backends, key file when encrypted).
+import type { Command } from 'commander';
+import { validateChunkerParams } from '../../core/chunker.ts';
+import type { CodecChoice } from '../../core/codecs.ts';
+import { initRepository } from '../../repository/repository.ts';
+import { locateRepository } from '../../repository/locate.ts';
+import { printJson, REPO_OPTION_HELP, type RunState } from '../command.ts';
+import { writeLine } from '../io.ts';
+import { checkLevel, codecOption, intOption, parseSize, positiveInt } from '../options.ts';
+import { newPassphrase } from '../passphrase.ts';
+import { UsageError } from '../../core/errors.ts';
+
+interface InitFlags {
+  repo?: string;
+  backend: string[];
+  replicate?: number;
+  encrypt?: boolean;
+  codec?: CodecChoice;
+  level?: number;
+  chunkSize?: string;
+  fixed?: string;
+  json?: boolean;
+}
+
+export function defineInit(program: Command, state: RunState): void {
+  program
+    .command('init')
+    .description('create a repository: dcs.yaml, SQLite metadata and one or more storage backends')
+    .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('--backend <url>', 'storage backend, repeatable: fs:PATH or NAME=fs:PATH (default: fs:data inside the repository)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--replicate <n>', 'copies of every chunk on distinct backends', positiveInt('--replicate'))
+    .option('--encrypt', 'encrypt chunks with AES-256-GCM; passphrase from $DCS_PASSPHRASE or a prompt')
+    .option('--codec <codec>', 'default codec: auto, zstd, gzip, brotli, snappy, lz4, none', codecOption)
+    .option('--level <n>', 'default compression level for the codec', intOption('--level'))
+    .option('--chunk-size <avg>', 'average FastCDC chunk size (min = avg/2, max = avg*4), e.g. 1M')
+    .option('--fixed <size>', 'fixed-size chunks instead of content-defined ones, e.g. 4M')
+    .option('--json', 'print the created configuration as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  dcs init                                  ./.dcs with one local backend
+  dcs init --repo /tmp/r --backend fs:/disk1/dcs --backend fs:/disk2/dcs --replicate 2
+  DCS_PASSPHRASE=… dcs init --encrypt --codec auto`,
+    )
+    .action(async (flags: InitFlags) => {
+      const { io } = state;
+      const dir = locateRepository(flags.repo, io.env, io.cwd);
+      if (flags.codec) checkLevel(flags.codec, flags.level);
+      if (flags.chunkSize && flags.fixed) throw new UsageError('--chunk-size and --fixed exclude each other');
+      let chunking;
+      if (flags.fixed) chunking = validateChunkerParams({ kind: 'fixed', size: parseSize('--fixed', flags.fixed) });
+      if (flags.chunkSize) {
+        const avg = parseSize('--chunk-size', flags.chunkSize);
+        chunking = validateChunkerParams({ kind: 'fastcdc', min: Math.floor(avg / 2), avg, max: avg * 4 });
+      }
+      const passphrase = flags.encrypt ? await newPassphrase(io) : undefined;
+      const config = await initRepository(dir, {
+        ...(flags.backend.length > 0 ? { backends: flags.backend } : {}),
+        ...(flags.replicate !== undefined ? { replicate: flags.replicate } : {}),
+        ...(passphrase !== undefined ? { passphrase } : {}),
+        ...(flags.codec !== undefined ? { codec: flags.codec } : {}),
+        ...(flags.level !== undefined ? { level: flags.level } : {}),
+        ...(chunking ? { chunking } : {}),
+      });
+      if (flags.json) {
+        printJson(state, { repository: dir, ...config });
+        return;
+      }
+      writeLine(io.stdout, `created repository ${dir}`);
+      for (const b of config.backends) writeLine(io.stdout, `  backend ${b.name}: ${b.url}`);
+      writeLine(io.stdout, `  redundancy: ${config.redundancy.replicate} cop${config.redundancy.replicate === 1 ? 'y' : 'ies'} of every chunk`);
+      writeLine(io.stdout, `  encryption: ${config.encryption.enabled ? 'AES-256-GCM (keep your passphrase safe: without it the data is unreadable)' : 'off'}`);
+    });
+}

@@ -1,0 +1,32 @@
+// `dcs rm NAME`: delete a file or one version; `dcs gc` then reclaims the space.
+import type { Command } from 'commander';
+import { remove } from '../../engine/remove.ts';
+import { REPO_OPTION_HELP, printJson, withRepository, type RunState } from '../command.ts';
+import { displayName } from '../format.ts';
+import { writeLine } from '../io.ts';
+import { validateName } from '../names.ts';
+import { positiveInt } from '../options.ts';
+
+interface RmFlags {
+  repo?: string;
+  version?: number;
+  json?: boolean;
+}
+
+export function defineRm(program: Command, state: RunState): void {
+  program
+    .command('rm')
+    .description("delete a file (all versions, or one with --version); run 'dcs gc' to reclaim space")
+    .argument('<name>', 'stored file name')
+    .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('--version <n>', 'delete only this version', positiveInt('--version'))
+    .option('--json', 'print the result as JSON')
+    .action(async (nameArg: string, flags: RmFlags) => {
+      const name = validateName(nameArg);
+      await withRepository(state, flags, async (repo) => {
+        const r = await remove(repo.ctx, name, flags.version === undefined ? {} : { version: flags.version });
+        if (flags.json) printJson(state, { name, ...r });
+        else writeLine(state.io.stdout, `removed ${displayName(name)} (${r.versionsRemoved} version${r.versionsRemoved === 1 ? '' : 's'})`);
+      });
+    });
+}

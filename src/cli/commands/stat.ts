@@ -1,0 +1,53 @@
+// `dcs stat NAME`: size, stored bytes, ratio, chunks, codecs, where each chunk lives, health.
+import type { Command } from 'commander';
+import { stat } from '../../engine/stat.ts';
+import { REPO_OPTION_HELP, printJson, withRepository, type RunState } from '../command.ts';
+import { displayName, formatBytes, formatDate, formatRatio, table } from '../format.ts';
+import { writeLine } from '../io.ts';
+import { validateName } from '../names.ts';
+import { positiveInt } from '../options.ts';
+
+interface StatFlags {
+  repo?: string;
+  version?: number;
+  json?: boolean;
+  chunks?: boolean;
+}
+
+export function defineStat(program: Command, state: RunState): void {
+  program
+    .command('stat')
+    .description('show a file: sizes, ratio, chunks, codecs, where every chunk lives, health')
+    .argument('<name>', 'stored file name')
+    .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('--version <n>', 'version (default: latest)', positiveInt('--version'))
+    .option('--no-chunks', 'omit the per-chunk table')
+    .option('--json', 'print as JSON')
+    .action(async (nameArg: string, flags: StatFlags) => {
+      const name = validateName(nameArg);
+      await withRepository(state, flags, async (repo) => {
+        const s = await stat(repo.ctx, name, { ...(flags.version !== undefined ? { version: flags.version } : {}), chunks: flags.chunks !== false });
+        if (flags.json) {
+          printJson(state, s);
+          return;
+        }
+        const out = state.io.stdout;
+        const v = s.version;
+        writeLine(out, `name:      ${displayName(v.name)}`);
+        writeLine(out, `version:   ${v.version} of ${s.versions} (${formatDate(v.createdAt)})`);
+        writeLine(out, `size:      ${formatBytes(v.size)} (${v.size} bytes)`);
+        writeLine(out, `stored:    ${formatBytes(s.storedSize)} per copy, ratio ${formatRatio(s.ratio)}`);
+        writeLine(out, `chunks:    ${s.chunks} (${s.distinctChunks} distinct)`);
+        writeLine(out, `codecs:    ${Object.entries(s.codecs).map(([c, n]) => `${c} x${n}`).join(', ') || '-'} (requested: ${v.codec})`);
+        writeLine(out, `health:    ${s.health} (policy: ${repo.ctx.replicas} cop${repo.ctx.replicas === 1 ? 'y' : 'ies'})`);
+        if (s.chunkList && s.chunkList.length > 0) {
+          writeLine(out);
+          const rows = [['#', 'OFFSET', 'SIZE', 'STORED', 'CODEC', 'HEALTH', 'COPIES', 'CHUNK']];
+          for (const c of s.chunkList) {
+            rows.push([String(c.seq), String(c.offset), formatBytes(c.length), formatBytes(c.storedSize), c.codec, c.health, c.copies.map((k) => (k.state === 'ok' ? k.backend : `${k.backend}(${k.state})`)).join(',') || '-', c.id.slice(0, 16)]);
+          }
+          writeLine(out, table(rows, [true, true, true, true, false, false, false, false]));
+        }
+      });
+    });
+}

@@ -1,0 +1,66 @@
+// `dcs verify [NAME] [--deep]`: check metadata against storage; exit 3 when problems are found.
+import type { Command } from 'commander';
+import { verify, type VerifyReport } from '../../engine/verify.ts';
+import { REPO_OPTION_HELP, printJson, wantsProgress, withRepository, type RunState } from '../command.ts';
+import { formatBytes } from '../format.ts';
+import { writeLine } from '../io.ts';
+import { validateName } from '../names.ts';
+import { positiveInt } from '../options.ts';
+import { progressBar } from '../progress.ts';
+import { EXIT_PROBLEMS } from '../exit-codes.ts';
+
+interface VerifyFlags {
+  repo?: string;
+  deep?: boolean;
+  version?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function hasProblems(r: VerifyReport): boolean {
+  return r.missing + r.corrupt + r.unreachable + r.lost + r.underReplicated + r.orphans > 0;
+}
+
+export function defineVerify(program: Command, state: RunState): void {
+  program
+    .command('verify')
+    .description('check that every chunk copy recorded in metadata exists (and with --deep, reads back correctly)')
+    .argument('[name]', 'only this file')
+    .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('--deep', 'read every copy and verify checksum, decryption, decompression and chunk id')
+    .option('--version <n>', 'with NAME: this version', positiveInt('--version'))
+    .option('--json', 'print the report as JSON')
+    .option('-q, --quiet', 'no progress bar')
+    .addHelpText('after', "\nExit status: 0 all healthy, 3 problems found (run 'dcs repair'), 1 could not run.")
+    .action(async (nameArg: string | undefined, flags: VerifyFlags) => {
+      const name = nameArg === undefined ? undefined : validateName(nameArg);
+      await withRepository(state, flags, async (repo) => {
+        const bar = progressBar(state.io, wantsProgress(flags), { unit: 'items', label: flags.deep ? 'verifying (deep)' : 'verifying' });
+        let report: VerifyReport;
+        try {
+          report = await verify(repo.ctx, {
+            deep: flags.deep ?? false,
+            ...(name !== undefined ? { name } : {}),
+            ...(flags.version !== undefined ? { version: flags.version } : {}),
+            onProgress: (p) => bar.update(p.chunks),
+          });
+        } finally {
+          bar.stop();
+        }
+        if (hasProblems(report)) state.exitCode = EXIT_PROBLEMS;
+        if (flags.json) {
+          printJson(state, { ok: !hasProblems(report), ...report });
+          return;
+        }
+        const out = state.io.stdout;
+        writeLine(out, `checked ${report.chunks} chunks, ${report.copies} copies${report.deep ? `, read ${formatBytes(report.bytesChecked)}` : ''}`);
+        writeLine(out, `  ok ${report.okCopies}, missing ${report.missing}, corrupt ${report.corrupt}, unreachable ${report.unreachable}`);
+        writeLine(out, `  under-replicated chunks ${report.underReplicated}, lost chunks ${report.lost}${name === undefined ? `, orphaned objects ${report.orphans}` : ''}`);
+        for (const p of report.problems.slice(0, 50)) {
+          writeLine(out, `  ${p.kind}: chunk ${p.chunkId.slice(0, 16)}${p.backend ? ` on ${p.backend}` : ''}: ${p.detail}`);
+        }
+        if (report.problems.length > 50) writeLine(out, `  … and more (use --json for the full list)`);
+        writeLine(out, hasProblems(report) ? "problems found: run 'dcs repair' (orphans: 'dcs gc')" : 'repository is healthy');
+      });
+    });
+}

@@ -1,0 +1,97 @@
+// `dcs` entry: builds the command tree, runs one command, and turns failures into exit codes:
+// 0 ok; 1 a problem dcs reports in one line (missing file, wrong passphrase, dead backend…);
+// 2 bad usage; 3 the command ran but found problems (verify, repair); 70 an internal error (bug).
+import { Command, CommanderError } from 'commander';
+import { DcsError, UsageError } from '../core/errors.ts';
+import type { CommandDefinition, RunState } from './command.ts';
+import { processIO, writeLine, type CliIO } from './io.ts';
+import { EXIT_BUG, EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
+import { defineGc } from './commands/gc.ts';
+import { defineGet } from './commands/get.ts';
+import { defineInit } from './commands/init.ts';
+import { defineLs } from './commands/ls.ts';
+import { definePut } from './commands/put.ts';
+import { defineRepair } from './commands/repair.ts';
+import { defineRm } from './commands/rm.ts';
+import { defineStat } from './commands/stat.ts';
+import { defineStats } from './commands/stats.ts';
+import { defineVerify } from './commands/verify.ts';
+
+const COMMANDS: readonly CommandDefinition[] = [defineInit, definePut, defineGet, defineLs, defineStat, defineRm, defineVerify, defineRepair, defineGc, defineStats];
+
+
+function buildProgram(state: RunState): Command {
+  const { io } = state;
+  const program = new Command('dcs')
+    .description('dcs — a deduplicating, compressing, encrypting file store over several storage backends')
+    .version('0.1.0', '-V, --version')
+    // Options before the command belong to dcs, after it to the command (get --version N).
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(s),
+    })
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  dcs init                              create ./.dcs with one local backend
+  dcs init --repo /srv/r --backend fs:/disk1/dcs --backend fs:/disk2/dcs --replicate 2 --encrypt
+  dcs put big.iso --codec zstd          store a file (prints size, stored size, ratio)
+  cat app.log | dcs put - --name logs/app.log --codec auto
+  dcs get big.iso -o copy.iso           restore byte for byte ('-o -' writes to stdout)
+  dcs ls logs/ ; dcs stat big.iso       list files; show chunks, codecs, copies and health
+  dcs verify --deep ; dcs repair        check every copy; rewrite missing or corrupt ones
+  dcs rm big.iso ; dcs gc               delete, then reclaim space no longer referenced
+
+The repository is --repo DIR, else $DCS_REPO, else ./.dcs. Encrypted repositories read the
+passphrase from $DCS_PASSPHRASE or ask on the terminal.`,
+    );
+  for (const define of COMMANDS) define(program, state);
+  // Subcommands inherit the output and error handling.
+  for (const cmd of program.commands) {
+    cmd.exitOverride().configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+    cmd.showHelpAfterError('(run with --help for usage)');
+  }
+  return program;
+}
+
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const state: RunState = { io, exitCode: EXIT_OK };
+  const program = buildProgram(state);
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT_USAGE;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return state.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander already printed its message (or the help/version text).
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (err instanceof UsageError) {
+      writeLine(io.stderr, `dcs: ${err.message}`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof DcsError) {
+      writeLine(io.stderr, `dcs: ${err.message.split('\n')[0]}`);
+      return EXIT_ERROR;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
+      // An operating-system error on a user-supplied path (missing input file, unwritable output).
+      writeLine(io.stderr, `dcs: ${e.message}`);
+      return EXIT_ERROR;
+    }
+    writeLine(io.stderr, `dcs: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return EXIT_BUG;
+  }
+}

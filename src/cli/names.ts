@@ -1,0 +1,30 @@
+// File names in the repository are arbitrary strings (spaces, unicode, newlines, '..', '/abs');
+// these helpers validate them and derive safe local paths from them — a stored name is never used
+// to write outside the directory the user asked for.
+import { basename } from 'node:path';
+import { UsageError } from '../core/errors.ts';
+
+const MAX_NAME_BYTES = 4096;
+
+export function validateName(name: string): string {
+  if (name.length === 0) throw new UsageError('file name must not be empty');
+  if (name.includes('\0')) throw new UsageError('file name must not contain NUL bytes');
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new UsageError(`file name longer than ${MAX_NAME_BYTES} bytes`);
+  return name;
+}
+
+/** The name a local path is stored under when --name is not given: the path as typed, minus './'. */
+export function nameFromPath(path: string): string {
+  return validateName(path.replace(/^(\.\/)+/, ''));
+}
+
+/** A local file name for `dcs get NAME` without -o: the last segment, made safe, in the current directory. */
+export function localFileName(name: string): string {
+  const last = basename(name.replaceAll('\\', '/'));
+  // eslint-disable-next-line no-control-regex
+  const safe = last.replace(/[\u0000-\u001f\u007f]/g, '_');
+  if (safe === '' || safe === '.' || safe === '..') {
+    throw new UsageError(`cannot derive a local file name from ${JSON.stringify(name)}; use -o PATH`);
+  }
+  return safe;
+}

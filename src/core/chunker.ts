@@ -1,0 +1,79 @@
+// Chunker registry and the streaming splitter. Input of any size flows through one reusable
+// window buffer of a few `max` sizes; each emitted chunk is a fresh Uint8Array that owns its memory
+// (callers may keep it or transfer it to a worker thread).
+import { ConfigError } from './errors.ts';
+import { fastCdcCut } from './fastcdc.ts';
+
+export type ChunkerParams = { kind: 'fastcdc'; min: number; avg: number; max: number } | { kind: 'fixed'; size: number };
+
+export const DEFAULT_CHUNKER: ChunkerParams = { kind: 'fastcdc', min: 512 * 1024, avg: 1024 * 1024, max: 4 * 1024 * 1024 };
+
+const MIN_SIZE = 64;
+const MAX_SIZE = 64 * 1024 * 1024;
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+export function validateChunkerParams(p: unknown): ChunkerParams {
+  if (typeof p !== 'object' || p === null) throw new ConfigError('chunker parameters must be an object');
+  const o = p as Record<string, unknown>;
+  if (o.kind === 'fixed') {
+    if (!isInt(o.size) || o.size < 1 || o.size > MAX_SIZE) throw new ConfigError(`fixed chunk size must be an integer from 1 to ${MAX_SIZE}`);
+    if (Object.keys(o).some((k) => k !== 'kind' && k !== 'size')) throw new ConfigError('fixed chunking takes only "size"');
+    return { kind: 'fixed', size: o.size };
+  }
+  if (o.kind === 'fastcdc') {
+    const { min, avg, max } = o;
+    if (!isInt(min) || !isInt(avg) || !isInt(max)) throw new ConfigError('fastcdc needs integer min, avg and max');
+    if (min < MIN_SIZE) throw new ConfigError(`fastcdc min must be at least ${MIN_SIZE} bytes`);
+    if (max > MAX_SIZE) throw new ConfigError(`fastcdc max must be at most ${MAX_SIZE} bytes (64 MiB)`);
+    if (!(min < avg && avg < max)) throw new ConfigError(`fastcdc needs min < avg < max (got ${min}, ${avg}, ${max})`);
+    if (Object.keys(o).some((k) => !['kind', 'min', 'avg', 'max'].includes(k))) throw new ConfigError('fastcdc takes only "min", "avg" and "max"');
+    return { kind: 'fastcdc', min, avg, max };
+  }
+  throw new ConfigError(`unknown chunker kind ${JSON.stringify(o.kind)} (known: fastcdc, fixed)`);
+}
+
+function maxChunk(p: ChunkerParams): number {
+  return p.kind === 'fixed' ? p.size : p.max;
+}
+
+function cut(buf: Uint8Array, start: number, end: number, p: ChunkerParams, final: boolean): number {
+  if (p.kind === 'fixed') {
+    const n = end - start;
+    return n >= p.size ? p.size : final ? n : 0;
+  }
+  return fastCdcCut(buf, start, end, p, final);
+}
+
+/** Split a byte stream into chunks; memory stays around 4 × max regardless of input size. */
+export async function* chunkStream(source: AsyncIterable<Uint8Array>, params: ChunkerParams): AsyncGenerator<Uint8Array> {
+  const max = maxChunk(params);
+  const window = new Uint8Array(Math.max(4 * max, 64 * 1024));
+  let len = 0;
+  for await (const piece of source) {
+    let off = 0;
+    while (off < piece.length) {
+      const take = Math.min(piece.length - off, window.length - len);
+      window.set(piece.subarray(off, off + take), len);
+      len += take;
+      off += take;
+      // Cut only with at least `max` bytes buffered, so each cut is final and never rescanned.
+      let pos = 0;
+      while (len - pos >= max) {
+        const n = cut(window, pos, len, params, false);
+        yield window.slice(pos, pos + n);
+        pos += n;
+      }
+      if (pos > 0) {
+        window.copyWithin(0, pos, len);
+        len -= pos;
+      }
+    }
+  }
+  let pos = 0;
+  while (pos < len) {
+    const n = cut(window, pos, len, params, true);
+    yield window.slice(pos, pos + n);
+    pos += n;
+  }
+}

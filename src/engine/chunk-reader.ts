@@ -1,0 +1,97 @@
+// Reads one chunk: tries its copies (healthy ones first, in placement order), verifies each
+// through the transformer, and returns the first good one. Copies found missing or corrupt are
+// marked in metadata and, once a good copy is in hand, rewritten from it (repair on read).
+import type { ChunkId } from '../core/chunk-id.ts';
+import { BlobNotFoundError, ChunkCorruptError, ChunkUnavailableError, errorMessage } from '../core/errors.ts';
+import type { ChunkRecord, CopyState } from '../metadata/metadata-store.ts';
+import { chunkKey } from '../storage/blob-store.ts';
+import type { Backend } from '../storage/placement.ts';
+import type { EngineContext } from './context.ts';
+
+export interface CopyFailure {
+  backend: string;
+  reason: string;
+  /** missing/corrupt copies can be healed by rewriting; others (backend down) cannot now. */
+  state: CopyState | 'unreachable';
+}
+
+/** The chunk's recorded copies as backends, ok copies first, each group in placement order. */
+export function orderedCopies(ctx: EngineContext, chunk: ChunkRecord): { backend: Backend | undefined; name: string; state: CopyState }[] {
+  const rank = ctx.placement.rank(chunk.id).map((b) => b.name);
+  const pos = (name: string): number => {
+    const i = rank.indexOf(name);
+    return i === -1 ? rank.length : i;
+  };
+  return [...chunk.copies]
+    .sort((a, b) => Number(a.state !== 'ok') - Number(b.state !== 'ok') || pos(a.backend) - pos(b.backend))
+    .map((c) => ({ backend: ctx.placement.byName(c.backend), name: c.backend, state: c.state }));
+}
+
+export function classifyFailure(err: unknown): CopyFailure['state'] {
+  if (err instanceof BlobNotFoundError) return 'missing';
+  if (err instanceof ChunkCorruptError) return 'corrupt';
+  return 'unreachable';
+}
+
+/** Read and verify a chunk's envelope from one backend. */
+export async function fetchVerified(ctx: EngineContext, id: ChunkId, backend: Backend): Promise<{ plain: Uint8Array; envelope: Uint8Array }> {
+  const envelope = await backend.store.get(chunkKey(id));
+  // The transformer may take the buffer (worker transfer); keep our own copy for healing.
+  const plain = await ctx.transformer.decode(new Uint8Array(envelope), id, backend.name);
+  return { plain, envelope };
+}
+
+export interface ReadChunkOptions {
+  fileName?: string;
+  /** Rewrite missing/corrupt copies from the good one (default true). */
+  heal?: boolean;
+}
+
+export async function readChunk(ctx: EngineContext, chunk: ChunkRecord, options: ReadChunkOptions = {}): Promise<Uint8Array> {
+  const failures: CopyFailure[] = [];
+  for (const copy of orderedCopies(ctx, chunk)) {
+    if (!copy.backend) {
+      failures.push({ backend: copy.name, reason: 'backend is no longer configured', state: 'unreachable' });
+      continue;
+    }
+    let got: { plain: Uint8Array; envelope: Uint8Array };
+    try {
+      if (failures.length === 0) {
+        // Fast path: no copy needed for healing, so the envelope can be handed over without a copy.
+        const envelope = await copy.backend.store.get(chunkKey(chunk.id));
+        const plain = await ctx.transformer.decode(envelope, chunk.id, copy.name);
+        if (copy.state !== 'ok') await ctx.metadata.setCopyState(chunk.id, copy.name, 'ok');
+        return plain;
+      }
+      got = await fetchVerified(ctx, chunk.id, copy.backend);
+    } catch (err) {
+      const state = classifyFailure(err);
+      failures.push({ backend: copy.name, reason: errorMessage(err), state });
+      if (state !== 'unreachable' && copy.state !== state) await ctx.metadata.setCopyState(chunk.id, copy.name, state);
+      continue;
+    }
+    if (copy.state !== 'ok') await ctx.metadata.setCopyState(chunk.id, copy.name, 'ok');
+    if (options.heal !== false) await healCopies(ctx, chunk.id, got.envelope, failures);
+    return got.plain;
+  }
+  throw new ChunkUnavailableError(chunk.id, options.fileName, failures);
+}
+
+/** Rewrite the copies that were found missing or corrupt from a verified envelope. */
+export async function healCopies(ctx: EngineContext, id: ChunkId, envelope: Uint8Array, failures: readonly CopyFailure[]): Promise<number> {
+  let healed = 0;
+  for (const f of failures) {
+    if (f.state !== 'missing' && f.state !== 'corrupt') continue;
+    const backend = ctx.placement.byName(f.backend);
+    if (!backend) continue;
+    try {
+      await backend.store.put(chunkKey(id), envelope);
+      await ctx.metadata.addCopy(id, f.backend);
+      healed++;
+      ctx.warn(`repaired ${f.state} copy of chunk ${id.slice(0, 12)}… on backend ${f.backend}`);
+    } catch (err) {
+      ctx.warn(`could not repair chunk ${id.slice(0, 12)}… on backend ${f.backend}: ${errorMessage(err)}`);
+    }
+  }
+  return healed;
+}

@@ -1,0 +1,34 @@
+// Where the CPU-heavy per-chunk work (compress + encrypt + envelope, and the reverse with
+// verification) runs. The engine sees one interface; an inline implementation runs on the calling
+// thread (tests, tiny jobs), a worker pool spreads chunks over cores (the default), and a later
+// remote implementation sends them to compressor services.
+import type { ChunkId } from '../core/chunk-id.ts';
+import { ChunkCodec, type EncodedChunk } from '../core/chunk-codec.ts';
+import type { CodecChoice } from '../core/codecs.ts';
+import type { RepositoryKeys } from '../core/keyfile.ts';
+
+export interface ChunkTransformer {
+  /** Compress/encrypt a plain chunk into its stored envelope. May take ownership of `plain`'s memory. */
+  encode(plain: Uint8Array, id: ChunkId, codec: CodecChoice, level?: number): Promise<EncodedChunk>;
+  /** Verify and decode an envelope back to the plain chunk. May take ownership of `envelope`'s memory. */
+  decode(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export class InlineTransformer implements ChunkTransformer {
+  readonly #codec: ChunkCodec;
+
+  constructor(keys?: RepositoryKeys) {
+    this.#codec = new ChunkCodec(keys ? { keys } : {});
+  }
+
+  async encode(plain: Uint8Array, id: ChunkId, codec: CodecChoice, level?: number): Promise<EncodedChunk> {
+    return this.#codec.encode(plain, id, codec, level);
+  }
+
+  async decode(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array> {
+    return this.#codec.decode(envelope, id, backend);
+  }
+
+  async close(): Promise<void> {}
+}

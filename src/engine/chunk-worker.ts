@@ -1,0 +1,32 @@
+// Worker-thread entry for WorkerPoolTransformer: runs ChunkCodec synchronously off the main thread
+// and hands buffers back by transfer (no copies).
+import { parentPort, workerData } from 'node:worker_threads';
+import { ChunkCodec } from '../core/chunk-codec.ts';
+import { ChunkCorruptError, DcsError } from '../core/errors.ts';
+import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.ts';
+
+const setup = workerData as WorkerSetup;
+const codec = new ChunkCodec(setup.keys ? { keys: setup.keys } : {});
+const port = parentPort!;
+
+port.on('message', (req: WorkerRequest) => {
+  try {
+    if (req.op === 'encode') {
+      const out = codec.encode(req.data, req.id, req.codec, req.level);
+      const reply: WorkerReply = { seq: req.seq, ok: true, encoded: out };
+      port.postMessage(reply, [out.envelope.buffer as ArrayBuffer]);
+    } else {
+      const plain = codec.decode(req.data, req.id, req.backend);
+      const reply: WorkerReply = { seq: req.seq, ok: true, plain };
+      port.postMessage(reply, [plain.buffer as ArrayBuffer]);
+    }
+  } catch (err) {
+    const reply: WorkerReply =
+      err instanceof ChunkCorruptError
+        ? { seq: req.seq, ok: false, kind: 'corrupt', chunkId: err.chunkId, reason: err.reason, backend: err.backend, message: err.message }
+        : err instanceof DcsError
+          ? { seq: req.seq, ok: false, kind: 'dcs', code: err.code, message: err.message }
+          : { seq: req.seq, ok: false, kind: 'bug', message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+    port.postMessage(reply);
+  }
+});

@@ -1,0 +1,34 @@
+// What every engine operation needs, assembled by the repository layer from dcs.yaml. Operations
+// are written against these interfaces only, so they run the same over any stores and transformers.
+import type { ChunkHasher } from '../core/chunk-id.ts';
+import type { ChunkerParams } from '../core/chunker.ts';
+import type { CodecChoice } from '../core/codecs.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { Placement } from '../storage/placement.ts';
+import type { ChunkTransformer } from './chunk-transformer.ts';
+
+export interface EngineLimits {
+  /** Chunks being compressed/written at once during an upload (memory ≈ this × 2 × max chunk). */
+  inFlightChunks: number;
+  /** Chunks fetched ahead of the one being written out during a download. */
+  readAhead: number;
+  /** Storage operations at once for verify, repair and gc. */
+  maintenanceConcurrency: number;
+}
+
+export interface EngineContext {
+  metadata: MetadataStore;
+  placement: Placement;
+  hasher: ChunkHasher;
+  transformer: ChunkTransformer;
+  /** Copies of every chunk on distinct backends. */
+  replicas: number;
+  chunker: ChunkerParams;
+  compression: { codec: CodecChoice; level?: number };
+  limits: EngineLimits;
+  now(): number;
+  /** Non-fatal events worth telling an operator about (healed copies, failed heals). */
+  warn(message: string): void;
+}
+
+export const DEFAULT_LIMITS: EngineLimits = { inFlightChunks: 8, readAhead: 6, maintenanceConcurrency: 8 };

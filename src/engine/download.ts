@@ -1,0 +1,75 @@
+// Download pipeline: a version's chunk list (streamed from metadata) → parallel fetch and verify
+// with bounded read-ahead → bytes out in order. Byte ranges start at the chunk holding the first
+// byte and trim the ends, so a small range reads only the chunks it covers.
+import { FileNotFoundError, UsageError } from '../core/errors.ts';
+import type { VersionChunk, VersionRecord } from '../metadata/metadata-store.ts';
+import { readChunk } from './chunk-reader.ts';
+import { orderedMap } from './concurrency.ts';
+import type { EngineContext } from './context.ts';
+
+/** An inclusive byte range, as in HTTP `Range: bytes=start-end`. */
+export interface ByteSpan {
+  start: number;
+  end: number;
+}
+
+export interface DownloadOptions {
+  version?: number;
+  range?: ByteSpan;
+}
+
+export interface Download {
+  version: VersionRecord;
+  /** Bytes the stream will produce. */
+  length: number;
+  /** First byte offset within the file. */
+  start: number;
+  body: AsyncIterable<Uint8Array>;
+}
+
+export async function resolveVersion(ctx: EngineContext, name: string, version?: number): Promise<VersionRecord> {
+  const record = await ctx.metadata.getVersion(name, version);
+  if (!record) throw new FileNotFoundError(name, version);
+  return record;
+}
+
+export async function download(ctx: EngineContext, name: string, options: DownloadOptions = {}): Promise<Download> {
+  const version = await resolveVersion(ctx, name, options.version);
+  let start = 0;
+  let end = version.size - 1;
+  if (options.range) {
+    ({ start, end } = options.range);
+    if (start < 0 || end < start || !Number.isSafeInteger(start) || !Number.isSafeInteger(end)) {
+      throw new UsageError(`invalid byte range ${start}-${end}`);
+    }
+    if (start >= version.size) {
+      throw new UsageError(`byte range ${start}-${end} starts beyond the end of ${JSON.stringify(name)} (size ${version.size})`);
+    }
+    end = Math.min(end, version.size - 1);
+  }
+  const length = Math.max(0, end - start + 1);
+  return { version, length, start, body: length === 0 ? emptyBody() : body(ctx, version, start, end) };
+}
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}
+
+async function* body(ctx: EngineContext, version: VersionRecord, start: number, end: number): AsyncGenerator<Uint8Array> {
+  const chunks = takeUntil(ctx.metadata.versionChunks(version.versionId, start), end);
+  const read = async (entry: VersionChunk): Promise<{ vc: VersionChunk; plain: Uint8Array }> => ({
+    vc: entry,
+    plain: await readChunk(ctx, entry.chunk, { fileName: version.name }),
+  });
+  for await (const { vc, plain } of orderedMap(chunks, ctx.limits.readAhead, read)) {
+    const from = Math.max(0, start - vc.offset);
+    const to = Math.min(vc.length, end - vc.offset + 1);
+    yield from === 0 && to === vc.length ? plain : plain.subarray(from, to);
+  }
+}
+
+/** Stop pulling the chunk list once past `end`, so a range read does not scan the rest. */
+async function* takeUntil(chunks: AsyncIterable<VersionChunk>, end: number): AsyncGenerator<VersionChunk> {
+  for await (const vc of chunks) {
+    if (vc.offset > end) return;
+    yield vc;
+  }
+}

@@ -1,0 +1,105 @@
+// `gc`: reclaims storage. (1) Sessions silent for longer than the timeout are dead uploads; their
+// claims are dropped. (2) Chunks no version references and no live upload has claimed are marked
+// 'deleting' in one metadata transaction (claims of them answer 'busy' meanwhile), their objects
+// deleted on every backend, then their rows forgotten. (3) Chunk objects that metadata does not
+// know at all (leftovers of crashes) are deleted. Everything streams in batches.
+import type { ChunkId } from '../core/chunk-id.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { GarbageChunk } from '../metadata/metadata-store.ts';
+import { chunkKey } from '../storage/blob-store.ts';
+import { orderedMap } from './concurrency.ts';
+import type { EngineContext } from './context.ts';
+import { HEARTBEAT_INTERVAL_MS } from './upload.ts';
+import { findOrphans } from './verify.ts';
+
+/** An upload that has not sent a heartbeat for this long is considered dead. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 20 * HEARTBEAT_INTERVAL_MS;
+const GARBAGE_BATCH = 256;
+
+export interface GcOptions {
+  sessionTimeoutMs?: number;
+  /** Also delete chunk objects unknown to metadata (default true). */
+  orphans?: boolean;
+  onProgress?: (progress: { chunksDeleted: number }) => void;
+}
+
+export interface GcReport {
+  sessionsExpired: number;
+  chunksDeleted: number;
+  /** Stored bytes freed on the backends (all copies). */
+  bytesFreed: number;
+  orphansDeleted: number;
+  orphanBytes: number;
+  /** Chunks whose objects could not be deleted now (backend unreachable); retried by the next gc. */
+  deferred: number;
+}
+
+export async function gc(ctx: EngineContext, options: GcOptions = {}): Promise<GcReport> {
+  const report: GcReport = { sessionsExpired: 0, chunksDeleted: 0, bytesFreed: 0, orphansDeleted: 0, orphanBytes: 0, deferred: 0 };
+  report.sessionsExpired = await ctx.metadata.expireSessions(ctx.now() - (options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS));
+
+  for (;;) {
+    const garbage = await ctx.metadata.markGarbage(GARBAGE_BATCH);
+    if (garbage.length === 0) break;
+    const done: ChunkId[] = [];
+    const failed: ChunkId[] = [];
+    for await (const outcome of orderedMap(garbage, ctx.limits.maintenanceConcurrency, (g) => deleteEverywhere(ctx, g))) {
+      report.bytesFreed += outcome.bytes;
+      if (outcome.ok) done.push(outcome.id);
+      else failed.push(outcome.id);
+    }
+    await ctx.metadata.forgetGarbage(done);
+    if (failed.length > 0) await ctx.metadata.unmarkGarbage(failed);
+    report.chunksDeleted += done.length;
+    report.deferred += failed.length;
+    options.onProgress?.({ chunksDeleted: report.chunksDeleted });
+    if (done.length === 0) break; // every delete failed: a backend is down; the next gc retries
+  }
+
+  if (options.orphans !== false) {
+    // Orphans are deleted in bounded batches as the listings stream by.
+    let batch: { id: ChunkId; size: number; backend: string }[] = [];
+    const flush = async (): Promise<void> => {
+      for await (const _ of orderedMap(batch, ctx.limits.maintenanceConcurrency, async (o) => {
+        const backend = ctx.placement.byName(o.backend)!;
+        try {
+          await backend.store.delete(chunkKey(o.id));
+          report.orphansDeleted++;
+          report.orphanBytes += o.size;
+        } catch (err) {
+          ctx.warn(`could not delete orphan ${o.id.slice(0, 12)}… on ${o.backend}: ${errorMessage(err)}`);
+        }
+      }));
+      batch = [];
+    };
+    for await (const orphan of findOrphans(ctx)) {
+      batch.push({ id: orphan.id, size: orphan.info.size, backend: orphan.backend.name });
+      if (batch.length >= GARBAGE_BATCH) await flush();
+    }
+    await flush();
+  }
+  return report;
+}
+
+/**
+ * Delete a garbage chunk's object on every backend: uncommitted chunks have no recorded copies, and
+ * a crashed write may have left a copy anywhere. Deleting an absent object is free and harmless.
+ */
+async function deleteEverywhere(ctx: EngineContext, g: GarbageChunk): Promise<{ id: ChunkId; ok: boolean; bytes: number }> {
+  let ok = true;
+  let bytes = 0;
+  for (const backend of ctx.placement.backends) {
+    try {
+      const key = chunkKey(g.id);
+      const info = await backend.store.head(key);
+      if (!info) continue;
+      await backend.store.delete(key);
+      bytes += info.size;
+      await ctx.metadata.removeCopy(g.id, backend.name);
+    } catch (err) {
+      ok = false;
+      ctx.warn(`could not delete chunk ${g.id.slice(0, 12)}… on ${backend.name}: ${errorMessage(err)}`);
+    }
+  }
+  return { id: g.id, ok, bytes };
+}

@@ -1,0 +1,149 @@
+// Upload pipeline: bytes → FastCDC chunks → ids → dedup claims → (new chunks only) compress /
+// encrypt in workers → replicated writes → staged chunk list → one commit. Backpressure: the
+// source is read only while fewer than `inFlightChunks` chunks are being encoded or written.
+import type { ChunkId } from '../core/chunk-id.ts';
+import { chunkStream } from '../core/chunker.ts';
+import { codecById, type CodecChoice } from '../core/codecs.ts';
+import type { StagedChunk, VersionRecord } from '../metadata/metadata-store.ts';
+import { writeCopies } from './chunk-writer.ts';
+import { Semaphore, sleep, TaskGroup } from './concurrency.ts';
+import type { EngineContext } from './context.ts';
+
+export interface UploadProgress {
+  bytesRead: number;
+  chunks: number;
+}
+
+export interface UploadOptions {
+  name: string;
+  codec?: CodecChoice;
+  level?: number;
+  onProgress?: (progress: UploadProgress) => void;
+}
+
+export interface UploadResult {
+  version: VersionRecord;
+  size: number;
+  chunks: number;
+  /** Chunks this upload wrote (the rest were already stored). */
+  newChunks: number;
+  /** Stored bytes this upload added (one copy). */
+  newStoredBytes: number;
+  /** Raw bytes of the chunks this upload wrote. */
+  newRawBytes: number;
+  /** Chunks written per codec name. */
+  codecs: Record<string, number>;
+}
+
+/** Sessions heartbeat this often; gc treats a session silent for far longer as dead. */
+export const HEARTBEAT_INTERVAL_MS = 30_000;
+const BATCH_CHUNKS = 32;
+const BATCH_BYTES = 8 * 1024 * 1024;
+const BUSY_RETRY_MS = 50;
+
+interface Pending {
+  id: ChunkId;
+  plain: Uint8Array;
+  staged: StagedChunk;
+}
+
+export async function upload(ctx: EngineContext, input: AsyncIterable<Uint8Array>, options: UploadOptions): Promise<UploadResult> {
+  const codec = options.codec ?? ctx.compression.codec;
+  const level = options.level ?? (options.codec === undefined ? ctx.compression.level : undefined);
+  const { metadata } = ctx;
+  const { sessionId } = await metadata.beginUpload(options.name);
+  const heartbeat = setInterval(() => {
+    metadata.heartbeat(sessionId).catch((err: unknown) => ctx.warn(`upload heartbeat failed: ${String(err)}`));
+  }, HEARTBEAT_INTERVAL_MS);
+  heartbeat.unref();
+
+  const slots = new Semaphore(ctx.limits.inFlightChunks);
+  const tasks = new TaskGroup();
+  // Ids this session is writing right now; once written they are recorded and claim as 'present'.
+  const writing = new Set<ChunkId>();
+  const result = { chunks: 0, newChunks: 0, newStoredBytes: 0, newRawBytes: 0, codecs: {} as Record<string, number> };
+  let batch: Pending[] = [];
+  let batchBytes = 0;
+  let offset = 0;
+
+  const claim = async (ids: ChunkId[]): Promise<Map<ChunkId, 'present' | 'write'>> => {
+    const settled = new Map<ChunkId, 'present' | 'write'>();
+    let todo = ids;
+    while (todo.length > 0) {
+      const claims = await metadata.claimChunks(sessionId, todo);
+      const busy: ChunkId[] = [];
+      for (const id of todo) {
+        const r = claims.get(id);
+        if (r === 'busy' || r === undefined) busy.push(id);
+        else settled.set(id, r);
+      }
+      todo = busy;
+      // gc is deleting these right now; once it is done they are simply new chunks.
+      if (todo.length > 0) await sleep(BUSY_RETRY_MS);
+    }
+    return settled;
+  };
+
+  const store = async (id: ChunkId, plain: Uint8Array): Promise<void> => {
+    try {
+      const rawSize = plain.length;
+      const encoded = await ctx.transformer.encode(plain, id, codec, level);
+      const backends = await writeCopies(id, encoded.envelope, ctx.placement.rank(id), ctx.replicas);
+      await metadata.recordStored(sessionId, [{ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends }]);
+      result.newChunks++;
+      result.newRawBytes += rawSize;
+      result.newStoredBytes += encoded.storedSize;
+      const name = codecById(encoded.codecId).name;
+      result.codecs[name] = (result.codecs[name] ?? 0) + 1;
+    } finally {
+      writing.delete(id);
+      slots.release();
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const current = batch;
+    batch = [];
+    batchBytes = 0;
+    const ids = [...new Set(current.map((p) => p.id).filter((id) => !writing.has(id)))];
+    const claims = await claim(ids);
+    // A chunk repeated within the batch is written once, even if its first write already finished.
+    const scheduled = new Set<ChunkId>();
+    for (const p of current) {
+      if (claims.get(p.id) !== 'write' || scheduled.has(p.id)) continue;
+      scheduled.add(p.id);
+      writing.add(p.id);
+      await slots.acquire();
+      tasks.check();
+      tasks.add(store(p.id, p.plain));
+    }
+    await metadata.stageChunks(
+      sessionId,
+      current.map((p) => p.staged),
+    );
+  };
+
+  try {
+    for await (const plain of chunkStream(input, ctx.chunker)) {
+      tasks.check();
+      const id = ctx.hasher.id(plain);
+      batch.push({ id, plain, staged: { seq: result.chunks, offset, length: plain.length, id } });
+      result.chunks++;
+      offset += plain.length;
+      batchBytes += plain.length;
+      options.onProgress?.({ bytesRead: offset, chunks: result.chunks });
+      if (batch.length >= BATCH_CHUNKS || batchBytes >= BATCH_BYTES) await flush();
+    }
+    await flush();
+    await tasks.wait();
+    const version = await metadata.commitUpload(sessionId, { name: options.name, size: offset, codec });
+    return { version, size: offset, ...result };
+  } catch (err) {
+    await tasks.wait().catch(() => {});
+    await metadata.abortUpload(sessionId).catch(() => {});
+    throw err;
+  } finally {
+    clearInterval(heartbeat);
+  }
+}

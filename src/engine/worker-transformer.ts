@@ -1,0 +1,98 @@
+// A pool of worker threads running ChunkCodec, so compression, encryption and verification use
+// every core while the main thread chunks, hashes and does I/O. Chunks move by transfer, not copy.
+import { Worker } from 'node:worker_threads';
+import type { ChunkId } from '../core/chunk-id.ts';
+import type { EncodedChunk } from '../core/chunk-codec.ts';
+import type { CodecChoice } from '../core/codecs.ts';
+import { ChunkCorruptError, DcsError } from '../core/errors.ts';
+import type { RepositoryKeys } from '../core/keyfile.ts';
+import type { ChunkTransformer } from './chunk-transformer.ts';
+import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.ts';
+
+interface Pending {
+  resolve: (reply: WorkerReply & { ok: true }) => void;
+  reject: (err: Error) => void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/** A buffer that can be transferred: it must own its whole ArrayBuffer, or we copy it first. */
+function transferable(data: Uint8Array): Uint8Array {
+  const buf = data.buffer;
+  if (buf instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buf.byteLength) return data;
+  return new Uint8Array(data);
+}
+
+export class WorkerPoolTransformer implements ChunkTransformer {
+  readonly #workers: PoolWorker[] = [];
+  #seq = 0;
+  #closed = false;
+
+  constructor(options: { workers: number; keys?: RepositoryKeys }) {
+    const setup: WorkerSetup = options.keys ? { keys: options.keys } : {};
+    for (let i = 0; i < Math.max(1, options.workers); i++) {
+      const worker = new Worker(new URL('./chunk-worker.ts', import.meta.url), { workerData: setup });
+      const entry: PoolWorker = { worker, pending: new Map() };
+      worker.on('message', (reply: WorkerReply) => this.#onReply(entry, reply));
+      worker.on('error', (err) => this.#failAll(entry, err));
+      worker.on('exit', (code) => {
+        if (!this.#closed) this.#failAll(entry, new Error(`chunk worker exited unexpectedly (code ${code})`));
+      });
+      // An idle pool must not keep the process alive.
+      worker.unref();
+      this.#workers.push(entry);
+    }
+  }
+
+  async encode(plain: Uint8Array, id: ChunkId, codec: CodecChoice, level?: number): Promise<EncodedChunk> {
+    const data = transferable(plain);
+    const reply = await this.#call({ seq: 0, op: 'encode', data, id, codec, level }, data);
+    if (!('encoded' in reply)) throw new Error('chunk worker returned no envelope');
+    return reply.encoded;
+  }
+
+  async decode(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array> {
+    const data = transferable(envelope);
+    const reply = await this.#call({ seq: 0, op: 'decode', data, id, backend }, data);
+    if (!('plain' in reply)) throw new Error('chunk worker returned no data');
+    return reply.plain;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#workers.map((w) => w.worker.terminate()));
+    this.#workers.length = 0;
+  }
+
+  #call(req: WorkerRequest, data: Uint8Array): Promise<WorkerReply & { ok: true }> {
+    if (this.#closed) return Promise.reject(new Error('chunk worker pool is closed'));
+    // Least-loaded worker: chunks differ in cost, so round-robin would queue behind a slow one.
+    let target = this.#workers[0]!;
+    for (const w of this.#workers) if (w.pending.size < target.pending.size) target = w;
+    req.seq = ++this.#seq;
+    return new Promise((resolve, reject) => {
+      if (target.pending.size === 0) target.worker.ref();
+      target.pending.set(req.seq, { resolve, reject });
+      target.worker.postMessage(req, [data.buffer as ArrayBuffer]);
+    });
+  }
+
+  #onReply(entry: PoolWorker, reply: WorkerReply): void {
+    const p = entry.pending.get(reply.seq);
+    if (!p) return;
+    entry.pending.delete(reply.seq);
+    if (entry.pending.size === 0) entry.worker.unref();
+    if (reply.ok) p.resolve(reply);
+    else if (reply.kind === 'corrupt') p.reject(new ChunkCorruptError(reply.chunkId, reply.reason, reply.backend));
+    else if (reply.kind === 'dcs') p.reject(new DcsError(reply.code, reply.message));
+    else p.reject(new Error(`chunk worker failed: ${reply.message}`));
+  }
+
+  #failAll(entry: PoolWorker, err: Error): void {
+    for (const p of entry.pending.values()) p.reject(err);
+    entry.pending.clear();
+  }
+}

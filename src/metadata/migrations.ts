@@ -1,0 +1,71 @@
+// Ordered schema migrations. Each runs once, in a transaction, and is recorded in
+// schema_migrations; a database newer than this code is refused rather than misread.
+import { sql, type Kysely } from 'kysely';
+import { ConfigError } from '../core/errors.ts';
+import type { Database } from './schema.ts';
+
+export interface Migration {
+  version: number;
+  description: string;
+  statements: string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'files, versions, chunks, copies, upload sessions',
+    statements: [
+      `CREATE TABLE files (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL)`,
+      `CREATE TABLE versions (
+         id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id), version_no INTEGER NOT NULL,
+         size BIGINT NOT NULL, chunk_count INTEGER NOT NULL, stored_size BIGINT NOT NULL, codec TEXT NOT NULL,
+         created_at BIGINT NOT NULL, UNIQUE (file_id, version_no))`,
+      `CREATE TABLE chunks (
+         id TEXT PRIMARY KEY, raw_size BIGINT NOT NULL, stored_size BIGINT NOT NULL, codec_id INTEGER NOT NULL,
+         refcount BIGINT NOT NULL, state TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      `CREATE INDEX chunks_unreferenced ON chunks (refcount) WHERE refcount = 0`,
+      `CREATE TABLE version_chunks (
+         version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+         "offset" BIGINT NOT NULL, length INTEGER NOT NULL, chunk_id TEXT NOT NULL REFERENCES chunks(id),
+         PRIMARY KEY (version_id, seq))`,
+      `CREATE INDEX version_chunks_by_offset ON version_chunks (version_id, "offset")`,
+      `CREATE TABLE chunk_copies (
+         chunk_id TEXT NOT NULL REFERENCES chunks(id) ON DELETE CASCADE, backend TEXT NOT NULL,
+         state TEXT NOT NULL, checked_at BIGINT, PRIMARY KEY (chunk_id, backend))`,
+      `CREATE TABLE upload_sessions (id TEXT PRIMARY KEY, name TEXT NOT NULL, started_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL)`,
+      `CREATE TABLE session_claims (
+         session_id TEXT NOT NULL REFERENCES upload_sessions(id) ON DELETE CASCADE, chunk_id TEXT NOT NULL,
+         PRIMARY KEY (session_id, chunk_id))`,
+      `CREATE INDEX session_claims_by_chunk ON session_claims (chunk_id)`,
+      `CREATE TABLE session_chunks (
+         session_id TEXT NOT NULL REFERENCES upload_sessions(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+         "offset" BIGINT NOT NULL, length INTEGER NOT NULL, chunk_id TEXT NOT NULL, PRIMARY KEY (session_id, seq))`,
+    ],
+  },
+];
+
+export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Apply pending migrations; `inTransaction` runs a function in one write transaction. */
+export async function migrate(
+  db: Kysely<Database>,
+  inTransaction: (fn: (trx: Kysely<Database>) => Promise<void>) => Promise<void>,
+  now: number,
+): Promise<void> {
+  await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`.execute(db);
+  const row = await db.selectFrom('schema_migrations').select((eb) => eb.fn.max('version').as('v')).executeTakeFirst();
+  const current = Number(row?.v ?? 0);
+  if (current > LATEST_SCHEMA) {
+    throw new ConfigError(`metadata schema version ${current} is newer than this dcs understands (${LATEST_SCHEMA}); upgrade dcs`);
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    await inTransaction(async (trx) => {
+      // Another process may have migrated between our read and this write transaction.
+      const now2 = await trx.selectFrom('schema_migrations').select('version').where('version', '=', m.version).executeTakeFirst();
+      if (now2) return;
+      for (const s of m.statements) await sql.raw(s).execute(trx);
+      await trx.insertInto('schema_migrations').values({ version: m.version, applied_at: now }).execute();
+    });
+  }
+}

@@ -1,0 +1,544 @@
+// SQLite MetadataStore (better-sqlite3 under Kysely). WAL with synchronous=NORMAL: a committed
+// transaction survives a process crash, and chunks are already durable in storage before the
+// version commit, so the worst a power loss can do is lose the newest commits, never corrupt them.
+// Write transactions are BEGIN IMMEDIATE so concurrent processes (a gc beside a put) queue on the
+// busy timeout instead of failing on lock upgrade.
+import { randomUUID } from 'node:crypto';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import type { ChunkId } from '../core/chunk-id.ts';
+import { DcsError } from '../core/errors.ts';
+import type {
+  ChunkRecord,
+  ClaimResult,
+  CopyRecord,
+  CopyState,
+  FileSummary,
+  GarbageChunk,
+  ListFilesOptions,
+  MetadataStore,
+  RepositoryStats,
+  StagedChunk,
+  StoredChunk,
+  VersionChunk,
+  VersionRecord,
+} from './metadata-store.ts';
+import { migrate } from './migrations.ts';
+import type { Database } from './schema.ts';
+
+const PAGE = 500;
+/** Keeps IN (...) lists well under SQLite's parameter limit. */
+const IN_BATCH = 500;
+
+export interface SqliteOptions {
+  now?: () => number;
+}
+
+function batches<T>(items: readonly T[], size = IN_BATCH): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Upper bound for a prefix range scan (names compare as UTF-8 bytes in SQLite). */
+function prefixEnd(prefix: string): string {
+  return `${prefix}\u{10FFFF}`;
+}
+
+export class SqliteMetadataStore implements MetadataStore {
+  readonly #db: Kysely<Database>;
+  readonly #raw: BetterSqlite3.Database;
+  readonly #now: () => number;
+
+  constructor(raw: BetterSqlite3.Database, options: SqliteOptions = {}) {
+    this.#raw = raw;
+    this.#db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+    this.#now = options.now ?? (() => Date.now());
+  }
+
+  /** One write transaction (BEGIN IMMEDIATE), on Kysely's single connection. */
+  #write<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.#db.connection().execute(async (conn) => {
+      await sql`BEGIN IMMEDIATE`.execute(conn);
+      try {
+        const result = await fn(conn);
+        await sql`COMMIT`.execute(conn);
+        return result;
+      } catch (err) {
+        await sql`ROLLBACK`.execute(conn).catch(() => {});
+        throw err;
+      }
+    });
+  }
+
+  async migrate(): Promise<void> {
+    await migrate(this.#db, (fn) => this.#write(fn), this.#now());
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+
+  // --- uploads -------------------------------------------------------------------------------
+
+  async beginUpload(name: string): Promise<{ sessionId: string }> {
+    const id = randomUUID();
+    const now = this.#now();
+    await this.#db.insertInto('upload_sessions').values({ id, name, started_at: now, heartbeat_at: now }).execute();
+    return { sessionId: id };
+  }
+
+  async heartbeat(sessionId: string): Promise<void> {
+    await this.#db.updateTable('upload_sessions').set({ heartbeat_at: this.#now() }).where('id', '=', sessionId).execute();
+  }
+
+  async claimChunks(sessionId: string, ids: ChunkId[]): Promise<Map<ChunkId, ClaimResult>> {
+    const distinct = [...new Set(ids)];
+    const results = new Map<ChunkId, ClaimResult>();
+    if (distinct.length === 0) return results;
+    await this.#write(async (trx) => {
+      await this.#requireSession(trx, sessionId);
+      for (const part of batches(distinct)) {
+        const rows = await trx
+          .selectFrom('chunks as c')
+          .select((eb) => [
+            'c.id',
+            'c.state',
+            eb
+              .selectFrom('chunk_copies as k')
+              .select((e) => e.fn.countAll<number>().as('n'))
+              .whereRef('k.chunk_id', '=', 'c.id')
+              .where('k.state', '=', 'ok')
+              .as('ok'),
+          ])
+          .where('c.id', 'in', part)
+          .execute();
+        const known = new Map(rows.map((r) => [r.id, r]));
+        const toInsert: ChunkId[] = [];
+        const toClaim: ChunkId[] = [];
+        for (const id of part) {
+          const row = known.get(id);
+          if (row?.state === 'deleting') {
+            results.set(id, 'busy');
+            continue;
+          }
+          if (!row) toInsert.push(id);
+          toClaim.push(id);
+          // Any recorded ok copy is durable (recorded only after the write), even of another session's
+          // uncommitted chunk; this claim now protects it from gc.
+          results.set(id, row && Number(row.ok) > 0 ? 'present' : 'write');
+        }
+        const now = this.#now();
+        if (toInsert.length > 0) {
+          await trx
+            .insertInto('chunks')
+            .values(toInsert.map((id) => ({ id, raw_size: 0, stored_size: 0, codec_id: -1, refcount: 0, state: 'pending' as const, created_at: now })))
+            .onConflict((oc) => oc.column('id').doNothing())
+            .execute();
+        }
+        if (toClaim.length > 0) {
+          await trx
+            .insertInto('session_claims')
+            .values(toClaim.map((chunk_id) => ({ session_id: sessionId, chunk_id })))
+            .onConflict((oc) => oc.columns(['session_id', 'chunk_id']).doNothing())
+            .execute();
+        }
+      }
+    });
+    return results;
+  }
+
+  async recordStored(sessionId: string, chunks: StoredChunk[]): Promise<void> {
+    if (chunks.length === 0) return;
+    await this.#write(async (trx) => {
+      await this.#requireSession(trx, sessionId);
+      const now = this.#now();
+      for (const c of chunks) {
+        // Sizes are filled in once; a live chunk rewritten by a later upload keeps its record.
+        await trx
+          .updateTable('chunks')
+          .set({ raw_size: c.rawSize, stored_size: c.storedSize, codec_id: c.codecId })
+          .where('id', '=', c.id)
+          .where('state', '=', 'pending')
+          .execute();
+        if (c.backends.length > 0) {
+          await trx
+            .insertInto('chunk_copies')
+            .values(c.backends.map((backend) => ({ chunk_id: c.id, backend, state: 'ok' as const, checked_at: now })))
+            .onConflict((oc) => oc.columns(['chunk_id', 'backend']).doUpdateSet({ state: 'ok', checked_at: now }))
+            .execute();
+        }
+      }
+    });
+  }
+
+  async stageChunks(sessionId: string, entries: StagedChunk[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.#write(async (trx) => {
+      await this.#requireSession(trx, sessionId);
+      for (const part of batches(entries, 200)) {
+        await trx
+          .insertInto('session_chunks')
+          .values(part.map((e) => ({ session_id: sessionId, seq: e.seq, offset: e.offset, length: e.length, chunk_id: e.id })))
+          .execute();
+      }
+    });
+  }
+
+  async commitUpload(sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord> {
+    return this.#write(async (trx) => {
+      await this.#requireSession(trx, sessionId);
+      const bad = await trx
+        .selectFrom('session_chunks as s')
+        .leftJoin('chunks as c', 'c.id', 's.chunk_id')
+        .select(['s.chunk_id', 'c.state'])
+        .where('s.session_id', '=', sessionId)
+        .where((eb) =>
+          eb.or([
+            eb('c.id', 'is', null),
+            eb('c.state', '=', 'deleting'),
+            eb.not(eb.exists(eb.selectFrom('chunk_copies as k').select('k.chunk_id').whereRef('k.chunk_id', '=', 's.chunk_id').where('k.state', '=', 'ok'))),
+          ]),
+        )
+        .limit(1)
+        .executeTakeFirst();
+      if (bad) throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(info.name)}: chunk ${bad.chunk_id.slice(0, 16)}… has no stored copy`);
+
+      const now = this.#now();
+      let file = await trx.selectFrom('files').select('id').where('name', '=', info.name).executeTakeFirst();
+      if (!file) file = await trx.insertInto('files').values({ name: info.name, created_at: now }).returning('id').executeTakeFirstOrThrow();
+      const latest = await trx.selectFrom('versions').select((eb) => eb.fn.max('version_no').as('v')).where('file_id', '=', file.id).executeTakeFirst();
+      const versionNo = Number(latest?.v ?? 0) + 1;
+      const counts = await trx
+        .selectFrom('session_chunks')
+        .select((eb) => [eb.fn.countAll<number>().as('n')])
+        .where('session_id', '=', sessionId)
+        .executeTakeFirstOrThrow();
+      const stored = await trx
+        .selectFrom('chunks')
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('stored_size'), sql<number>`0`).as('s'))
+        .where('id', 'in', (eb) => eb.selectFrom('session_chunks').select('chunk_id').distinct().where('session_id', '=', sessionId))
+        .executeTakeFirstOrThrow();
+      const version = await trx
+        .insertInto('versions')
+        .values({ file_id: file.id, version_no: versionNo, size: info.size, chunk_count: Number(counts.n), stored_size: Number(stored.s), codec: info.codec, created_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await sql`INSERT INTO version_chunks (version_id, seq, "offset", length, chunk_id)
+                SELECT ${version.id}, seq, "offset", length, chunk_id FROM session_chunks WHERE session_id = ${sessionId}`.execute(trx);
+      // One reference per occurrence: deleteFile subtracts exactly the same counts.
+      await sql`UPDATE chunks SET refcount = refcount + r.n, state = 'live'
+                FROM (SELECT chunk_id, COUNT(*) AS n FROM session_chunks WHERE session_id = ${sessionId} GROUP BY chunk_id) AS r
+                WHERE chunks.id = r.chunk_id`.execute(trx);
+      await trx.deleteFrom('upload_sessions').where('id', '=', sessionId).execute();
+      return { versionId: version.id, name: info.name, version: versionNo, size: info.size, chunkCount: Number(counts.n), codec: info.codec, createdAt: now };
+    });
+  }
+
+  async abortUpload(sessionId: string): Promise<void> {
+    await this.#write((trx) => this.#dropSessions(trx, [sessionId]));
+  }
+
+  async #requireSession(trx: Kysely<Database>, sessionId: string): Promise<void> {
+    const s = await trx.selectFrom('upload_sessions').select('id').where('id', '=', sessionId).executeTakeFirst();
+    if (!s) throw new DcsError('SESSION_EXPIRED', 'upload session expired (it was idle too long and gc released it); retry the upload');
+  }
+
+  async #dropSessions(trx: Kysely<Database>, ids: string[]): Promise<void> {
+    for (const part of batches(ids)) {
+      await trx.deleteFrom('session_claims').where('session_id', 'in', part).execute();
+      await trx.deleteFrom('session_chunks').where('session_id', 'in', part).execute();
+      await trx.deleteFrom('upload_sessions').where('id', 'in', part).execute();
+    }
+  }
+
+  // --- reads ---------------------------------------------------------------------------------
+
+  async getVersion(name: string, version?: number): Promise<VersionRecord | undefined> {
+    let q = this.#db
+      .selectFrom('versions as v')
+      .innerJoin('files as f', 'f.id', 'v.file_id')
+      .select(['v.id', 'f.name', 'v.version_no', 'v.size', 'v.chunk_count', 'v.codec', 'v.created_at'])
+      .where('f.name', '=', name);
+    q = version === undefined ? q.orderBy('v.version_no', 'desc').limit(1) : q.where('v.version_no', '=', version);
+    const r = await q.executeTakeFirst();
+    return r && { versionId: r.id, name: r.name, version: r.version_no, size: r.size, chunkCount: r.chunk_count, codec: r.codec, createdAt: r.created_at };
+  }
+
+  async listVersions(name: string): Promise<VersionRecord[]> {
+    const rows = await this.#db
+      .selectFrom('versions as v')
+      .innerJoin('files as f', 'f.id', 'v.file_id')
+      .select(['v.id', 'f.name', 'v.version_no', 'v.size', 'v.chunk_count', 'v.codec', 'v.created_at'])
+      .where('f.name', '=', name)
+      .orderBy('v.version_no')
+      .execute();
+    return rows.map((r) => ({ versionId: r.id, name: r.name, version: r.version_no, size: r.size, chunkCount: r.chunk_count, codec: r.codec, createdAt: r.created_at }));
+  }
+
+  async *listFiles(options: ListFilesOptions = {}): AsyncIterable<FileSummary> {
+    let after = options.after;
+    let remaining = options.limit ?? Infinity;
+    const prefix = options.prefix ?? '';
+    while (remaining > 0) {
+      let q = this.#db
+        .selectFrom('files as f')
+        .innerJoin('versions as v', 'v.file_id', 'f.id')
+        .select((eb) => [
+          'f.name',
+          'v.version_no',
+          'v.size',
+          'v.stored_size',
+          'v.created_at',
+          eb.selectFrom('versions as c').select((e) => e.fn.countAll<number>().as('n')).whereRef('c.file_id', '=', 'f.id').as('versions'),
+        ])
+        .where('v.version_no', '=', (eb) => eb.selectFrom('versions as m').select((e) => e.fn.max('m.version_no').as('mv')).whereRef('m.file_id', '=', 'f.id'))
+        .orderBy('f.name')
+        .limit(Math.min(PAGE, remaining));
+      if (prefix !== '') {
+        q = q
+          .where('f.name', '>=', prefix)
+          .where('f.name', '<', prefixEnd(prefix))
+          .where(sql<boolean>`substr(f.name, 1, length(${prefix})) = ${prefix}`);
+      }
+      if (after !== undefined) q = q.where('f.name', '>', after);
+      const rows = await q.execute();
+      for (const r of rows) {
+        yield { name: r.name, version: r.version_no, versions: Number(r.versions), size: r.size, storedSize: r.stored_size, createdAt: r.created_at };
+      }
+      if (rows.length < PAGE) return;
+      remaining -= rows.length;
+      after = rows[rows.length - 1]!.name;
+    }
+  }
+
+  async #copiesOf(ids: readonly string[]): Promise<Map<string, CopyRecord[]>> {
+    const out = new Map<string, CopyRecord[]>();
+    for (const part of batches([...new Set(ids)])) {
+      const rows = await this.#db.selectFrom('chunk_copies').selectAll().where('chunk_id', 'in', part).orderBy('backend').execute();
+      for (const r of rows) {
+        const list = out.get(r.chunk_id) ?? [];
+        list.push({ backend: r.backend, state: r.state, ...(r.checked_at !== null ? { checkedAt: r.checked_at } : {}) });
+        out.set(r.chunk_id, list);
+      }
+    }
+    return out;
+  }
+
+  async *versionChunks(versionId: number, fromOffset?: number): AsyncIterable<VersionChunk> {
+    let seq = 0;
+    if (fromOffset !== undefined && fromOffset > 0) {
+      const start = await this.#db
+        .selectFrom('version_chunks')
+        .select('seq')
+        .where('version_id', '=', versionId)
+        .where('offset', '<=', fromOffset)
+        .orderBy('offset', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      seq = start?.seq ?? 0;
+    }
+    for (;;) {
+      const rows = await this.#db
+        .selectFrom('version_chunks as vc')
+        .innerJoin('chunks as c', 'c.id', 'vc.chunk_id')
+        .select(['vc.seq', 'vc.offset', 'vc.length', 'c.id', 'c.raw_size', 'c.stored_size', 'c.codec_id', 'c.refcount'])
+        .where('vc.version_id', '=', versionId)
+        .where('vc.seq', '>=', seq)
+        .orderBy('vc.seq')
+        .limit(PAGE)
+        .execute();
+      const copies = await this.#copiesOf(rows.map((r) => r.id));
+      for (const r of rows) {
+        yield {
+          seq: r.seq,
+          offset: r.offset,
+          length: r.length,
+          chunk: { id: r.id, rawSize: r.raw_size, storedSize: r.stored_size, codecId: r.codec_id, refcount: r.refcount, copies: copies.get(r.id) ?? [] },
+        };
+      }
+      if (rows.length < PAGE) return;
+      seq = rows[rows.length - 1]!.seq + 1;
+    }
+  }
+
+  async getChunk(id: ChunkId): Promise<ChunkRecord | undefined> {
+    const r = await this.#db.selectFrom('chunks').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!r) return undefined;
+    const copies = await this.#copiesOf([id]);
+    return { id: r.id, rawSize: r.raw_size, storedSize: r.stored_size, codecId: r.codec_id, refcount: r.refcount, copies: copies.get(id) ?? [] };
+  }
+
+  async *chunks(options: { after?: ChunkId; pageSize?: number } = {}): AsyncIterable<ChunkRecord> {
+    let after = options.after ?? '';
+    const size = options.pageSize ?? PAGE;
+    for (;;) {
+      const rows = await this.#db.selectFrom('chunks').selectAll().where('state', '=', 'live').where('id', '>', after).orderBy('id').limit(size).execute();
+      const copies = await this.#copiesOf(rows.map((r) => r.id));
+      for (const r of rows) {
+        yield { id: r.id, rawSize: r.raw_size, storedSize: r.stored_size, codecId: r.codec_id, refcount: r.refcount, copies: copies.get(r.id) ?? [] };
+      }
+      if (rows.length < size) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  async existingChunks(ids: ChunkId[]): Promise<Set<ChunkId>> {
+    const out = new Set<ChunkId>();
+    for (const part of batches([...new Set(ids)])) {
+      for (const r of await this.#db.selectFrom('chunks').select('id').where('id', 'in', part).execute()) out.add(r.id);
+    }
+    return out;
+  }
+
+  // --- deletes -------------------------------------------------------------------------------
+
+  async deleteFile(name: string, version?: number): Promise<number> {
+    return this.#write(async (trx) => {
+      const file = await trx.selectFrom('files').select('id').where('name', '=', name).executeTakeFirst();
+      if (!file) return 0;
+      let vq = trx.selectFrom('versions').select('id').where('file_id', '=', file.id);
+      if (version !== undefined) vq = vq.where('version_no', '=', version);
+      const versions = (await vq.execute()).map((v) => v.id);
+      for (const part of batches(versions)) {
+        await sql`UPDATE chunks SET refcount = refcount - r.n
+                  FROM (SELECT chunk_id, COUNT(*) AS n FROM version_chunks WHERE version_id IN (${sql.join(part)}) GROUP BY chunk_id) AS r
+                  WHERE chunks.id = r.chunk_id`.execute(trx);
+        await trx.deleteFrom('version_chunks').where('version_id', 'in', part).execute();
+        await trx.deleteFrom('versions').where('id', 'in', part).execute();
+      }
+      const left = await trx.selectFrom('versions').select('id').where('file_id', '=', file.id).limit(1).executeTakeFirst();
+      if (!left) await trx.deleteFrom('files').where('id', '=', file.id).execute();
+      return versions.length;
+    });
+  }
+
+  // --- copies --------------------------------------------------------------------------------
+
+  async setCopyState(id: ChunkId, backend: string, state: CopyState): Promise<void> {
+    await this.#db.updateTable('chunk_copies').set({ state, checked_at: this.#now() }).where('chunk_id', '=', id).where('backend', '=', backend).execute();
+  }
+
+  async addCopy(id: ChunkId, backend: string): Promise<void> {
+    const now = this.#now();
+    await this.#db
+      .insertInto('chunk_copies')
+      .values({ chunk_id: id, backend, state: 'ok', checked_at: now })
+      .onConflict((oc) => oc.columns(['chunk_id', 'backend']).doUpdateSet({ state: 'ok', checked_at: now }))
+      .execute();
+  }
+
+  async removeCopy(id: ChunkId, backend: string): Promise<void> {
+    await this.#db.deleteFrom('chunk_copies').where('chunk_id', '=', id).where('backend', '=', backend).execute();
+  }
+
+  // --- gc ------------------------------------------------------------------------------------
+
+  async expireSessions(cutoff: number): Promise<number> {
+    return this.#write(async (trx) => {
+      const dead = (await trx.selectFrom('upload_sessions').select('id').where('heartbeat_at', '<', cutoff).execute()).map((r) => r.id);
+      await this.#dropSessions(trx, dead);
+      return dead.length;
+    });
+  }
+
+  async markGarbage(limit: number): Promise<GarbageChunk[]> {
+    return this.#write(async (trx) => {
+      const rows = await trx
+        .selectFrom('chunks as c')
+        .select('c.id')
+        .where('c.refcount', '=', 0)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('session_claims as s').select('s.chunk_id').whereRef('s.chunk_id', '=', 'c.id'))))
+        .orderBy('c.id')
+        .limit(limit)
+        .execute();
+      const ids = rows.map((r) => r.id);
+      for (const part of batches(ids)) await trx.updateTable('chunks').set({ state: 'deleting' }).where('id', 'in', part).execute();
+      const out: GarbageChunk[] = [];
+      const copies = new Map<string, string[]>();
+      for (const part of batches(ids)) {
+        for (const r of await trx.selectFrom('chunk_copies').select(['chunk_id', 'backend']).where('chunk_id', 'in', part).execute()) {
+          copies.set(r.chunk_id, [...(copies.get(r.chunk_id) ?? []), r.backend]);
+        }
+      }
+      for (const id of ids) out.push({ id, backends: copies.get(id) ?? [] });
+      return out;
+    });
+  }
+
+  async forgetGarbage(ids: ChunkId[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#write(async (trx) => {
+      for (const part of batches(ids)) {
+        const doomed = trx.selectFrom('chunks').select('id').where('id', 'in', part).where('state', '=', 'deleting').where('refcount', '=', 0);
+        await trx.deleteFrom('chunk_copies').where('chunk_id', 'in', doomed).execute();
+        await trx.deleteFrom('chunks').where('id', 'in', part).where('state', '=', 'deleting').where('refcount', '=', 0).execute();
+      }
+    });
+  }
+
+  async unmarkGarbage(ids: ChunkId[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#write(async (trx) => {
+      for (const part of batches(ids)) await trx.updateTable('chunks').set({ state: 'live' }).where('id', 'in', part).where('state', '=', 'deleting').execute();
+    });
+  }
+
+  // --- stats ---------------------------------------------------------------------------------
+
+  async stats(): Promise<RepositoryStats> {
+    const db = this.#db;
+    const files = await db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const versions = await db
+      .selectFrom('versions')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.coalesce(eb.fn.sum<number>('size'), sql<number>`0`).as('bytes')])
+      .executeTakeFirstOrThrow();
+    const perCodec = await db
+      .selectFrom('chunks')
+      .select((eb) => ['codec_id', eb.fn.countAll<number>().as('chunks'), eb.fn.sum<number>('raw_size').as('raw'), eb.fn.sum<number>('stored_size').as('stored')])
+      .where('state', '=', 'live')
+      .groupBy('codec_id')
+      .orderBy('codec_id')
+      .execute();
+    const perBackend = await db
+      .selectFrom('chunk_copies as k')
+      .innerJoin('chunks as c', 'c.id', 'k.chunk_id')
+      .select((eb) => [
+        'k.backend',
+        eb.fn.countAll<number>().as('copies'),
+        eb.fn.sum<number>(eb.case().when('k.state', '=', 'ok').then(eb.ref('c.stored_size')).else(0).end()).as('bytes'),
+        eb.fn.sum<number>(eb.case().when('k.state', '=', 'missing').then(1).else(0).end()).as('missing'),
+        eb.fn.sum<number>(eb.case().when('k.state', '=', 'corrupt').then(1).else(0).end()).as('corrupt'),
+      ])
+      .where('c.state', '=', 'live')
+      .groupBy('k.backend')
+      .orderBy('k.backend')
+      .execute();
+    const codecs = perCodec.map((c) => ({ codecId: c.codec_id, chunks: Number(c.chunks), rawBytes: Number(c.raw), storedBytes: Number(c.stored) }));
+    const backends = perBackend.map((b) => ({ backend: b.backend, copies: Number(b.copies), bytes: Number(b.bytes), missing: Number(b.missing), corrupt: Number(b.corrupt) }));
+    return {
+      files: Number(files.n),
+      versions: Number(versions.n),
+      logicalBytes: Number(versions.bytes),
+      uniqueBytes: codecs.reduce((s, c) => s + c.rawBytes, 0),
+      storedBytes: codecs.reduce((s, c) => s + c.storedBytes, 0),
+      physicalBytes: backends.reduce((s, b) => s + b.bytes, 0),
+      chunks: codecs.reduce((s, c) => s + c.chunks, 0),
+      perCodec: codecs,
+      perBackend: backends,
+    };
+  }
+
+  /** For tests and tools: the journal mode actually in effect. */
+  journalMode(): string {
+    return String(this.#raw.pragma('journal_mode', { simple: true }));
+  }
+}
+
+export async function openSqliteMetadata(path: string, options: SqliteOptions = {}): Promise<SqliteMetadataStore> {
+  const raw = new BetterSqlite3(path, { timeout: 15_000 });
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('foreign_keys = ON');
+  return new SqliteMetadataStore(raw, options);
+}

@@ -1,0 +1,115 @@
+// dcs.yaml: the repository's configuration, validated with clear messages. Secrets never live here
+// (the passphrase comes from DCS_PASSPHRASE or a prompt; cloud credentials from the environment).
+import { parse, stringify } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_CHUNKER, validateChunkerParams, type ChunkerParams } from '../core/chunker.ts';
+import { CODEC_NAMES, codecByName, validateLevel, type CodecChoice } from '../core/codecs.ts';
+import { ConfigError } from '../core/errors.ts';
+
+export const CONFIG_FILE = 'dcs.yaml';
+export const CONFIG_VERSION = 1;
+
+const backendSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'backend names use letters, digits, ".", "_" and "-" (at most 63)'),
+  url: z.string().min(1),
+  weight: z.number().positive().default(1),
+});
+
+const configSchema = z.strictObject({
+  version: z.literal(CONFIG_VERSION),
+  id: z.string().min(1),
+  metadata: z.string().min(1).default('sqlite:metadata.db'),
+  backends: z.array(backendSchema).min(1, 'at least one backend is required'),
+  redundancy: z.strictObject({ replicate: z.number().int().min(1) }).default({ replicate: 1 }),
+  chunking: z.unknown().default(DEFAULT_CHUNKER),
+  compression: z
+    .strictObject({
+      codec: z.enum(['auto', ...CODEC_NAMES] as [string, ...string[]]),
+      level: z.number().int().optional(),
+    })
+    .default({ codec: 'zstd', level: 3 }),
+  encryption: z
+    .strictObject({
+      enabled: z.boolean(),
+      /** Key file, relative to the repository directory; a copy is also kept in every backend. */
+      keyFile: z.string().optional(),
+    })
+    .default({ enabled: false }),
+  performance: z
+    .strictObject({
+      /** Worker threads for compression/encryption; 0 runs them on the main thread. */
+      workers: z.number().int().min(0).max(256).optional(),
+      inFlightChunks: z.number().int().min(1).max(1024).optional(),
+      readAhead: z.number().int().min(1).max(1024).optional(),
+    })
+    .default({}),
+});
+
+export interface BackendConfig {
+  name: string;
+  url: string;
+  weight: number;
+}
+
+export interface RepositoryConfig {
+  version: number;
+  id: string;
+  metadata: string;
+  backends: BackendConfig[];
+  redundancy: { replicate: number };
+  chunking: ChunkerParams;
+  compression: { codec: CodecChoice; level?: number };
+  encryption: { enabled: boolean; keyFile?: string };
+  performance: { workers?: number; inFlightChunks?: number; readAhead?: number };
+}
+
+/** Validate a parsed dcs.yaml; `where` names the file in messages. */
+export function validateConfig(raw: unknown, where: string): RepositoryConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    throw new ConfigError(`${where}: ${path}: ${issue.message}`);
+  }
+  const c = result.data;
+  const names = new Set<string>();
+  for (const b of c.backends) {
+    if (names.has(b.name)) throw new ConfigError(`${where}: backends: duplicate backend name ${JSON.stringify(b.name)}`);
+    names.add(b.name);
+  }
+  if (c.redundancy.replicate > c.backends.length) {
+    throw new ConfigError(
+      `${where}: redundancy.replicate is ${c.redundancy.replicate} but only ${c.backends.length} backend(s) are configured`,
+    );
+  }
+  let chunking: ChunkerParams;
+  try {
+    chunking = validateChunkerParams(c.chunking);
+  } catch (err) {
+    throw new ConfigError(`${where}: chunking: ${(err as Error).message}`);
+  }
+  const compression: RepositoryConfig['compression'] = { codec: c.compression.codec as CodecChoice };
+  if (c.compression.level !== undefined) {
+    try {
+      if (c.compression.codec !== 'auto') validateLevel(codecByName(c.compression.codec), c.compression.level);
+    } catch (err) {
+      throw new ConfigError(`${where}: compression.level: ${(err as Error).message}`);
+    }
+    compression.level = c.compression.level;
+  }
+  return { ...c, chunking, compression };
+}
+
+export function parseConfig(text: string, where: string): RepositoryConfig {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    throw new ConfigError(`${where}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return validateConfig(raw, where);
+}
+
+export function renderConfig(config: RepositoryConfig): string {
+  return `# dcs repository configuration (see README). Secrets never go here.\n${stringify(config)}`;
+}

@@ -1,0 +1,236 @@
+// The one place that turns a repository directory (dcs.yaml) into a running engine: config →
+// stores → placement → keys → metadata → transformer → EngineContext. The CLI and the server both
+// open repositories through here, and `init` creates them.
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile, rename, access } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { hmacHasher, sha256Hasher } from '../core/chunk-id.ts';
+import { DEFAULT_CHUNKER, type ChunkerParams } from '../core/chunker.ts';
+import type { CodecChoice } from '../core/codecs.ts';
+import { ConfigError, DcsError, RepositoryExistsError, RepositoryNotFoundError, BlobNotFoundError } from '../core/errors.ts';
+import { createKeyFile, unlockKeyFile, type KeyFile, type RepositoryKeys } from '../core/keyfile.ts';
+import { InlineTransformer, type ChunkTransformer } from '../engine/chunk-transformer.ts';
+import { DEFAULT_LIMITS, type EngineContext } from '../engine/context.ts';
+import { WorkerPoolTransformer } from '../engine/worker-transformer.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+import { openSqliteMetadata } from '../metadata/sqlite-store.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import { Placement, type Backend } from '../storage/placement.ts';
+import { openBlobStore, parseBackendUrl } from '../storage/registry.ts';
+import { CONFIG_FILE, CONFIG_VERSION, parseConfig, renderConfig, type BackendConfig, type RepositoryConfig } from './config.ts';
+
+/** Objects every backend holds besides chunks, so a repository can be recognised from storage alone. */
+export const REPO_MARKER_KEY = 'dcs-repository.json';
+export const KEY_OBJECT_KEY = 'keys/default.json';
+const KEY_FILE = 'key.json';
+
+export type PassphraseSource = () => Promise<string>;
+
+export interface Repository {
+  dir: string;
+  config: RepositoryConfig;
+  ctx: EngineContext;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  passphrase?: PassphraseSource;
+  /** Override performance.workers (0 = inline). */
+  workers?: number;
+  warn?: (message: string) => void;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, data, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+function metadataPath(dir: string, url: string): string {
+  if (!url.startsWith('sqlite:')) {
+    throw new ConfigError(`${join(dir, CONFIG_FILE)}: metadata: unsupported metadata URL ${JSON.stringify(url)} (supported: sqlite:PATH)`);
+  }
+  const path = url.slice('sqlite:'.length);
+  if (path.length === 0) throw new ConfigError(`${join(dir, CONFIG_FILE)}: metadata: sqlite: needs a path`);
+  return path === ':memory:' ? path : resolve(dir, path);
+}
+
+async function openMetadata(dir: string, url: string): Promise<MetadataStore> {
+  const store = await openSqliteMetadata(metadataPath(dir, url));
+  await store.migrate();
+  return store;
+}
+
+async function openBackends(dir: string, backends: readonly BackendConfig[]): Promise<Backend[]> {
+  const opened: Backend[] = [];
+  for (const b of backends) {
+    opened.push({ name: b.name, weight: b.weight, store: await openBlobStore({ name: b.name, url: b.url }, dir) });
+  }
+  return opened;
+}
+
+async function closeBackends(backends: readonly Backend[]): Promise<void> {
+  await Promise.allSettled(backends.map((b) => b.store.close?.()));
+}
+
+export async function readConfig(dir: string): Promise<RepositoryConfig> {
+  const file = join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RepositoryNotFoundError(dir);
+    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  return parseConfig(text, file);
+}
+
+export interface InitOptions {
+  /** Backend URLs, optionally named: `NAME=URL`. Default: one fs backend inside the repository. */
+  backends?: string[];
+  replicate?: number;
+  /** Encrypt with a key wrapped by this passphrase. */
+  passphrase?: string;
+  codec?: CodecChoice;
+  level?: number;
+  chunking?: ChunkerParams;
+  /** scrypt cost for the key file (tests use a low one). */
+  kdfCost?: { N?: number };
+}
+
+/** Parse `--backend` values into named backend configs (names: given, or scheme + index). */
+export function backendConfigs(specs: readonly string[]): BackendConfig[] {
+  const counts = new Map<string, number>();
+  return specs.map((spec) => {
+    const named = /^([A-Za-z0-9][A-Za-z0-9._-]{0,62})=(.+)$/.exec(spec);
+    const url = named ? named[2]! : spec;
+    const { scheme } = parseBackendUrl(url);
+    const n = (counts.get(scheme) ?? 0) + 1;
+    counts.set(scheme, n);
+    return { name: named ? named[1]! : `${scheme}${n}`, url, weight: 1 };
+  });
+}
+
+export async function initRepository(dirArg: string, options: InitOptions = {}): Promise<RepositoryConfig> {
+  const dir = resolve(dirArg);
+  if (await exists(join(dir, CONFIG_FILE))) throw new RepositoryExistsError(dir);
+  const backends = options.backends && options.backends.length > 0 ? backendConfigs(options.backends) : [{ name: 'local', url: 'fs:data', weight: 1 }];
+  const config: RepositoryConfig = {
+    version: CONFIG_VERSION,
+    id: randomUUID(),
+    metadata: 'sqlite:metadata.db',
+    backends,
+    redundancy: { replicate: options.replicate ?? 1 },
+    chunking: options.chunking ?? DEFAULT_CHUNKER,
+    compression: { codec: options.codec ?? 'zstd', ...(options.level !== undefined ? { level: options.level } : options.codec === undefined ? { level: 3 } : {}) },
+    encryption: options.passphrase === undefined ? { enabled: false } : { enabled: true, keyFile: KEY_FILE },
+    performance: {},
+  };
+  // Validate exactly as open will, before touching anything.
+  const validated = parseConfig(renderConfig(config), join(dir, CONFIG_FILE));
+  await mkdir(dir, { recursive: true });
+
+  const opened = await openBackends(dir, validated.backends);
+  try {
+    const marker = JSON.stringify({ id: validated.id, version: CONFIG_VERSION, chunking: validated.chunking, encrypted: validated.encryption.enabled });
+    for (const b of opened) {
+      await (b.store as BlobStore & { init?: () => Promise<void> }).init?.();
+      const existing = await b.store.head(REPO_MARKER_KEY);
+      if (existing) {
+        throw new DcsError('BACKEND_IN_USE', `backend ${b.name} already holds a dcs repository (${REPO_MARKER_KEY} exists); use an empty location`);
+      }
+    }
+    let keyFile: KeyFile | undefined;
+    if (options.passphrase !== undefined) keyFile = (await createKeyFile(options.passphrase, options.kdfCost)).keyFile;
+    for (const b of opened) {
+      if (keyFile) await b.store.put(KEY_OBJECT_KEY, new TextEncoder().encode(JSON.stringify(keyFile)));
+      await b.store.put(REPO_MARKER_KEY, new TextEncoder().encode(marker));
+    }
+    if (keyFile) await writeFileAtomic(join(dir, KEY_FILE), JSON.stringify(keyFile, null, 2));
+    const metadata = await openMetadata(dir, validated.metadata);
+    await metadata.close();
+    await writeFileAtomic(join(dir, CONFIG_FILE), renderConfig(validated));
+  } finally {
+    await closeBackends(opened);
+  }
+  return validated;
+}
+
+async function loadKeyFile(dir: string, config: RepositoryConfig, backends: readonly Backend[]): Promise<unknown> {
+  const local = join(dir, config.encryption.keyFile ?? KEY_FILE);
+  try {
+    return JSON.parse(await readFile(local, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read key file ${local}: ${(err as Error).message}`);
+  }
+  // The local copy is gone: every backend keeps one.
+  for (const b of backends) {
+    try {
+      return JSON.parse(new TextDecoder().decode(await b.store.get(KEY_OBJECT_KEY)));
+    } catch (err) {
+      if (!(err instanceof BlobNotFoundError)) continue;
+    }
+  }
+  throw new ConfigError(`repository is encrypted but no key file was found (${local}, or ${KEY_OBJECT_KEY} on a backend)`);
+}
+
+export async function openRepository(dirArg: string, options: OpenOptions = {}): Promise<Repository> {
+  const dir = resolve(dirArg);
+  const config = await readConfig(dir);
+  const backends = await openBackends(dir, config.backends);
+  let metadata: MetadataStore | undefined;
+  let transformer: ChunkTransformer | undefined;
+  try {
+    let keys: RepositoryKeys | undefined;
+    if (config.encryption.enabled) {
+      const keyFile = await loadKeyFile(dir, config, backends);
+      if (!options.passphrase) throw new ConfigError('this repository is encrypted and no passphrase source was given');
+      keys = await unlockKeyFile(keyFile, await options.passphrase());
+    }
+    metadata = await openMetadata(dir, config.metadata);
+    const workers = options.workers ?? config.performance.workers ?? Math.min(availableParallelism(), 8);
+    transformer = workers > 0 ? new WorkerPoolTransformer({ workers, ...(keys ? { keys } : {}) }) : new InlineTransformer(keys);
+    const ctx: EngineContext = {
+      metadata,
+      placement: new Placement(backends),
+      hasher: keys ? hmacHasher(keys.idKey) : sha256Hasher(),
+      transformer,
+      replicas: config.redundancy.replicate,
+      chunker: config.chunking,
+      compression: config.compression,
+      limits: {
+        ...DEFAULT_LIMITS,
+        ...(config.performance.inFlightChunks ? { inFlightChunks: config.performance.inFlightChunks } : {}),
+        ...(config.performance.readAhead ? { readAhead: config.performance.readAhead } : {}),
+      },
+      now: () => Date.now(),
+      warn: options.warn ?? (() => {}),
+    };
+    const opened = { metadata, transformer };
+    return {
+      dir,
+      config,
+      ctx,
+      close: async () => {
+        await opened.transformer.close();
+        await opened.metadata.close();
+        await closeBackends(backends);
+      },
+    };
+  } catch (err) {
+    await transformer?.close();
+    await metadata?.close();
+    await closeBackends(backends);
+    throw err;
+  }
+}

@@ -1,0 +1,40 @@
+// Which backends hold a chunk: the first N in its rendezvous ranking (N = the replica count).
+import { ConfigError } from '../core/errors.ts';
+import type { BlobStore } from './blob-store.ts';
+import { rankNodes } from './rendezvous.ts';
+
+export interface Backend {
+  name: string;
+  store: BlobStore;
+  weight: number;
+}
+
+export class Placement {
+  readonly backends: readonly Backend[];
+  readonly #byName: Map<string, Backend>;
+
+  constructor(backends: Backend[]) {
+    if (backends.length === 0) throw new ConfigError('at least one backend is required');
+    this.#byName = new Map();
+    for (const b of backends) {
+      if (this.#byName.has(b.name)) throw new ConfigError(`duplicate backend name ${JSON.stringify(b.name)}`);
+      if (!(b.weight > 0) || !Number.isFinite(b.weight)) throw new ConfigError(`backend ${b.name}: weight must be a positive number`);
+      this.#byName.set(b.name, b);
+    }
+    this.backends = [...backends];
+  }
+
+  byName(name: string): Backend | undefined {
+    return this.#byName.get(name);
+  }
+
+  /** Every backend, best first, for this chunk. */
+  rank(chunkId: string): Backend[] {
+    return this.backends.length === 1 ? [this.backends[0]!] : rankNodes(chunkId, this.backends);
+  }
+
+  /** The first n distinct backends for this chunk. */
+  targets(chunkId: string, n: number): Backend[] {
+    return this.rank(chunkId).slice(0, n);
+  }
+}

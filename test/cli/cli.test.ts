@@ -1,0 +1,159 @@
+// The dcs command line as users run it: exit codes, one-line errors, --json, names, stdin/stdout.
+import assert from 'node:assert/strict';
+import { readFile, writeFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { randomBytes, textBytes } from '../helpers/data.ts';
+import { runCli, tempDir } from '../helpers/cli.ts';
+
+describe('dcs CLI', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  before(async () => ({ dir, cleanup } = await tempDir()));
+  after(async () => cleanup());
+
+  const dcs = (args: string[], stdin?: Uint8Array) => runCli(args, { cwd: dir, ...(stdin ? { stdin } : {}) });
+
+  it('init creates ./.dcs by default and refuses to init twice', async () => {
+    const r = await dcs(['init']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /created repository .*\.dcs/);
+    const again = await dcs(['init']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^dcs: a dcs repository already exists at .*\n$/);
+  });
+
+  it('put, ls, stat, get round-trip a file byte for byte', async () => {
+    const data = textBytes(3_000_000, 3);
+    await writeFile(join(dir, 'big file.txt'), data);
+    const put = await dcs(['put', 'big file.txt', '--codec', 'zstd', '--json']);
+    assert.equal(put.code, 0, put.stderr);
+    const p = JSON.parse(put.stdout);
+    assert.equal(p.name, 'big file.txt');
+    assert.equal(p.size, data.length);
+    assert.ok(p.ratio > 2);
+
+    const ls = JSON.parse((await dcs(['ls', '--json'])).stdout);
+    assert.deepEqual(ls.map((f: { name: string }) => f.name), ['big file.txt']);
+
+    const st = await dcs(['stat', 'big file.txt', '--json']);
+    const s = JSON.parse(st.stdout);
+    assert.equal(s.health, 'healthy');
+    assert.deepEqual(Object.keys(s.codecs), ['zstd']);
+    assert.ok(s.chunkList.every((c: { copies: { backend: string }[] }) => c.copies[0]!.backend === 'local'));
+    const human = await dcs(['stat', 'big file.txt']);
+    assert.match(human.stdout, /ratio/);
+    assert.match(human.stdout, /health:\s+healthy/);
+
+    const get = await dcs(['get', 'big file.txt', '-o', 'copy.txt']);
+    assert.equal(get.code, 0, get.stderr);
+    assert.deepEqual(await readFile(join(dir, 'copy.txt')), Buffer.from(data));
+    const toStdout = await dcs(['get', 'big file.txt', '-o', '-']);
+    assert.deepEqual(toStdout.stdoutBytes, Buffer.from(data));
+    const range = await dcs(['get', 'big file.txt', '--range', '10-19', '-o', '-']);
+    assert.deepEqual(range.stdoutBytes, Buffer.from(data.subarray(10, 20)));
+  });
+
+  it('reads stdin with --name and needs --name for stdin', async () => {
+    const data = randomBytes(100_000, 4);
+    const r = await dcs(['put', '-', '--name', 'logs/today.log', '--codec', 'auto'], data);
+    assert.equal(r.code, 0, r.stderr);
+    const out = await dcs(['get', 'logs/today.log', '-o', '-']);
+    assert.deepEqual(out.stdoutBytes, Buffer.from(data));
+    const bad = await dcs(['put', '-'], data);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /needs --name/);
+  });
+
+  it('never writes outside the output directory for hostile names', async () => {
+    const data = textBytes(1000, 5);
+    await dcs(['put', '-', '--name', '../../escape.txt'], data);
+    await dcs(['put', '-', '--name', '/etc/dcs-abs-test'], data);
+    await dcs(['put', '-', '--name', '--dash'], data);
+    const sub = join(dir, 'out');
+    await (await import('node:fs/promises')).mkdir(sub);
+    for (const name of ['../../escape.txt', '/etc/dcs-abs-test']) {
+      const r = await runCli(['get', name], { cwd: sub, env: { DCS_REPO: join(dir, '.dcs') } });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    assert.deepEqual((await readdir(sub)).sort(), ['dcs-abs-test', 'escape.txt']);
+    const dash = await runCli(['get', '-o', '-', '--', '--dash'], { cwd: dir });
+    assert.equal(dash.code, 0, dash.stderr);
+    assert.deepEqual(dash.stdoutBytes, Buffer.from(data));
+  });
+
+  it('reports bad input in one line with a non-zero exit', async () => {
+    const cases: [string[], number, RegExp][] = [
+      [['put', 'no-such-file'], 1, /cannot read no-such-file: no such file/],
+      [['put', 'big file.txt', '--codec', 'lzma'], 2, /unknown codec "lzma"/],
+      [['put', 'big file.txt', '--codec', 'zstd', '--level', '99'], 2, /level/],
+      [['get', 'missing-name'], 1, /no such file in repository: "missing-name"/],
+      [['get', 'big file.txt', '--version', '9'], 1, /no version 9/],
+      [['get', 'big file.txt', '--range', 'x-y'], 2, /invalid range/],
+      [['rm', 'missing-name'], 1, /no such file/],
+      [['ls', '--repo', join(dir, 'nowhere')], 1, /no dcs repository at/],
+      [['frobnicate'], 2, /unknown command/],
+    ];
+    for (const [args, code, pattern] of cases) {
+      const r = await dcs(args);
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, pattern, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with')).length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+    }
+  });
+
+  it('rm then gc reclaims space; stats reports ratios', async () => {
+    const stats0 = JSON.parse((await dcs(['stats', '--json'])).stdout);
+    assert.ok(stats0.logicalBytes > 0);
+    assert.ok(stats0.compressionRatio > 1);
+    assert.ok(stats0.perCodec.some((c: { codec: string }) => c.codec === 'zstd'));
+    assert.equal((await dcs(['rm', 'big file.txt'])).code, 0);
+    const gc = JSON.parse((await dcs(['gc', '--json'])).stdout);
+    assert.ok(gc.chunksDeleted > 0);
+    const stats1 = JSON.parse((await dcs(['stats', '--json'])).stdout);
+    assert.ok(stats1.storedBytes < stats0.storedBytes);
+    const v = await dcs(['verify', '--deep', '--json']);
+    assert.equal(v.code, 0, v.stdout);
+  });
+
+  it('has --help for every command', async () => {
+    for (const cmd of ['init', 'put', 'get', 'ls', 'stat', 'rm', 'verify', 'repair', 'gc', 'stats']) {
+      const r = await dcs([cmd, '--help']);
+      assert.equal(r.code, 0, cmd);
+      assert.match(r.stdout, new RegExp(`Usage: dcs ${cmd}`));
+    }
+    const top = await dcs(['--help']);
+    assert.match(top.stdout, /Examples:/);
+  });
+});
+
+describe('encrypted repository via the CLI', () => {
+  it('works with the right passphrase and refuses a wrong one without touching anything', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const env = { DCS_PASSPHRASE: 'right passphrase' };
+      const init = await runCli(['init', '--repo', 'r', '--encrypt'], { cwd: dir, env });
+      assert.equal(init.code, 0, init.stderr);
+      const data = textBytes(200_000, 8);
+      assert.equal((await runCli(['put', '-', '--name', 'secret', '--repo', 'r'], { cwd: dir, env, stdin: data })).code, 0);
+      const metaBefore = await readFile(join(dir, 'r', 'metadata.db'));
+      const wrong = await runCli(['put', '-', '--name', 'x', '--repo', 'r'], { cwd: dir, env: { ...env, DCS_PASSPHRASE: 'wrong' }, stdin: data });
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /^dcs: wrong passphrase/);
+      assert.deepEqual(await readFile(join(dir, 'r', 'metadata.db')), metaBefore);
+      const none = await runCli(['ls', '--repo', 'r'], { cwd: dir });
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /DCS_PASSPHRASE/);
+      const got = await runCli(['get', 'secret', '-o', '-', '--repo', 'r'], { cwd: dir, env });
+      assert.deepEqual(got.stdoutBytes, Buffer.from(data));
+      // Stored objects do not contain the plaintext.
+      const files = await readdir(join(dir, 'r', 'data', 'chunks'), { recursive: true });
+      for (const f of files.filter((n) => n.length > 60)) {
+        const bytes = await readFile(join(dir, 'r', 'data', 'chunks', f));
+        assert.equal(bytes.includes(Buffer.from('quick brown fox')), false);
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+});
