@@ -1,0 +1,114 @@
+// Content-defined chunking: deterministic, bounded sizes, independent of how input arrives, and
+// local — an edit changes only the chunks around it, which is what makes dedup work on new versions.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { chunkStream, DEFAULT_CHUNKER, validateChunkerParams, type ChunkerParams } from '../../src/core/chunker.ts';
+import { ConfigError } from '../../src/core/errors.ts';
+import { pieces, randomBytes } from '../helpers/data.ts';
+
+const P: ChunkerParams = { kind: 'fastcdc', min: 8192, avg: 16384, max: 65536 };
+
+async function chunksOf(data: Uint8Array, params: ChunkerParams = P, sizes: number[] = [65536]): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const c of chunkStream(pieces(data, sizes), params)) out.push(c);
+  return out;
+}
+
+const hashes = (chunks: Uint8Array[]): string[] => chunks.map((c) => createHash('sha256').update(c).digest('hex'));
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** How many chunks of b are not in a. */
+function changed(a: Uint8Array[], b: Uint8Array[]): number {
+  const known = new Set(hashes(a));
+  return hashes(b).filter((h) => !known.has(h)).length;
+}
+
+describe('FastCDC chunking', () => {
+  const data = randomBytes(16 * 1024 * 1024, 77);
+
+  it('reassembles to the input, with every chunk but the last within [min, max]', async () => {
+    const chunks = await chunksOf(data);
+    assert.deepEqual(concat(chunks), data);
+    for (const c of chunks.slice(0, -1)) assert.ok(c.length >= 8192 && c.length <= 65536, `${c.length}`);
+    const avg = data.length / chunks.length;
+    assert.ok(avg > 16384 * 0.75 && avg < 16384 * 1.5, `average ${avg}`);
+  });
+
+  it('gives the same chunks however the input is split into pieces', async () => {
+    const small = data.subarray(0, 1024 * 1024);
+    const reference = hashes(await chunksOf(small));
+    for (const sizes of [[1], [7], [4096, 1, 100_000, 13], [small.length]]) assert.deepEqual(hashes(await chunksOf(small, P, sizes)), reference);
+  });
+
+  it('an inserted byte near the start changes only the chunks around it', async () => {
+    const before = await chunksOf(data);
+    const edited = new Uint8Array(data.length + 1);
+    edited.set(data.subarray(0, 1000), 0);
+    edited[1000] = 0xab;
+    edited.set(data.subarray(1000), 1001);
+    const n = changed(before, await chunksOf(edited));
+    assert.ok(n >= 1 && n <= 2, `${n} chunks changed`);
+  });
+
+  it('a deletion and an edit in the middle also stay local', async () => {
+    const before = await chunksOf(data);
+    const del = new Uint8Array(Buffer.concat([data.subarray(0, 8_000_000), data.subarray(8_000_100)]));
+    assert.ok(changed(before, await chunksOf(del)) <= 2);
+    const edit = new Uint8Array(data);
+    edit[5_000_000]! ^= 0xff;
+    assert.ok(changed(before, await chunksOf(edit)) <= 2);
+  });
+
+  it('handles empty, 1-byte, exactly max and max + 1 inputs', async () => {
+    assert.equal((await chunksOf(new Uint8Array(0))).length, 0);
+    assert.deepEqual(await chunksOf(new Uint8Array([5])), [new Uint8Array([5])]);
+    const max = randomBytes(65536, 1);
+    assert.deepEqual(concat(await chunksOf(max)), max);
+    const over = await chunksOf(randomBytes(65537, 2));
+    assert.ok(over.length >= 2, 'max + 1 bytes cannot fit one chunk');
+    assert.equal(concat(over).length, 65537);
+  });
+
+  it('yields chunks that own their memory (safe to keep or transfer)', async () => {
+    for (const c of await chunksOf(data.subarray(0, 500_000))) {
+      assert.equal(c.byteOffset, 0);
+      assert.equal(c.byteLength, c.buffer.byteLength);
+    }
+  });
+
+  it('keeps memory bounded on a large stream', async () => {
+    const piece = randomBytes(1 << 20, 5);
+    async function* big(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < 256; i++) yield piece;
+    }
+    const start = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    let total = 0;
+    for await (const c of chunkStream(big(), DEFAULT_CHUNKER)) {
+      total += c.length;
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - start);
+    }
+    assert.equal(total, 256 << 20);
+    assert.ok(peak < 64 << 20, `peak ${peak}`);
+  });
+});
+
+describe('fixed-size chunking and validation', () => {
+  it('cuts fixed sizes', async () => {
+    const chunks = await chunksOf(randomBytes(10_000), { kind: 'fixed', size: 4096 }, [333]);
+    assert.deepEqual(chunks.map((c) => c.length), [4096, 4096, 1808]);
+  });
+
+  it('rejects bad parameters with clear messages', () => {
+    assert.throws(() => validateChunkerParams({ kind: 'fastcdc', min: 10, avg: 20, max: 30 }), /at least 64/);
+    assert.throws(() => validateChunkerParams({ kind: 'fastcdc', min: 4096, avg: 2048, max: 8192 }), /min < avg < max/);
+    assert.throws(() => validateChunkerParams({ kind: 'fastcdc', min: 4096, avg: 8192, max: 128 << 20 }), /64 MiB/);
+    assert.throws(() => validateChunkerParams({ kind: 'fixed', size: 0 }), ConfigError);
+    assert.throws(() => validateChunkerParams({ kind: 'rabin' }), /unknown chunker kind/);
+    assert.deepEqual(validateChunkerParams(DEFAULT_CHUNKER), DEFAULT_CHUNKER);
+  });
+});
