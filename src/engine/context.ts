@@ -5,6 +5,7 @@ import type { ChunkerParams } from '../core/chunker.ts';
 import type { CodecChoice } from '../core/codecs.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { Placement } from '../storage/placement.ts';
+import type { ChunkSource } from './chunk-source.ts';
 import type { ChunkTransformer } from './chunk-transformer.ts';
 
 export interface EngineLimits {
@@ -20,6 +21,8 @@ export interface EngineContext {
   metadata: MetadataStore;
   placement: Placement;
   hasher: ChunkHasher;
+  /** Splits and identifies input (inline, or in a worker thread). */
+  chunkSource: ChunkSource;
   transformer: ChunkTransformer;
   /** Copies of every chunk on distinct backends. */
   replicas: number;
@@ -31,4 +34,4 @@ export interface EngineContext {
   warn(message: string): void;
 }
 
-export const DEFAULT_LIMITS: EngineLimits = { inFlightChunks: 8, readAhead: 6, maintenanceConcurrency: 8 };
+export const DEFAULT_LIMITS: EngineLimits = { inFlightChunks: 8, readAhead: 12, maintenanceConcurrency: 8 };

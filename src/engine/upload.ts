@@ -2,9 +2,8 @@
 // encrypt in workers → replicated writes → staged chunk list → one commit. Backpressure: the
 // source is read only while fewer than `inFlightChunks` chunks are being encoded or written.
 import type { ChunkId } from '../core/chunk-id.ts';
-import { chunkStream } from '../core/chunker.ts';
 import { codecById, type CodecChoice } from '../core/codecs.ts';
-import type { StagedChunk, VersionRecord } from '../metadata/metadata-store.ts';
+import type { StagedChunk, StoredChunk, VersionRecord } from '../metadata/metadata-store.ts';
 import { writeCopies } from './chunk-writer.ts';
 import { Semaphore, sleep, TaskGroup } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
@@ -84,19 +83,29 @@ export async function upload(ctx: EngineContext, input: AsyncIterable<Uint8Array
     return settled;
   };
 
+  // Written chunks are recorded in metadata in batches; until then they stay in `writing`, so a
+  // later batch neither claims nor rewrites them.
+  let unrecorded: StoredChunk[] = [];
+  const recordWritten = async (): Promise<void> => {
+    if (unrecorded.length === 0) return;
+    const done = unrecorded;
+    unrecorded = [];
+    await metadata.recordStored(sessionId, done);
+    for (const c of done) writing.delete(c.id);
+  };
+
   const store = async (id: ChunkId, plain: Uint8Array): Promise<void> => {
     try {
       const rawSize = plain.length;
       const encoded = await ctx.transformer.encode(plain, id, codec, level);
       const backends = await writeCopies(id, encoded.envelope, ctx.placement.rank(id), ctx.replicas);
-      await metadata.recordStored(sessionId, [{ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends }]);
+      unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends });
       result.newChunks++;
       result.newRawBytes += rawSize;
       result.newStoredBytes += encoded.storedSize;
       const name = codecById(encoded.codecId).name;
       result.codecs[name] = (result.codecs[name] ?? 0) + 1;
     } finally {
-      writing.delete(id);
       slots.release();
     }
   };
@@ -106,6 +115,7 @@ export async function upload(ctx: EngineContext, input: AsyncIterable<Uint8Array
     const current = batch;
     batch = [];
     batchBytes = 0;
+    await recordWritten();
     const ids = [...new Set(current.map((p) => p.id).filter((id) => !writing.has(id)))];
     const claims = await claim(ids);
     // A chunk repeated within the batch is written once, even if its first write already finished.
@@ -125,9 +135,8 @@ export async function upload(ctx: EngineContext, input: AsyncIterable<Uint8Array
   };
 
   try {
-    for await (const plain of chunkStream(input, ctx.chunker)) {
+    for await (const { id, data: plain } of ctx.chunkSource(input, ctx.chunker)) {
       tasks.check();
-      const id = ctx.hasher.id(plain);
       batch.push({ id, plain, staged: { seq: result.chunks, offset, length: plain.length, id } });
       result.chunks++;
       offset += plain.length;
@@ -137,6 +146,7 @@ export async function upload(ctx: EngineContext, input: AsyncIterable<Uint8Array
     }
     await flush();
     await tasks.wait();
+    await recordWritten();
     const version = await metadata.commitUpload(sessionId, { name: options.name, size: offset, codec });
     return { version, size: offset, ...result };
   } catch (err) {

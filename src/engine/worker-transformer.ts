@@ -6,6 +6,7 @@ import type { EncodedChunk } from '../core/chunk-codec.ts';
 import type { CodecChoice } from '../core/codecs.ts';
 import { ChunkCorruptError, DcsError } from '../core/errors.ts';
 import type { RepositoryKeys } from '../core/keyfile.ts';
+import { transferable } from './chunk-source.ts';
 import type { ChunkTransformer } from './chunk-transformer.ts';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.ts';
 
@@ -19,12 +20,6 @@ interface PoolWorker {
   pending: Map<number, Pending>;
 }
 
-/** A buffer that can be transferred: it must own its whole ArrayBuffer, or we copy it first. */
-function transferable(data: Uint8Array): Uint8Array {
-  const buf = data.buffer;
-  if (buf instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buf.byteLength) return data;
-  return new Uint8Array(data);
-}
 
 export class WorkerPoolTransformer implements ChunkTransformer {
   readonly #workers: PoolWorker[] = [];
@@ -69,9 +64,15 @@ export class WorkerPoolTransformer implements ChunkTransformer {
 
   #call(req: WorkerRequest, data: Uint8Array): Promise<WorkerReply & { ok: true }> {
     if (this.#closed) return Promise.reject(new Error('chunk worker pool is closed'));
-    // Least-loaded worker: chunks differ in cost, so round-robin would queue behind a slow one.
-    let target = this.#workers[0]!;
-    for (const w of this.#workers) if (w.pending.size < target.pending.size) target = w;
+    // Least-loaded worker (chunks differ in cost, so plain round-robin would queue behind a slow
+    // one); ties rotate so every worker gets work.
+    const n = this.#workers.length;
+    const start = this.#seq % n;
+    let target = this.#workers[start]!;
+    for (let i = 1; i < n; i++) {
+      const w = this.#workers[(start + i) % n]!;
+      if (w.pending.size < target.pending.size) target = w;
+    }
     req.seq = ++this.#seq;
     return new Promise((resolve, reject) => {
       if (target.pending.size === 0) target.worker.ref();

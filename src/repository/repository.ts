@@ -10,6 +10,7 @@ import { DEFAULT_CHUNKER, type ChunkerParams } from '../core/chunker.ts';
 import type { CodecChoice } from '../core/codecs.ts';
 import { ConfigError, DcsError, RepositoryExistsError, RepositoryNotFoundError, BlobNotFoundError } from '../core/errors.ts';
 import { createKeyFile, unlockKeyFile, type KeyFile, type RepositoryKeys } from '../core/keyfile.ts';
+import { inlineChunkSource, workerChunkSource } from '../engine/chunk-source.ts';
 import { InlineTransformer, type ChunkTransformer } from '../engine/chunk-transformer.ts';
 import { DEFAULT_LIMITS, type EngineContext } from '../engine/context.ts';
 import { WorkerPoolTransformer } from '../engine/worker-transformer.ts';
@@ -200,10 +201,12 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
     metadata = await openMetadata(dir, config.metadata);
     const workers = options.workers ?? config.performance.workers ?? Math.min(availableParallelism(), 8);
     transformer = workers > 0 ? new WorkerPoolTransformer({ workers, ...(keys ? { keys } : {}) }) : new InlineTransformer(keys);
+    const hasher = keys ? hmacHasher(keys.idKey) : sha256Hasher();
     const ctx: EngineContext = {
       metadata,
       placement: new Placement(backends),
-      hasher: keys ? hmacHasher(keys.idKey) : sha256Hasher(),
+      hasher,
+      chunkSource: workers > 0 ? workerChunkSource(keys ? { idKey: keys.idKey } : {}) : inlineChunkSource(hasher),
       transformer,
       replicas: config.redundancy.replicate,
       chunker: config.chunking,

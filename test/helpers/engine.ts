@@ -3,6 +3,7 @@
 import { hmacHasher, sha256Hasher } from '../../src/core/chunk-id.ts';
 import type { ChunkerParams } from '../../src/core/chunker.ts';
 import type { RepositoryKeys } from '../../src/core/keyfile.ts';
+import { inlineChunkSource } from '../../src/engine/chunk-source.ts';
 import { InlineTransformer } from '../../src/engine/chunk-transformer.ts';
 import { DEFAULT_LIMITS, type EngineContext } from '../../src/engine/context.ts';
 import { openSqliteMetadata } from '../../src/metadata/sqlite-store.ts';
@@ -26,11 +27,13 @@ export async function testEngine(
   const metadata = await openSqliteMetadata(':memory:', options.now ? { now: options.now } : {});
   await metadata.migrate();
   const warnings: string[] = [];
+  const hasher = options.keys ? hmacHasher(options.keys.idKey) : sha256Hasher();
   const transformer = new InlineTransformer(options.keys);
   const ctx: EngineContext = {
     metadata,
     placement: new Placement(stores.map((store) => ({ name: store.name, store, weight: 1 }))),
-    hasher: options.keys ? hmacHasher(options.keys.idKey) : sha256Hasher(),
+    hasher,
+    chunkSource: inlineChunkSource(hasher),
     transformer,
     replicas: options.replicas ?? 1,
     chunker: options.chunker ?? SMALL_CHUNKS,

@@ -66,7 +66,7 @@ restore never leaves a partial file behind.`,
           const target = resolve(state.io.cwd, flags.output ?? localFileName(name));
           const tmp = join(dirname(target), `.${basename(target)}.dcs-partial-${process.pid}`);
           try {
-            await pipeline(Readable.from(counted(), { objectMode: false }), createWriteStream(tmp, { flags: 'wx' }));
+            await pipeline(Readable.from(counted(), { objectMode: false }), createWriteStream(tmp, { flags: 'wx', highWaterMark: 8 * 1024 * 1024 }));
             await rename(tmp, target);
           } catch (err) {
             await rm(tmp, { force: true });

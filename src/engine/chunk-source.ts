@@ -1,0 +1,104 @@
+// Turns an input byte stream into (id, chunk) pairs. Chunking and hashing are the two CPU costs
+// that touch every input byte, so by default they run in a dedicated worker thread and the main
+// thread only moves buffers, talks to metadata and does I/O. The inline form serves tests and
+// tiny inputs.
+import { Worker } from 'node:worker_threads';
+import type { ChunkHasher, ChunkId } from '../core/chunk-id.ts';
+import { chunkStream, type ChunkerParams } from '../core/chunker.ts';
+import { Semaphore } from './concurrency.ts';
+import type { ChunkerReply, ChunkerRequest, ChunkerSetup } from './worker-protocol.ts';
+
+export interface IdentifiedChunk {
+  id: ChunkId;
+  data: Uint8Array;
+}
+
+export type ChunkSource = (input: AsyncIterable<Uint8Array>, params: ChunkerParams) => AsyncIterable<IdentifiedChunk>;
+
+export function inlineChunkSource(hasher: ChunkHasher): ChunkSource {
+  return async function* (input, params) {
+    for await (const data of chunkStream(input, params)) yield { id: hasher.id(data), data };
+  };
+}
+
+/** Input pieces sent to the worker ahead of its progress; bounds memory to about this × piece size. */
+const INPUT_CREDIT = 8;
+
+/** A buffer that owns its whole ArrayBuffer can be transferred; anything else is copied first. */
+export function transferable(data: Uint8Array): Uint8Array {
+  const buf = data.buffer;
+  if (buf instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buf.byteLength) return data;
+  return new Uint8Array(data);
+}
+
+export function workerChunkSource(setup: Omit<ChunkerSetup, 'params'>): ChunkSource {
+  return (input, params) => runInWorker(input, { ...setup, params });
+}
+
+async function* runInWorker(input: AsyncIterable<Uint8Array>, setup: ChunkerSetup): AsyncGenerator<IdentifiedChunk> {
+  const worker = new Worker(new URL('./chunking-worker.ts', import.meta.url), { workerData: setup });
+  const credit = new Semaphore(INPUT_CREDIT);
+  const ready: IdentifiedChunk[] = [];
+  let finished = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  worker.on('message', (m: ChunkerReply) => {
+    if (m.type === 'chunk') ready.push({ id: m.id, data: m.data });
+    else if (m.type === 'consumed') credit.release();
+    else if (m.type === 'done') finished = true;
+    else failure = new Error(`chunking worker failed: ${m.message}`);
+    notify();
+  });
+  worker.on('error', (err) => {
+    failure = err;
+    notify();
+  });
+  worker.on('exit', (code) => {
+    if (!finished && !failure) failure = new Error(`chunking worker exited unexpectedly (code ${code})`);
+    notify();
+  });
+
+  let stopped = false;
+  // The input pump runs beside the consumer; credit keeps it at most INPUT_CREDIT pieces ahead.
+  const pump = (async () => {
+    try {
+      for await (const piece of input) {
+        if (stopped || failure) return;
+        if (piece.length === 0) continue;
+        await credit.acquire();
+        const data = transferable(piece);
+        const req: ChunkerRequest = { type: 'data', data };
+        worker.postMessage(req, [data.buffer as ArrayBuffer]);
+      }
+      const end: ChunkerRequest = { type: 'end' };
+      worker.postMessage(end);
+    } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err));
+      notify();
+    }
+  })();
+
+  try {
+    for (;;) {
+      if (ready.length > 0) {
+        yield ready.shift()!;
+        continue;
+      }
+      if (failure) throw failure;
+      if (finished) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    await pump;
+    if (failure) throw failure;
+  } finally {
+    stopped = true;
+    // Unblock a pump waiting for credit, then stop the worker.
+    for (let i = 0; i < INPUT_CREDIT; i++) credit.release();
+    await worker.terminate();
+    await pump.catch(() => {});
+  }
+}

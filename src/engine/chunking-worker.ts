@@ -1,0 +1,43 @@
+// Worker-thread entry for workerChunkSource: FastCDC + chunk ids over input pieces sent by the
+// main thread; chunks go back by transfer. Acknowledging each piece gives the main thread its
+// backpressure signal.
+import { parentPort, workerData } from 'node:worker_threads';
+import { hmacHasher, sha256Hasher } from '../core/chunk-id.ts';
+import { chunkStream } from '../core/chunker.ts';
+import type { ChunkerReply, ChunkerRequest, ChunkerSetup } from './worker-protocol.ts';
+
+const setup = workerData as ChunkerSetup;
+const hasher = setup.idKey ? hmacHasher(setup.idKey) : sha256Hasher();
+const port = parentPort!;
+
+const queue: ChunkerRequest[] = [];
+let wake: (() => void) | undefined;
+port.on('message', (m: ChunkerRequest) => {
+  queue.push(m);
+  wake?.();
+  wake = undefined;
+});
+
+async function* input(): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+    const m = queue.shift()!;
+    if (m.type === 'end') return;
+    yield m.data;
+    // The piece has been copied into the chunker's window.
+    const ack: ChunkerReply = { type: 'consumed' };
+    port.postMessage(ack);
+  }
+}
+
+try {
+  for await (const data of chunkStream(input(), setup.params)) {
+    const reply: ChunkerReply = { type: 'chunk', id: hasher.id(data), data };
+    port.postMessage(reply, [data.buffer as ArrayBuffer]);
+  }
+  const done: ChunkerReply = { type: 'done' };
+  port.postMessage(done);
+} catch (err) {
+  const reply: ChunkerReply = { type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+  port.postMessage(reply);
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { ConfigError } from '../../src/core/errors.ts';
+import { openSqliteMetadata } from '../../src/metadata/sqlite-store.ts';
+import { metadataStoreConformance } from '../conformance/metadata-store.ts';
+import { tempDir } from '../helpers/cli.ts';
+
+metadataStoreConformance('sqlite in memory', async () => ({ store: await openSqliteMetadata(':memory:'), cleanup: async () => {} }));
+
+metadataStoreConformance('sqlite on disk', async () => {
+  const { dir, cleanup } = await tempDir('dcs-meta-');
+  return { store: await openSqliteMetadata(join(dir, 'm.db')), cleanup };
+});
+
+describe('sqlite specifics', () => {
+  it('uses WAL, and two handles on one file see each other’s commits', async () => {
+    const { dir, cleanup } = await tempDir('dcs-meta-');
+    try {
+      const a = await openSqliteMetadata(join(dir, 'm.db'));
+      const b = await openSqliteMetadata(join(dir, 'm.db'));
+      await a.migrate();
+      await b.migrate();
+      assert.equal(a.journalMode(), 'wal');
+      const { sessionId } = await a.beginUpload('f');
+      await a.stageChunks(sessionId, []);
+      await a.commitUpload(sessionId, { name: 'f', size: 0, codec: 'zstd' });
+      assert.equal((await b.getVersion('f'))?.version, 1);
+      await a.close();
+      await b.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('refuses a database written by a newer dcs', async () => {
+    const { dir, cleanup } = await tempDir('dcs-meta-');
+    try {
+      const path = join(dir, 'm.db');
+      const s = await openSqliteMetadata(path);
+      await s.migrate();
+      await s.close();
+      const raw = new BetterSqlite3(path);
+      raw.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)').run();
+      raw.close();
+      const t = await openSqliteMetadata(path);
+      await assert.rejects(t.migrate(), (e: unknown) => e instanceof ConfigError && /newer than this dcs/.test(e.message));
+      await t.close();
+    } finally {
+      await cleanup();
+    }
+  });
+});
