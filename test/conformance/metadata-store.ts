@@ -22,9 +22,9 @@ async function put(store: MetadataStore, name: string, ids: number[], backend = 
   return (await store.commitUpload(sessionId, { name, size: ids.length * 100, codec: 'zstd' })).version;
 }
 
-async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
+async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
-  for await (const x of it) out.push(x);
+  for await (const x of items) out.push(x);
   return out;
 }
 
