@@ -6,7 +6,8 @@ import { Worker } from 'node:worker_threads';
 import type { ChunkHasher, ChunkId } from '../core/chunk-id.ts';
 import { chunkStream, type ChunkerParams } from '../core/chunker.ts';
 import { Semaphore } from './concurrency.ts';
-import type { ChunkerReply, ChunkerRequest, ChunkerSetup } from './worker-protocol.ts';
+import { GcPacer } from './gc-pacer.ts';
+import { WORKER_LIMITS, type ChunkerReply, type ChunkerRequest, type ChunkerSetup } from './worker-protocol.ts';
 
 export interface IdentifiedChunk {
   id: ChunkId;
@@ -23,6 +24,8 @@ export function inlineChunkSource(hasher: ChunkHasher): ChunkSource {
 
 /** Input pieces sent to the worker ahead of its progress; bounds memory to about this × piece size. */
 const INPUT_CREDIT = 8;
+/** Chunks produced ahead of the consumer: enough to keep it busy, few enough to bound memory. */
+const OUTPUT_CREDIT = 4;
 
 /** A buffer that owns its whole ArrayBuffer can be transferred; anything else is copied first. */
 export function transferable(data: Uint8Array): Uint8Array {
@@ -31,13 +34,15 @@ export function transferable(data: Uint8Array): Uint8Array {
   return new Uint8Array(data);
 }
 
-export function workerChunkSource(setup: Omit<ChunkerSetup, 'params'>): ChunkSource {
-  return (input, params) => runInWorker(input, { ...setup, params });
+export function workerChunkSource(setup: Omit<ChunkerSetup, 'params' | 'outputCredit'>): ChunkSource {
+  return (input, params) => runInWorker(input, { ...setup, params, outputCredit: OUTPUT_CREDIT });
 }
 
 async function* runInWorker(input: AsyncIterable<Uint8Array>, setup: ChunkerSetup): AsyncGenerator<IdentifiedChunk> {
-  const worker = new Worker(new URL('./chunking-worker.ts', import.meta.url), { workerData: setup });
+  const worker = new Worker(new URL('./chunking-worker.ts', import.meta.url), { workerData: setup, resourceLimits: WORKER_LIMITS });
   const credit = new Semaphore(INPUT_CREDIT);
+  // Chunks arrive here by transfer and die after upload; collect them promptly (see gc-pacer.ts).
+  const pacer = new GcPacer(32 * 1024 * 1024);
   const ready: IdentifiedChunk[] = [];
   let finished = false;
   let failure: Error | undefined;
@@ -85,7 +90,11 @@ async function* runInWorker(input: AsyncIterable<Uint8Array>, setup: ChunkerSetu
   try {
     for (;;) {
       if (ready.length > 0) {
-        yield ready.shift()!;
+        const taken: ChunkerRequest = { type: 'taken' };
+        worker.postMessage(taken);
+        const next = ready.shift()!;
+        pacer.processed(next.data.length);
+        yield next;
         continue;
       }
       if (failure) throw failure;

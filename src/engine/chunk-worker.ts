@@ -4,12 +4,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ChunkCodec } from '../core/chunk-codec.ts';
 import { ChunkCorruptError, DcsError } from '../core/errors.ts';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.ts';
+import { GcPacer } from './gc-pacer.ts';
+
+const pacer = new GcPacer(16 * 1024 * 1024);
 
 const setup = workerData as WorkerSetup;
 const codec = new ChunkCodec(setup.keys ? { keys: setup.keys } : {});
 const port = parentPort!;
 
 port.on('message', (req: WorkerRequest) => {
+  pacer.processed(req.data.length * 2);
   try {
     if (req.op === 'encode') {
       const out = codec.encode(req.data, req.id, req.codec, req.level);

@@ -5,18 +5,30 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { hmacHasher, sha256Hasher } from '../core/chunk-id.ts';
 import { chunkStream } from '../core/chunker.ts';
 import type { ChunkerReply, ChunkerRequest, ChunkerSetup } from './worker-protocol.ts';
+import { GcPacer } from './gc-pacer.ts';
+
+const pacer = new GcPacer(16 * 1024 * 1024);
 
 const setup = workerData as ChunkerSetup;
 const hasher = setup.idKey ? hmacHasher(setup.idKey) : sha256Hasher();
 const port = parentPort!;
 
-const queue: ChunkerRequest[] = [];
+/** Chunks sent but not yet taken by the consumer; production pauses at the limit. */
+const OUTPUT_CREDIT = setup.outputCredit;
+let outstanding = 0;
+const queue: Exclude<ChunkerRequest, { type: 'taken' }>[] = [];
 let wake: (() => void) | undefined;
 port.on('message', (m: ChunkerRequest) => {
-  queue.push(m);
+  if (m.type === 'taken') outstanding--;
+  else queue.push(m);
   wake?.();
   wake = undefined;
 });
+
+/** Resolves once the consumer has room for another chunk ('taken' messages lower `outstanding`). */
+async function outputCredit(): Promise<void> {
+  while (outstanding >= OUTPUT_CREDIT) await new Promise<void>((resolve) => (wake = resolve));
+}
 
 async function* input(): AsyncGenerator<Uint8Array> {
   for (;;) {
@@ -24,6 +36,7 @@ async function* input(): AsyncGenerator<Uint8Array> {
     const m = queue.shift()!;
     if (m.type === 'end') return;
     yield m.data;
+    pacer.processed(m.data.length);
     // The piece has been copied into the chunker's window.
     const ack: ChunkerReply = { type: 'consumed' };
     port.postMessage(ack);
@@ -32,7 +45,9 @@ async function* input(): AsyncGenerator<Uint8Array> {
 
 try {
   for await (const data of chunkStream(input(), setup.params)) {
+    await outputCredit();
     const reply: ChunkerReply = { type: 'chunk', id: hasher.id(data), data };
+    outstanding++;
     port.postMessage(reply, [data.buffer as ArrayBuffer]);
   }
   const done: ChunkerReply = { type: 'done' };

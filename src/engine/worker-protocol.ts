@@ -23,12 +23,21 @@ export interface ChunkerSetup {
   params: ChunkerParams;
   /** HMAC key for chunk ids in encrypted repositories. */
   idKey?: Uint8Array;
+  /** Chunks the worker may have produced ahead of the consumer. */
+  outputCredit: number;
 }
 
-export type ChunkerRequest = { type: 'data'; data: Uint8Array } | { type: 'end' };
+/** 'taken': the consumer took one chunk, so the worker may produce another. */
+export type ChunkerRequest = { type: 'data'; data: Uint8Array } | { type: 'end' } | { type: 'taken' };
 
 export type ChunkerReply =
   | { type: 'chunk'; id: string; data: Uint8Array }
   | { type: 'consumed' }
   | { type: 'done' }
   | { type: 'error'; message: string };
+
+/**
+ * Heap limits for chunk workers: they keep almost nothing on the JavaScript heap, and V8's default
+ * young generation (tens of MB per thread) would otherwise count against every worker's memory.
+ */
+export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };

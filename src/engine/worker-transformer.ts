@@ -8,7 +8,7 @@ import { ChunkCorruptError, DcsError } from '../core/errors.ts';
 import type { RepositoryKeys } from '../core/keyfile.ts';
 import { transferable } from './chunk-source.ts';
 import type { ChunkTransformer } from './chunk-transformer.ts';
-import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.ts';
+import { WORKER_LIMITS, type WorkerReply, type WorkerRequest, type WorkerSetup } from './worker-protocol.ts';
 
 interface Pending {
   resolve: (reply: WorkerReply & { ok: true }) => void;
@@ -29,7 +29,7 @@ export class WorkerPoolTransformer implements ChunkTransformer {
   constructor(options: { workers: number; keys?: RepositoryKeys }) {
     const setup: WorkerSetup = options.keys ? { keys: options.keys } : {};
     for (let i = 0; i < Math.max(1, options.workers); i++) {
-      const worker = new Worker(new URL('./chunk-worker.ts', import.meta.url), { workerData: setup });
+      const worker = new Worker(new URL('./chunk-worker.ts', import.meta.url), { workerData: setup, resourceLimits: WORKER_LIMITS });
       const entry: PoolWorker = { worker, pending: new Map() };
       worker.on('message', (reply: WorkerReply) => this.#onReply(entry, reply));
       worker.on('error', (err) => this.#failAll(entry, err));

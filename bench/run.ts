@@ -1,0 +1,262 @@
+// `npm run bench`: put/get throughput, stored size and peak RSS per codec on generated data of
+// several kinds and sizes, `zstd -T2 -3` / `zstd -d` on the same input where the command exists,
+// and (with --file) the targets on a real file: throughput vs zstd, dedup of a second put and of
+// scattered inserts. --stream N pipes N bytes through stdin/stdout and reports peak RSS.
+// Prints a table and writes bench/out/results.json and bench/out/results.md.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { blocks, DATA_KINDS, ensureDataFile, type DataKind } from './data.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1M,64M,512M,2G' },
+    kinds: { type: 'string', default: DATA_KINDS.join(',') },
+    codecs: { type: 'string', default: 'zstd,gzip,brotli,snappy,lz4,none,auto' },
+    /** Codecs run on inputs above 64 MiB (gzip and brotli are slow enough to dominate the run). */
+    'big-codecs': { type: 'string', default: 'zstd,snappy,lz4,none,auto' },
+    file: { type: 'string' },
+    stream: { type: 'string' },
+    out: { type: 'string', default: join(ROOT, 'bench', 'out') },
+    work: { type: 'string', default: join(tmpdir(), 'dcs-bench') },
+    quick: { type: 'boolean', default: false },
+  },
+});
+
+function parseSize(s: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(s.trim());
+  if (!m) throw new Error(`bad size ${s}`);
+  return Number(m[1]) * { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
+}
+
+const fmtSize = (n: number): string => (n >= 1024 ** 3 ? `${n / 1024 ** 3}G` : n >= 1024 ** 2 ? `${n / 1024 ** 2}M` : `${n / 1024}K`);
+const mbps = (bytes: number, s: number): number => Math.round(bytes / 1e6 / s);
+
+interface Measured {
+  code: number;
+  seconds: number;
+  maxRssBytes: number;
+}
+
+/** Run the dcs CLI in a child (bench/measure.ts) and read back its time and peak RSS. */
+async function dcs(cliArgs: string[], stdin?: Iterable<Uint8Array>): Promise<Measured & { stdout: string }> {
+  const report = join(args.work, `report-${process.pid}.json`);
+  const child = spawn(process.execPath, [join(ROOT, 'bench', 'measure.ts'), ...cliArgs], {
+    env: { ...process.env, BENCH_REPORT: report },
+    stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  let discard = false;
+  child.stdout!.on('data', (d: Buffer) => {
+    if (!discard && stdout.length < 1 << 20) stdout += d.toString();
+    else discard = true;
+  });
+  if (stdin) {
+    for (const block of stdin) if (!child.stdin!.write(block)) await once(child.stdin!, 'drain');
+    child.stdin!.end();
+  }
+  const [code] = (await once(child, 'exit')) as [number];
+  if (code !== 0) throw new Error(`dcs ${cliArgs.join(' ')} exited ${code}`);
+  const r = JSON.parse(readFileSync(report, 'utf8')) as Measured;
+  rmSync(report, { force: true });
+  return { ...r, stdout: discard ? '' : stdout };
+}
+
+const hasZstd = spawnSync('zstd', ['--version']).status === 0;
+
+function timeShell(cmd: string): number {
+  const t = performance.now();
+  const r = spawnSync('bash', ['-c', cmd], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`${cmd} failed`);
+  return (performance.now() - t) / 1000;
+}
+
+interface ZstdRef {
+  putMBps: number;
+  getMBps: number;
+  storedBytes: number;
+}
+
+function zstdReference(file: string, size: number): ZstdRef | undefined {
+  if (!hasZstd) return undefined;
+  const out = join(args.work, 'ref.zst');
+  const put = timeShell(`zstd -T2 -3 -q -f -o ${out} ${JSON.stringify(file)}`);
+  const compressed = statSync(out).size;
+  const get = timeShell(`zstd -d -q -c ${out} > /dev/null`);
+  rmSync(out);
+  return { putMBps: mbps(size, put), getMBps: mbps(size, get), storedBytes: compressed };
+}
+
+async function freshRepo(name: string): Promise<string> {
+  const repo = join(args.work, name);
+  rmSync(repo, { recursive: true, force: true });
+  await dcs(['init', '--repo', repo]);
+  return repo;
+}
+
+async function storedBytes(repo: string): Promise<number> {
+  return (JSON.parse((await dcs(['stats', '--json', '--repo', repo])).stdout) as { storedBytes: number }).storedBytes;
+}
+
+interface Row {
+  kind: string;
+  size: number;
+  codec: string;
+  putMBps: number;
+  getMBps: number;
+  storedBytes: number;
+  ratio: number;
+  putRssMB: number;
+  getRssMB: number;
+  zstd?: ZstdRef;
+}
+
+async function measureFile(kind: string, file: string, size: number, codec: string, ref?: ZstdRef): Promise<Row> {
+  const repo = await freshRepo('repo');
+  const put = await dcs(['put', file, '--name', 'f', '--codec', codec, '--repo', repo, '-q']);
+  const stored = await storedBytes(repo);
+  const get = await dcs(['get', 'f', '-o', '-', '--repo', repo, '-q']);
+  rmSync(repo, { recursive: true, force: true });
+  return {
+    kind,
+    size,
+    codec,
+    putMBps: mbps(size, put.seconds),
+    getMBps: mbps(size, get.seconds),
+    storedBytes: stored,
+    ratio: Math.round((size / Math.max(1, stored)) * 100) / 100,
+    putRssMB: Math.round(put.maxRssBytes / 1048576),
+    getRssMB: Math.round(get.maxRssBytes / 1048576),
+    ...(ref ? { zstd: ref } : {}),
+  };
+}
+
+function table(rows: Row[]): string {
+  const head = ['kind', 'size', 'codec', 'put MB/s', 'get MB/s', 'stored', 'ratio', 'put RSS MB', 'get RSS MB', 'put vs zstd -T2 -3', 'get vs zstd -d', 'stored vs zstd -3'];
+  const lines = rows.map((r) => [
+    r.kind,
+    fmtSize(r.size),
+    r.codec,
+    String(r.putMBps),
+    String(r.getMBps),
+    String(r.storedBytes),
+    r.ratio.toFixed(2),
+    String(r.putRssMB),
+    String(r.getRssMB),
+    r.zstd ? `${Math.round((r.putMBps / r.zstd.putMBps) * 100)}% of ${r.zstd.putMBps}` : '-',
+    r.zstd ? `${Math.round((r.getMBps / r.zstd.getMBps) * 100)}% of ${r.zstd.getMBps}` : '-',
+    r.zstd && r.codec === 'zstd' ? `${(((r.storedBytes - r.zstd.storedBytes) / r.zstd.storedBytes) * 100).toFixed(1)}%` : '-',
+  ]);
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...lines.map((l) => `| ${l.join(' | ')} |`)].join('\n');
+}
+
+/** Copy `src` to `dst` with `n` single bytes inserted at spread-out offsets, streaming. */
+async function withInserts(src: string, dst: string, n: number): Promise<void> {
+  const size = statSync(src).size;
+  const at = Array.from({ length: n }, (_, i) => Math.floor(((i + 0.5) * size) / n));
+  const out = createWriteStream(dst);
+  let pos = 0;
+  let next = 0;
+  for await (const piece of createReadStream(src, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    let from = 0;
+    while (next < at.length && at[next]! < pos + piece.length) {
+      const cut = at[next]! - pos;
+      out.write(piece.subarray(from, cut));
+      out.write(Buffer.from([0x5a]));
+      from = cut;
+      next++;
+    }
+    if (!out.write(piece.subarray(from))) await once(out, 'drain');
+    pos += piece.length;
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+async function realFile(file: string): Promise<Record<string, unknown>> {
+  const size = statSync(file).size;
+  console.error(`real file ${file} (${size} bytes)`);
+  // Warm the page cache so both tools read the input from memory alike.
+  await once(createReadStream(file).resume(), 'end');
+  const ref = zstdReference(file, size);
+  const row = await measureFile('real', file, size, 'zstd', ref);
+  // Dedup: the same file again, then a copy with 100 scattered 1-byte inserts.
+  const repo = await freshRepo('dedup');
+  await dcs(['put', file, '--name', 'f', '--repo', repo, '-q']);
+  const s1 = await storedBytes(repo);
+  await dcs(['put', file, '--name', 'f', '--repo', repo, '-q']);
+  const s2 = await storedBytes(repo);
+  const edited = join(args.work, 'edited');
+  await withInserts(file, edited, 100);
+  await dcs(['put', edited, '--name', 'f', '--repo', repo, '-q']);
+  const s3 = await storedBytes(repo);
+  rmSync(edited);
+  rmSync(repo, { recursive: true, force: true });
+  return {
+    row,
+    dedup: {
+      firstPutStored: s1,
+      secondPutAdded: s2 - s1,
+      secondPutAddedPercent: ((s2 - s1) / size) * 100,
+      insertsPutAdded: s3 - s2,
+      insertsPutAddedPercent: ((s3 - s2) / size) * 100,
+    },
+  };
+}
+
+async function streamRss(size: number): Promise<Record<string, unknown>> {
+  const repo = await freshRepo('stream');
+  const put = await dcs(['put', '-', '--name', 'stream', '--codec', 'zstd', '--repo', repo, '-q'], blocks('mixed', size));
+  const get = await dcs(['get', 'stream', '-o', '-', '--repo', repo, '-q']);
+  rmSync(repo, { recursive: true, force: true });
+  return { size, putSeconds: put.seconds, putMBps: mbps(size, put.seconds), putRssMB: Math.round(put.maxRssBytes / 1048576), getSeconds: get.seconds, getMBps: mbps(size, get.seconds), getRssMB: Math.round(get.maxRssBytes / 1048576) };
+}
+
+async function run(): Promise<void> {
+  mkdirSync(args.work, { recursive: true });
+  mkdirSync(args.out, { recursive: true });
+  const sizes = (args.quick ? '1M,16M' : args.sizes).split(',').map(parseSize);
+  const kinds = args.kinds.split(',') as DataKind[];
+  const codecs = args.codecs.split(',');
+  const bigCodecs = new Set(args['big-codecs'].split(','));
+  const machine = { cpus: availableParallelism(), model: cpus()[0]?.model, node: process.version, zstd: hasZstd ? spawnSync('zstd', ['--version']).stdout.toString().trim() : 'not installed' };
+  const rows: Row[] = [];
+  const extra: Record<string, unknown> = {};
+  if (!args.file || args.sizes !== '') {
+    for (const kind of kinds) {
+      for (const size of sizes) {
+        const file = join(args.work, `${kind}-${fmtSize(size)}.bin`);
+        await ensureDataFile(file, kind, size);
+        const ref = size >= 16 * 1024 * 1024 ? zstdReference(file, size) : undefined;
+        for (const codec of codecs) {
+          if (size > 64 * 1024 * 1024 && !bigCodecs.has(codec)) continue;
+          const row = await measureFile(kind, file, size, codec, codec === 'zstd' ? ref : undefined);
+          rows.push(row);
+          console.error(`${kind} ${fmtSize(size)} ${codec}: put ${row.putMBps} MB/s, get ${row.getMBps} MB/s, ratio ${row.ratio}, RSS ${row.putRssMB}/${row.getRssMB} MB`);
+        }
+      }
+    }
+  }
+  if (args.file) {
+    const real = await realFile(args.file);
+    rows.push(real.row as Row);
+    extra.realFile = { path: args.file, ...real };
+    console.error(`dedup: ${JSON.stringify(real.dedup)}`);
+  }
+  if (args.stream) {
+    extra.stream = await streamRss(parseSize(args.stream));
+    console.error(`stream: ${JSON.stringify(extra.stream)}`);
+  }
+  const md = [`Machine: ${machine.cpus} cores (${machine.model}), Node ${machine.node}, ${machine.zstd}`, '', table(rows)].join('\n');
+  console.log(md);
+  if (extra.realFile) console.log(`\nreal file dedup: ${JSON.stringify((extra.realFile as { dedup: unknown }).dedup)}`);
+  if (extra.stream) console.log(`\nstream: ${JSON.stringify(extra.stream)}`);
+  writeFileSync(join(args.out, 'results.json'), JSON.stringify({ machine, rows, ...extra, at: new Date().toISOString() }, null, 2));
+  writeFileSync(join(args.out, 'results.md'), `${md}\n`);
+}
+
+await run();
