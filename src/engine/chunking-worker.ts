@@ -27,7 +27,10 @@ port.on('message', (m: ChunkerRequest) => {
 
 /** Resolves once the consumer has room for another chunk ('taken' messages lower `outstanding`). */
 async function outputCredit(): Promise<void> {
-  while (outstanding >= OUTPUT_CREDIT) await new Promise<void>((resolve) => (wake = resolve));
+  for (;;) {
+    if (outstanding < OUTPUT_CREDIT) return;
+    await new Promise<void>((resolve) => (wake = resolve));
+  }
 }
 
 async function* input(): AsyncGenerator<Uint8Array> {
