@@ -12,17 +12,28 @@ const setup = workerData as WorkerSetup;
 const codec = new ChunkCodec(setup.keys ? { keys: setup.keys } : {});
 const port = parentPort!;
 
+/**
+ * Hand a result back without copying where possible. Buffers made by native addons (snappy,
+ * lz4) live outside V8 and cannot be transferred; those are copied by structured clone.
+ */
+function send(reply: WorkerReply, data: Uint8Array): void {
+  try {
+    port.postMessage(reply, [data.buffer as ArrayBuffer]);
+  } catch (err) {
+    if ((err as Error).name !== 'DataCloneError') throw err;
+    port.postMessage(reply);
+  }
+}
+
 port.on('message', (req: WorkerRequest) => {
   pacer.processed(req.data.length * 2);
   try {
     if (req.op === 'encode') {
       const out = codec.encode(req.data, req.id, req.codec, req.level);
-      const reply: WorkerReply = { seq: req.seq, ok: true, encoded: out };
-      port.postMessage(reply, [out.envelope.buffer as ArrayBuffer]);
+      send({ seq: req.seq, ok: true, encoded: out }, out.envelope);
     } else {
       const plain = codec.decode(req.data, req.id, req.backend);
-      const reply: WorkerReply = { seq: req.seq, ok: true, plain };
-      port.postMessage(reply, [plain.buffer as ArrayBuffer]);
+      send({ seq: req.seq, ok: true, plain }, plain);
     }
   } catch (err) {
     const reply: WorkerReply =

@@ -1,6 +1,5 @@
 // What every engine operation needs, assembled by the repository layer from dcs.yaml. Operations
 // are written against these interfaces only, so they run the same over any stores and transformers.
-import type { ChunkHasher } from '../core/chunk-id.ts';
 import type { ChunkerParams } from '../core/chunker.ts';
 import type { CodecChoice } from '../core/codecs.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
@@ -20,7 +19,6 @@ export interface EngineLimits {
 export interface EngineContext {
   metadata: MetadataStore;
   placement: Placement;
-  hasher: ChunkHasher;
   /** Splits and identifies input (inline, or in a worker thread). */
   chunkSource: ChunkSource;
   transformer: ChunkTransformer;

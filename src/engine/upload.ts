@@ -3,6 +3,7 @@
 // source is read only while fewer than `inFlightChunks` chunks are being encoded or written.
 import type { ChunkId } from '../core/chunk-id.ts';
 import { codecById, type CodecChoice } from '../core/codecs.ts';
+import { DcsError } from '../core/errors.ts';
 import type { StagedChunk, StoredChunk, VersionRecord } from '../metadata/metadata-store.ts';
 import { writeCopies } from './chunk-writer.ts';
 import { Semaphore, sleep, TaskGroup } from './concurrency.ts';
@@ -39,6 +40,8 @@ export const HEARTBEAT_INTERVAL_MS = 30_000;
 const BATCH_CHUNKS = 32;
 const BATCH_BYTES = 8 * 1024 * 1024;
 const BUSY_RETRY_MS = 50;
+/** gc deletes a batch in seconds; a chunk 'busy' for this long belongs to a gc that died. */
+const BUSY_GIVE_UP_MS = 120_000;
 
 interface Pending {
   id: ChunkId;
@@ -68,6 +71,7 @@ export async function upload(ctx: EngineContext, input: AsyncIterable<Uint8Array
   const claim = async (ids: ChunkId[]): Promise<Map<ChunkId, 'present' | 'write'>> => {
     const settled = new Map<ChunkId, 'present' | 'write'>();
     let todo = ids;
+    const started = Date.now();
     while (todo.length > 0) {
       const claims = await metadata.claimChunks(sessionId, todo);
       const busy: ChunkId[] = [];
@@ -78,7 +82,11 @@ export async function upload(ctx: EngineContext, input: AsyncIterable<Uint8Array
       }
       todo = busy;
       // gc is deleting these right now; once it is done they are simply new chunks.
-      if (todo.length > 0) await sleep(BUSY_RETRY_MS);
+      if (todo.length === 0) break;
+      if (Date.now() - started > BUSY_GIVE_UP_MS) {
+        throw new DcsError('GC_IN_PROGRESS', `chunk ${todo[0]!.slice(0, 12)}… has been marked for deletion by gc for over 2 minutes; run 'dcs gc' again, then retry`);
+      }
+      await sleep(BUSY_RETRY_MS);
     }
     return settled;
   };

@@ -205,7 +205,6 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
     const ctx: EngineContext = {
       metadata,
       placement: new Placement(backends),
-      hasher,
       chunkSource: workers > 0 ? workerChunkSource(keys ? { idKey: keys.idKey } : {}) : inlineChunkSource(hasher),
       transformer,
       replicas: config.redundancy.replicate,

@@ -157,3 +157,28 @@ describe('encrypted repository via the CLI', () => {
     }
   });
 });
+
+describe('every codec through the worker pool', () => {
+  it('round-trips small and large inputs with each codec', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      assert.equal((await runCli(['init', '--repo', 'r'], { cwd: dir })).code, 0);
+      // Sizes below and above the buffer pool and chunk thresholds: native codecs return
+      // buffers that cannot be transferred between threads and must still come back intact.
+      for (const size of [100, 5000, 1_500_000]) {
+        for (const [i, codec] of ['zstd', 'gzip', 'brotli', 'snappy', 'lz4', 'none', 'auto'].entries()) {
+          // Distinct data per codec, or dedup would serve every codec the first one's chunks.
+          const data = textBytes(size, size + i);
+          const name = `${codec}-${size}`;
+          const put = await runCli(['put', '-', '--name', name, '--codec', codec, '--repo', 'r'], { cwd: dir, stdin: data });
+          assert.equal(put.code, 0, put.stderr);
+          const got = await runCli(['get', name, '-o', '-', '--repo', 'r'], { cwd: dir });
+          assert.equal(got.code, 0, got.stderr);
+          assert.deepEqual(got.stdoutBytes, Buffer.from(data), name);
+        }
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+});

@@ -32,7 +32,6 @@ export async function testEngine(
   const ctx: EngineContext = {
     metadata,
     placement: new Placement(stores.map((store) => ({ name: store.name, store, weight: 1 }))),
-    hasher,
     chunkSource: inlineChunkSource(hasher),
     transformer,
     replicas: options.replicas ?? 1,
