@@ -1,5 +1,13 @@
 #!/usr/bin/env node
 // Entry point for `npx dcs`: npm puts the pinned Node 24 (devDependency `node`) first on PATH.
-import { main } from '../src/cli/main.ts';
+import { enableCompileCache } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
+// Cache compiled (type-stripped) modules: faster start-up, and each worker thread then skips the
+// TypeScript stripper (about 20 MB less memory per process). Workers inherit the variable.
+process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'dcs-compile-cache');
+enableCompileCache(process.env.NODE_COMPILE_CACHE);
+
+const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

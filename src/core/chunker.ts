@@ -1,6 +1,7 @@
 // Chunker registry and the streaming splitter. Input of any size flows through one reusable
 // window buffer of a few `max` sizes; each emitted chunk is a fresh Uint8Array that owns its memory
 // (callers may keep it or transfer it to a worker thread).
+import { readSync } from 'node:fs';
 import { ConfigError } from './errors.ts';
 import { fastCdcCut } from './fastcdc.ts';
 
@@ -45,35 +46,70 @@ function cut(buf: Uint8Array, start: number, end: number, p: ChunkerParams, fina
   return fastCdcCut(buf, start, end, p, final);
 }
 
-/** Split a byte stream into chunks; memory stays around 4 × max regardless of input size. */
-export async function* chunkStream(source: AsyncIterable<Uint8Array>, params: ChunkerParams): AsyncGenerator<Uint8Array> {
+/**
+ * Fills `window[offset, offset + length)` with the next input bytes and returns how many it wrote;
+ * 0 means the input has ended.
+ */
+export type WindowReader = (window: Uint8Array, offset: number, length: number) => number | Promise<number>;
+
+/**
+ * Split the input a reader provides into chunks. The reader writes straight into one reusable
+ * window of about 4 × max bytes, so memory stays bounded whatever the input size, and a file can be
+ * read into it without an intermediate copy.
+ */
+export async function* chunkReader(read: WindowReader, params: ChunkerParams): AsyncGenerator<Uint8Array> {
   const max = maxChunk(params);
   const window = new Uint8Array(Math.max(4 * max, 64 * 1024));
   let len = 0;
-  for await (const piece of source) {
-    let off = 0;
-    while (off < piece.length) {
-      const take = Math.min(piece.length - off, window.length - len);
-      window.set(piece.subarray(off, off + take), len);
-      len += take;
-      off += take;
-      // Cut only with at least `max` bytes buffered, so each cut is final and never rescanned.
-      let pos = 0;
-      while (len - pos >= max) {
-        const n = cut(window, pos, len, params, false);
-        yield window.slice(pos, pos + n);
-        pos += n;
-      }
-      if (pos > 0) {
-        window.copyWithin(0, pos, len);
-        len -= pos;
-      }
+  for (;;) {
+    const n = await read(window, len, window.length - len);
+    if (n === 0) break;
+    len += n;
+    // Cut only with at least `max` bytes buffered, so each cut is final and never rescanned.
+    let pos = 0;
+    while (len - pos >= max) {
+      const c = cut(window, pos, len, params, false);
+      yield window.slice(pos, pos + c);
+      pos += c;
+    }
+    if (pos > 0) {
+      window.copyWithin(0, pos, len);
+      len -= pos;
     }
   }
   let pos = 0;
   while (pos < len) {
-    const n = cut(window, pos, len, params, true);
-    yield window.slice(pos, pos + n);
-    pos += n;
+    const c = cut(window, pos, len, params, true);
+    yield window.slice(pos, pos + c);
+    pos += c;
+  }
+}
+
+/** A WindowReader over an open file with synchronous reads (for worker threads, which may block). */
+export function fileReader(fd: number): WindowReader {
+  return (window, offset, length) => readSync(fd, window, offset, length, null);
+}
+
+/** Split a byte stream (pieces of any size) into chunks. */
+export async function* chunkStream(source: AsyncIterable<Uint8Array>, params: ChunkerParams): AsyncGenerator<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  let piece: Uint8Array | undefined;
+  let off = 0;
+  const reader: WindowReader = async (window, offset, length) => {
+    while (piece === undefined || off >= piece.length) {
+      const next = await iterator.next();
+      if (next.done) return 0;
+      piece = next.value;
+      off = 0;
+    }
+    const take = Math.min(piece.length - off, length);
+    window.set(piece.subarray(off, off + take), offset);
+    off += take;
+    return take;
+  };
+  try {
+    yield* chunkReader(reader, params);
+  } finally {
+    await iterator.return?.();
   }
 }

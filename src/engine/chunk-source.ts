@@ -4,7 +4,8 @@
 // tiny inputs.
 import { Worker } from 'node:worker_threads';
 import type { ChunkHasher, ChunkId } from '../core/chunk-id.ts';
-import { chunkStream, type ChunkerParams } from '../core/chunker.ts';
+import { open } from 'node:fs/promises';
+import { chunkReader, chunkStream, type ChunkerParams, type WindowReader } from '../core/chunker.ts';
 import { Semaphore } from './concurrency.ts';
 import { GcPacer } from './gc-pacer.ts';
 import { WORKER_LIMITS, type ChunkerReply, type ChunkerRequest, type ChunkerSetup } from './worker-protocol.ts';
@@ -14,10 +15,27 @@ export interface IdentifiedChunk {
   data: Uint8Array;
 }
 
-export type ChunkSource = (input: AsyncIterable<Uint8Array>, params: ChunkerParams) => AsyncIterable<IdentifiedChunk>;
+/** What to chunk: a byte stream (stdin, HTTP bodies), or a file read straight into the chunker's window. */
+export type ChunkInput = AsyncIterable<Uint8Array> | { path: string };
+
+export type ChunkSource = (input: ChunkInput, params: ChunkerParams) => AsyncIterable<IdentifiedChunk>;
+
+export function isFileInput(input: ChunkInput): input is { path: string } {
+  return 'path' in input;
+}
 
 export function inlineChunkSource(hasher: ChunkHasher): ChunkSource {
   return async function* (input, params) {
+    if (isFileInput(input)) {
+      const fh = await open(input.path, 'r');
+      try {
+        const read: WindowReader = async (window, offset, length) => (await fh.read(window, offset, length, null)).bytesRead;
+        for await (const data of chunkReader(read, params)) yield { id: hasher.id(data), data };
+      } finally {
+        await fh.close();
+      }
+      return;
+    }
     for await (const data of chunkStream(input, params)) yield { id: hasher.id(data), data };
   };
 }
@@ -38,7 +56,11 @@ export function workerChunkSource(setup: Omit<ChunkerSetup, 'params' | 'outputCr
   return (input, params) => runInWorker(input, { ...setup, params, outputCredit: OUTPUT_CREDIT });
 }
 
-async function* runInWorker(input: AsyncIterable<Uint8Array>, setup: ChunkerSetup): AsyncGenerator<IdentifiedChunk> {
+async function* runInWorker(input: ChunkInput, base: ChunkerSetup): AsyncGenerator<IdentifiedChunk> {
+  // A file is read by the worker itself, straight into its chunking window: no copies, and no
+  // input bytes pass through the main thread. Streams are pumped in with credit.
+  const fd = isFileInput(input) ? (await open(input.path, 'r')) : undefined;
+  const setup: ChunkerSetup = fd ? { ...base, fd: fd.fd } : base;
   const worker = new Worker(new URL('./chunking-worker.ts', import.meta.url), { workerData: setup, resourceLimits: WORKER_LIMITS });
   const credit = new Semaphore(INPUT_CREDIT);
   // Chunks arrive here by transfer and die after upload; collect them promptly (see gc-pacer.ts).
@@ -70,6 +92,7 @@ async function* runInWorker(input: AsyncIterable<Uint8Array>, setup: ChunkerSetu
   let stopped = false;
   // The input pump runs beside the consumer; credit keeps it at most INPUT_CREDIT pieces ahead.
   const pump = (async () => {
+    if (isFileInput(input)) return;
     try {
       for await (const piece of input) {
         if (stopped || failure) return;
@@ -109,5 +132,6 @@ async function* runInWorker(input: AsyncIterable<Uint8Array>, setup: ChunkerSetu
     for (let i = 0; i < INPUT_CREDIT; i++) credit.release();
     await worker.terminate();
     await pump.catch(() => {});
+    await fd?.close();
   }
 }

@@ -3,7 +3,7 @@
 // backpressure signal.
 import { parentPort, workerData } from 'node:worker_threads';
 import { hmacHasher, sha256Hasher } from '../core/chunk-id.ts';
-import { chunkStream } from '../core/chunker.ts';
+import { chunkReader, chunkStream, fileReader } from '../core/chunker.ts';
 import type { ChunkerReply, ChunkerRequest, ChunkerSetup } from './worker-protocol.ts';
 import { GcPacer } from './gc-pacer.ts';
 
@@ -39,7 +39,6 @@ async function* input(): AsyncGenerator<Uint8Array> {
     const m = queue.shift()!;
     if (m.type === 'end') return;
     yield m.data;
-    pacer.processed(m.data.length);
     // The piece has been copied into the chunker's window.
     const ack: ChunkerReply = { type: 'consumed' };
     port.postMessage(ack);
@@ -47,11 +46,13 @@ async function* input(): AsyncGenerator<Uint8Array> {
 }
 
 try {
-  for await (const data of chunkStream(input(), setup.params)) {
+  const chunks = setup.fd === undefined ? chunkStream(input(), setup.params) : chunkReader(fileReader(setup.fd), setup.params);
+  for await (const data of chunks) {
     await outputCredit();
     const reply: ChunkerReply = { type: 'chunk', id: hasher.id(data), data };
     outstanding++;
     port.postMessage(reply, [data.buffer as ArrayBuffer]);
+    pacer.processed(data.length);
   }
   const done: ChunkerReply = { type: 'done' };
   port.postMessage(done);

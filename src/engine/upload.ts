@@ -5,6 +5,7 @@ import type { ChunkId } from '../core/chunk-id.ts';
 import { codecById, type CodecChoice } from '../core/codecs.ts';
 import { DcsError } from '../core/errors.ts';
 import type { StagedChunk, StoredChunk, VersionRecord } from '../metadata/metadata-store.ts';
+import type { ChunkInput } from './chunk-source.ts';
 import { writeCopies } from './chunk-writer.ts';
 import { Semaphore, sleep, TaskGroup } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
@@ -49,7 +50,7 @@ interface Pending {
   staged: StagedChunk;
 }
 
-export async function upload(ctx: EngineContext, input: AsyncIterable<Uint8Array>, options: UploadOptions): Promise<UploadResult> {
+export async function upload(ctx: EngineContext, input: ChunkInput, options: UploadOptions): Promise<UploadResult> {
   const codec = options.codec ?? ctx.compression.codec;
   const level = options.level ?? (options.codec === undefined ? ctx.compression.level : undefined);
   const { metadata } = ctx;

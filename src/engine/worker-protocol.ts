@@ -25,6 +25,8 @@ export interface ChunkerSetup {
   idKey?: Uint8Array;
   /** Chunks the worker may have produced ahead of the consumer. */
   outputCredit: number;
+  /** Read this open file (owned and closed by the main thread) instead of waiting for 'data' messages. */
+  fd?: number;
 }
 
 /** 'taken': the consumer took one chunk, so the worker may produce another. */

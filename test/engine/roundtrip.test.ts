@@ -6,6 +6,9 @@ import { FileNotFoundError, UsageError } from '../../src/core/errors.ts';
 import { download } from '../../src/engine/download.ts';
 import { stat } from '../../src/engine/stat.ts';
 import { upload } from '../../src/engine/upload.ts';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/cli.ts';
 import { collect, pieces, randomBytes, textBytes } from '../helpers/data.ts';
 import { SMALL_CHUNKS, testEngine } from '../helpers/engine.ts';
 
@@ -34,6 +37,24 @@ describe('upload and download', () => {
       }
     });
   }
+
+  it('reads a file input directly, with the same chunks as the same bytes streamed', async () => {
+    const { dir, cleanup } = await tempDir();
+    const t = await testEngine();
+    try {
+      const data = textBytes(700_000, 31);
+      const path = join(dir, 'input.bin');
+      await writeFile(path, data);
+      const fromFile = await upload(t.ctx, { path }, { name: 'file' });
+      const fromStream = await upload(t.ctx, pieces(data, [4096]), { name: 'stream' });
+      assert.equal(fromStream.newChunks, 0, 'identical bytes dedup completely');
+      assert.equal(fromFile.chunks, fromStream.chunks);
+      assert.deepEqual(await collect((await download(t.ctx, 'file')).body), data);
+    } finally {
+      await t.close();
+      await cleanup();
+    }
+  });
 
   it('splits a max+1 byte file into two chunks and a one-chunk file into one', async () => {
     const t = await testEngine({ chunker: { kind: 'fixed', size: 65536 } });

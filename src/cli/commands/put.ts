@@ -1,10 +1,10 @@
 // `dcs put FILE... | -`: store files (or stdin) as a new version of their names.
-import { createReadStream } from 'node:fs';
 import { stat as fsStat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CodecChoice } from '../../core/codecs.ts';
 import { DcsError, UsageError } from '../../core/errors.ts';
+import type { ChunkInput } from '../../engine/chunk-source.ts';
 import { stat } from '../../engine/stat.ts';
 import { upload, type UploadResult } from '../../engine/upload.ts';
 import { printJson, REPO_OPTION_HELP, wantsProgress, withRepository, type RunState } from '../command.ts';
@@ -23,9 +23,7 @@ interface PutFlags {
   quiet?: boolean;
 }
 
-const READ_CHUNK = 1024 * 1024;
-
-async function inputFor(state: RunState, path: string): Promise<{ source: AsyncIterable<Uint8Array>; size?: number }> {
+async function inputFor(state: RunState, path: string): Promise<{ source: ChunkInput; size?: number }> {
   if (path === '-') return { source: state.io.stdin };
   let info;
   try {
@@ -35,7 +33,7 @@ async function inputFor(state: RunState, path: string): Promise<{ source: AsyncI
     throw new DcsError('INPUT', `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
   }
   if (info.isDirectory()) throw new UsageError(`${path} is a directory (dcs put stores files; pass the files, e.g. with a shell glob)`);
-  return { source: createReadStream(resolve(state.io.cwd, path), { highWaterMark: READ_CHUNK }), size: info.size };
+  return { source: { path: resolve(state.io.cwd, path) }, size: info.size };
 }
 
 function summary(r: UploadResult): Record<string, unknown> {
