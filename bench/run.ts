@@ -219,14 +219,14 @@ async function streamRss(size: number): Promise<Record<string, unknown>> {
 async function run(): Promise<void> {
   mkdirSync(args.work, { recursive: true });
   mkdirSync(args.out, { recursive: true });
-  const sizes = (args.quick ? '1M,16M' : args.sizes).split(',').map(parseSize);
+  const sizes = (args.quick ? '1M,16M' : args.sizes).split(',').filter((s) => s.trim() !== '').map(parseSize);
   const kinds = args.kinds.split(',') as DataKind[];
   const codecs = args.codecs.split(',');
   const bigCodecs = new Set(args['big-codecs'].split(','));
   const machine = { cpus: availableParallelism(), model: cpus()[0]?.model, node: process.version, zstd: hasZstd ? spawnSync('zstd', ['--version']).stdout.toString().trim() : 'not installed' };
   const rows: Row[] = [];
   const extra: Record<string, unknown> = {};
-  if (!args.file || args.sizes !== '') {
+  {
     for (const kind of kinds) {
       for (const size of sizes) {
         const file = join(args.work, `${kind}-${fmtSize(size)}.bin`);
