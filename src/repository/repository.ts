@@ -59,7 +59,9 @@ async function writeFileAtomic(path: string, data: string): Promise<void> {
 
 function metadataPath(dir: string, url: string): string {
   if (!url.startsWith('sqlite:')) {
-    throw new ConfigError(`${join(dir, CONFIG_FILE)}: metadata: unsupported metadata URL ${JSON.stringify(url)} (supported: sqlite:PATH)`);
+    throw new ConfigError(
+      `${join(dir, CONFIG_FILE)}: metadata: unsupported metadata URL ${JSON.stringify(url)} (supported: sqlite:PATH, postgres://[USER@]HOST[:PORT]/DB[?schema=NAME], postgresql://…)`,
+    );
   }
   const path = url.slice('sqlite:'.length);
   if (path.length === 0) throw new ConfigError(`${join(dir, CONFIG_FILE)}: metadata: sqlite: needs a path`);
@@ -67,8 +69,24 @@ function metadataPath(dir: string, url: string): string {
 }
 
 async function openMetadata(dir: string, url: string): Promise<MetadataStore> {
-  const store = await openSqliteMetadata(metadataPath(dir, url));
-  await store.migrate();
+  let store: MetadataStore;
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    // Secrets never live in dcs.yaml: the password comes from PGPASSWORD (or ~/.pgpass).
+    if (/^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(url)) {
+      throw new ConfigError(`${join(dir, CONFIG_FILE)}: metadata: remove the password from the PostgreSQL URL and set PGPASSWORD instead`);
+    }
+    // Loaded only when configured, like the cloud stores.
+    const { openPostgresMetadata } = await import('../metadata/postgres-store.ts');
+    store = await openPostgresMetadata(url);
+  } else {
+    store = await openSqliteMetadata(metadataPath(dir, url));
+  }
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close(); // an open pool would keep the process alive
+    throw err;
+  }
   return store;
 }
 

@@ -1,0 +1,666 @@
+// PostgreSQL MetadataStore (pg Pool under Kysely's PostgresDialect): the shared metadata of several
+// orchestrators. Same tables and semantics as SQLite; what differs is concurrency, since many
+// processes write at once under READ COMMITTED. The rules that keep that correct:
+//
+// - Row locks on `chunks` are always taken in id order (SELECT … ORDER BY id FOR …) before a
+//   statement changes several chunk rows, and a transaction locks sessions, then files, then chunks,
+//   so lock waits cannot form a cycle. Should PostgreSQL still report a deadlock or serialization
+//   failure (40P01/40001), the whole transaction is retried (#tx).
+// - claimChunks vs markGarbage: a claim takes FOR KEY SHARE on each chunk row, and inserts its claim
+//   while holding it. markGarbage takes FOR UPDATE SKIP LOCKED on candidates (skipping rows a claim
+//   or commit holds), then re-checks "refcount = 0 and no claim" in a second statement: that
+//   statement's snapshot is taken after the locks were granted, so it sees every claim committed
+//   before them, and no new claim can be inserted while gc holds them. A claim that waited on gc's
+//   lock reads the row's new state ('deleting') and answers 'busy'.
+// - commitUpload locks the file row (inserted if missing), so commits of one name are serialised and
+//   latest + 1 never repeats (UNIQUE (file_id, version_no) backs this up). Refcounts change by
+//   `refcount ± n` on locked rows, so overlapping commits and deletes add up exactly; a CHECK keeps
+//   them from going negative.
+// - Streams (listFiles, versionChunks, chunks) page with keysets (name, seq, id), one query a page.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kysely, PostgresDialect, sql, type RawBuilder, type Transaction } from 'kysely';
+import { Pool, types } from 'pg';
+import type { ChunkId } from '../core/chunk-id.ts';
+import { ConfigError, DcsError } from '../core/errors.ts';
+import type {
+  ChunkRecord,
+  ClaimResult,
+  CopyRecord,
+  CopyState,
+  FileSummary,
+  GarbageChunk,
+  ListFilesOptions,
+  MetadataStore,
+  RepositoryStats,
+  StagedChunk,
+  StoredChunk,
+  VersionChunk,
+  VersionRecord,
+} from './metadata-store.ts';
+import { migratePostgres } from './postgres-migrations.ts';
+import type { Database } from './schema.ts';
+
+const PAGE = 500;
+/** Ids per statement: arrays travel as one parameter, this only bounds statement size. */
+const ID_BATCH = 1000;
+const MAX_ATTEMPTS = 8;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export interface PostgresOptions {
+  /** Schema holding dcs's tables (created by migrate); default: the connection's search_path. */
+  schema?: string;
+  /** Connections in the pool. */
+  max?: number;
+  now?: () => number;
+}
+
+type Db = Kysely<Database>;
+
+function batches<T>(items: readonly T[], size = ID_BATCH): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** `= ANY($1::text[])`: a list of ids as a single array parameter. */
+function anyOf(ids: readonly string[]): RawBuilder<string> {
+  return sql<string>`ANY(${ids}::text[])`;
+}
+
+/** The least string greater than every string that starts with `prefix` (C collation), if any. */
+function prefixEnd(prefix: string): string | undefined {
+  const points = [...prefix];
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!;
+    if (last < 0x10ffff) {
+      const next = last === 0xd7ff ? 0xe000 : last + 1; // skip the surrogate range
+      return points.join('') + String.fromCodePoint(next);
+    }
+  }
+  return undefined;
+}
+
+function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '40001' || code === '40P01';
+}
+
+/** int8 and numeric (SUM of bigint) as JS numbers: sizes and counts stay below 2^53. */
+function parseBigint(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new DcsError('METADATA_RANGE', `metadata value ${text} does not fit a JS number`);
+  return n;
+}
+
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === types.builtins.INT8) return parseBigint;
+    if (oid === types.builtins.NUMERIC) return Number;
+    return types.getTypeParser(oid, format);
+  }) as typeof types.getTypeParser,
+};
+
+function describeError(err: unknown): string {
+  const e = err as { message?: string; code?: string; errors?: { message?: string }[] };
+  return e.message || e.errors?.[0]?.message || e.code || String(err);
+}
+
+/** The URL for messages: without a password. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:@/]*):[^@/]*@/, '$1:***@');
+}
+
+/** Splits dcs's own `schema` query parameter off a PostgreSQL URL; the rest goes to pg as is. */
+export function splitSchemaParam(url: string): { url: string; schema?: string } {
+  const q = url.indexOf('?');
+  if (q < 0) return { url };
+  const params = new URLSearchParams(url.slice(q + 1));
+  const schema = params.get('schema') ?? undefined;
+  params.delete('schema');
+  const rest = params.toString();
+  return { url: url.slice(0, q) + (rest ? `?${rest}` : ''), ...(schema !== undefined ? { schema } : {}) };
+}
+
+export class PostgresMetadataStore implements MetadataStore {
+  readonly #db: Db;
+  readonly #schema: string | undefined;
+  readonly #now: () => number;
+
+  constructor(db: Db, schema: string | undefined, now: () => number) {
+    this.#db = db;
+    this.#schema = schema;
+    this.#now = now;
+  }
+
+  /** One READ COMMITTED transaction, retried whole on deadlock or serialization failure. */
+  async #tx<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#db.transaction().execute(fn);
+      } catch (err) {
+        if (!isRetryable(err) || attempt >= MAX_ATTEMPTS) throw err;
+        await sleep(Math.random() * 10 * 2 ** attempt);
+      }
+    }
+  }
+
+  /** Lock chunk rows in id order (the order every transaction uses), returning those that exist. */
+  async #lockChunks(trx: Db, ids: readonly string[], mode: 'update' | 'no key update'): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const q = trx.selectFrom('chunks').select('id').where('id', '=', anyOf(ids)).orderBy('id');
+    const rows = await (mode === 'update' ? q.forUpdate() : q.forNoKeyUpdate()).execute();
+    return rows.map((r) => r.id);
+  }
+
+  async migrate(): Promise<void> {
+    await migratePostgres(this.#db, this.#schema, this.#now());
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+
+  // --- uploads -------------------------------------------------------------------------------
+
+  async beginUpload(name: string): Promise<{ sessionId: string }> {
+    const id = randomUUID();
+    const now = this.#now();
+    await this.#db.insertInto('upload_sessions').values({ id, name, started_at: now, heartbeat_at: now }).execute();
+    return { sessionId: id };
+  }
+
+  async heartbeat(sessionId: string): Promise<void> {
+    await this.#db.updateTable('upload_sessions').set({ heartbeat_at: this.#now() }).where('id', '=', sessionId).execute();
+  }
+
+  async claimChunks(sessionId: string, ids: ChunkId[]): Promise<Map<ChunkId, ClaimResult>> {
+    const distinct = [...new Set(ids)].sort();
+    if (distinct.length === 0) return new Map();
+    return this.#tx(async (trx) => {
+      const results = new Map<ChunkId, ClaimResult>();
+      // KEY SHARE on the session: expireSessions cannot remove it under this claim.
+      await this.#requireSession(trx, sessionId, 'share');
+      const now = this.#now();
+      for (const part of batches(distinct)) {
+        // New ids get a pending row first (in id order, so concurrent inserters cannot deadlock),
+        // then every row is locked and read in one statement.
+        await sql`INSERT INTO chunks (id, raw_size, stored_size, codec_id, refcount, state, created_at)
+                  SELECT id, 0, 0, -1, 0, 'pending', ${now} FROM unnest(${part}::text[]) AS t(id) ORDER BY id
+                  ON CONFLICT (id) DO NOTHING`.execute(trx);
+        const rows = await trx
+          .selectFrom('chunks as c')
+          .select((eb) => [
+            'c.id',
+            'c.state',
+            eb
+              .selectFrom('chunk_copies as k')
+              .select((e) => e.fn.countAll<number>().as('n'))
+              .whereRef('k.chunk_id', '=', 'c.id')
+              .where('k.state', '=', 'ok')
+              .as('ok'),
+          ])
+          .where('c.id', '=', anyOf(part))
+          .orderBy('c.id')
+          .forKeyShare()
+          .execute();
+        const known = new Map(rows.map((r) => [r.id, r]));
+        const toClaim: string[] = [];
+        for (const id of part) {
+          const row = known.get(id);
+          // Missing: gc forgot it between our insert and our lock; the next claim inserts it afresh.
+          if (!row || row.state === 'deleting') {
+            results.set(id, 'busy');
+            continue;
+          }
+          toClaim.push(id);
+          // A recorded ok copy is durable (recorded only after the write); this claim protects it from gc.
+          results.set(id, Number(row.ok) > 0 ? 'present' : 'write');
+        }
+        if (toClaim.length > 0) {
+          await sql`INSERT INTO session_claims (session_id, chunk_id) SELECT ${sessionId}, unnest(${toClaim}::text[])
+                    ON CONFLICT DO NOTHING`.execute(trx);
+        }
+      }
+      return results;
+    });
+  }
+
+  async recordStored(sessionId: string, chunks: StoredChunk[]): Promise<void> {
+    if (chunks.length === 0) return;
+    const sorted = [...chunks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    await this.#tx(async (trx) => {
+      await this.#requireSession(trx, sessionId, 'share');
+      const now = this.#now();
+      for (const part of batches(sorted)) {
+        await this.#lockChunks(trx, part.map((c) => c.id), 'no key update');
+        // Sizes are filled in once; a live chunk rewritten by a later upload keeps its record.
+        await sql`UPDATE chunks SET raw_size = t.raw, stored_size = t.stored, codec_id = t.codec
+                  FROM unnest(${part.map((c) => c.id)}::text[], ${part.map((c) => c.rawSize)}::bigint[],
+                              ${part.map((c) => c.storedSize)}::bigint[], ${part.map((c) => c.codecId)}::int[]) AS t(id, raw, stored, codec)
+                  WHERE chunks.id = t.id AND chunks.state = 'pending'`.execute(trx);
+        const copies = part.flatMap((c) => [...new Set(c.backends)].sort().map((backend) => ({ id: c.id, backend })));
+        if (copies.length > 0) {
+          await sql`INSERT INTO chunk_copies (chunk_id, backend, state, checked_at)
+                    SELECT id, backend, 'ok', ${now} FROM unnest(${copies.map((c) => c.id)}::text[], ${copies.map((c) => c.backend)}::text[]) AS t(id, backend)
+                    ON CONFLICT (chunk_id, backend) DO UPDATE SET state = 'ok', checked_at = EXCLUDED.checked_at`.execute(trx);
+        }
+      }
+    });
+  }
+
+  async stageChunks(sessionId: string, entries: StagedChunk[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.#tx(async (trx) => {
+      await this.#requireSession(trx, sessionId, 'share');
+      for (const part of batches(entries, 5000)) {
+        await sql`INSERT INTO session_chunks (session_id, seq, "offset", length, chunk_id)
+                  SELECT ${sessionId}, seq, off, len, id
+                  FROM unnest(${part.map((e) => e.seq)}::int[], ${part.map((e) => e.offset)}::bigint[],
+                              ${part.map((e) => e.length)}::int[], ${part.map((e) => e.id)}::text[]) AS t(seq, off, len, id)`.execute(trx);
+      }
+    });
+  }
+
+  async commitUpload(sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord> {
+    return this.#tx(async (trx) => {
+      // FOR UPDATE on the session: a second commit of it, or expireSessions, waits and then finds it gone.
+      await this.#requireSession(trx, sessionId, 'update');
+      const now = this.#now();
+      const fileId = await this.#lockFile(trx, info.name, now);
+      const staged = trx.selectFrom('session_chunks').select('chunk_id').distinct().where('session_id', '=', sessionId);
+      await trx.selectFrom('chunks').select('id').where('id', 'in', staged).orderBy('id').forNoKeyUpdate().execute();
+
+      // Checked after the locks, so the states read here cannot change before we commit.
+      const bad = await trx
+        .selectFrom('session_chunks as s')
+        .leftJoin('chunks as c', 'c.id', 's.chunk_id')
+        .select(['s.chunk_id'])
+        .where('s.session_id', '=', sessionId)
+        .where((eb) =>
+          eb.or([
+            eb('c.id', 'is', null),
+            eb('c.state', '=', 'deleting'),
+            eb.not(eb.exists(eb.selectFrom('chunk_copies as k').select('k.chunk_id').whereRef('k.chunk_id', '=', 's.chunk_id').where('k.state', '=', 'ok'))),
+          ]),
+        )
+        .limit(1)
+        .executeTakeFirst();
+      if (bad) throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(info.name)}: chunk ${bad.chunk_id.slice(0, 16)}… has no stored copy`);
+
+      const latest = await trx.selectFrom('versions').select((eb) => eb.fn.max('version_no').as('v')).where('file_id', '=', fileId).executeTakeFirst();
+      const versionNo = Number(latest?.v ?? 0) + 1;
+      const counts = await trx
+        .selectFrom('session_chunks')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('session_id', '=', sessionId)
+        .executeTakeFirstOrThrow();
+      const stored = await trx
+        .selectFrom('chunks')
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('stored_size'), sql<number>`0`).as('s'))
+        .where('id', 'in', staged)
+        .executeTakeFirstOrThrow();
+      const version = await trx
+        .insertInto('versions')
+        .values({ file_id: fileId, version_no: versionNo, size: info.size, chunk_count: Number(counts.n), stored_size: Number(stored.s), codec: info.codec, created_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await sql`INSERT INTO version_chunks (version_id, seq, "offset", length, chunk_id)
+                SELECT ${version.id}, seq, "offset", length, chunk_id FROM session_chunks WHERE session_id = ${sessionId}`.execute(trx);
+      // One reference per occurrence: deleteFile subtracts exactly the same counts.
+      await sql`UPDATE chunks SET refcount = refcount + r.n, state = 'live'
+                FROM (SELECT chunk_id, COUNT(*) AS n FROM session_chunks WHERE session_id = ${sessionId} GROUP BY chunk_id) AS r
+                WHERE chunks.id = r.chunk_id`.execute(trx);
+      // Cascades to the session's claims and staged entries.
+      await trx.deleteFrom('upload_sessions').where('id', '=', sessionId).execute();
+      return { versionId: version.id, name: info.name, version: versionNo, size: info.size, chunkCount: Number(counts.n), codec: info.codec, createdAt: now };
+    });
+  }
+
+  /** The file row, created if missing, locked FOR UPDATE: one commit or delete of a name at a time. */
+  async #lockFile(trx: Db, name: string, now: number): Promise<number> {
+    for (;;) {
+      await trx.insertInto('files').values({ name, created_at: now }).onConflict((oc) => oc.column('name').doNothing()).execute();
+      const file = await trx.selectFrom('files').select('id').where('name', '=', name).forUpdate().executeTakeFirst();
+      // Absent only if a concurrent deleteFile removed the row after our insert saw it: insert again.
+      if (file) return file.id;
+    }
+  }
+
+  async abortUpload(sessionId: string): Promise<void> {
+    await this.#db.deleteFrom('upload_sessions').where('id', '=', sessionId).execute();
+  }
+
+  async #requireSession(trx: Db, sessionId: string, lock: 'share' | 'update'): Promise<void> {
+    const q = trx.selectFrom('upload_sessions').select('id').where('id', '=', sessionId);
+    const s = await (lock === 'update' ? q.forUpdate() : q.forKeyShare()).executeTakeFirst();
+    if (!s) throw new DcsError('SESSION_EXPIRED', 'upload session expired (it was idle too long and gc released it); retry the upload');
+  }
+
+  // --- reads ---------------------------------------------------------------------------------
+
+  async getVersion(name: string, version?: number): Promise<VersionRecord | undefined> {
+    let q = this.#db
+      .selectFrom('versions as v')
+      .innerJoin('files as f', 'f.id', 'v.file_id')
+      .select(['v.id', 'f.name', 'v.version_no', 'v.size', 'v.chunk_count', 'v.codec', 'v.created_at'])
+      .where('f.name', '=', name);
+    q = version === undefined ? q.orderBy('v.version_no', 'desc').limit(1) : q.where('v.version_no', '=', version);
+    const r = await q.executeTakeFirst();
+    return r && { versionId: r.id, name: r.name, version: r.version_no, size: r.size, chunkCount: r.chunk_count, codec: r.codec, createdAt: r.created_at };
+  }
+
+  async listVersions(name: string): Promise<VersionRecord[]> {
+    const rows = await this.#db
+      .selectFrom('versions as v')
+      .innerJoin('files as f', 'f.id', 'v.file_id')
+      .select(['v.id', 'f.name', 'v.version_no', 'v.size', 'v.chunk_count', 'v.codec', 'v.created_at'])
+      .where('f.name', '=', name)
+      .orderBy('v.version_no')
+      .execute();
+    return rows.map((r) => ({ versionId: r.id, name: r.name, version: r.version_no, size: r.size, chunkCount: r.chunk_count, codec: r.codec, createdAt: r.created_at }));
+  }
+
+  async *listFiles(options: ListFilesOptions = {}): AsyncIterable<FileSummary> {
+    let after = options.after;
+    let remaining = options.limit ?? Infinity;
+    const prefix = options.prefix ?? '';
+    const end = prefixEnd(prefix);
+    while (remaining > 0) {
+      let q = this.#db
+        .selectFrom('files as f')
+        .innerJoin('versions as v', 'v.file_id', 'f.id')
+        .select((eb) => [
+          'f.name',
+          'v.version_no',
+          'v.size',
+          'v.stored_size',
+          'v.created_at',
+          eb.selectFrom('versions as c').select((e) => e.fn.countAll<number>().as('n')).whereRef('c.file_id', '=', 'f.id').as('versions'),
+        ])
+        .where('v.version_no', '=', (eb) => eb.selectFrom('versions as m').select((e) => e.fn.max('m.version_no').as('mv')).whereRef('m.file_id', '=', 'f.id'))
+        .orderBy('f.name')
+        .limit(Math.min(PAGE, remaining));
+      // Names are COLLATE "C": a byte-order range is exactly the names with this prefix (no LIKE escaping).
+      if (prefix !== '') q = q.where('f.name', '>=', prefix);
+      if (end !== undefined && prefix !== '') q = q.where('f.name', '<', end);
+      if (after !== undefined) q = q.where('f.name', '>', after);
+      const rows = await q.execute();
+      for (const r of rows) {
+        yield { name: r.name, version: r.version_no, versions: Number(r.versions), size: r.size, storedSize: r.stored_size, createdAt: r.created_at };
+      }
+      if (rows.length < PAGE) return;
+      remaining -= rows.length;
+      after = rows[rows.length - 1]!.name;
+    }
+  }
+
+  async #copiesOf(ids: readonly string[]): Promise<Map<string, CopyRecord[]>> {
+    const out = new Map<string, CopyRecord[]>();
+    for (const part of batches([...new Set(ids)])) {
+      const rows = await this.#db.selectFrom('chunk_copies').selectAll().where('chunk_id', '=', anyOf(part)).orderBy('chunk_id').orderBy('backend').execute();
+      for (const r of rows) {
+        const list = out.get(r.chunk_id) ?? [];
+        list.push({ backend: r.backend, state: r.state, ...(r.checked_at !== null ? { checkedAt: r.checked_at } : {}) });
+        out.set(r.chunk_id, list);
+      }
+    }
+    return out;
+  }
+
+  async *versionChunks(versionId: number, fromOffset?: number): AsyncIterable<VersionChunk> {
+    let seq = 0;
+    if (fromOffset !== undefined && fromOffset > 0) {
+      const start = await this.#db
+        .selectFrom('version_chunks')
+        .select('seq')
+        .where('version_id', '=', versionId)
+        .where('offset', '<=', fromOffset)
+        .orderBy('offset', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      seq = start?.seq ?? 0;
+    }
+    for (;;) {
+      const rows = await this.#db
+        .selectFrom('version_chunks as vc')
+        .innerJoin('chunks as c', 'c.id', 'vc.chunk_id')
+        .select(['vc.seq', 'vc.offset', 'vc.length', 'c.id', 'c.raw_size', 'c.stored_size', 'c.codec_id', 'c.refcount'])
+        .where('vc.version_id', '=', versionId)
+        .where('vc.seq', '>=', seq)
+        .orderBy('vc.seq')
+        .limit(PAGE)
+        .execute();
+      const copies = await this.#copiesOf(rows.map((r) => r.id));
+      for (const r of rows) {
+        yield {
+          seq: r.seq,
+          offset: r.offset,
+          length: r.length,
+          chunk: { id: r.id, rawSize: r.raw_size, storedSize: r.stored_size, codecId: r.codec_id, refcount: r.refcount, copies: copies.get(r.id) ?? [] },
+        };
+      }
+      if (rows.length < PAGE) return;
+      seq = rows[rows.length - 1]!.seq + 1;
+    }
+  }
+
+  async getChunk(id: ChunkId): Promise<ChunkRecord | undefined> {
+    const r = await this.#db.selectFrom('chunks').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!r) return undefined;
+    const copies = await this.#copiesOf([id]);
+    return { id: r.id, rawSize: r.raw_size, storedSize: r.stored_size, codecId: r.codec_id, refcount: r.refcount, copies: copies.get(id) ?? [] };
+  }
+
+  async *chunks(options: { after?: ChunkId; pageSize?: number } = {}): AsyncIterable<ChunkRecord> {
+    let after = options.after ?? '';
+    const size = options.pageSize ?? PAGE;
+    for (;;) {
+      const rows = await this.#db.selectFrom('chunks').selectAll().where('state', '=', 'live').where('id', '>', after).orderBy('id').limit(size).execute();
+      const copies = await this.#copiesOf(rows.map((r) => r.id));
+      for (const r of rows) {
+        yield { id: r.id, rawSize: r.raw_size, storedSize: r.stored_size, codecId: r.codec_id, refcount: r.refcount, copies: copies.get(r.id) ?? [] };
+      }
+      if (rows.length < size) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  async existingChunks(ids: ChunkId[]): Promise<Set<ChunkId>> {
+    const out = new Set<ChunkId>();
+    for (const part of batches([...new Set(ids)])) {
+      for (const r of await this.#db.selectFrom('chunks').select('id').where('id', '=', anyOf(part)).execute()) out.add(r.id);
+    }
+    return out;
+  }
+
+  // --- deletes -------------------------------------------------------------------------------
+
+  async deleteFile(name: string, version?: number): Promise<number> {
+    return this.#tx(async (trx) => {
+      const file = await trx.selectFrom('files').select('id').where('name', '=', name).forUpdate().executeTakeFirst();
+      if (!file) return 0;
+      let vq = trx.selectFrom('versions').select('id').where('file_id', '=', file.id);
+      if (version !== undefined) vq = vq.where('version_no', '=', version);
+      const versions = (await vq.execute()).map((v) => v.id);
+      if (versions.length === 0) return 0;
+      const ids = sql<number>`ANY(${versions}::bigint[])`;
+      const referenced = trx.selectFrom('version_chunks').select('chunk_id').where('version_id', '=', ids);
+      await trx.selectFrom('chunks').select('id').where('id', 'in', referenced).orderBy('id').forNoKeyUpdate().execute();
+      await sql`UPDATE chunks SET refcount = refcount - r.n
+                FROM (SELECT chunk_id, COUNT(*) AS n FROM version_chunks WHERE version_id = ${ids} GROUP BY chunk_id) AS r
+                WHERE chunks.id = r.chunk_id`.execute(trx);
+      // Cascades to version_chunks.
+      await trx.deleteFrom('versions').where('id', '=', ids).execute();
+      const left = await trx.selectFrom('versions').select('id').where('file_id', '=', file.id).limit(1).executeTakeFirst();
+      if (!left) await trx.deleteFrom('files').where('id', '=', file.id).execute();
+      return versions.length;
+    });
+  }
+
+  // --- copies --------------------------------------------------------------------------------
+
+  async setCopyState(id: ChunkId, backend: string, state: CopyState): Promise<void> {
+    await this.#db.updateTable('chunk_copies').set({ state, checked_at: this.#now() }).where('chunk_id', '=', id).where('backend', '=', backend).execute();
+  }
+
+  async addCopy(id: ChunkId, backend: string): Promise<void> {
+    const now = this.#now();
+    await this.#db
+      .insertInto('chunk_copies')
+      .values({ chunk_id: id, backend, state: 'ok', checked_at: now })
+      .onConflict((oc) => oc.columns(['chunk_id', 'backend']).doUpdateSet({ state: 'ok', checked_at: now }))
+      .execute();
+  }
+
+  async removeCopy(id: ChunkId, backend: string): Promise<void> {
+    await this.#db.deleteFrom('chunk_copies').where('chunk_id', '=', id).where('backend', '=', backend).execute();
+  }
+
+  // --- gc ------------------------------------------------------------------------------------
+
+  async expireSessions(cutoff: number): Promise<number> {
+    return this.#tx(async (trx) => {
+      // SKIP LOCKED: a session inside a claim or commit right now is not dead. Cascades to claims and staged entries.
+      const dead = trx.selectFrom('upload_sessions').select('id').where('heartbeat_at', '<', cutoff).orderBy('id').forUpdate().skipLocked();
+      const removed = await trx.deleteFrom('upload_sessions').where('id', 'in', dead).where('heartbeat_at', '<', cutoff).returning('id').execute();
+      return removed.length;
+    });
+  }
+
+  async markGarbage(limit: number): Promise<GarbageChunk[]> {
+    return this.#tx(async (trx) => {
+      // 1. Lock candidates; rows held by a claim (KEY SHARE) or a commit/delete are skipped, not waited for.
+      const candidates = await trx
+        .selectFrom('chunks as c')
+        .select('c.id')
+        .where('c.refcount', '=', 0)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('session_claims as s').select('s.chunk_id').whereRef('s.chunk_id', '=', 'c.id'))))
+        .orderBy('c.id')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      if (candidates.length === 0) return [];
+      // 2. Re-check with a snapshot taken after the locks: it sees every claim committed before them,
+      //    and no claim can be added while we hold them.
+      const marked = await trx
+        .updateTable('chunks as c')
+        .set({ state: 'deleting' })
+        .where('c.id', '=', anyOf(candidates.map((r) => r.id)))
+        .where('c.refcount', '=', 0)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('session_claims as s').select('s.chunk_id').whereRef('s.chunk_id', '=', 'c.id'))))
+        .returning('c.id')
+        .execute();
+      const ids = marked.map((r) => r.id).sort();
+      const copies = new Map<string, string[]>();
+      for (const r of await trx.selectFrom('chunk_copies').select(['chunk_id', 'backend']).where('chunk_id', '=', anyOf(ids)).orderBy('backend').execute()) {
+        copies.set(r.chunk_id, [...(copies.get(r.chunk_id) ?? []), r.backend]);
+      }
+      return ids.map((id) => ({ id, backends: copies.get(id) ?? [] }));
+    });
+  }
+
+  async forgetGarbage(ids: ChunkId[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#tx(async (trx) => {
+      for (const part of batches([...new Set(ids)].sort())) {
+        const locked = await this.#lockChunks(trx, part, 'update');
+        if (locked.length === 0) continue;
+        // Cascades to chunk_copies; the foreign key from version_chunks would refuse a referenced chunk.
+        await trx.deleteFrom('chunks').where('id', '=', anyOf(locked)).where('state', '=', 'deleting').where('refcount', '=', 0).execute();
+      }
+    });
+  }
+
+  async unmarkGarbage(ids: ChunkId[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#tx(async (trx) => {
+      for (const part of batches([...new Set(ids)].sort())) {
+        const locked = await this.#lockChunks(trx, part, 'no key update');
+        if (locked.length > 0) await trx.updateTable('chunks').set({ state: 'live' }).where('id', '=', anyOf(locked)).where('state', '=', 'deleting').execute();
+      }
+    });
+  }
+
+  // --- stats ---------------------------------------------------------------------------------
+
+  async stats(): Promise<RepositoryStats> {
+    // One snapshot for all the numbers, so they agree with each other.
+    return this.#db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .setAccessMode('read only')
+      .execute(async (db) => {
+        const files = await db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        const versions = await db
+          .selectFrom('versions')
+          .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.coalesce(eb.fn.sum<number>('size'), sql<number>`0`).as('bytes')])
+          .executeTakeFirstOrThrow();
+        const perCodec = await db
+          .selectFrom('chunks')
+          .select((eb) => ['codec_id', eb.fn.countAll<number>().as('chunks'), eb.fn.sum<number>('raw_size').as('raw'), eb.fn.sum<number>('stored_size').as('stored')])
+          .where('state', '=', 'live')
+          .groupBy('codec_id')
+          .orderBy('codec_id')
+          .execute();
+        const perBackend = await db
+          .selectFrom('chunk_copies as k')
+          .innerJoin('chunks as c', 'c.id', 'k.chunk_id')
+          .select((eb) => [
+            'k.backend',
+            eb.fn.countAll<number>().as('copies'),
+            eb.fn.sum<number>(eb.case().when('k.state', '=', 'ok').then(eb.ref('c.stored_size')).else(0).end()).as('bytes'),
+            eb.fn.sum<number>(eb.case().when('k.state', '=', 'missing').then(1).else(0).end()).as('missing'),
+            eb.fn.sum<number>(eb.case().when('k.state', '=', 'corrupt').then(1).else(0).end()).as('corrupt'),
+          ])
+          .where('c.state', '=', 'live')
+          .groupBy('k.backend')
+          .orderBy('k.backend')
+          .execute();
+        const codecs = perCodec.map((c) => ({ codecId: c.codec_id, chunks: Number(c.chunks), rawBytes: Number(c.raw), storedBytes: Number(c.stored) }));
+        const backends = perBackend.map((b) => ({ backend: b.backend, copies: Number(b.copies), bytes: Number(b.bytes), missing: Number(b.missing), corrupt: Number(b.corrupt) }));
+        return {
+          files: Number(files.n),
+          versions: Number(versions.n),
+          logicalBytes: Number(versions.bytes),
+          uniqueBytes: codecs.reduce((s, c) => s + c.rawBytes, 0),
+          storedBytes: codecs.reduce((s, c) => s + c.storedBytes, 0),
+          physicalBytes: backends.reduce((s, b) => s + b.bytes, 0),
+          chunks: codecs.reduce((s, c) => s + c.chunks, 0),
+          perCodec: codecs,
+          perBackend: backends,
+        };
+      });
+  }
+}
+
+/**
+ * Open (and probe) a PostgreSQL metadata store. The URL is pg's: the password, if any, comes from
+ * PGPASSWORD or ~/.pgpass, never from dcs.yaml. dcs adds one parameter, `?schema=NAME`.
+ */
+export async function openPostgresMetadata(url: string, options: PostgresOptions = {}): Promise<PostgresMetadataStore> {
+  const split = splitSchemaParam(url);
+  const schema = options.schema ?? split.schema;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new ConfigError(`metadata: PostgreSQL schema ${JSON.stringify(schema)} must be lower-case letters, digits and "_" (at most 63)`);
+  }
+  const pool = new Pool({
+    connectionString: split.url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'dcs',
+    types: typeParsers,
+    ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle connection dropped by the server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await sql`SELECT 1`.execute(db);
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    throw new DcsError('METADATA_UNAVAILABLE', `cannot reach PostgreSQL at ${redactUrl(split.url)}: ${describeError(err)}`, { cause: err });
+  }
+  return new PostgresMetadataStore(db, schema, options.now ?? (() => Date.now()));
+}

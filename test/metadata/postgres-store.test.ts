@@ -1,0 +1,219 @@
+// PostgreSQL MetadataStore: the shared conformance suite, each store in its own fresh schema, plus
+// what only a shared database must get right: several orchestrators committing, deleting and
+// collecting garbage at once, concurrent migrations, and refusing a newer schema.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, DcsError } from '../../src/core/errors.ts';
+import type { ClaimResult, MetadataStore, StagedChunk } from '../../src/metadata/metadata-store.ts';
+import { LATEST_POSTGRES_SCHEMA } from '../../src/metadata/postgres-migrations.ts';
+import { openPostgresMetadata, splitSchemaParam, type PostgresMetadataStore } from '../../src/metadata/postgres-store.ts';
+import { metadataStoreConformance } from '../conformance/metadata-store.ts';
+import { adminQuery, dropSchema, freshSchemaName, POSTGRES_URL, requirePostgres } from '../helpers/postgres.ts';
+
+await requirePostgres();
+
+metadataStoreConformance('postgres', async () => {
+  const schema = freshSchemaName();
+  return { store: await openPostgresMetadata(POSTGRES_URL, { schema }), cleanup: () => dropSchema(schema) };
+});
+
+const id = (n: number): string => n.toString(16).padStart(64, '0');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Several stores (each its own pool: one "orchestrator" each) on one fresh, migrated schema. */
+async function orchestrators(n: number, fn: (stores: PostgresMetadataStore[], schema: string) => Promise<void>): Promise<void> {
+  const schema = freshSchemaName();
+  const stores: PostgresMetadataStore[] = [];
+  try {
+    for (let i = 0; i < n; i++) stores.push(await openPostgresMetadata(POSTGRES_URL, { schema, max: 6 }));
+    for (const s of stores) await s.migrate();
+    await fn(stores, schema);
+  } finally {
+    for (const s of stores) await s.close();
+    await dropSchema(schema);
+  }
+}
+
+interface UploadStats {
+  present: number;
+  busy: number;
+  written: number;
+}
+
+/**
+ * One upload through the protocol, like the engine does it: claim (retrying 'busy'), "write" the
+ * chunks the claim asks for into `objects`, record, stage, commit.
+ */
+async function upload(store: MetadataStore, name: string, ids: number[], objects: Set<string>, stats: UploadStats): Promise<number> {
+  const { sessionId } = await store.beginUpload(name);
+  const settled = new Map<string, ClaimResult>();
+  let todo = [...new Set(ids.map(id))];
+  while (todo.length > 0) {
+    const claims = await store.claimChunks(sessionId, todo);
+    const busy: string[] = [];
+    for (const k of todo) {
+      const r = claims.get(k)!;
+      if (r === 'busy') busy.push(k);
+      else settled.set(k, r);
+    }
+    stats.busy += busy.length;
+    todo = busy;
+    if (todo.length > 0) await sleep(2);
+  }
+  const toWrite = [...settled].filter(([, r]) => r === 'write').map(([k]) => k);
+  stats.present += settled.size - toWrite.length;
+  stats.written += toWrite.length;
+  for (const k of toWrite) objects.add(k);
+  await store.recordStored(sessionId, toWrite.map((k) => ({ id: k, rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1'] })));
+  const staged: StagedChunk[] = ids.map((n, seq) => ({ seq, offset: seq * 100, length: 100, id: id(n) }));
+  await store.stageChunks(sessionId, staged);
+  return (await store.commitUpload(sessionId, { name, size: ids.length * 100, codec: 'zstd' })).version;
+}
+
+/** Chunks whose refcount differs from the number of version_chunks entries that reference them. */
+async function refcountMismatches(schema: string): Promise<unknown[]> {
+  return adminQuery(
+    `SELECT c.id, c.refcount, (SELECT COUNT(*) FROM version_chunks v WHERE v.chunk_id = c.id) AS refs
+                          FROM chunks c WHERE c.refcount <> (SELECT COUNT(*) FROM version_chunks v WHERE v.chunk_id = c.id)`,
+    [],
+    schema,
+  );
+}
+
+describe('postgres specifics', () => {
+  it('two orchestrators: concurrent overlapping uploads and deletes keep refcounts exact and versions gapless', async () => {
+    await orchestrators(2, async ([a, b], schema) => {
+      const objects = new Set<string>();
+      const stats: UploadStats = { present: 0, busy: 0, written: 0 };
+      // Files to delete while the uploads run, sharing chunks with them.
+      for (let i = 0; i < 8; i++) await upload(i % 2 ? a! : b!, `doomed-${i}`, [i, i + 1, i + 2, i + 2, 30 + i], objects, stats);
+      const names = ['n0', 'n1', 'n2'];
+      const uploads = Array.from({ length: 20 }, (_, i) => {
+        const chunks = Array.from({ length: 12 }, (_c, k) => (i * 5 + k * 3) % 40);
+        chunks.push(chunks[0]!, chunks[1]!); // repeated within a version: one reference per occurrence
+        return upload(i % 2 ? a! : b!, names[i % names.length]!, chunks, objects, stats);
+      });
+      const deletes = Array.from({ length: 8 }, (_, i) => (i % 2 ? b! : a!).deleteFile(`doomed-${i}`));
+      const [uploaded, deleted] = await Promise.all([Promise.all(uploads), Promise.all(deletes)]);
+      assert.deepEqual(deleted, Array(8).fill(1));
+      assert.equal(uploaded.length, 20);
+      assert.deepEqual(await refcountMismatches(schema), []);
+      for (const [k, name] of names.entries()) {
+        const count = Array.from({ length: 20 }, (_, i) => i).filter((i) => i % names.length === k).length;
+        assert.deepEqual((await b!.listVersions(name)).map((v) => v.version), Array.from({ length: count }, (_, i) => i + 1), name);
+      }
+      // Now delete concurrently too, from both orchestrators, some versions twice.
+      await Promise.all([a!.deleteFile('n0', 2), b!.deleteFile('n0', 2), a!.deleteFile('n1'), b!.deleteFile('n2', 1), a!.deleteFile('n2', 3)]);
+      assert.deepEqual(await refcountMismatches(schema), []);
+      assert.deepEqual((await a!.listVersions('n0')).map((v) => v.version), [1, 3, 4, 5, 6, 7]);
+      assert.equal(await a!.getVersion('n1'), undefined);
+      assert.ok(stats.present > 0, 'uploads deduplicated against each other');
+    });
+  });
+
+  it('gc on one orchestrator never forgets a chunk that uploads on another commit', async () => {
+    await orchestrators(2, async ([a, b], schema) => {
+      const objects = new Set<string>();
+      const stats: UploadStats = { present: 0, busy: 0, written: 0 };
+      // Chunks 0..59 with refcount 0 (committed, then deleted): gc candidates the uploads will reuse.
+      for (let i = 0; i < 6; i++) await upload(a!, `seed-${i}`, Array.from({ length: 10 }, (_, k) => i * 10 + k), objects, stats);
+      for (let i = 0; i < 6; i++) await a!.deleteFile(`seed-${i}`);
+      // Dead uploads: a third orchestrator whose sessions never heartbeat again.
+      const ancient = await openPostgresMetadata(POSTGRES_URL, { schema, now: () => 1000 });
+      try {
+        for (let i = 0; i < 3; i++) {
+          const { sessionId } = await ancient.beginUpload(`dead-${i}`);
+          await ancient.claimChunks(sessionId, [id(i), id(100 + i)]);
+        }
+      } finally {
+        await ancient.close();
+      }
+
+      const stop = new AbortController();
+      let forgotten = 0;
+      let rounds = 0;
+      let expired = 0;
+      const gcLoop = (async () => {
+        while (!stop.signal.aborted) {
+          rounds++;
+          expired += await b!.expireSessions(Date.now() - 60_000);
+          const garbage = await b!.markGarbage(4);
+          for (const g of garbage) {
+            objects.delete(g.id); // the objects go first, as in engine/gc.ts ...
+            for (const backend of g.backends) await b!.removeCopy(g.id, backend);
+          }
+          await b!.forgetGarbage(garbage.map((g) => g.id)); // ... then the rows
+          forgotten += garbage.length;
+          if (garbage.length === 0) await sleep(1);
+        }
+      })();
+      try {
+        let seed = 12345;
+        const rnd = (n: number) => {
+          seed = (seed * 1103515245 + 12345) % 2 ** 31;
+          return seed % n;
+        };
+        const worker = async (w: number) => {
+          for (let i = 0; i < 10; i++) {
+            const chunks = Array.from({ length: 8 }, () => rnd(70));
+            const name = `w${w}-${i % 3}`;
+            await upload(a!, name, chunks, objects, stats);
+            // Deleting again keeps producing refcount-0 chunks for gc to race with.
+            if (i % 2 === 1) await a!.deleteFile(name);
+          }
+        };
+        await Promise.all([0, 1, 2, 3].map(worker));
+      } finally {
+        stop.abort();
+        await gcLoop;
+      }
+      assert.ok(forgotten > 0 && rounds > 1, `gc ran ${rounds} rounds and forgot ${forgotten} chunks`);
+      assert.ok(expired >= 3, 'the dead sessions expired');
+      assert.ok(stats.present > 0, 'uploads reused chunks gc could have taken');
+
+      const broken = await adminQuery<{ chunk_id: string }>(
+        `SELECT vc.chunk_id FROM version_chunks vc
+           WHERE NOT EXISTS (SELECT 1 FROM chunks c JOIN chunk_copies k ON k.chunk_id = c.id AND k.state = 'ok'
+                             WHERE c.id = vc.chunk_id AND c.state = 'live')`,
+        [],
+        schema,
+      );
+      assert.deepEqual(broken, [], 'every committed chunk has its row and an ok copy');
+      const referenced = await adminQuery<{ chunk_id: string }>('SELECT DISTINCT chunk_id FROM version_chunks', [], schema);
+      for (const r of referenced) assert.ok(objects.has(r.chunk_id), `object of ${r.chunk_id.slice(0, 12)}… was deleted by gc`);
+      assert.deepEqual(await refcountMismatches(schema), []);
+    });
+  });
+
+  it('migrates concurrently from three orchestrators', async () => {
+    const schema = freshSchemaName();
+    const stores = await Promise.all([1, 2, 3].map(() => openPostgresMetadata(POSTGRES_URL, { schema })));
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      const rows = await adminQuery<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version', [], schema);
+      assert.deepEqual(rows.map((r) => r.version), Array.from({ length: LATEST_POSTGRES_SCHEMA }, (_, i) => i + 1));
+      await Promise.all(stores.map((s) => s.migrate()));
+    } finally {
+      for (const s of stores) await s.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('refuses a database written by a newer dcs', async () => {
+    await orchestrators(1, async (_stores, schema) => {
+      await adminQuery('INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)', [], schema);
+      const t = await openPostgresMetadata(POSTGRES_URL, { schema });
+      try {
+        await assert.rejects(t.migrate(), (e: unknown) => e instanceof ConfigError && /newer than this dcs/.test(e.message));
+      } finally {
+        await t.close();
+      }
+    });
+  });
+
+  it('names an unreachable server and rejects a bad schema name', async () => {
+    await assert.rejects(openPostgresMetadata('postgres://postgres@127.0.0.1:1/test'), (e: unknown) => e instanceof DcsError && /cannot reach PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/test/.test(e.message));
+    await assert.rejects(openPostgresMetadata(POSTGRES_URL, { schema: 'Bad-Name' }), ConfigError);
+    assert.deepEqual(splitSchemaParam('postgres://h/db?sslmode=disable&schema=dcs'), { url: 'postgres://h/db?sslmode=disable', schema: 'dcs' });
+  });
+});
