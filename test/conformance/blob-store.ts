@@ -23,6 +23,7 @@ export function blobStoreConformance(label: string, factory: () => Promise<Store
     try {
       await fn(store);
     } finally {
+      await store.close?.();
       await cleanup();
     }
   };

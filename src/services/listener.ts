@@ -1,0 +1,152 @@
+// One port for everything a dcs service speaks: gRPC (HTTP/2), gRPC-Web and Connect (HTTP/1.1 or
+// HTTP/2), and plain HTTP/1.1 for /healthz, /readyz and /metrics. With TLS, ALPN picks the HTTP
+// version; without TLS the first bytes of a connection do (HTTP/2 always opens with a fixed
+// preface), so kubelet probes and curl reach the same port as gRPC clients.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+import type { Interceptor } from '@connectrpc/connect';
+import type { ConnectRouter } from '@connectrpc/connect';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { ConfigError } from '../core/errors.ts';
+import { RPC_READ_MAX_BYTES } from './limits.ts';
+
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  /** CA that client certificates must chain to; turns on mutual TLS. */
+  clientCa?: string;
+}
+
+export type HttpFallback = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+
+export interface ListenOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  tls?: TlsFiles;
+  routes: (router: ConnectRouter) => void;
+  interceptors?: Interceptor[];
+  /** Requests that are not RPCs (health, metrics, later the HTTP API). */
+  fallback?: HttpFallback;
+}
+
+export interface RunningListener {
+  /** Base URL clients use, e.g. http://127.0.0.1:7070. */
+  url: string;
+  port: number;
+  /** Stop accepting, let in-flight requests finish (up to graceMs), then close everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+
+function readTls(tls: TlsFiles): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  const read = (what: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigError(`cannot read TLS ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  };
+  return { cert: read('certificate', tls.cert), key: read('key', tls.key), ...(tls.clientCa ? { ca: read('client CA', tls.clientCa) } : {}) };
+}
+
+function notFound(_req: unknown, res: http.ServerResponse | http2.Http2ServerResponse): void {
+  res.statusCode = 404;
+  res.setHeader('content-type', 'text/plain');
+  res.end('not found\n');
+}
+
+export async function listen(options: ListenOptions): Promise<RunningListener> {
+  const handler = connectNodeAdapter({
+    routes: options.routes,
+    interceptors: options.interceptors ?? [],
+    readMaxBytes: RPC_READ_MAX_BYTES,
+    writeMaxBytes: RPC_READ_MAX_BYTES,
+    fallback: (options.fallback ?? notFound) as Parameters<typeof connectNodeAdapter>[0]['fallback'],
+  });
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const track = (s: net.Socket): void => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  };
+  let outer: net.Server;
+  let h1: http.Server | undefined;
+  let h2: http2.Http2Server | http2.Http2SecureServer;
+
+  if (options.tls) {
+    const { cert, key, ca } = readTls(options.tls);
+    h2 = http2.createSecureServer({ cert, key, allowHTTP1: true, ...(ca ? { ca, requestCert: true, rejectUnauthorized: true } : {}) }, handler);
+    outer = h2 as unknown as net.Server;
+    h2.on('secureConnection', track);
+  } else {
+    h2 = http2.createServer({}, handler);
+    h1 = http.createServer(handler);
+    h1.keepAliveTimeout = 5000;
+    const plainH2 = h2;
+    const plainH1 = h1;
+    outer = net.createServer((socket) => {
+      track(socket);
+      // Sniff the first bytes: the HTTP/2 preface, or anything else (HTTP/1.1).
+      let seen = Buffer.alloc(0);
+      const onData = (d: Buffer): void => {
+        seen = Buffer.concat([seen, d]);
+        const n = Math.min(seen.length, H2_PREFACE.length);
+        const isH2 = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+        if (isH2 && seen.length < H2_PREFACE.length) return;
+        socket.off('data', onData);
+        socket.pause();
+        // Put the sniffed bytes back; both servers read what is buffered before the socket's handle.
+        socket.unshift(seen);
+        (isH2 ? plainH2 : plainH1).emit('connection', socket);
+        // The HTTP/1.1 parser reads through stream events (resume it); HTTP/2 takes the handle itself.
+        if (!isH2) socket.resume();
+      };
+      socket.on('data', onData);
+      socket.on('error', () => socket.destroy());
+    });
+  }
+  h2.on('session', (s: http2.ServerHttp2Session) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    outer.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new ConfigError(`cannot listen on ${options.host}:${options.port}: address in use`) : err),
+    );
+    outer.listen(options.port, options.host, () => resolve());
+  });
+  const port = (outer.address() as net.AddressInfo).port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `${options.tls ? 'https' : 'http'}://${hostForUrl}:${port}`,
+    port,
+    close(graceMs = 10_000) {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => outer.close(() => resolve()));
+        // HTTP/2: GOAWAY lets streams in flight finish; HTTP/1.1 keep-alive sockets close when idle.
+        for (const s of sessions) s.close();
+        h1?.closeIdleConnections();
+        const timer = setTimeout(() => {
+          for (const s of sessions) s.destroy();
+          for (const s of sockets) s.destroy();
+        }, graceMs);
+        const drained = (async () => {
+          while (sockets.size > 0) {
+            h1?.closeIdleConnections();
+            await new Promise((r) => setTimeout(r, 25));
+          }
+        })();
+        await Promise.all([closed, drained]);
+        clearTimeout(timer);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// Client side of every dcs RPC: the gRPC protocol over HTTP/2 (what standard gRPC servers speak),
+// with TLS or mutual TLS from files, a bearer token, and the same message limits as the servers.
+import { readFileSync } from 'node:fs';
+import type { Transport } from '@connectrpc/connect';
+import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { ConfigError } from '../core/errors.ts';
+import { sendBearer } from './auth.ts';
+import { RPC_READ_MAX_BYTES } from './limits.ts';
+
+export interface ClientTls {
+  /** CA that the server's certificate must chain to (default: the system's). */
+  ca?: string;
+  /** Client certificate and key, for servers that require mutual TLS. */
+  cert?: string;
+  key?: string;
+}
+
+export interface ClientOptions {
+  token?: string;
+  tls?: ClientTls;
+  /** Default deadline for calls that do not set their own. */
+  timeoutMs?: number;
+}
+
+function read(what: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`cannot read TLS ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+/**
+ * Accepts http://, https://, and the backend URL forms grpc:// (plaintext) and grpcs:// (TLS).
+ * Returns the base URL for the transport.
+ */
+export function serviceBaseUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(`invalid service URL ${JSON.stringify(url)} (expected http://HOST:PORT, https://…, grpc://… or grpcs://…)`);
+  }
+  const scheme = { 'http:': 'http', 'grpc:': 'http', 'https:': 'https', 'grpcs:': 'https' }[u.protocol];
+  if (!scheme || !u.host) throw new ConfigError(`invalid service URL ${JSON.stringify(url)} (expected http://HOST:PORT, https://…, grpc://… or grpcs://…)`);
+  return `${scheme}://${u.host}`;
+}
+
+export interface ClosableTransport {
+  transport: Transport;
+  /** Close the HTTP/2 connection (calls in flight fail). */
+  close(): void;
+}
+
+export function createTransport(url: string, options: ClientOptions = {}): ClosableTransport {
+  const baseUrl = serviceBaseUrl(url);
+  const tls = options.tls;
+  const nodeOptions =
+    baseUrl.startsWith('https:') && tls
+      ? {
+          ...(tls.ca ? { ca: read('CA', tls.ca) } : {}),
+          ...(tls.cert ? { cert: read('client certificate', tls.cert) } : {}),
+          ...(tls.key ? { key: read('client key', tls.key) } : {}),
+        }
+      : {};
+  // Detect dead peers (a storage node killed mid-transfer) instead of waiting forever.
+  const sessionManager = new Http2SessionManager(baseUrl, { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, idleConnectionTimeoutMs: 60_000 }, nodeOptions);
+  const transport = createGrpcTransport({
+    baseUrl,
+    sessionManager,
+    interceptors: options.token ? [sendBearer(options.token)] : [],
+    readMaxBytes: RPC_READ_MAX_BYTES,
+    writeMaxBytes: RPC_READ_MAX_BYTES,
+    ...(options.timeoutMs ? { defaultTimeoutMs: options.timeoutMs } : {}),
+  });
+  return { transport, close: () => sessionManager.abort() };
+}
