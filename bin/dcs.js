@@ -9,5 +9,11 @@ import { join } from 'node:path';
 process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'dcs-compile-cache');
 enableCompileCache(process.env.NODE_COMPILE_CACHE);
 
+// `dcs ls | head`: a reader that goes away is not an error; stop quietly like other Unix tools.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

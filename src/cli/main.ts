@@ -13,11 +13,12 @@ import { defineLs } from './commands/ls.ts';
 import { definePut } from './commands/put.ts';
 import { defineRepair } from './commands/repair.ts';
 import { defineRm } from './commands/rm.ts';
+import { defineServe } from './commands/serve.ts';
 import { defineStat } from './commands/stat.ts';
 import { defineStats } from './commands/stats.ts';
 import { defineVerify } from './commands/verify.ts';
 
-const COMMANDS: readonly CommandDefinition[] = [defineInit, definePut, defineGet, defineLs, defineStat, defineRm, defineVerify, defineRepair, defineGc, defineStats];
+const COMMANDS: readonly CommandDefinition[] = [defineInit, definePut, defineGet, defineLs, defineStat, defineRm, defineVerify, defineRepair, defineGc, defineStats, defineServe];
 
 
 function buildProgram(state: RunState): Command {

@@ -4,14 +4,9 @@
 import { basename } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 
-const MAX_NAME_BYTES = 4096;
+import { validateName } from '../core/file-name.ts';
 
-export function validateName(name: string): string {
-  if (name.length === 0) throw new UsageError('file name must not be empty');
-  if (name.includes('\0')) throw new UsageError('file name must not contain NUL bytes');
-  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new UsageError(`file name longer than ${MAX_NAME_BYTES} bytes`);
-  return name;
-}
+export { validateName };
 
 /** The name a local path is stored under when --name is not given: the path as typed, minus './'. */
 export function nameFromPath(path: string): string {

@@ -1,14 +1,15 @@
-// The whole per-chunk transform: plain chunk ⇄ stored envelope. encode compresses (falling back to
-// `none` when that does not shrink the chunk), encrypts when the repository has keys, and frames
-// the result; decode checks the frame, decrypts, decompresses and verifies the chunk id, so no
-// byte leaves it unverified. Constructed from plain data so worker threads can build their own.
+// The whole per-chunk transform: plain chunk ⇄ stored envelope. encode = compressChunk (falling
+// back to `none` when that does not shrink the chunk) then seal (encrypt when the repository has
+// keys, and frame); the two steps are separate so compression can run elsewhere (a compressor
+// service) while keys and sealing stay with the orchestrator. decode checks the frame, decrypts,
+// decompresses and verifies the chunk id, so no byte leaves it unverified. Constructed from plain
+// data so worker threads can build their own.
 import { hmacHasher, sha256Hasher, type ChunkHasher, type ChunkId } from './chunk-id.ts';
-import { aes256gcm, CIPHER_NONE, type ChunkCipher } from './cipher.ts';
+import { aes256gcm, CIPHER_NONE, SEAL_OVERHEAD, type ChunkCipher } from './cipher.ts';
 import { chooseAutoCodec, codecById, codecByName, type CodecChoice } from './codecs.ts';
 import { encodeEnvelope, headerPrefix, parseEnvelope, type EnvelopeHeader } from './envelope.ts';
 import { ChunkCorruptError, UnknownCodecError } from './errors.ts';
 import type { RepositoryKeys } from './keyfile.ts';
-import { SEAL_OVERHEAD } from './cipher.ts';
 
 export interface ChunkCodecOptions {
   /** Present for encrypted repositories: HMAC chunk ids and AES-256-GCM payloads. */
@@ -35,6 +36,26 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+export interface CompressedChunk {
+  /** Codec actually used (auto resolved; `none` when compression did not help). */
+  codecId: number;
+  /** The compressed bytes, or `plain` itself for codec `none`. */
+  payload: Uint8Array;
+}
+
+/**
+ * Compress one plain chunk with a codec choice. `auto` picks per chunk from a cheap probe; any codec
+ * falls back to `none` when its output is not smaller, so stored chunks never grow. `level` is
+ * ignored by codecs without levels and defaults to the codec's own default.
+ */
+export function compressChunk(plain: Uint8Array, choice: CodecChoice, level?: number): CompressedChunk {
+  const codec = codecByName(choice === 'auto' ? chooseAutoCodec(plain) : choice);
+  if (codec.id === 0) return { codecId: 0, payload: plain };
+  const payload = codec.compress(plain, codec.levels ? (level ?? codec.levels.default) : undefined);
+  if (payload.length >= plain.length) return { codecId: 0, payload: plain };
+  return { codecId: codec.id, payload };
+}
+
 export class ChunkCodec {
   readonly encrypted: boolean;
   readonly #hasher: ChunkHasher;
@@ -51,19 +72,26 @@ export class ChunkCodec {
   }
 
   encode(plain: Uint8Array, id: ChunkId, choice: CodecChoice, level?: number): EncodedChunk {
-    let codec = codecByName(choice === 'auto' ? chooseAutoCodec(plain) : choice);
-    let payload = codec.id === 0 ? plain : codec.compress(plain, codec.levels ? (level ?? codec.levels.default) : undefined);
-    if (payload.length >= plain.length && codec.id !== 0) {
-      codec = codecByName('none');
-      payload = plain;
-    }
+    const { codecId, payload } = compressChunk(plain, choice, level);
+    return this.seal(plain.length, id, codecId, payload);
+  }
+
+  /**
+   * Encrypt (when the repository has keys) and frame an already compressed payload. `codecId` and
+   * `plainLength` go into the header, which is also the cipher's associated data together with the
+   * id, so a sealed object cannot be moved to another id or relabelled with another codec.
+   */
+  seal(plainLength: number, id: ChunkId, codecId: number, payload: Uint8Array): EncodedChunk {
+    // Only registered codec ids are ever written (the payload may come from another process).
+    codecById(codecId);
     const cipherId = this.#cipher ? this.#cipher.id : CIPHER_NONE;
+    let body = payload;
     if (this.#cipher) {
-      const aad = concat(headerPrefix(codec.id, cipherId, plain.length, payload.length + SEAL_OVERHEAD), idBytes(id));
-      payload = this.#cipher.seal(payload, aad);
+      const aad = concat(headerPrefix(codecId, cipherId, plainLength, payload.length + SEAL_OVERHEAD), idBytes(id));
+      body = this.#cipher.seal(payload, aad);
     }
-    const envelope = encodeEnvelope({ codecId: codec.id, cipherId, plainLength: plain.length }, payload);
-    return { id, envelope, codecId: codec.id, rawSize: plain.length, storedSize: envelope.length };
+    const envelope = encodeEnvelope({ codecId, cipherId, plainLength }, body);
+    return { id, envelope, codecId, rawSize: plainLength, storedSize: envelope.length };
   }
 
   /** Structural and checksum check only; needs no key and does not decompress. */

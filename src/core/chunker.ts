@@ -10,7 +10,8 @@ export type ChunkerParams = { kind: 'fastcdc'; min: number; avg: number; max: nu
 export const DEFAULT_CHUNKER: ChunkerParams = { kind: 'fastcdc', min: 512 * 1024, avg: 1024 * 1024, max: 4 * 1024 * 1024 };
 
 const MIN_SIZE = 64;
-const MAX_SIZE = 64 * 1024 * 1024;
+/** The largest chunk any chunker configuration may produce (64 MiB); services size their limits by it. */
+export const MAX_CHUNK_SIZE = 64 * 1024 * 1024;
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
@@ -18,7 +19,7 @@ export function validateChunkerParams(p: unknown): ChunkerParams {
   if (typeof p !== 'object' || p === null) throw new ConfigError('chunker parameters must be an object');
   const o = p as Record<string, unknown>;
   if (o.kind === 'fixed') {
-    if (!isInt(o.size) || o.size < 1 || o.size > MAX_SIZE) throw new ConfigError(`fixed chunk size must be an integer from 1 to ${MAX_SIZE}`);
+    if (!isInt(o.size) || o.size < 1 || o.size > MAX_CHUNK_SIZE) throw new ConfigError(`fixed chunk size must be an integer from 1 to ${MAX_CHUNK_SIZE}`);
     if (Object.keys(o).some((k) => k !== 'kind' && k !== 'size')) throw new ConfigError('fixed chunking takes only "size"');
     return { kind: 'fixed', size: o.size };
   }
@@ -26,7 +27,7 @@ export function validateChunkerParams(p: unknown): ChunkerParams {
     const { min, avg, max } = o;
     if (!isInt(min) || !isInt(avg) || !isInt(max)) throw new ConfigError('fastcdc needs integer min, avg and max');
     if (min < MIN_SIZE) throw new ConfigError(`fastcdc min must be at least ${MIN_SIZE} bytes`);
-    if (max > MAX_SIZE) throw new ConfigError(`fastcdc max must be at most ${MAX_SIZE} bytes (64 MiB)`);
+    if (max > MAX_CHUNK_SIZE) throw new ConfigError(`fastcdc max must be at most ${MAX_CHUNK_SIZE} bytes (64 MiB)`);
     if (!(min < avg && avg < max)) throw new ConfigError(`fastcdc needs min < avg < max (got ${min}, ${avg}, ${max})`);
     if (Object.keys(o).some((k) => !['kind', 'min', 'avg', 'max'].includes(k))) throw new ConfigError('fastcdc takes only "min", "avg" and "max"');
     return { kind: 'fastcdc', min, avg, max };
@@ -34,7 +35,8 @@ export function validateChunkerParams(p: unknown): ChunkerParams {
   throw new ConfigError(`unknown chunker kind ${JSON.stringify(o.kind)} (known: fastcdc, fixed)`);
 }
 
-function maxChunk(p: ChunkerParams): number {
+/** The largest chunk these parameters can produce. */
+export function maxChunk(p: ChunkerParams): number {
   return p.kind === 'fixed' ? p.size : p.max;
 }
 

@@ -1,7 +1,8 @@
-// Worker-thread entry for WorkerPoolTransformer: runs ChunkCodec synchronously off the main thread
-// and hands buffers back by transfer (no copies).
+// Worker-thread entry for WorkerPoolTransformer: runs ChunkCodec (or compression alone, for
+// compressor services) synchronously off the main thread and hands buffers back by transfer.
 import { parentPort, workerData } from 'node:worker_threads';
-import { ChunkCodec } from '../core/chunk-codec.ts';
+import { ChunkCodec, compressChunk } from '../core/chunk-codec.ts';
+import { decompressPayload } from './chunk-compressor.ts';
 import { ChunkCorruptError, DcsError } from '../core/errors.ts';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.ts';
 import { GcPacer } from './gc-pacer.ts';
@@ -31,8 +32,14 @@ port.on('message', (req: WorkerRequest) => {
     if (req.op === 'encode') {
       const out = codec.encode(req.data, req.id, req.codec, req.level);
       send({ seq: req.seq, ok: true, encoded: out }, out.envelope);
-    } else {
+    } else if (req.op === 'decode') {
       const plain = codec.decode(req.data, req.id, req.backend);
+      send({ seq: req.seq, ok: true, plain }, plain);
+    } else if (req.op === 'compress') {
+      const compressed = compressChunk(req.data, req.codec, req.level);
+      send({ seq: req.seq, ok: true, compressed }, compressed.payload);
+    } else {
+      const plain = decompressPayload(req.codecId, req.data, req.plainLength);
       send({ seq: req.seq, ok: true, plain }, plain);
     }
   } catch (err) {

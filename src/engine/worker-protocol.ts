@@ -1,5 +1,5 @@
 // Messages between WorkerPoolTransformer and its chunk workers.
-import type { EncodedChunk } from '../core/chunk-codec.ts';
+import type { CompressedChunk, EncodedChunk } from '../core/chunk-codec.ts';
 import type { ChunkerParams } from '../core/chunker.ts';
 import type { CodecChoice } from '../core/codecs.ts';
 import type { RepositoryKeys } from '../core/keyfile.ts';
@@ -10,11 +10,15 @@ export interface WorkerSetup {
 
 export type WorkerRequest =
   | { seq: number; op: 'encode'; data: Uint8Array; id: string; codec: CodecChoice; level: number | undefined }
-  | { seq: number; op: 'decode'; data: Uint8Array; id: string; backend: string | undefined };
+  | { seq: number; op: 'decode'; data: Uint8Array; id: string; backend: string | undefined }
+  // Compression alone (compressor services: no keys, no envelope).
+  | { seq: number; op: 'compress'; data: Uint8Array; codec: CodecChoice; level: number | undefined }
+  | { seq: number; op: 'decompress'; data: Uint8Array; codecId: number; plainLength: number };
 
 export type WorkerReply =
   | { seq: number; ok: true; encoded: EncodedChunk }
   | { seq: number; ok: true; plain: Uint8Array }
+  | { seq: number; ok: true; compressed: CompressedChunk }
   | { seq: number; ok: false; kind: 'corrupt'; chunkId: string; reason: string; backend: string | undefined; message: string }
   | { seq: number; ok: false; kind: 'dcs'; code: string; message: string }
   | { seq: number; ok: false; kind: 'bug'; message: string };

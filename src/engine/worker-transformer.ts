@@ -1,12 +1,14 @@
 // A pool of worker threads running ChunkCodec, so compression, encryption and verification use
 // every core while the main thread chunks, hashes and does I/O. Chunks move by transfer, not copy.
+// The same pool serves compressor services as a ChunkCompressor (compression alone; no keys needed).
 import { Worker } from 'node:worker_threads';
 import type { ChunkId } from '../core/chunk-id.ts';
-import type { EncodedChunk } from '../core/chunk-codec.ts';
+import type { CompressedChunk, EncodedChunk } from '../core/chunk-codec.ts';
 import type { CodecChoice } from '../core/codecs.ts';
 import { ChunkCorruptError, DcsError } from '../core/errors.ts';
 import type { RepositoryKeys } from '../core/keyfile.ts';
 import { transferable } from './chunk-source.ts';
+import type { ChunkCompressor } from './chunk-compressor.ts';
 import type { ChunkTransformer } from './chunk-transformer.ts';
 import { WORKER_LIMITS, type WorkerReply, type WorkerRequest, type WorkerSetup } from './worker-protocol.ts';
 
@@ -20,8 +22,7 @@ interface PoolWorker {
   pending: Map<number, Pending>;
 }
 
-
-export class WorkerPoolTransformer implements ChunkTransformer {
+export class WorkerPoolTransformer implements ChunkTransformer, ChunkCompressor {
   readonly #workers: PoolWorker[] = [];
   #seq = 0;
   #closed = false;
@@ -52,6 +53,20 @@ export class WorkerPoolTransformer implements ChunkTransformer {
   async decode(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array> {
     const data = transferable(envelope);
     const reply = await this.#call({ seq: 0, op: 'decode', data, id, backend }, data);
+    if (!('plain' in reply)) throw new Error('chunk worker returned no data');
+    return reply.plain;
+  }
+
+  async compress(plain: Uint8Array, codec: CodecChoice, level?: number): Promise<CompressedChunk> {
+    const data = transferable(plain);
+    const reply = await this.#call({ seq: 0, op: 'compress', data, codec, level }, data);
+    if (!('compressed' in reply)) throw new Error('chunk worker returned no payload');
+    return reply.compressed;
+  }
+
+  async decompress(codecId: number, payload: Uint8Array, plainLength: number): Promise<Uint8Array> {
+    const data = transferable(payload);
+    const reply = await this.#call({ seq: 0, op: 'decompress', data, codecId, plainLength }, data);
     if (!('plain' in reply)) throw new Error('chunk worker returned no data');
     return reply.plain;
   }

@@ -17,7 +17,8 @@ const backendSchema = z.strictObject({
 
 const configSchema = z.strictObject({
   version: z.literal(CONFIG_VERSION),
-  id: z.string().min(1),
+  /** Written by `dcs init`; a deployed config may leave it out (the backends' marker holds it). */
+  id: z.string().min(1).optional(),
   metadata: z.string().min(1).default('sqlite:metadata.db'),
   backends: z.array(backendSchema).min(1, 'at least one backend is required'),
   redundancy: z.strictObject({ replicate: z.number().int().min(1) }).default({ replicate: 1 }),
@@ -35,6 +36,13 @@ const configSchema = z.strictObject({
       keyFile: z.string().optional(),
     })
     .default({ enabled: false }),
+  /** Remote engine stages (distributed mode): chunker and compressor service URLs. */
+  services: z
+    .strictObject({
+      chunker: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+      compressor: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    })
+    .optional(),
   performance: z
     .strictObject({
       /** Worker threads for compression/encryption; 0 runs them on the main thread. */
@@ -51,15 +59,21 @@ export interface BackendConfig {
   weight: number;
 }
 
+export interface ServiceUrls {
+  chunker: string[];
+  compressor: string[];
+}
+
 export interface RepositoryConfig {
   version: number;
-  id: string;
+  id?: string;
   metadata: string;
   backends: BackendConfig[];
   redundancy: { replicate: number };
   chunking: ChunkerParams;
   compression: { codec: CodecChoice; level?: number };
   encryption: { enabled: boolean; keyFile?: string };
+  services?: ServiceUrls;
   performance: { workers?: number; inFlightChunks?: number; readAhead?: number };
 }
 
@@ -97,7 +111,10 @@ export function validateConfig(raw: unknown, where: string): RepositoryConfig {
     }
     compression.level = c.compression.level;
   }
-  return { ...c, chunking, compression };
+  const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  const { services: rawServices, ...rest } = c;
+  const services = rawServices ? { chunker: list(rawServices.chunker), compressor: list(rawServices.compressor) } : undefined;
+  return { ...rest, chunking, compression, ...(services ? { services } : {}) };
 }
 
 export function parseConfig(text: string, where: string): RepositoryConfig {

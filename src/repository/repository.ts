@@ -10,7 +10,7 @@ import { DEFAULT_CHUNKER, type ChunkerParams } from '../core/chunker.ts';
 import type { CodecChoice } from '../core/codecs.ts';
 import { ConfigError, DcsError, RepositoryExistsError, RepositoryNotFoundError, BlobNotFoundError } from '../core/errors.ts';
 import { createKeyFile, unlockKeyFile, type KeyFile, type RepositoryKeys } from '../core/keyfile.ts';
-import { inlineChunkSource, workerChunkSource } from '../engine/chunk-source.ts';
+import { inlineChunkSource, workerChunkSource, type ChunkSource } from '../engine/chunk-source.ts';
 import { InlineTransformer, type ChunkTransformer } from '../engine/chunk-transformer.ts';
 import { DEFAULT_LIMITS, type EngineContext } from '../engine/context.ts';
 import { WorkerPoolTransformer } from '../engine/worker-transformer.ts';
@@ -19,7 +19,7 @@ import { openSqliteMetadata } from '../metadata/sqlite-store.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { Placement, type Backend } from '../storage/placement.ts';
 import { openBlobStore, parseBackendUrl } from '../storage/registry.ts';
-import { CONFIG_FILE, CONFIG_VERSION, parseConfig, renderConfig, type BackendConfig, type RepositoryConfig } from './config.ts';
+import { CONFIG_FILE, CONFIG_VERSION, parseConfig, renderConfig, type BackendConfig, type RepositoryConfig, type ServiceUrls } from './config.ts';
 
 /** Objects every backend holds besides chunks, so a repository can be recognised from storage alone. */
 export const REPO_MARKER_KEY = 'dcs-repository.json';
@@ -35,8 +35,20 @@ export interface Repository {
   close(): Promise<void>;
 }
 
+/** Engine stages built by a higher layer (remote chunkers and compressors in distributed mode). */
+export interface StageFactories {
+  transformer?: (services: ServiceUrls | undefined, keys: RepositoryKeys | undefined, local: () => ChunkTransformer) => ChunkTransformer;
+  chunkSource?: (services: ServiceUrls | undefined, keys: RepositoryKeys | undefined, local: () => ChunkSource) => ChunkSource;
+}
+
 export interface OpenOptions {
   passphrase?: PassphraseSource;
+  stages?: StageFactories;
+  /**
+   * A deployed dcs.yaml may omit `id`: the repository is then recognised from the backends'
+   * markers, and when no backend holds one yet (first start of a cluster) they are initialised.
+   */
+  initializeBackends?: boolean;
   /** Override performance.workers (0 = inline). */
   workers?: number;
   warn?: (message: string) => void;
@@ -161,7 +173,7 @@ export async function initRepository(dirArg: string, options: InitOptions = {}):
 
   const opened = await openBackends(dir, validated.backends);
   try {
-    const marker = JSON.stringify({ id: validated.id, version: CONFIG_VERSION, chunking: validated.chunking, encrypted: validated.encryption.enabled });
+    const marker = markerOf(validated);
     for (const b of opened) {
       await (b.store as BlobStore & { init?: () => Promise<void> }).init?.();
       const existing = await b.store.head(REPO_MARKER_KEY);
@@ -183,6 +195,31 @@ export async function initRepository(dirArg: string, options: InitOptions = {}):
     await closeBackends(opened);
   }
   return validated;
+}
+
+function markerOf(config: RepositoryConfig): string {
+  return JSON.stringify({ id: config.id, version: CONFIG_VERSION, chunking: config.chunking, encrypted: config.encryption.enabled });
+}
+
+/** For a config without `id`: the id from the first backend marker, or (first start) new markers everywhere. */
+async function adoptBackends(config: RepositoryConfig, backends: readonly Backend[], initialize: boolean): Promise<string> {
+  for (const b of backends) {
+    try {
+      const marker = JSON.parse(new TextDecoder().decode(await b.store.get(REPO_MARKER_KEY))) as { id?: unknown };
+      if (typeof marker.id === 'string') return marker.id;
+    } catch (err) {
+      if (!(err instanceof BlobNotFoundError)) throw err;
+    }
+  }
+  if (!initialize) throw new ConfigError(`dcs.yaml has no id and no backend holds a repository yet (start the orchestrator with \`dcs serve\`, or run \`dcs init\`)`);
+  if (config.encryption.enabled) throw new ConfigError('an encrypted repository must be created with `dcs init --encrypt`, then deployed with its key file');
+  const id = randomUUID();
+  const marker = new TextEncoder().encode(markerOf({ ...config, id }));
+  for (const b of backends) {
+    await (b.store as BlobStore & { init?: () => Promise<void> }).init?.();
+    await b.store.put(REPO_MARKER_KEY, marker);
+  }
+  return id;
 }
 
 async function loadKeyFile(dir: string, config: RepositoryConfig, backends: readonly Backend[]): Promise<unknown> {
@@ -216,14 +253,17 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
       if (!options.passphrase) throw new ConfigError('this repository is encrypted and no passphrase source was given');
       keys = await unlockKeyFile(keyFile, await options.passphrase());
     }
+    if (config.id === undefined) config.id = await adoptBackends(config, backends, options.initializeBackends === true);
     metadata = await openMetadata(dir, config.metadata);
     const workers = options.workers ?? config.performance.workers ?? Math.min(availableParallelism(), 8);
-    transformer = workers > 0 ? new WorkerPoolTransformer({ workers, ...(keys ? { keys } : {}) }) : new InlineTransformer(keys);
+    const localTransformer = (): ChunkTransformer => (workers > 0 ? new WorkerPoolTransformer({ workers, ...(keys ? { keys } : {}) }) : new InlineTransformer(keys));
+    transformer = options.stages?.transformer ? options.stages.transformer(config.services, keys, localTransformer) : localTransformer();
     const hasher = keys ? hmacHasher(keys.idKey) : sha256Hasher();
+    const localSource = (): ChunkSource => (workers > 0 ? workerChunkSource(keys ? { idKey: keys.idKey } : {}) : inlineChunkSource(hasher));
     const ctx: EngineContext = {
       metadata,
       placement: new Placement(backends),
-      chunkSource: workers > 0 ? workerChunkSource(keys ? { idKey: keys.idKey } : {}) : inlineChunkSource(hasher),
+      chunkSource: options.stages?.chunkSource ? options.stages.chunkSource(config.services, keys, localSource) : localSource(),
       transformer,
       replicas: config.redundancy.replicate,
       chunker: config.chunking,

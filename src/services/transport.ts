@@ -73,5 +73,16 @@ export function createTransport(url: string, options: ClientOptions = {}): Closa
     writeMaxBytes: RPC_READ_MAX_BYTES,
     ...(options.timeoutMs ? { defaultTimeoutMs: options.timeoutMs } : {}),
   });
-  return { transport, close: () => sessionManager.abort() };
+  return { transport, close: () => abortSessions(sessionManager) };
+}
+
+/**
+ * Close a session manager without risking an unhandled 'error' event: if the peer's GOAWAY already
+ * destroyed the connection, connect-node's abort() skips its own error guard (a race seen when a
+ * storage node and the orchestrator stop together), so guard every connection first.
+ */
+function abortSessions(manager: Http2SessionManager): void {
+  const internal = manager as unknown as { s?: { conn?: { on(e: 'error', f: () => void): void } }; shuttingDown?: { conn?: { on(e: 'error', f: () => void): void } }[] };
+  for (const state of [internal.s, ...(internal.shuttingDown ?? [])]) state?.conn?.on('error', () => {});
+  manager.abort();
 }

@@ -11,7 +11,7 @@ export interface BackendSpec {
   url: string;
 }
 
-type Factory = (spec: BackendSpec, rest: string, baseDir: string) => Promise<BlobStore>;
+export type Factory = (spec: BackendSpec, rest: string, baseDir: string) => Promise<BlobStore>;
 
 /** Process-wide named memory stores, so `mem:NAME` survives reopening a repository in one process. */
 const memoryStores = new Map<string, MemoryBlobStore>();
@@ -28,7 +28,16 @@ const FACTORIES: Record<string, Factory> = {
   },
 };
 
-export const SUPPORTED_SCHEMES = Object.keys(FACTORIES);
+export const SUPPORTED_SCHEMES: string[] = Object.keys(FACTORIES);
+
+/**
+ * Add a backend scheme implemented by a higher layer (storage nodes over gRPC live in services,
+ * which this layer must not import). Registered before any repository is opened.
+ */
+export function registerBackendScheme(scheme: string, factory: Factory): void {
+  FACTORIES[scheme] = factory;
+  if (!SUPPORTED_SCHEMES.includes(scheme)) SUPPORTED_SCHEMES.push(scheme);
+}
 
 export function parseBackendUrl(url: string): { scheme: string; rest: string } {
   const m = /^([a-z][a-z0-9+.-]*):(.*)$/i.exec(url);

@@ -1,12 +1,13 @@
 // `dcs gc`: delete chunks no version references, and leftovers of crashed uploads.
 import type { Command } from 'commander';
-import { gc } from '../../engine/gc.ts';
-import { REPO_OPTION_HELP, printJson, withRepository, type RunState } from '../command.ts';
+import { REPO_OPTION_HELP, printJson, type RunState } from '../command.ts';
+import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { formatBytes } from '../format.ts';
 import { writeLine } from '../io.ts';
 
 interface GcFlags {
   repo?: string;
+  server?: string;
   json?: boolean;
 }
 
@@ -15,10 +16,11 @@ export function defineGc(program: Command, state: RunState): void {
     .command('gc')
     .description('reclaim space: delete unreferenced chunks and orphans of crashed uploads (safe beside running uploads)')
     .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('--server <url>', SERVER_OPTION_HELP)
     .option('--json', 'print the report as JSON')
     .action(async (flags: GcFlags) => {
-      await withRepository(state, flags, async (repo) => {
-        const r = await gc(repo.ctx);
+      await withTarget(state, flags, async (t) => {
+        const r = await t.gc();
         if (flags.json) {
           printJson(state, r);
           return;

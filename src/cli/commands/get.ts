@@ -5,8 +5,8 @@ import { dirname, join, resolve, basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { download, resolveVersion } from '../../engine/download.ts';
-import { REPO_OPTION_HELP, wantsProgress, withRepository, type RunState } from '../command.ts';
+import { REPO_OPTION_HELP, wantsProgress, type RunState } from '../command.ts';
+import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { localFileName, validateName } from '../names.ts';
 import { parseRange, positiveInt } from '../options.ts';
 import { progressBar } from '../progress.ts';
@@ -15,6 +15,7 @@ import { writeLine } from '../io.ts';
 
 interface GetFlags {
   repo?: string;
+  server?: string;
   output?: string;
   version?: number;
   range?: string;
@@ -27,6 +28,7 @@ export function defineGet(program: Command, state: RunState): void {
     .description('restore a file byte for byte; every chunk is verified before it is written')
     .argument('<name>', 'stored file name')
     .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('--server <url>', SERVER_OPTION_HELP)
     .option('-o, --output <path>', "where to write ('-' for stdout; default: the name's last segment in the current directory)")
     .option('--version <n>', 'version to restore (default: latest)', positiveInt('--version'))
     .option('--range <A-B>', 'only bytes A..B (inclusive, from 0); also A- and -N (last N bytes)')
@@ -44,10 +46,10 @@ restore never leaves a partial file behind.`,
     )
     .action(async (nameArg: string, flags: GetFlags) => {
       const name = validateName(nameArg);
-      await withRepository(state, flags, async (repo) => {
-        const version = await resolveVersion(repo.ctx, name, flags.version);
+      await withTarget(state, flags, async (t) => {
+        const version = await t.resolveVersion(name, flags.version);
         const range = flags.range === undefined ? undefined : parseRange(flags.range, version.size);
-        const dl = await download(repo.ctx, name, { version: version.version, ...(range ? { range } : {}) });
+        const dl = await t.download(name, { version: version.version, ...(range ? { range } : {}) });
         const toStdout = flags.output === '-';
         const bar = progressBar(state.io, wantsProgress(flags) && !toStdout, { unit: 'bytes', label: displayName(name).slice(0, 40), total: dl.length });
         let written = 0;

@@ -1,12 +1,13 @@
 // `dcs ls [PREFIX]`: files in name order with size, stored size, ratio and versions.
 import type { Command } from 'commander';
-import { list } from '../../engine/list.ts';
-import { REPO_OPTION_HELP, withRepository, type RunState } from '../command.ts';
+import { REPO_OPTION_HELP, type RunState } from '../command.ts';
+import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { displayName, formatBytes, formatDate, formatRatio, table } from '../format.ts';
 import { writeLine } from '../io.ts';
 
 interface LsFlags {
   repo?: string;
+  server?: string;
   json?: boolean;
 }
 
@@ -16,10 +17,11 @@ export function defineLs(program: Command, state: RunState): void {
     .description('list stored files (latest versions), optionally only names starting with PREFIX')
     .argument('[prefix]', 'name prefix, e.g. logs/')
     .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('--server <url>', SERVER_OPTION_HELP)
     .option('--json', 'one JSON array of files')
     .action(async (prefix: string | undefined, flags: LsFlags) => {
-      await withRepository(state, flags, async (repo) => {
-        const files = list(repo.ctx, prefix === undefined ? {} : { prefix });
+      await withTarget(state, flags, async (t) => {
+        const files = t.list(prefix === undefined ? {} : { prefix });
         if (flags.json) {
           // Streamed as a JSON array so a huge listing never sits in memory.
           const out = state.io.stdout;

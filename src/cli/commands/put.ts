@@ -5,9 +5,9 @@ import type { Command } from 'commander';
 import type { CodecChoice } from '../../core/codecs.ts';
 import { DcsError, UsageError } from '../../core/errors.ts';
 import type { ChunkInput } from '../../engine/chunk-source.ts';
-import { stat } from '../../engine/stat.ts';
-import { upload, type UploadResult } from '../../engine/upload.ts';
-import { printJson, REPO_OPTION_HELP, wantsProgress, withRepository, type RunState } from '../command.ts';
+import type { UploadResult } from '../../engine/upload.ts';
+import { printJson, REPO_OPTION_HELP, wantsProgress, type RunState } from '../command.ts';
+import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { displayName, formatBytes, formatRatio } from '../format.ts';
 import { writeLine } from '../io.ts';
 import { nameFromPath, validateName } from '../names.ts';
@@ -16,6 +16,7 @@ import { progressBar } from '../progress.ts';
 
 interface PutFlags {
   repo?: string;
+  server?: string;
   name?: string;
   codec?: CodecChoice;
   level?: number;
@@ -55,6 +56,7 @@ export function definePut(program: Command, state: RunState): void {
     .description('store files as a new version of their names (FILE "-" reads stdin; needs --name)')
     .argument('<files...>', 'files to store, or - for stdin')
     .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('--server <url>', SERVER_OPTION_HELP)
     .option('--name <name>', 'name to store under (default: the path as given; required for stdin)')
     .option('--codec <codec>', 'auto, zstd, gzip, brotli, snappy, lz4 or none (default: from dcs.yaml)', codecOption)
     .option('--level <n>', 'compression level (zstd 1-19, gzip 1-9, brotli 0-11)', intOption('--level'))
@@ -77,7 +79,7 @@ Putting an existing name adds a version; unchanged chunks are not stored again.`
       if (flags.codec) checkLevel(flags.codec, flags.level);
       else if (flags.level !== undefined) throw new UsageError('--level needs --codec');
       const names = files.map((f) => (flags.name !== undefined ? validateName(flags.name) : nameFromPath(f)));
-      await withRepository(state, flags, async (repo) => {
+      await withTarget(state, flags, async (t) => {
         const results: Record<string, unknown>[] = [];
         for (const [i, path] of files.entries()) {
           const name = names[i]!;
@@ -85,7 +87,7 @@ Putting an existing name adds a version; unchanged chunks are not stored again.`
           const bar = progressBar(state.io, wantsProgress(flags), { unit: 'bytes', label: displayName(name).slice(0, 40), ...(input.size !== undefined ? { total: input.size } : {}) });
           let result: UploadResult;
           try {
-            result = await upload(repo.ctx, input.source, {
+            result = await t.upload(input.source, {
               name,
               ...(flags.codec !== undefined ? { codec: flags.codec } : {}),
               ...(flags.level !== undefined ? { level: flags.level } : {}),
@@ -95,7 +97,7 @@ Putting an existing name adds a version; unchanged chunks are not stored again.`
             bar.stop();
           }
           // Stored size of the whole version (new and deduplicated chunks), as `stat` reports it.
-          const stored = await stat(repo.ctx, name, { version: result.version.version });
+          const stored = await t.stat(name, { version: result.version.version });
           results.push({ ...summary(result), storedSize: stored.storedSize, ratio: stored.ratio });
           if (!flags.json && !flags.quiet) {
             const dedup = result.chunks === 0 ? 0 : 1 - result.newChunks / result.chunks;

@@ -1,13 +1,15 @@
 // `dcs repair`: rewrite missing or corrupt copies from healthy ones and restore the replica count.
 import type { Command } from 'commander';
-import { repair, type RepairReport } from '../../engine/repair.ts';
-import { REPO_OPTION_HELP, printJson, wantsProgress, withRepository, type RunState } from '../command.ts';
+import type { RepairReport } from '../../engine/repair.ts';
+import { REPO_OPTION_HELP, printJson, wantsProgress, type RunState } from '../command.ts';
+import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { writeLine } from '../io.ts';
 import { progressBar } from '../progress.ts';
 import { EXIT_PROBLEMS } from '../exit-codes.ts';
 
 interface RepairFlags {
   repo?: string;
+  server?: string;
   deep?: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -18,16 +20,17 @@ export function defineRepair(program: Command, state: RunState): void {
     .command('repair')
     .description('rewrite missing or corrupt chunk copies from healthy ones; add copies where too few remain')
     .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('--server <url>', SERVER_OPTION_HELP)
     .option('--deep', 'read and verify every copy first (finds bit rot that verify --deep has not yet marked)')
     .option('--json', 'print the report as JSON')
     .option('-q, --quiet', 'no progress bar')
     .addHelpText('after', '\nExit status: 0 everything healthy now, 3 some chunks could not be repaired, 1 could not run.')
     .action(async (flags: RepairFlags) => {
-      await withRepository(state, flags, async (repo) => {
+      await withTarget(state, flags, async (t) => {
         const bar = progressBar(state.io, wantsProgress(flags), { unit: 'items', label: 'repairing' });
         let report: RepairReport;
         try {
-          report = await repair(repo.ctx, { deep: flags.deep ?? false, onProgress: (p) => bar.update(p.chunks) });
+          report = await t.repair({ deep: flags.deep ?? false, onProgress: (p) => bar.update(p.chunks) });
         } finally {
           bar.stop();
         }

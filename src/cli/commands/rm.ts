@@ -1,7 +1,7 @@
 // `dcs rm NAME`: delete a file or one version; `dcs gc` then reclaims the space.
 import type { Command } from 'commander';
-import { remove } from '../../engine/remove.ts';
-import { REPO_OPTION_HELP, printJson, withRepository, type RunState } from '../command.ts';
+import { REPO_OPTION_HELP, printJson, type RunState } from '../command.ts';
+import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { displayName } from '../format.ts';
 import { writeLine } from '../io.ts';
 import { validateName } from '../names.ts';
@@ -9,6 +9,7 @@ import { positiveInt } from '../options.ts';
 
 interface RmFlags {
   repo?: string;
+  server?: string;
   version?: number;
   json?: boolean;
 }
@@ -19,12 +20,13 @@ export function defineRm(program: Command, state: RunState): void {
     .description("delete a file (all versions, or one with --version); run 'dcs gc' to reclaim space")
     .argument('<name>', 'stored file name')
     .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('--server <url>', SERVER_OPTION_HELP)
     .option('--version <n>', 'delete only this version', positiveInt('--version'))
     .option('--json', 'print the result as JSON')
     .action(async (nameArg: string, flags: RmFlags) => {
       const name = validateName(nameArg);
-      await withRepository(state, flags, async (repo) => {
-        const r = await remove(repo.ctx, name, flags.version === undefined ? {} : { version: flags.version });
+      await withTarget(state, flags, async (t) => {
+        const r = await t.remove(name, flags.version === undefined ? {} : { version: flags.version });
         if (flags.json) printJson(state, { name, ...r });
         else writeLine(state.io.stdout, `removed ${displayName(name)} (${r.versionsRemoved} version${r.versionsRemoved === 1 ? '' : 's'})`);
       });

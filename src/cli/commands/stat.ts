@@ -1,7 +1,7 @@
 // `dcs stat NAME`: size, stored bytes, ratio, chunks, codecs, where each chunk lives, health.
 import type { Command } from 'commander';
-import { stat } from '../../engine/stat.ts';
-import { REPO_OPTION_HELP, printJson, withRepository, type RunState } from '../command.ts';
+import { REPO_OPTION_HELP, printJson, type RunState } from '../command.ts';
+import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { displayName, formatBytes, formatDate, formatRatio, table } from '../format.ts';
 import { writeLine } from '../io.ts';
 import { validateName } from '../names.ts';
@@ -9,6 +9,7 @@ import { positiveInt } from '../options.ts';
 
 interface StatFlags {
   repo?: string;
+  server?: string;
   version?: number;
   json?: boolean;
   chunks?: boolean;
@@ -20,13 +21,14 @@ export function defineStat(program: Command, state: RunState): void {
     .description('show a file: sizes, ratio, chunks, codecs, where every chunk lives, health')
     .argument('<name>', 'stored file name')
     .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('--server <url>', SERVER_OPTION_HELP)
     .option('--version <n>', 'version (default: latest)', positiveInt('--version'))
     .option('--no-chunks', 'omit the per-chunk table')
     .option('--json', 'print as JSON')
     .action(async (nameArg: string, flags: StatFlags) => {
       const name = validateName(nameArg);
-      await withRepository(state, flags, async (repo) => {
-        const s = await stat(repo.ctx, name, { ...(flags.version !== undefined ? { version: flags.version } : {}), chunks: flags.chunks !== false });
+      await withTarget(state, flags, async (t) => {
+        const s = await t.stat(name, { ...(flags.version !== undefined ? { version: flags.version } : {}), chunks: flags.chunks !== false });
         if (flags.json) {
           printJson(state, s);
           return;
@@ -39,7 +41,7 @@ export function defineStat(program: Command, state: RunState): void {
         writeLine(out, `stored:    ${formatBytes(s.storedSize)} per copy, ratio ${formatRatio(s.ratio)}`);
         writeLine(out, `chunks:    ${s.chunks} (${s.distinctChunks} distinct)`);
         writeLine(out, `codecs:    ${Object.entries(s.codecs).map(([c, n]) => `${c} x${n}`).join(', ') || '-'} (requested: ${v.codec})`);
-        writeLine(out, `health:    ${s.health} (policy: ${repo.ctx.replicas} cop${repo.ctx.replicas === 1 ? 'y' : 'ies'})`);
+        writeLine(out, `health:    ${s.health}${t.replicas === undefined ? '' : ` (policy: ${t.replicas} cop${t.replicas === 1 ? 'y' : 'ies'})`}`);
         if (s.chunkList && s.chunkList.length > 0) {
           writeLine(out);
           const rows = [['#', 'OFFSET', 'SIZE', 'STORED', 'CODEC', 'HEALTH', 'COPIES', 'CHUNK']];

@@ -1,12 +1,13 @@
 // `dcs stats`: logical vs stored bytes, dedup and compression ratios, per codec and per backend.
 import type { Command } from 'commander';
-import { stats } from '../../engine/stats.ts';
-import { REPO_OPTION_HELP, printJson, withRepository, type RunState } from '../command.ts';
+import { REPO_OPTION_HELP, printJson, type RunState } from '../command.ts';
+import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { formatBytes, formatRatio, table } from '../format.ts';
 import { writeLine } from '../io.ts';
 
 interface StatsFlags {
   repo?: string;
+  server?: string;
   json?: boolean;
 }
 
@@ -15,10 +16,11 @@ export function defineStats(program: Command, state: RunState): void {
     .command('stats')
     .description('repository totals: logical and stored bytes, dedup and compression ratios per codec and backend')
     .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('--server <url>', SERVER_OPTION_HELP)
     .option('--json', 'print as JSON')
     .action(async (flags: StatsFlags) => {
-      await withRepository(state, flags, async (repo) => {
-        const s = await stats(repo.ctx);
+      await withTarget(state, flags, async (t) => {
+        const s = await t.stats();
         if (flags.json) {
           printJson(state, s);
           return;

@@ -1,7 +1,8 @@
 // `dcs verify [NAME] [--deep]`: check metadata against storage; exit 3 when problems are found.
 import type { Command } from 'commander';
-import { verify, type VerifyReport } from '../../engine/verify.ts';
-import { REPO_OPTION_HELP, printJson, wantsProgress, withRepository, type RunState } from '../command.ts';
+import type { VerifyReport } from '../../engine/verify.ts';
+import { REPO_OPTION_HELP, printJson, wantsProgress, type RunState } from '../command.ts';
+import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { formatBytes } from '../format.ts';
 import { writeLine } from '../io.ts';
 import { validateName } from '../names.ts';
@@ -11,6 +12,7 @@ import { EXIT_PROBLEMS } from '../exit-codes.ts';
 
 interface VerifyFlags {
   repo?: string;
+  server?: string;
   deep?: boolean;
   version?: number;
   json?: boolean;
@@ -27,6 +29,7 @@ export function defineVerify(program: Command, state: RunState): void {
     .description('check that every chunk copy recorded in metadata exists (and with --deep, reads back correctly)')
     .argument('[name]', 'only this file')
     .option('--repo <dir>', REPO_OPTION_HELP)
+    .option('--server <url>', SERVER_OPTION_HELP)
     .option('--deep', 'read every copy and verify checksum, decryption, decompression and chunk id')
     .option('--version <n>', 'with NAME: this version', positiveInt('--version'))
     .option('--json', 'print the report as JSON')
@@ -34,11 +37,11 @@ export function defineVerify(program: Command, state: RunState): void {
     .addHelpText('after', "\nExit status: 0 all healthy, 3 problems found (run 'dcs repair'), 1 could not run.")
     .action(async (nameArg: string | undefined, flags: VerifyFlags) => {
       const name = nameArg === undefined ? undefined : validateName(nameArg);
-      await withRepository(state, flags, async (repo) => {
+      await withTarget(state, flags, async (t) => {
         const bar = progressBar(state.io, wantsProgress(flags), { unit: 'items', label: flags.deep ? 'verifying (deep)' : 'verifying' });
         let report: VerifyReport;
         try {
-          report = await verify(repo.ctx, {
+          report = await t.verify({
             deep: flags.deep ?? false,
             ...(name !== undefined ? { name } : {}),
             ...(flags.version !== undefined ? { version: flags.version } : {}),

@@ -33,11 +33,13 @@ export declare type CompressRequest = Message<"dcs.v1.CompressRequest"> & {
   codec: string;
 
   /**
-   * Compression level where the codec has levels; 0 takes the codec's default.
+   * Compression level where the codec has levels (for auto: the zstd level); unset takes the
+   * codec's default. Explicit presence because 0 is a real level for brotli. Codecs without levels
+   * (snappy, lz4, none) refuse a level.
    *
-   * @generated from field: int32 level = 3;
+   * @generated from field: optional int32 level = 3;
    */
-  level: number;
+  level?: number | undefined;
 };
 
 /**

@@ -1,0 +1,122 @@
+// `dcs serve --role …`: run one process of a dcs deployment until SIGTERM/SIGINT, then finish the
+// requests in flight and exit 0.
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { UsageError } from '../../core/errors.ts';
+import { locateRepository } from '../../repository/locate.ts';
+import { ROLES, startNode, type Role } from '../../server/node.ts';
+import { registerStorageNodeBackends } from '../../services/register.ts';
+import { serviceStages } from '../../services/stages.ts';
+import type { TlsFiles } from '../../services/listener.ts';
+import { REPO_OPTION_HELP, type RunState } from '../command.ts';
+import { passphraseFromEnvOrPrompt } from '../passphrase.ts';
+
+interface ServeFlags {
+  role: string;
+  listen: string;
+  repo?: string;
+  data?: string;
+  name?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  insecureOpen?: boolean;
+  logLevel: string;
+}
+
+export const DEFAULT_PORT = 7070;
+
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`--listen must be HOST:PORT or PORT (e.g. 127.0.0.1:${DEFAULT_PORT}), got ${JSON.stringify(value)}`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+export function defineServe(program: Command, state: RunState): void {
+  program
+    .command('serve')
+    .description('run a dcs service: orchestrator, chunker, compressor, storage node, or all in one')
+    .option('--role <role>', `one of ${ROLES.join(', ')}`, 'all')
+    .option('--listen <host:port>', 'address to serve gRPC, gRPC-Web, Connect, /healthz, /readyz and /metrics on', `127.0.0.1:${DEFAULT_PORT}`)
+    .option('--repo <dir>', `${REPO_OPTION_HELP} (orchestrator, all)`)
+    .option('--data <dir>', 'directory this storage node keeps its objects in (storage)')
+    .option('--name <name>', 'node name shown in logs and metrics (storage)')
+    .option('--tls-cert <file>', 'serve TLS with this certificate (PEM)')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
+    .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS)')
+    .option('--insecure-open', 'serve without a token (only on a loopback address)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
+    .addHelpText(
+      'after',
+      `
+Tokens come from the environment, never from files or flags:
+  DCS_TOKEN        clients must send it to an orchestrator (role orchestrator or all)
+  DCS_NODE_TOKEN   orchestrators send it to chunkers, compressors and storage nodes, which accept nothing else
+Orchestrators reach storage nodes through backends with grpc://HOST:PORT or grpcs://HOST:PORT URLs in
+dcs.yaml, and chunkers/compressors through 'services: {chunker: URL, compressor: URL}'. For TLS to
+them: DCS_TLS_CA (or NODE_EXTRA_CA_CERTS), and DCS_TLS_CLIENT_CERT/DCS_TLS_CLIENT_KEY for mutual TLS
+(default: --tls-cert/--tls-key).
+
+Examples:
+  DCS_NODE_TOKEN=s3cret dcs serve --role storage --listen 0.0.0.0:7081 --data /srv/dcs-node1
+  DCS_TOKEN=t DCS_NODE_TOKEN=s3cret dcs serve --role orchestrator --repo /etc/dcs --listen 0.0.0.0:7070
+  dcs serve --insecure-open                       everything in one process on 127.0.0.1:7070
+  curl http://127.0.0.1:7070/readyz`,
+    )
+    .action(async (flags: ServeFlags) => {
+      if (!(ROLES as readonly string[]).includes(flags.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(flags.role)}`);
+      const role = flags.role as Role;
+      const { host, port } = parseListen(flags.listen);
+      if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+      if (flags.tlsClientCa && !flags.tlsCert) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
+      const cwd = state.io.cwd;
+      const tls: TlsFiles | undefined = flags.tlsCert && flags.tlsKey
+        ? { cert: resolve(cwd, flags.tlsCert), key: resolve(cwd, flags.tlsKey), ...(flags.tlsClientCa ? { clientCa: resolve(cwd, flags.tlsClientCa) } : {}) }
+        : undefined;
+      const env = state.io.env;
+      const isOrchestrator = role === 'orchestrator' || role === 'all';
+      const token = isOrchestrator ? env.DCS_TOKEN : env.DCS_NODE_TOKEN;
+      const nodeClient = {
+        ...(env.DCS_NODE_TOKEN ? { token: env.DCS_NODE_TOKEN } : {}),
+        tls: {
+          ...(env.DCS_TLS_CA ? { ca: resolve(cwd, env.DCS_TLS_CA) } : {}),
+          ...(env.DCS_TLS_CLIENT_CERT ? { cert: resolve(cwd, env.DCS_TLS_CLIENT_CERT) } : tls ? { cert: tls.cert } : {}),
+          ...(env.DCS_TLS_CLIENT_KEY ? { key: resolve(cwd, env.DCS_TLS_CLIENT_KEY) } : tls ? { key: tls.key } : {}),
+        },
+      };
+      registerStorageNodeBackends(nodeClient);
+      const log = pino({ level: flags.logLevel, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
+      const node = await startNode({
+        role,
+        host,
+        port,
+        ...(tls ? { tls } : {}),
+        ...(token ? { token } : {}),
+        open: flags.insecureOpen === true,
+        ...(isOrchestrator
+          ? {
+              repoDir: locateRepository(flags.repo, env, cwd),
+              openOptions: { passphrase: passphraseFromEnvOrPrompt(state.io), warn: (m: string) => log.warn(m), ...(role === 'orchestrator' ? { stages: serviceStages(nodeClient) } : {}) },
+            }
+          : {}),
+        ...(flags.data ? { dataDir: resolve(cwd, flags.data) } : {}),
+        ...(flags.name ? { name: flags.name } : {}),
+        log,
+      });
+      state.io.stdout.write(`${node.url}\n`);
+      await new Promise<void>((done) => {
+        const stop = (signal: string): void => {
+          process.off('SIGTERM', onTerm);
+          process.off('SIGINT', onInt);
+          log.info({ signal }, 'signal received');
+          void node.close().then(done, done);
+        };
+        const onTerm = (): void => stop('SIGTERM');
+        const onInt = (): void => stop('SIGINT');
+        process.on('SIGTERM', onTerm);
+        process.on('SIGINT', onInt);
+      });
+    });
+}

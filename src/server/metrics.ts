@@ -1,0 +1,39 @@
+// Prometheus metrics for one dcs process: Node's defaults plus RPCs by method and status, and
+// their latency. Served at /metrics on the service port.
+import type { Interceptor } from '@connectrpc/connect';
+import { ConnectError, Code } from '@connectrpc/connect';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  interceptor: Interceptor;
+}
+
+export function createMetrics(role: string): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ role });
+  collectDefaultMetrics({ register: registry, prefix: 'dcs_process_' });
+  const calls = new Counter({ name: 'dcs_rpc_total', help: 'RPCs handled, by method and status code', labelNames: ['method', 'code'], registers: [registry] });
+  const seconds = new Histogram({
+    name: 'dcs_rpc_duration_seconds',
+    help: 'RPC handling time (to the response head for streams)',
+    labelNames: ['method'],
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60],
+    registers: [registry],
+  });
+  const interceptor: Interceptor = (next) => async (req) => {
+    const method = `${req.service.typeName}/${req.method.name}`;
+    const end = seconds.startTimer({ method });
+    try {
+      const res = await next(req);
+      calls.inc({ method, code: 'ok' });
+      return res;
+    } catch (err) {
+      calls.inc({ method, code: Code[ConnectError.from(err).code] ?? 'unknown' });
+      throw err;
+    } finally {
+      end();
+    }
+  };
+  return { registry, interceptor };
+}

@@ -1,0 +1,204 @@
+// Client of a remote orchestrator that answers with the engine's own result types, so the CLI (and
+// anything else) runs the same code whether the repository is local or behind `--server URL`.
+import { createReadStream } from 'node:fs';
+import { createClient, type Client } from '@connectrpc/connect';
+import type { ChunkInput } from '../engine/chunk-source.ts';
+import type { Download, DownloadOptions } from '../engine/download.ts';
+import type { GcOptions, GcReport } from '../engine/gc.ts';
+import type { Health } from '../engine/health.ts';
+import type { RepairOptions, RepairReport } from '../engine/repair.ts';
+import type { FileStat } from '../engine/stat.ts';
+import type { StatsReport } from '../engine/stats.ts';
+import type { UploadOptions, UploadResult } from '../engine/upload.ts';
+import type { ProblemKind, VerifyOptions, VerifyReport, VerifyProblem } from '../engine/verify.ts';
+import type { CopyState, FileSummary, ListFilesOptions, VersionRecord } from '../metadata/metadata-store.ts';
+import { OrchestratorService, type Problem, type UploadRequest, type VersionInfo } from './gen/dcs/v1/orchestrator_pb.js';
+import { STREAM_PIECE_BYTES } from './limits.ts';
+import { fromConnectError } from './rpc-errors.ts';
+import { createTransport, type ClientOptions } from './transport.ts';
+
+const num = (b: bigint): number => Number(b);
+
+function version(v: VersionInfo | undefined): VersionRecord {
+  if (!v) throw new Error('orchestrator sent no version');
+  return { versionId: 0, name: v.name, version: v.version, size: num(v.size), chunkCount: v.chunkCount, codec: v.codec, createdAt: num(v.createdAtMs) };
+}
+
+const problems = (ps: Problem[]): VerifyProblem[] =>
+  ps.map((p) => ({ kind: p.kind as ProblemKind, chunkId: p.chunkId, ...(p.backend ? { backend: p.backend } : {}), detail: p.detail }));
+
+async function* pieces(input: ChunkInput): AsyncGenerator<Uint8Array> {
+  const source: AsyncIterable<Uint8Array> = 'path' in input ? createReadStream(input.path, { highWaterMark: STREAM_PIECE_BYTES }) : input;
+  for await (const piece of source) {
+    for (let o = 0; o < piece.length; o += STREAM_PIECE_BYTES) yield piece.subarray(o, o + STREAM_PIECE_BYTES);
+  }
+}
+
+export class OrchestratorClient {
+  readonly url: string;
+  readonly #client: Client<typeof OrchestratorService>;
+  readonly #close: () => void;
+
+  constructor(url: string, options: ClientOptions = {}) {
+    this.url = url;
+    const { transport, close } = createTransport(url, options);
+    this.#client = createClient(OrchestratorService, transport);
+    this.#close = close;
+  }
+
+  close(): void {
+    this.#close();
+  }
+
+  async #call<T>(fn: () => Promise<T>, fileName?: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw fromConnectError(err, fileName === undefined ? {} : { fileName });
+    }
+  }
+
+  async upload(input: ChunkInput, options: UploadOptions): Promise<UploadResult> {
+    let sent = 0;
+    const onProgress = options.onProgress;
+    async function* requests(): AsyncGenerator<UploadRequest> {
+      yield { msg: { case: 'header', value: { name: options.name, codec: options.codec ?? '', level: options.level ?? 0 } } } as UploadRequest;
+      for await (const data of pieces(input)) {
+        sent += data.length;
+        onProgress?.({ bytesRead: sent, chunks: 0 });
+        yield { msg: { case: 'data', value: data } } as UploadRequest;
+      }
+    }
+    const r = await this.#call(() => this.#client.upload(requests()), options.name);
+    const v = version(r.version);
+    return { version: v, size: v.size, chunks: v.chunkCount, newChunks: r.newChunks, newStoredBytes: num(r.newStoredBytes), newRawBytes: num(r.newRawBytes), codecs: { ...r.codecs } };
+  }
+
+  async download(name: string, options: DownloadOptions = {}): Promise<Download> {
+    const stream = this.#client.download({
+      name,
+      version: options.version ?? 0,
+      ...(options.range ? { rangeStart: BigInt(options.range.start), rangeEnd: BigInt(options.range.end) } : {}),
+    })[Symbol.asyncIterator]();
+    const first = await this.#call(() => stream.next(), name);
+    if (first.done || first.value.msg.case !== 'header') throw new Error('orchestrator sent no download header');
+    const h = first.value.msg.value;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        let next;
+        try {
+          next = await stream.next();
+        } catch (err) {
+          throw fromConnectError(err, { fileName: name });
+        }
+        if (next.done) return;
+        if (next.value.msg.case === 'data') yield next.value.msg.value;
+      }
+    }
+    return { version: version(h.version), start: num(h.start), length: num(h.length), body: body() };
+  }
+
+  async resolveVersion(name: string, v?: number): Promise<VersionRecord> {
+    return (await this.stat(name, { ...(v === undefined ? {} : { version: v }), chunks: false })).version;
+  }
+
+  async stat(name: string, options: { version?: number; chunks?: boolean } = {}): Promise<FileStat> {
+    const s = await this.#call(() => this.#client.stat({ name, version: options.version ?? 0, chunks: options.chunks ?? false }), name);
+    return {
+      version: version(s.version),
+      versions: s.versions,
+      storedSize: num(s.storedSize),
+      ratio: s.ratio,
+      chunks: s.chunks,
+      distinctChunks: s.distinctChunks,
+      codecs: { ...s.codecs },
+      health: s.health as Health,
+      ...(options.chunks
+        ? {
+            chunkList: s.chunkList.map((c) => ({
+              seq: c.seq,
+              offset: num(c.offset),
+              length: c.length,
+              id: c.id,
+              codec: c.codec,
+              storedSize: c.storedSize,
+              copies: c.copies.map((k) => ({ backend: k.backend, state: k.state as CopyState, ...(k.checkedAtMs > 0n ? { checkedAt: num(k.checkedAtMs) } : {}) })),
+              health: c.health as Health,
+            })),
+          }
+        : {}),
+    };
+  }
+
+  async *list(options: ListFilesOptions = {}): AsyncIterable<FileSummary> {
+    try {
+      for await (const page of this.#client.list({ prefix: options.prefix ?? '', after: options.after ?? '', limit: options.limit ?? 0 })) {
+        for (const f of page.files) {
+          yield { name: f.name, version: f.version, versions: f.versions, size: num(f.size), storedSize: num(f.storedSize), createdAt: num(f.createdAtMs) };
+        }
+      }
+    } catch (err) {
+      throw fromConnectError(err, {});
+    }
+  }
+
+  async remove(name: string, options: { version?: number } = {}): Promise<{ versionsRemoved: number }> {
+    const r = await this.#call(() => this.#client.delete({ name, version: options.version ?? 0 }), name);
+    return { versionsRemoved: r.versionsRemoved };
+  }
+
+  async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    const r = await this.#call(() => this.#client.verify({ name: options.name ?? '', version: options.version ?? 0, deep: options.deep ?? false }), options.name);
+    return {
+      deep: r.deep,
+      chunks: num(r.chunks),
+      copies: num(r.copies),
+      okCopies: num(r.okCopies),
+      missing: num(r.missing),
+      corrupt: num(r.corrupt),
+      unreachable: num(r.unreachable),
+      underReplicated: num(r.underReplicated),
+      lost: num(r.lost),
+      orphans: num(r.orphans),
+      bytesChecked: num(r.bytesChecked),
+      problems: problems(r.problems),
+    };
+  }
+
+  async repair(options: RepairOptions = {}): Promise<RepairReport> {
+    const r = await this.#call(() => this.#client.repair({ deep: options.deep ?? false }));
+    return { chunks: num(r.chunks), rewritten: num(r.rewritten), added: num(r.added), lost: num(r.lost), stillDegraded: num(r.stillDegraded), problems: problems(r.problems) };
+  }
+
+  async gc(options: GcOptions = {}): Promise<GcReport> {
+    const r = await this.#call(() => this.#client.gc({ orphans: options.orphans ?? true }));
+    return {
+      sessionsExpired: num(r.sessionsExpired),
+      chunksDeleted: num(r.chunksDeleted),
+      bytesFreed: num(r.bytesFreed),
+      orphansDeleted: num(r.orphansDeleted),
+      orphanBytes: num(r.orphanBytes),
+      deferred: num(r.deferred),
+    };
+  }
+
+  async stats(): Promise<StatsReport> {
+    const s = await this.#call(() => this.#client.stats({}));
+    const logical = num(s.logicalBytes);
+    const stored = num(s.storedBytes);
+    return {
+      files: num(s.files),
+      versions: num(s.versions),
+      logicalBytes: logical,
+      uniqueBytes: num(s.uniqueBytes),
+      storedBytes: stored,
+      physicalBytes: num(s.physicalBytes),
+      chunks: num(s.chunks),
+      dedupRatio: s.dedupRatio,
+      compressionRatio: s.compressionRatio,
+      totalRatio: stored === 0 ? 1 : logical / stored,
+      perCodec: s.perCodec.map((c) => ({ codec: c.codec, chunks: num(c.chunks), rawBytes: num(c.rawBytes), storedBytes: num(c.storedBytes), ratio: c.ratio })),
+      perBackend: s.perBackend.map((b) => ({ backend: b.backend, copies: num(b.copies), bytes: num(b.bytes), missing: num(b.missing), corrupt: num(b.corrupt) })),
+    };
+  }
+}

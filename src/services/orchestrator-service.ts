@@ -1,0 +1,204 @@
+// OrchestratorService server: the engine operations of one opened repository, over gRPC. Uploads
+// arrive as a client stream (header, then bytes) and go through the same upload pipeline as a local
+// put, so a broken stream aborts the session and leaves no visible version.
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { validateName } from '../core/file-name.ts';
+import { UsageError } from '../core/errors.ts';
+import { parseCodecChoice, codecByName, validateLevel } from '../core/codecs.ts';
+import type { EngineContext } from '../engine/context.ts';
+import { download } from '../engine/download.ts';
+import { gc } from '../engine/gc.ts';
+import { list } from '../engine/list.ts';
+import { remove } from '../engine/remove.ts';
+import { repair } from '../engine/repair.ts';
+import { stat } from '../engine/stat.ts';
+import { stats } from '../engine/stats.ts';
+import { upload } from '../engine/upload.ts';
+import { verify, type VerifyProblem } from '../engine/verify.ts';
+import type { VersionRecord } from '../metadata/metadata-store.ts';
+import { OrchestratorService, type UploadRequest } from './gen/dcs/v1/orchestrator_pb.js';
+import { LIST_PAGE, STREAM_PIECE_BYTES } from './limits.ts';
+import { handled, toConnectError } from './rpc-errors.ts';
+
+const big = (n: number): bigint => BigInt(Math.round(n));
+
+export function versionInfo(v: VersionRecord): { name: string; version: number; size: bigint; chunkCount: number; codec: string; createdAtMs: bigint } {
+  return { name: v.name, version: v.version, size: big(v.size), chunkCount: v.chunkCount, codec: v.codec, createdAtMs: big(v.createdAt) };
+}
+
+const problems = (found: VerifyProblem[]): { kind: string; chunkId: string; backend: string; detail: string }[] =>
+  found.map((p) => ({ kind: p.kind, chunkId: p.chunkId, backend: p.backend ?? '', detail: p.detail }));
+
+const optionalVersion = (v: number): { version?: number } => (v > 0 ? { version: v } : {});
+
+/** The file bytes of an upload stream after its header; anything out of order is refused. */
+async function* uploadBody(requests: AsyncIterator<UploadRequest>): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    const next = await requests.next();
+    if (next.done) return;
+    const m = next.value.msg;
+    if (m.case !== 'data') throw new UsageError('upload: only data messages may follow the header');
+    if (m.value.length > 0) yield m.value;
+  }
+}
+
+function codecOption(codec: string, level: number): { codec?: ReturnType<typeof parseCodecChoice>; level?: number } {
+  if (codec === '') return level ? { level } : {};
+  const choice = parseCodecChoice(codec);
+  if (level && choice !== 'auto') validateLevel(codecByName(choice), level);
+  return { codec: choice, ...(level ? { level } : {}) };
+}
+
+export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof OrchestratorService> {
+  return {
+    upload: (requests: AsyncIterable<UploadRequest>, hctx: HandlerContext) =>
+      handled(async () => {
+        const it = requests[Symbol.asyncIterator]();
+        const first = await it.next();
+        if (first.done || first.value.msg.case !== 'header') throw new UsageError('upload: the first message must be the header');
+        const h = first.value.msg.value;
+        const name = validateName(h.name);
+        hctx.signal.throwIfAborted();
+        const r = await upload(ctx, uploadBody(it), { name, ...codecOption(h.codec, h.level) });
+        return {
+          version: versionInfo(r.version),
+          newChunks: r.newChunks,
+          newStoredBytes: big(r.newStoredBytes),
+          newRawBytes: big(r.newRawBytes),
+          codecs: r.codecs,
+        };
+      }),
+
+    async *download(req) {
+      let dl;
+      try {
+        const name = validateName(req.name);
+        const range =
+          req.rangeStart === undefined && req.rangeEnd === undefined
+            ? undefined
+            : { start: Number(req.rangeStart ?? 0n), end: req.rangeEnd === undefined ? Number.MAX_SAFE_INTEGER : Number(req.rangeEnd) };
+        if (range && req.rangeEnd === undefined) {
+          const v = await ctx.metadata.getVersion(name, req.version > 0 ? req.version : undefined);
+          if (v) range.end = Math.max(range.start, v.size - 1);
+        }
+        dl = await download(ctx, name, { ...optionalVersion(req.version), ...(range ? { range } : {}) });
+      } catch (err) {
+        throw toConnectError(err);
+      }
+      yield { msg: { case: 'header' as const, value: { version: versionInfo(dl.version), start: big(dl.start), length: big(dl.length) } } };
+      try {
+        for await (const piece of dl.body) {
+          for (let o = 0; o < piece.length; o += STREAM_PIECE_BYTES) {
+            yield { msg: { case: 'data' as const, value: piece.subarray(o, o + STREAM_PIECE_BYTES) } };
+          }
+        }
+      } catch (err) {
+        throw toConnectError(err);
+      }
+    },
+
+    stat: (req) =>
+      handled(async () => {
+        const s = await stat(ctx, validateName(req.name), { ...optionalVersion(req.version), chunks: req.chunks });
+        return {
+          version: versionInfo(s.version),
+          versions: s.versions,
+          storedSize: big(s.storedSize),
+          ratio: s.ratio,
+          chunks: s.chunks,
+          distinctChunks: s.distinctChunks,
+          codecs: s.codecs,
+          health: s.health,
+          chunkList: (s.chunkList ?? []).map((c) => ({
+            seq: c.seq,
+            offset: big(c.offset),
+            length: c.length,
+            id: c.id,
+            codec: c.codec,
+            storedSize: c.storedSize,
+            copies: c.copies.map((k) => ({ backend: k.backend, state: k.state, checkedAtMs: big(k.checkedAt ?? 0) })),
+            health: c.health,
+          })),
+        };
+      }),
+
+    async *list(req) {
+      let page: { name: string; version: number; versions: number; size: bigint; storedSize: bigint; createdAtMs: bigint }[] = [];
+      try {
+        const files = list(ctx, { ...(req.prefix ? { prefix: req.prefix } : {}), ...(req.after ? { after: req.after } : {}), ...(req.limit ? { limit: req.limit } : {}) });
+        for await (const f of files) {
+          page.push({ name: f.name, version: f.version, versions: f.versions, size: big(f.size), storedSize: big(f.storedSize), createdAtMs: big(f.createdAt) });
+          if (page.length >= LIST_PAGE) {
+            yield { files: page };
+            page = [];
+          }
+        }
+      } catch (err) {
+        throw toConnectError(err);
+      }
+      if (page.length > 0) yield { files: page };
+    },
+
+    delete: (req) =>
+      handled(async () => {
+        const r = await remove(ctx, validateName(req.name), optionalVersion(req.version));
+        return { versionsRemoved: r.versionsRemoved };
+      }),
+
+    verify: (req) =>
+      handled(async () => {
+        const r = await verify(ctx, { deep: req.deep, ...(req.name ? { name: validateName(req.name) } : {}), ...optionalVersion(req.version) });
+        return {
+          deep: r.deep,
+          chunks: big(r.chunks),
+          copies: big(r.copies),
+          okCopies: big(r.okCopies),
+          missing: big(r.missing),
+          corrupt: big(r.corrupt),
+          unreachable: big(r.unreachable),
+          underReplicated: big(r.underReplicated),
+          lost: big(r.lost),
+          orphans: big(r.orphans),
+          bytesChecked: big(r.bytesChecked),
+          problems: problems(r.problems),
+        };
+      }),
+
+    repair: (req) =>
+      handled(async () => {
+        const r = await repair(ctx, { deep: req.deep });
+        return { chunks: big(r.chunks), rewritten: big(r.rewritten), added: big(r.added), lost: big(r.lost), stillDegraded: big(r.stillDegraded), problems: problems(r.problems) };
+      }),
+
+    gc: (req) =>
+      handled(async () => {
+        const r = await gc(ctx, { orphans: req.orphans ?? true });
+        return {
+          sessionsExpired: big(r.sessionsExpired),
+          chunksDeleted: big(r.chunksDeleted),
+          bytesFreed: big(r.bytesFreed),
+          orphansDeleted: big(r.orphansDeleted),
+          orphanBytes: big(r.orphanBytes),
+          deferred: big(r.deferred),
+        };
+      }),
+
+    stats: () =>
+      handled(async () => {
+        const s = await stats(ctx);
+        return {
+          files: big(s.files),
+          versions: big(s.versions),
+          logicalBytes: big(s.logicalBytes),
+          uniqueBytes: big(s.uniqueBytes),
+          storedBytes: big(s.storedBytes),
+          physicalBytes: big(s.physicalBytes),
+          chunks: big(s.chunks),
+          dedupRatio: s.dedupRatio,
+          compressionRatio: s.compressionRatio,
+          perCodec: s.perCodec.map((c) => ({ codec: c.codec, chunks: big(c.chunks), rawBytes: big(c.rawBytes), storedBytes: big(c.storedBytes), ratio: c.ratio })),
+          perBackend: s.perBackend.map((b) => ({ backend: b.backend, copies: big(b.copies), bytes: big(b.bytes), missing: big(b.missing), corrupt: big(b.corrupt) })),
+        };
+      }),
+  };
+}
