@@ -6,6 +6,7 @@ import { DcsError, UsageError } from '../core/errors.ts';
 import type { CommandDefinition, RunState } from './command.ts';
 import { processIO, writeLine, type CliIO } from './io.ts';
 import { EXIT_BUG, EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
+import { defineCluster } from './commands/cluster.ts';
 import { defineGc } from './commands/gc.ts';
 import { defineGet } from './commands/get.ts';
 import { defineInit } from './commands/init.ts';
@@ -18,7 +19,7 @@ import { defineStat } from './commands/stat.ts';
 import { defineStats } from './commands/stats.ts';
 import { defineVerify } from './commands/verify.ts';
 
-const COMMANDS: readonly CommandDefinition[] = [defineInit, definePut, defineGet, defineLs, defineStat, defineRm, defineVerify, defineRepair, defineGc, defineStats, defineServe];
+const COMMANDS: readonly CommandDefinition[] = [defineInit, definePut, defineGet, defineLs, defineStat, defineRm, defineVerify, defineRepair, defineGc, defineStats, defineServe, defineCluster];
 
 
 function buildProgram(state: RunState): Command {

@@ -171,7 +171,7 @@ export class OrchestratorClient {
   }
 
   async gc(options: GcOptions = {}): Promise<GcReport> {
-    const r = await this.#call(() => this.#client.gc({ orphans: options.orphans ?? true }));
+    const r = await this.#call(() => this.#client.gc({ orphans: options.orphans ?? true, ...(options.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: BigInt(options.sessionTimeoutMs) } : {}) }));
     return {
       sessionsExpired: num(r.sessionsExpired),
       chunksDeleted: num(r.chunksDeleted),

@@ -172,7 +172,7 @@ export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof 
 
     gc: (req) =>
       handled(async () => {
-        const r = await gc(ctx, { orphans: req.orphans ?? true });
+        const r = await gc(ctx, { orphans: req.orphans ?? true, ...(req.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: Number(req.sessionTimeoutMs) } : {}) });
         return {
           sessionsExpired: big(r.sessionsExpired),
           chunksDeleted: big(r.chunksDeleted),

@@ -4,11 +4,13 @@ import { REPO_OPTION_HELP, printJson, type RunState } from '../command.ts';
 import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { formatBytes } from '../format.ts';
 import { writeLine } from '../io.ts';
+import { positiveInt } from '../options.ts';
 
 interface GcFlags {
   repo?: string;
   server?: string;
   json?: boolean;
+  sessionTimeout?: number;
 }
 
 export function defineGc(program: Command, state: RunState): void {
@@ -17,10 +19,11 @@ export function defineGc(program: Command, state: RunState): void {
     .description('reclaim space: delete unreferenced chunks and orphans of crashed uploads (safe beside running uploads)')
     .option('--repo <dir>', REPO_OPTION_HELP)
     .option('--server <url>', SERVER_OPTION_HELP)
+    .option('--session-timeout <seconds>', 'treat uploads silent this long as crashed (default 600; live uploads heartbeat every 30 s)', positiveInt('--session-timeout'))
     .option('--json', 'print the report as JSON')
     .action(async (flags: GcFlags) => {
       await withTarget(state, flags, async (t) => {
-        const r = await t.gc();
+        const r = await t.gc(flags.sessionTimeout === undefined ? {} : { sessionTimeoutMs: flags.sessionTimeout * 1000 });
         if (flags.json) {
           printJson(state, r);
           return;

@@ -754,6 +754,14 @@ export declare type GcRequest = Message<"dcs.v1.GcRequest"> & {
    * @generated from field: optional bool orphans = 1;
    */
   orphans?: boolean | undefined;
+
+  /**
+   * Treat upload sessions silent for longer than this as dead (their chunks become collectable).
+   * Default 10 minutes; sessions heartbeat every 30 s while alive.
+   *
+   * @generated from field: optional uint64 session_timeout_ms = 2;
+   */
+  sessionTimeoutMs?: bigint | undefined;
 };
 
 /**
