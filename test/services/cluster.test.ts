@@ -116,8 +116,8 @@ describe('local cluster (dcs cluster up: orchestrator, chunker, compressor, 3 st
     // repair rewrites them, and the repository is fully redundant again.
     await rm(join(dir, 'data', 'storage-2'), { recursive: true, force: true });
     await clusterRestart(dir, 'storage-2');
-    const before = await client.verify();
-    assert.ok(before.missing > 0, 'copies on the wiped node are reported missing');
+    const beforeRepair = await client.verify();
+    assert.ok(beforeRepair.missing > 0, 'copies on the wiped node are reported missing');
     const fixed = await client.repair();
     assert.ok(fixed.rewritten + fixed.added > 0);
     assert.equal(fixed.lost, 0);
