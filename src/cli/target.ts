@@ -13,7 +13,6 @@ import { upload, type UploadOptions, type UploadResult } from '../engine/upload.
 import { verify, type VerifyOptions, type VerifyReport } from '../engine/verify.ts';
 import type { FileSummary, ListFilesOptions, VersionRecord } from '../metadata/metadata-store.ts';
 import type { Repository } from '../repository/repository.ts';
-import { OrchestratorClient } from '../services/orchestrator-client.ts';
 import { withRepository, type RepoOptions, type RunState } from './command.ts';
 
 export interface Target {
@@ -58,6 +57,8 @@ export async function withTarget<T>(state: RunState, options: TargetOptions, fn:
   const server = options.server ?? state.io.env.DCS_SERVER;
   if (!server) return withRepository(state, options, (repo) => fn(localTarget(repo)));
   const env = state.io.env;
+  // Loaded only for --server: the gRPC stack costs start-up time and memory that local commands skip.
+  const { OrchestratorClient } = await import('../services/orchestrator-client.ts');
   const client = new OrchestratorClient(server, {
     ...(env.DCS_TOKEN ? { token: env.DCS_TOKEN } : {}),
     tls: { ...(env.DCS_TLS_CA ? { ca: env.DCS_TLS_CA } : {}), ...(env.DCS_TLS_CLIENT_CERT ? { cert: env.DCS_TLS_CLIENT_CERT } : {}), ...(env.DCS_TLS_CLIENT_KEY ? { key: env.DCS_TLS_CLIENT_KEY } : {}) },

@@ -19,8 +19,9 @@ import { FsBlobStore } from '../storage/fs-store.ts';
 import { createMetrics } from './metrics.ts';
 import { extraRoles } from './roles.ts';
 
-export const ROLES = ['all', 'orchestrator', 'chunker', 'compressor', 'storage'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from './role.ts';
+
+export { ROLES, type Role } from './role.ts';
 
 export interface NodeOptions {
   role: Role;

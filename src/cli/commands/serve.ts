@@ -2,12 +2,9 @@
 // requests in flight and exit 0.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { pino } from 'pino';
 import { UsageError } from '../../core/errors.ts';
 import { locateRepository } from '../../repository/locate.ts';
-import { ROLES, startNode, type Role } from '../../server/node.ts';
-import { registerStorageNodeBackends } from '../../services/register.ts';
-import { serviceStages } from '../../services/stages.ts';
+import { ROLES, type Role } from '../../server/role.ts';
 import type { TlsFiles } from '../../services/listener.ts';
 import { REPO_OPTION_HELP, type RunState } from '../command.ts';
 import { passphraseFromEnvOrPrompt } from '../passphrase.ts';
@@ -26,6 +23,7 @@ interface ServeFlags {
 }
 
 export const DEFAULT_PORT = 7070;
+
 
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
@@ -86,6 +84,13 @@ Examples:
           ...(env.DCS_TLS_CLIENT_KEY ? { key: resolve(cwd, env.DCS_TLS_CLIENT_KEY) } : tls ? { key: tls.key } : {}),
         },
       };
+      // The server stack loads only here, so other commands start without it.
+      const [{ pino }, { startNode }, { registerStorageNodeBackends }, { serviceStages }] = await Promise.all([
+        import('pino'),
+        import('../../server/node.ts'),
+        import('../../services/register.ts'),
+        import('../../services/stages.ts'),
+      ]);
       registerStorageNodeBackends(nodeClient);
       const log = pino({ level: flags.logLevel, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
       const node = await startNode({
