@@ -8,9 +8,13 @@ import { ConfigError } from '../core/errors.ts';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
+/** Services anyone may call: health checkers (kubelet gRPC probes) cannot send tokens. */
+const OPEN_SERVICES = new Set(['grpc.health.v1.Health']);
+
 export function requireBearer(token: string): Interceptor {
   const expected = digest(token);
   return (next) => async (req) => {
+    if (OPEN_SERVICES.has(req.service.typeName)) return next(req);
     const header = req.header.get('authorization') ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m || !timingSafeEqual(digest(m[1]!), expected)) {

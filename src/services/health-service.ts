@@ -21,7 +21,8 @@ export function healthServiceImpl(state: HealthState): ServiceImpl<typeof Health
     async *watch(req, ctx) {
       let last: Status | undefined;
       while (!ctx.signal.aborted) {
-        const now = await status(req.service);
+        // The protocol: Watch reports SERVICE_UNKNOWN (and keeps watching) instead of failing.
+        const now = await status(req.service).catch(() => Status.SERVICE_UNKNOWN);
         if (now !== last) yield { status: now };
         last = now;
         await new Promise((r) => setTimeout(r, 1000));

@@ -65,6 +65,9 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
     interceptors: options.interceptors ?? [],
     readMaxBytes: RPC_READ_MAX_BYTES,
     writeMaxBytes: RPC_READ_MAX_BYTES,
+    // Payloads are chunk envelopes, already compressed: gzip on the wire would only burn CPU
+    // (a 4 MiB random object read at 26 MiB/s with it, 149 MiB/s without).
+    acceptCompression: [],
     fallback: (options.fallback ?? notFound) as Parameters<typeof connectNodeAdapter>[0]['fallback'],
   });
   const sockets = new Set<net.Socket>();

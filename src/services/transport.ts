@@ -71,6 +71,8 @@ export function createTransport(url: string, options: ClientOptions = {}): Closa
     interceptors: options.token ? [sendBearer(options.token)] : [],
     readMaxBytes: RPC_READ_MAX_BYTES,
     writeMaxBytes: RPC_READ_MAX_BYTES,
+    // Never ask for gzip: chunk payloads are already compressed (see listener.ts).
+    acceptCompression: [],
     ...(options.timeoutMs ? { defaultTimeoutMs: options.timeoutMs } : {}),
   });
   return { transport, close: () => abortSessions(sessionManager) };
