@@ -24,6 +24,9 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'bench', 'out') },
     work: { type: 'string', default: join(tmpdir(), 'dcs-bench') },
     quick: { type: 'boolean', default: false },
+    /** Cluster mode: this generated input (KIND-SIZE) through `dcs cluster up` vs embedded, with 1, 2 and 4 compressors. */
+    cluster: { type: 'string' },
+    compressors: { type: 'string', default: '1,2,4' },
   },
 });
 
@@ -43,10 +46,10 @@ interface Measured {
 }
 
 /** Run the dcs CLI in a child (bench/measure.ts) and read back its time and peak RSS. */
-async function dcs(cliArgs: string[], stdin?: Iterable<Uint8Array>): Promise<Measured & { stdout: string }> {
+async function dcs(cliArgs: string[], stdin?: Iterable<Uint8Array>, env: NodeJS.ProcessEnv = {}): Promise<Measured & { stdout: string }> {
   const report = join(args.work, `report-${process.pid}.json`);
   const child = spawn(process.execPath, [join(ROOT, 'bench', 'measure.ts'), ...cliArgs], {
-    env: { ...process.env, BENCH_REPORT: report },
+    env: { ...process.env, ...env, BENCH_REPORT: report },
     stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'inherit'],
   });
   let stdout = '';
@@ -216,6 +219,49 @@ async function streamRss(size: number): Promise<Record<string, unknown>> {
   return { size, putSeconds: put.seconds, putMBps: mbps(size, put.seconds), putRssMB: Math.round(put.maxRssBytes / 1048576), getSeconds: get.seconds, getMBps: mbps(size, get.seconds), getRssMB: Math.round(get.maxRssBytes / 1048576) };
 }
 
+interface ClusterRow {
+  mode: string;
+  compressors: number;
+  putMBps: number;
+  getMBps: number;
+}
+
+/** The same input stored embedded (3 fs backends, replicate 2) and through local clusters. */
+async function clusterMode(spec: string): Promise<ClusterRow[]> {
+  const m = /^([a-z]+)-(\d+[KMG]?)$/i.exec(spec);
+  if (!m || !DATA_KINDS.includes(m[1] as DataKind)) throw new Error(`--cluster takes KIND-SIZE, e.g. text-512M (kinds: ${DATA_KINDS.join(', ')})`);
+  const size = parseSize(m[2]!);
+  const file = join(args.work, `${m[1]}-${fmtSize(size)}.bin`);
+  await ensureDataFile(file, m[1] as DataKind, size);
+  await once(createReadStream(file).resume(), 'end');
+  const rows: ClusterRow[] = [];
+  const repo = join(args.work, 'cluster-embedded');
+  rmSync(repo, { recursive: true, force: true });
+  await dcs(['init', '--repo', repo, '--backend', 'fs:a', '--backend', 'fs:b', '--backend', 'fs:c', '--replicate', '2']);
+  const put = await dcs(['put', file, '--name', 'f', '--codec', 'zstd', '--repo', repo, '-q']);
+  const get = await dcs(['get', 'f', '-o', '-', '--repo', repo, '-q']);
+  rmSync(repo, { recursive: true, force: true });
+  rows.push({ mode: 'embedded', compressors: 0, putMBps: mbps(size, put.seconds), getMBps: mbps(size, get.seconds) });
+  console.error(`cluster bench: embedded put ${rows[0]!.putMBps} MB/s, get ${rows[0]!.getMBps} MB/s`);
+  for (const n of args.compressors.split(',').map(Number)) {
+    const dir = join(args.work, `cluster-${n}`);
+    rmSync(dir, { recursive: true, force: true });
+    await dcs(['cluster', 'up', '--dir', dir, '--port', '27070', '--compressors', String(n)]);
+    try {
+      const tokens = JSON.parse(readFileSync(join(dir, 'tokens.json'), 'utf8')) as { DCS_TOKEN: string };
+      const env = { DCS_SERVER: 'http://127.0.0.1:27070', DCS_TOKEN: tokens.DCS_TOKEN };
+      const cput = await dcs(['put', file, '--name', 'f', '--codec', 'zstd', '-q'], undefined, env);
+      const cget = await dcs(['get', 'f', '-o', '-', '-q'], undefined, env);
+      rows.push({ mode: 'cluster', compressors: n, putMBps: mbps(size, cput.seconds), getMBps: mbps(size, cget.seconds) });
+      console.error(`cluster bench: ${n} compressor(s) put ${rows.at(-1)!.putMBps} MB/s, get ${rows.at(-1)!.getMBps} MB/s`);
+    } finally {
+      await dcs(['cluster', 'down', '--dir', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return rows;
+}
+
 async function run(): Promise<void> {
   mkdirSync(args.work, { recursive: true });
   mkdirSync(args.out, { recursive: true });
@@ -246,6 +292,13 @@ async function run(): Promise<void> {
     rows.push(real.row as Row);
     extra.realFile = { path: args.file, ...real };
     console.error(`dedup: ${JSON.stringify(real.dedup)}`);
+  }
+  if (args.cluster) {
+    const clusterRows = await clusterMode(args.cluster);
+    extra.cluster = { input: args.cluster, rows: clusterRows };
+    const head = '| mode | compressors | put MB/s | get MB/s | put vs embedded |\n|---|---|---|---|---|';
+    const base = clusterRows[0]!.putMBps;
+    console.log(`\ncluster (${args.cluster}, replicate 2 over 3 storage nodes, zstd):\n${head}\n${clusterRows.map((r) => `| ${r.mode} | ${r.compressors || '-'} | ${r.putMBps} | ${r.getMBps} | ${Math.round((r.putMBps / base) * 100)}% |`).join('\n')}`);
   }
   if (args.stream) {
     extra.stream = await streamRss(parseSize(args.stream));

@@ -21,6 +21,7 @@ interface ClusterFlags {
   nodes: number;
   port: number;
   replicate: number;
+  compressors: number;
   json?: boolean;
 }
 
@@ -110,7 +111,7 @@ export async function clusterRestart(dirArg: string, name: string, env: NodeJS.P
   return p;
 }
 
-export async function clusterUp(options: { dir: string; nodes: number; port: number; replicate: number; env: NodeJS.ProcessEnv }): Promise<ClusterState> {
+export async function clusterUp(options: { dir: string; nodes: number; port: number; replicate: number; compressors?: number; env: NodeJS.ProcessEnv }): Promise<ClusterState> {
   const dir = resolve(options.dir);
   const existing = await readState(dir);
   if (existing && existing.processes.some((p) => isAlive(p.pid))) throw new DcsError('CLUSTER', `a cluster is already running from ${dir} (run 'dcs cluster down --dir ${options.dir}' first)`);
@@ -125,13 +126,16 @@ export async function clusterUp(options: { dir: string; nodes: number; port: num
   }
   const env = { ...options.env, ...tokens };
   const base = options.port;
+  const compressorCount = options.compressors ?? 1;
+  if (compressorCount < 1 || compressorCount > 8) throw new UsageError('--compressors must be 1 to 8');
+  const compressors = Array.from({ length: compressorCount }, (_, i) => ({ role: 'compressor', name: i === 0 ? 'compressor' : `compressor-${i}`, port: base + 2 + i }));
   const storage = Array.from({ length: options.nodes }, (_, i) => ({ role: 'storage', name: `storage-${i}`, port: base + 11 + i }));
   const config = {
     version: 1,
     metadata: `sqlite:${join(dir, 'metadata.db')}`,
     backends: storage.map((s) => ({ name: s.name, url: `grpc://127.0.0.1:${s.port}` })),
     redundancy: { replicate: options.replicate },
-    services: { chunker: `http://127.0.0.1:${base + 1}`, compressor: `http://127.0.0.1:${base + 2}` },
+    services: { chunker: `http://127.0.0.1:${base + 1}`, compressor: compressors.map((c) => `http://127.0.0.1:${c.port}`) },
   };
   await writeFile(join(dir, 'repo', 'dcs.yaml'), `# written by dcs cluster up\n${stringify(config)}`);
   const processes: ClusterProcess[] = [];
@@ -141,7 +145,7 @@ export async function clusterUp(options: { dir: string; nodes: number; port: num
     const started: ClusterProcess[] = [];
     for (const s of storage) started.push(await startProcess(dir, env, s, ['--data', join(dir, 'data', s.name), '--name', s.name]));
     started.push(await startProcess(dir, env, { role: 'chunker', name: 'chunker', port: base + 1 }, []));
-    started.push(await startProcess(dir, env, { role: 'compressor', name: 'compressor', port: base + 2 }, []));
+    for (const c of compressors) started.push(await startProcess(dir, env, c, []));
     processes.push(...started);
     await save();
     await Promise.all(started.map((p) => waitReady(`http://127.0.0.1:${p.port}`, p.pid, p.log)));
@@ -183,6 +187,7 @@ export function defineCluster(program: Command, state: RunState): void {
       `
 Examples:
   dcs cluster up                         orchestrator :7070, chunker :7071, compressor :7072, storage :7081-7083
+  dcs cluster up --compressors 2 --nodes 4
   source .dcs-cluster/cluster.env        sets DCS_SERVER and DCS_TOKEN for the other commands
   dcs put big.iso ; dcs get big.iso -o copy.iso
   dcs cluster status ; dcs cluster down`,
@@ -195,9 +200,10 @@ Examples:
     .option('--nodes <n>', 'storage nodes', positiveInt('--nodes'), 3)
     .option('--port <port>', 'orchestrator port; others follow (chunker +1, compressor +2, storage +11…)', positiveInt('--port'), 7070)
     .option('--replicate <n>', 'copies of every chunk, on distinct storage nodes', positiveInt('--replicate'), 2)
+    .option('--compressors <n>', 'compressor processes (1-8; ports follow the chunker\'s)', positiveInt('--compressors'), 1)
     .option('--json', 'print the processes as JSON')
     .action(async (flags: ClusterFlags) => {
-      const s = await clusterUp({ dir: resolve(state.io.cwd, flags.dir), nodes: flags.nodes, port: flags.port, replicate: flags.replicate, env: state.io.env });
+      const s = await clusterUp({ dir: resolve(state.io.cwd, flags.dir), nodes: flags.nodes, port: flags.port, replicate: flags.replicate, compressors: flags.compressors, env: state.io.env });
       if (flags.json) return printJson(state, s);
       for (const p of s.processes) writeLine(state.io.stdout, `${p.name.padEnd(13)} http://127.0.0.1:${p.port}  pid ${p.pid}  log ${p.log}`);
       writeLine(state.io.stdout, `\ncluster is up. Use it with:\n  source ${join(flags.dir, 'cluster.env')}\n  dcs put FILE ; dcs ls ; dcs get NAME -o COPY`);
