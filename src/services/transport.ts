@@ -52,6 +52,9 @@ export interface ClosableTransport {
   close(): void;
 }
 
+/** Per-connection HTTP/2 buffer cap, in MB (Node's default is 10). */
+const SESSION_MEMORY_MB = Math.ceil((4 * RPC_READ_MAX_BYTES) / 1e6);
+
 export function createTransport(url: string, options: ClientOptions = {}): ClosableTransport {
   const baseUrl = serviceBaseUrl(url);
   const tls = options.tls;
@@ -64,7 +67,14 @@ export function createTransport(url: string, options: ClientOptions = {}): Closa
         }
       : {};
   // Detect dead peers (a storage node killed mid-transfer) instead of waiting forever.
-  const sessionManager = new Http2SessionManager(baseUrl, { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, idleConnectionTimeoutMs: 60_000 }, nodeOptions);
+  const sessionManager = new Http2SessionManager(
+    baseUrl,
+    { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, idleConnectionTimeoutMs: 60_000 },
+    // Node refuses new streams (NGHTTP2_ENHANCE_YOUR_CALM) once ~10 MB of requests wait in one
+    // session: ten 1 MiB chunks sent at once to one compressor or storage node. Callers bound
+    // what they send at once (in-flight chunks), so the session cap only has to stay out of the way.
+    { ...nodeOptions, maxSessionMemory: SESSION_MEMORY_MB },
+  );
   const transport = createGrpcTransport({
     baseUrl,
     sessionManager,
