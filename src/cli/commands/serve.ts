@@ -93,6 +93,7 @@ Examples:
       ]);
       registerStorageNodeBackends(nodeClient);
       const log = pino({ level: flags.logLevel, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
+      const stages = serviceStages(nodeClient, (m) => log.warn(m));
       const node = await startNode({
         role,
         host,
@@ -103,7 +104,7 @@ Examples:
         ...(isOrchestrator
           ? {
               repoDir: locateRepository(flags.repo, env, cwd),
-              openOptions: { passphrase: passphraseFromEnvOrPrompt(state.io), warn: (m: string) => log.warn(m), ...(role === 'orchestrator' ? { stages: serviceStages(nodeClient) } : {}) },
+              openOptions: { passphrase: passphraseFromEnvOrPrompt(state.io), warn: (m: string) => log.warn(m), ...(role === 'orchestrator' ? { stages } : {}) },
             }
           : {}),
         ...(flags.data ? { dataDir: resolve(cwd, flags.data) } : {}),
@@ -116,7 +117,10 @@ Examples:
           process.off('SIGTERM', onTerm);
           process.off('SIGINT', onInt);
           log.info({ signal }, 'signal received');
-          void node.close().then(done, done);
+          void node.close().finally(() => {
+            stages.close();
+            done();
+          });
         };
         const onTerm = (): void => stop('SIGTERM');
         const onInt = (): void => stop('SIGINT');
