@@ -7,6 +7,8 @@ import { ConfigError } from '../core/errors.ts';
 import { sendBearer } from './auth.ts';
 import { RPC_READ_MAX_BYTES } from './limits.ts';
 
+
+
 export interface ClientTls {
   /** CA that the server's certificate must chain to (default: the system's). */
   ca?: string;
@@ -66,10 +68,11 @@ export function createTransport(url: string, options: ClientOptions = {}): Closa
           ...(tls.key ? { key: read('client key', tls.key) } : {}),
         }
       : {};
-  // Detect dead peers (a storage node killed mid-transfer) instead of waiting forever.
+  // Detect dead peers (a storage node killed mid-transfer) instead of waiting forever; the ping
+  // timeout leaves room for a peer whose event loop is busy with a burst of large messages.
   const sessionManager = new Http2SessionManager(
     baseUrl,
-    { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, idleConnectionTimeoutMs: 60_000 },
+    { pingIntervalMs: 10_000, pingTimeoutMs: 20_000, idleConnectionTimeoutMs: 60_000 },
     // Node refuses new streams (NGHTTP2_ENHANCE_YOUR_CALM) once ~10 MB of requests wait in one
     // session: ten 1 MiB chunks sent at once to one compressor or storage node. Callers bound
     // what they send at once (in-flight chunks), so the session cap only has to stay out of the way.
