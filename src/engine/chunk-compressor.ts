@@ -6,7 +6,11 @@ import { codecById, type CodecChoice } from '../core/codecs.ts';
 import { UsageError } from '../core/errors.ts';
 
 export interface ChunkCompressor {
-  /** compressChunk (auto resolved, `none` when not smaller). May take ownership of `plain`'s memory. */
+  /**
+   * compressChunk (auto resolved, `none` when not smaller). Takes ownership of `plain`'s whole
+   * underlying buffer (a compressor service owns each request message, and handing the buffer
+   * to a worker thread whole saves a copy of every chunk).
+   */
   compress(plain: Uint8Array, codec: CodecChoice, level?: number): Promise<CompressedChunk>;
   /**
    * Decompress to exactly `plainLength` bytes (more output is refused: bomb guard). An unknown codec

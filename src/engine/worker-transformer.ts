@@ -58,7 +58,10 @@ export class WorkerPoolTransformer implements ChunkTransformer, ChunkCompressor 
   }
 
   async compress(plain: Uint8Array, codec: CodecChoice, level?: number): Promise<CompressedChunk> {
-    const data = transferable(plain);
+    // The caller gave up the whole buffer (see ChunkCompressor): transfer it, view and all, unless
+    // it cannot be transferred (a SharedArrayBuffer, or Node's small-Buffer pool).
+    const owned = plain.buffer instanceof ArrayBuffer && plain.buffer.byteLength >= 64 * 1024 && plain.byteLength >= plain.buffer.byteLength / 2;
+    const data = owned ? plain : transferable(plain);
     const reply = await this.#call({ seq: 0, op: 'compress', data, codec, level }, data);
     if (!('compressed' in reply)) throw new Error('chunk worker returned no payload');
     return reply.compressed;
