@@ -2,17 +2,26 @@
 // their latency. Served at /metrics on the service port.
 import type { Interceptor } from '@connectrpc/connect';
 import { ConnectError, Code } from '@connectrpc/connect';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
   interceptor: Interceptor;
 }
 
-export function createMetrics(role: string): Metrics {
+export function createMetrics(role: string, storageNodes: () => ReadonlyMap<string, boolean> = () => new Map()): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ role });
   collectDefaultMetrics({ register: registry, prefix: 'dcs_process_' });
+  new Gauge({
+    name: 'dcs_storage_node_up',
+    help: 'Whether a storage node answered its last gRPC health check (orchestrators)',
+    labelNames: ['node'],
+    registers: [registry],
+    collect() {
+      for (const [node, up] of storageNodes()) this.set({ node }, up ? 1 : 0);
+    },
+  });
   const calls = new Counter({ name: 'dcs_rpc_total', help: 'RPCs handled, by method and status code', labelNames: ['method', 'code'], registers: [registry] });
   const seconds = new Histogram({
     name: 'dcs_rpc_duration_seconds',

@@ -11,6 +11,7 @@ import { OrchestratorService } from '../services/gen/dcs/v1/orchestrator_pb.js';
 import { StorageService } from '../services/gen/dcs/v1/storage_pb.js';
 import { Health } from '../services/gen/grpc/health/v1/health_pb.js';
 import { healthServiceImpl } from '../services/health-service.ts';
+import { NodeHealthMonitor } from '../services/node-health.ts';
 import { listen, type HttpFallback, type TlsFiles } from '../services/listener.ts';
 import { orchestratorServiceImpl } from '../services/orchestrator-service.ts';
 import { storageServiceImpl } from '../services/storage-service.ts';
@@ -50,6 +51,8 @@ export interface RunningNode {
 }
 
 interface Mounted {
+  /** Storage nodes and whether they answer health checks (orchestrators). */
+  nodeStatus?: () => ReadonlyMap<string, boolean>;
   services: string[];
   routes: (router: ConnectRouter) => void;
   ready: () => Promise<boolean>;
@@ -78,8 +81,13 @@ async function mountStorage(options: NodeOptions): Promise<Mounted> {
 async function mountOrchestrator(options: NodeOptions): Promise<Mounted & { repo: Repository }> {
   if (!options.repoDir) throw new ConfigError('orchestrator role needs a repository (--repo DIR or DCS_REPO)');
   const repo = await openRepository(options.repoDir, { initializeBackends: true, ...options.openOptions });
+  const monitor = new NodeHealthMonitor(repo.ctx.placement, {
+    onChange: (node, up) => (up ? options.log.info({ node }, 'storage node is back') : options.log.warn({ node }, 'storage node is not answering health checks: skipped for writes')),
+  });
+  await monitor.checkNow();
   return {
     repo,
+    nodeStatus: () => monitor.status,
     services: [OrchestratorService.typeName],
     routes: (r) => r.service(OrchestratorService, orchestratorServiceImpl(repo.ctx)),
     ready: async () => {
@@ -90,7 +98,10 @@ async function mountOrchestrator(options: NodeOptions): Promise<Mounted & { repo
         return false;
       }
     },
-    close: () => repo.close(),
+    close: async () => {
+      monitor.close();
+      await repo.close();
+    },
   };
 }
 
@@ -107,7 +118,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await Promise.allSettled(mounted.map((m) => m.close()));
     throw err;
   }
-  const metrics = createMetrics(options.role);
+  const metrics = createMetrics(options.role, () => {
+    const all = new Map<string, boolean>();
+    for (const m of mounted) for (const [k, v] of m.nodeStatus?.() ?? []) all.set(k, v);
+    return all;
+  });
   const ready = async (): Promise<boolean> => (await Promise.all(mounted.map((m) => m.ready()))).every(Boolean);
   const services = mounted.flatMap((m) => m.services);
   const logCalls: Interceptor = (next) => async (req) => {

@@ -4,6 +4,7 @@ import { createClient, type Client } from '@connectrpc/connect';
 import type { BlobInfo, BlobStore, BlobStoreCapabilities, GetOptions, OperationOptions } from '../storage/blob-store.ts';
 import { validateKey } from '../storage/keys.ts';
 import { StorageService } from './gen/dcs/v1/storage_pb.js';
+import { Health, HealthCheckResponse_ServingStatus } from './gen/grpc/health/v1/health_pb.js';
 import { RPC_READ_MAX_BYTES } from './limits.ts';
 import { fromConnectError } from './rpc-errors.ts';
 import { createTransport, type ClientOptions } from './transport.ts';
@@ -13,6 +14,7 @@ export class RemoteBlobStore implements BlobStore {
   readonly capabilities: BlobStoreCapabilities = { rangedReads: true, atomicPut: true, maxObjectSize: RPC_READ_MAX_BYTES - 1024 };
   readonly url: string;
   readonly #client: Client<typeof StorageService>;
+  readonly #health: Client<typeof Health>;
   readonly #timeoutMs: number;
   readonly #close: () => void;
 
@@ -21,6 +23,7 @@ export class RemoteBlobStore implements BlobStore {
     this.url = url;
     const { transport, close } = createTransport(url, options);
     this.#client = createClient(StorageService, transport);
+    this.#health = createClient(Health, transport);
     this.#close = close;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
   }
@@ -60,6 +63,16 @@ export class RemoteBlobStore implements BlobStore {
   async delete(key: string, options?: OperationOptions): Promise<void> {
     validateKey(key);
     await this.#call('delete', undefined, () => this.#client.deleteObject({ key }, this.#opts(options)));
+  }
+
+  /** The node's answer to the standard gRPC health check: serving, within the timeout. */
+  async checkHealth(timeoutMs: number): Promise<boolean> {
+    try {
+      const r = await this.#health.check({ service: StorageService.typeName }, { timeoutMs });
+      return r.status === HealthCheckResponse_ServingStatus.SERVING;
+    } catch {
+      return false;
+    }
   }
 
   async close(): Promise<void> {

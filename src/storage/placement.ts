@@ -12,6 +12,12 @@ export interface Backend {
 export class Placement {
   readonly backends: readonly Backend[];
   readonly #byName: Map<string, Backend>;
+  /**
+   * Health of each backend as last observed (storage nodes are health-checked): backends known to
+   * be down rank after all others, so writes skip them and reads try them last — but they stay
+   * in the ranking as a last resort, and their copies are found again when they return.
+   */
+  isUp: (backendName: string) => boolean = () => true;
 
   constructor(backends: Backend[]) {
     if (backends.length === 0) throw new ConfigError('at least one backend is required');
@@ -30,7 +36,10 @@ export class Placement {
 
   /** Every backend, best first, for this chunk. */
   rank(chunkId: string): Backend[] {
-    return this.backends.length === 1 ? [this.backends[0]!] : rankNodes(chunkId, this.backends);
+    if (this.backends.length === 1) return [this.backends[0]!];
+    const ranked = rankNodes(chunkId, this.backends);
+    const down = ranked.filter((b) => !this.isUp(b.name));
+    return down.length === 0 ? ranked : [...ranked.filter((b) => this.isUp(b.name)), ...down];
   }
 
   /** The first n distinct backends for this chunk. */

@@ -98,6 +98,19 @@ describe('local cluster (dcs cluster up: orchestrator, chunker, compressor, 3 st
     assert.equal(r.version.size, big.length);
     assert.equal(sha(await collect((await client.download('big.txt')).body)), sha(big));
 
+    // The orchestrator's health checks (gRPC health protocol) notice the dead node: it is marked
+    // down in /metrics, and new chunks go to the live nodes only.
+    let metrics = '';
+    for (let i = 0; i < 50 && !/dcs_storage_node_up\{node="storage-1"[^}]*\} 0/.test(metrics); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      metrics = await (await fetch(`${cluster.server}/metrics`)).text();
+    }
+    assert.match(metrics, /dcs_storage_node_up\{node="storage-1"[^}]*\} 0/);
+    assert.match(metrics, /dcs_storage_node_up\{node="storage-0"[^}]*\} 1/);
+    await client.upload(pieces(randomBytes(3 * MiB, 55)), { name: 'while-down.bin', codec: 'none' });
+    const placed = await client.stat('while-down.bin', { chunks: true });
+    assert.ok(placed.chunkList!.every((c) => c.copies.length === 2 && c.copies.every((k) => k.backend !== 'storage-1')));
+
     // storage-1 comes back with its disk; storage-2 dies mid-download.
     await clusterRestart(dir, 'storage-1');
     const dl = await client.download('big.txt');
