@@ -361,12 +361,10 @@ describe('Helm chart', { skip: skipHelm }, () => {
   });
 });
 
-// The deployment files write dcs.yaml to the contract of issue 3: a services: section, and no id:
-// (the orchestrator creates the repository on first start). src/repository/config.ts does not know
-// either yet, so this checks everything else in the files with the real parser: metadata, backends,
-// redundancy and compression must be accepted as they are.
+// The deployment files write dcs.yaml with a services: section and no id: (the orchestrator
+// creates the repository on first start); the real parser must accept them exactly as written.
 describe('dcs.yaml against src/repository/config.ts', () => {
-  it('the compose and chart dcs.yaml files are accepted by the repository config parser, apart from services: and id:', async () => {
+  it('the compose and chart dcs.yaml files are accepted by the repository config parser as they are', async () => {
     const { validateConfig } = await import('../../src/repository/config.ts');
     const texts: [string, string][] = [['deploy/compose/dcs.yaml', read('deploy/compose/dcs.yaml')]];
     if (!skipHelm) {
@@ -376,9 +374,10 @@ describe('dcs.yaml against src/repository/config.ts', () => {
       }
     }
     for (const [where, text] of texts) {
-      const { services, ...rest } = parse(text) as Record<string, unknown>;
-      assert.ok(services, `${where}: no services:`);
-      const config = validateConfig({ id: 'deploy-test', ...rest }, where);
+      const config = validateConfig(parse(text), where);
+      assert.equal(config.id, undefined);
+      assert.equal(config.services?.chunker.length, 1, `${where}: one chunker service`);
+      assert.equal(config.services?.compressor.length, 1, `${where}: one compressor service`);
       assert.ok(config.backends.length >= config.redundancy.replicate);
     }
   });
