@@ -118,6 +118,27 @@ describe('orchestrator service', () => {
     conn.close();
   });
 
+  it('shuts down gracefully: a request in flight finishes, new ones are refused', async () => {
+    const node = await startNode({ role: 'all', host: '127.0.0.1', port: 0, token: TOKEN, repoDir: `${dir}/repo`, openOptions: { workers: 0 }, log });
+    const { OrchestratorClient } = await import('../../src/services/orchestrator-client.ts');
+    const client = new OrchestratorClient(node.url, { token: TOKEN });
+    const data = textBytes(2_000_000, 11);
+    let closing: Promise<void> | undefined;
+    async function* slow(): AsyncGenerator<Uint8Array> {
+      yield data.subarray(0, 1_000_000);
+      closing = node.close(10_000); // SIGTERM arrives mid-upload
+      await new Promise((r) => setTimeout(r, 300));
+      yield data.subarray(1_000_000);
+    }
+    const r = await client.upload(slow(), { name: 'during-shutdown', codec: 'zstd' });
+    assert.equal(r.version.size, data.length);
+    await closing;
+    await assert.rejects(fetch(`${node.url}/healthz`));
+    client.close();
+    const after = await runCli(['get', 'during-shutdown', '-o', '-', '--repo', `${dir}/repo`], { cwd: dir });
+    assert.deepEqual(new Uint8Array(after.stdoutBytes), data);
+  });
+
   it('refuses to run without a token, and open only on loopback', async () => {
     await assert.rejects(startNode({ role: 'storage', host: '127.0.0.1', port: 0, dataDir: `${dir}/n`, log }), ConfigError);
     await assert.rejects(startNode({ role: 'storage', host: '0.0.0.0', port: 0, open: true, dataDir: `${dir}/n`, log }), /only on a loopback/);
