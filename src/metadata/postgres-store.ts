@@ -26,7 +26,6 @@ import { ConfigError, DcsError } from '../core/errors.ts';
 import type {
   ChunkRecord,
   ClaimResult,
-  CopyRecord,
   CopyState,
   FileSummary,
   GarbageChunk,
@@ -38,10 +37,10 @@ import type {
   VersionChunk,
   VersionRecord,
 } from './metadata-store.ts';
+import { anyArray, batches as batchesOf, ChunkReads, PAGE } from './chunk-reads.ts';
 import { migratePostgres } from './postgres-migrations.ts';
 import type { Database } from './schema.ts';
 
-const PAGE = 500;
 /** Ids per statement: arrays travel as one parameter, this only bounds statement size. */
 const ID_BATCH = 1000;
 const MAX_ATTEMPTS = 8;
@@ -57,11 +56,7 @@ export interface PostgresOptions {
 
 type Db = Kysely<Database>;
 
-function batches<T>(items: readonly T[], size = ID_BATCH): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
+const batches = <T>(items: readonly T[], size = ID_BATCH): T[][] => batchesOf(items, size);
 
 /** `= ANY($1::text[])`: a list of ids as a single array parameter. */
 function anyOf(ids: readonly string[]): RawBuilder<string> {
@@ -124,11 +119,13 @@ export function splitSchemaParam(url: string): { url: string; schema?: string } 
 
 export class PostgresMetadataStore implements MetadataStore {
   readonly #db: Db;
+  readonly #reads: ChunkReads;
   readonly #schema: string | undefined;
   readonly #now: () => number;
 
   constructor(db: Db, schema: string | undefined, now: () => number) {
     this.#db = db;
+    this.#reads = new ChunkReads(db, anyArray, ID_BATCH);
     this.#schema = schema;
     this.#now = now;
   }
@@ -395,86 +392,21 @@ export class PostgresMetadataStore implements MetadataStore {
     }
   }
 
-  async #copiesOf(ids: readonly string[]): Promise<Map<string, CopyRecord[]>> {
-    const out = new Map<string, CopyRecord[]>();
-    for (const part of batches([...new Set(ids)])) {
-      const rows = await this.#db.selectFrom('chunk_copies').selectAll().where('chunk_id', '=', anyOf(part)).orderBy('chunk_id').orderBy('backend').execute();
-      for (const r of rows) {
-        const list = out.get(r.chunk_id) ?? [];
-        list.push({ backend: r.backend, state: r.state, ...(r.checked_at !== null ? { checkedAt: r.checked_at } : {}) });
-        out.set(r.chunk_id, list);
-      }
-    }
-    return out;
+  versionChunks(versionId: number, fromOffset?: number): AsyncIterable<VersionChunk> {
+    return this.#reads.versionChunks(versionId, fromOffset);
   }
 
-  async *versionChunks(versionId: number, fromOffset?: number): AsyncIterable<VersionChunk> {
-    let seq = 0;
-    if (fromOffset !== undefined && fromOffset > 0) {
-      const start = await this.#db
-        .selectFrom('version_chunks')
-        .select('seq')
-        .where('version_id', '=', versionId)
-        .where('offset', '<=', fromOffset)
-        .orderBy('offset', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      seq = start?.seq ?? 0;
-    }
-    for (;;) {
-      const rows = await this.#db
-        .selectFrom('version_chunks as vc')
-        .innerJoin('chunks as c', 'c.id', 'vc.chunk_id')
-        .select(['vc.seq', 'vc.offset', 'vc.length', 'c.id', 'c.raw_size', 'c.stored_size', 'c.codec_id', 'c.refcount'])
-        .where('vc.version_id', '=', versionId)
-        .where('vc.seq', '>=', seq)
-        .orderBy('vc.seq')
-        .limit(PAGE)
-        .execute();
-      const copies = await this.#copiesOf(rows.map((r) => r.id));
-      for (const r of rows) {
-        yield {
-          seq: r.seq,
-          offset: r.offset,
-          length: r.length,
-          chunk: { id: r.id, rawSize: r.raw_size, storedSize: r.stored_size, codecId: r.codec_id, refcount: r.refcount, copies: copies.get(r.id) ?? [] },
-        };
-      }
-      if (rows.length < PAGE) return;
-      seq = rows[rows.length - 1]!.seq + 1;
-    }
+  getChunk(id: ChunkId): Promise<ChunkRecord | undefined> {
+    return this.#reads.getChunk(id);
   }
 
-  async getChunk(id: ChunkId): Promise<ChunkRecord | undefined> {
-    const r = await this.#db.selectFrom('chunks').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!r) return undefined;
-    const copies = await this.#copiesOf([id]);
-    return { id: r.id, rawSize: r.raw_size, storedSize: r.stored_size, codecId: r.codec_id, refcount: r.refcount, copies: copies.get(id) ?? [] };
+  chunks(options: { after?: ChunkId; pageSize?: number } = {}): AsyncIterable<ChunkRecord> {
+    return this.#reads.chunks(options);
   }
 
-  async *chunks(options: { after?: ChunkId; pageSize?: number } = {}): AsyncIterable<ChunkRecord> {
-    let after = options.after ?? '';
-    const size = options.pageSize ?? PAGE;
-    for (;;) {
-      const rows = await this.#db.selectFrom('chunks').selectAll().where('state', '=', 'live').where('id', '>', after).orderBy('id').limit(size).execute();
-      const copies = await this.#copiesOf(rows.map((r) => r.id));
-      for (const r of rows) {
-        yield { id: r.id, rawSize: r.raw_size, storedSize: r.stored_size, codecId: r.codec_id, refcount: r.refcount, copies: copies.get(r.id) ?? [] };
-      }
-      if (rows.length < size) return;
-      after = rows[rows.length - 1]!.id;
-    }
+  existingChunks(ids: ChunkId[]): Promise<Set<ChunkId>> {
+    return this.#reads.existingChunks(ids);
   }
-
-  async existingChunks(ids: ChunkId[]): Promise<Set<ChunkId>> {
-    const out = new Set<ChunkId>();
-    for (const part of batches([...new Set(ids)])) {
-      for (const r of await this.#db.selectFrom('chunks').select('id').where('id', '=', anyOf(part)).execute()) out.add(r.id);
-    }
-    return out;
-  }
-
-  // --- deletes -------------------------------------------------------------------------------
 
   async deleteFile(name: string, version?: number): Promise<number> {
     return this.#tx(async (trx) => {

@@ -13,15 +13,15 @@ export function createMetrics(role: string, storageNodes: () => ReadonlyMap<stri
   const registry = new Registry();
   registry.setDefaultLabels({ role });
   collectDefaultMetrics({ register: registry, prefix: 'dcs_process_' });
-  new Gauge({
+  registry.registerMetric(new Gauge({
     name: 'dcs_storage_node_up',
     help: 'Whether a storage node answered its last gRPC health check (orchestrators)',
     labelNames: ['node'],
-    registers: [registry],
+    registers: [],
     collect() {
       for (const [node, up] of storageNodes()) this.set({ node }, up ? 1 : 0);
     },
-  });
+  }));
   const calls = new Counter({ name: 'dcs_rpc_total', help: 'RPCs handled, by method and status code', labelNames: ['method', 'code'], registers: [registry] });
   const seconds = new Histogram({
     name: 'dcs_rpc_duration_seconds',

@@ -94,8 +94,8 @@ describe('local cluster (dcs cluster up: orchestrator, chunker, compressor, 3 st
   it('survives a storage node killed mid-upload and another mid-download, and repair restores redundancy', async () => {
     const big = textBytes(24 * MiB, 31);
     // storage-1 dies with SIGKILL after 4 MiB of the upload: no error for the user.
-    const r = await client.upload(streamWith(big, 4 * MiB, () => kill9('storage-1')), { name: 'big.txt', codec: 'zstd' });
-    assert.equal(r.version.size, big.length);
+    const up = await client.upload(streamWith(big, 4 * MiB, () => kill9('storage-1')), { name: 'big.txt', codec: 'zstd' });
+    assert.equal(up.version.size, big.length);
     assert.equal(sha(await collect((await client.download('big.txt')).body)), sha(big));
 
     // The orchestrator's health checks (gRPC health protocol) notice the dead node: it is marked

@@ -135,8 +135,8 @@ describe('orchestrator service', () => {
     await closing;
     await assert.rejects(fetch(`${node.url}/healthz`));
     client.close();
-    const after = await runCli(['get', 'during-shutdown', '-o', '-', '--repo', `${dir}/repo`], { cwd: dir });
-    assert.deepEqual(new Uint8Array(after.stdoutBytes), data);
+    const stored = await runCli(['get', 'during-shutdown', '-o', '-', '--repo', `${dir}/repo`], { cwd: dir });
+    assert.deepEqual(new Uint8Array(stored.stdoutBytes), data);
   });
 
   it('refuses to run without a token, and open only on loopback', async () => {
