@@ -140,14 +140,41 @@ function bits(indexes: Iterable<number>): number {
   return mask;
 }
 
-/** Compute the `targets` shards from the `sources` shards in place (data in `data`, parity in `parity`). */
-function runCoder(k: number, m: number, sources: number, targets: number, data: Buffer, parity: Buffer): Promise<void> {
+/**
+ * Compute the `targets` shards from the `sources` shards in place: the k data shards of `size`
+ * bytes at the start of `data`, the m parity shards at the start of `parity`.
+ */
+function runCoder(k: number, m: number, sources: number, targets: number, size: number, data: Buffer, parity: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    rs.encode(context(k, m), sources, targets, data, 0, data.length, parity, 0, parity.length, (error) => {
+    rs.encode(context(k, m), sources, targets, data, 0, size * k, parity, 0, size * m, (error) => {
       if (error) reject(error);
       else resolve();
     });
   });
+}
+
+// Scratch space for encoding, reused: fresh memory costs page faults on every touch, about as
+// much as the coding itself. At most SCRATCH_KEEP buffers of at most SCRATCH_MAX bytes are kept.
+const SCRATCH_KEEP = 4;
+const SCRATCH_MAX = 64 * 1024 * 1024;
+const scratch: Buffer[] = [];
+function takeScratch(length: number): Buffer {
+  const i = scratch.findIndex((b) => b.length >= length);
+  return i >= 0 ? scratch.splice(i, 1)[0]! : Buffer.allocUnsafeSlow(length);
+}
+function giveScratch(b: Buffer): void {
+  if (b.length > SCRATCH_MAX) return;
+  scratch.push(b);
+  if (scratch.length > SCRATCH_KEEP) {
+    scratch.sort((x, y) => y.length - x.length);
+    scratch.pop();
+  }
+}
+
+/** A plain Uint8Array over memory that is not zero-filled: every byte is written before use. */
+function uninitialized(length: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(b.buffer, b.byteOffset, length);
 }
 
 function writeShard(
@@ -158,7 +185,7 @@ function writeShard(
   envelopeCrc: number,
   payload: Uint8Array,
 ): Uint8Array {
-  const out = new Uint8Array(SHARD_HEADER_SIZE + payload.length);
+  const out = uninitialized(SHARD_HEADER_SIZE + payload.length);
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   dv.setUint32(0, SHARD_MAGIC, true);
   out[4] = SHARD_VERSION;
@@ -218,16 +245,21 @@ export async function encodeShards(envelope: Uint8Array, k: number, m: number): 
   if (envelope.length > MAX_U32 || size * k > MAX_U32) {
     throw new DcsError('ENVELOPE_TOO_LARGE', `erasure coding: an envelope of ${envelope.length} bytes is too large (limit about 4 GiB)`);
   }
-  const data = Buffer.allocUnsafeSlow(size * k);
-  data.set(envelope, 0);
-  data.fill(0, envelope.length);
-  const parity = Buffer.allocUnsafeSlow(size * m);
-  await runCoder(k, m, bits(range(0, k)), bits(range(k, k + m)), data, parity);
-  const crc = zlib.crc32(envelope);
-  const shards: Uint8Array[] = [];
-  for (let i = 0; i < k; i++) shards.push(writeShard(k, m, i, envelope.length, crc, data.subarray(i * size, (i + 1) * size)));
-  for (let j = 0; j < m; j++) shards.push(writeShard(k, m, k + j, envelope.length, crc, parity.subarray(j * size, (j + 1) * size)));
-  return shards;
+  const data = takeScratch(size * k);
+  const parity = takeScratch(size * m);
+  try {
+    data.set(envelope, 0);
+    data.fill(0, envelope.length, size * k);
+    await runCoder(k, m, bits(range(0, k)), bits(range(k, k + m)), size, data, parity);
+    const crc = zlib.crc32(envelope);
+    const shards: Uint8Array[] = [];
+    for (let i = 0; i < k; i++) shards.push(writeShard(k, m, i, envelope.length, crc, data.subarray(i * size, (i + 1) * size)));
+    for (let j = 0; j < m; j++) shards.push(writeShard(k, m, k + j, envelope.length, crc, parity.subarray(j * size, (j + 1) * size)));
+    return shards;
+  } finally {
+    giveScratch(data);
+    giveScratch(parity);
+  }
 }
 
 function* range(from: number, to: number): Generator<number> {
@@ -315,7 +347,7 @@ async function rebuild(k: number, m: number, c: Checked, targets: readonly numbe
     if (index < k) data.set(payload, index * size);
     else parity.set(payload, (index - k) * size);
   }
-  if (targets.length > 0) await runCoder(k, m, bits(c.valid.keys()), bits(targets), data, parity);
+  if (targets.length > 0) await runCoder(k, m, bits(c.valid.keys()), bits(targets), size, data, parity);
   return { data, parity, size };
 }
 
@@ -350,7 +382,7 @@ export async function decodeShardsDetailed(
   if (missingData.length === 0) {
     // All data shards are here: concatenate, no coding needed.
     const size = shardPayloadLength(c.envelopeLength, k);
-    envelope = new Uint8Array(c.envelopeLength);
+    envelope = uninitialized(c.envelopeLength);
     for (let i = 0; i < k && i * size < c.envelopeLength; i++) {
       const payload = c.valid.get(i)!;
       envelope.set(payload.subarray(0, Math.min(size, c.envelopeLength - i * size)), i * size);
