@@ -215,6 +215,13 @@ describe('erasure coding', () => {
     await assert.rejects(reconstructShards(without(damaged, [0, 1]), 4, 2, [0, 1, 3]), expectInsufficient(3, 4));
   });
 
+  it('gives each of many concurrent encodes and decodes its own result (shared scratch buffers)', async () => {
+    const envelopes = [...Array(12).keys()].map((i) => randomBytes(50_000 + i * 40_000, 100 + i));
+    const encoded = await Promise.all(envelopes.map((e, i) => encodeShards(e, i % 2 ? 4 : 6, i % 2 ? 2 : 3)));
+    const decoded = await Promise.all(encoded.map((s, i) => decodeShards(without(s, [0, 1]), i % 2 ? 4 : 6, i % 2 ? 2 : 3)));
+    decoded.forEach((d, i) => assert.deepEqual(d, envelopes[i], `envelope ${i}`));
+  });
+
   it('validates k and m with clear errors', async () => {
     validateErasureParams(1, 1);
     validateErasureParams(MAX_DATA_SHARDS, MAX_PARITY_SHARDS);
