@@ -26,6 +26,10 @@ const FACTORIES: Record<string, Factory> = {
     }
     return store;
   },
+  // s3://BUCKET[/PREFIX]?region=…&endpoint=…&path_style=true and azure://CONTAINER[/PREFIX]:
+  // SDKs loaded only when configured; credentials come from the environment (docs/backends.md).
+  s3: async (spec, rest) => (await import('./s3-store.ts')).openS3BlobStore(spec.name, rest),
+  azure: async (spec, rest) => (await import('./azure-store.ts')).openAzureBlobStore(spec.name, rest),
 };
 
 export const SUPPORTED_SCHEMES: string[] = Object.keys(FACTORIES);
