@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DEFAULT_CHUNKER, validateChunkerParams, type ChunkerParams } from '../core/chunker.ts';
 import { CODEC_NAMES, codecByName, validateLevel, type CodecChoice } from '../core/codecs.ts';
 import { ConfigError } from '../core/errors.ts';
+import { resolveResilience, type ResilienceConfig, type ResilienceOptions } from '../storage/resilient-store.ts';
 
 export const CONFIG_FILE = 'dcs.yaml';
 export const CONFIG_VERSION = 1;
@@ -43,6 +44,8 @@ const configSchema = z.strictObject({
       compressor: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
     })
     .optional(),
+  /** Timeouts, retries, circuit breaker and concurrency limit per backend (see docs/resilience.md). */
+  resilience: z.unknown().optional(),
   performance: z
     .strictObject({
       /** Worker threads for compression/encryption; 0 runs them on the main thread. */
@@ -74,6 +77,7 @@ export interface RepositoryConfig {
   compression: { codec: CodecChoice; level?: number };
   encryption: { enabled: boolean; keyFile?: string };
   services?: ServiceUrls;
+  resilience?: ResilienceOptions;
   performance: { workers?: number; inFlightChunks?: number; readAhead?: number };
 }
 
@@ -112,9 +116,10 @@ export function validateConfig(raw: unknown, where: string): RepositoryConfig {
     compression.level = c.compression.level;
   }
   const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-  const { services: rawServices, ...rest } = c;
+  const { services: rawServices, resilience: rawResilience, ...rest } = c;
+  const resilience = rawResilience === undefined ? undefined : resolveResilience(rawResilience as ResilienceConfig, `${where}: resilience`);
   const services = rawServices ? { chunker: list(rawServices.chunker), compressor: list(rawServices.compressor) } : undefined;
-  return { ...rest, chunking, compression, ...(services ? { services } : {}) };
+  return { ...rest, chunking, compression, ...(services ? { services } : {}), ...(resilience ? { resilience } : {}) };
 }
 
 export function parseConfig(text: string, where: string): RepositoryConfig {

@@ -19,6 +19,11 @@ import { openSqliteMetadata } from '../metadata/sqlite-store.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { Placement, type Backend } from '../storage/placement.ts';
 import { openBlobStore, parseBackendUrl } from '../storage/registry.ts';
+import { withResilience, type ResilienceOptions, type ResilientStore } from '../storage/resilient-store.ts';
+
+function isResilient(store: BlobStore): store is ResilientStore {
+  return typeof (store as Partial<ResilientStore>).isAvailable === 'function';
+}
 import { CONFIG_FILE, CONFIG_VERSION, parseConfig, renderConfig, type BackendConfig, type RepositoryConfig, type ServiceUrls } from './config.ts';
 
 /** Objects every backend holds besides chunks, so a repository can be recognised from storage alone. */
@@ -102,12 +107,25 @@ async function openMetadata(dir: string, url: string): Promise<MetadataStore> {
   return store;
 }
 
-async function openBackends(dir: string, backends: readonly BackendConfig[]): Promise<Backend[]> {
+/** Backends reached over a network: wrapped in timeouts, retries and a circuit breaker by default. */
+const NETWORK_SCHEMES = new Set(['grpc', 'grpcs', 's3', 'azure', 'gs']);
+
+async function openBackends(dir: string, backends: readonly BackendConfig[], resilience?: ResilienceOptions): Promise<Backend[]> {
   const opened: Backend[] = [];
   for (const b of backends) {
-    opened.push({ name: b.name, weight: b.weight, store: await openBlobStore({ name: b.name, url: b.url }, dir) });
+    let store = await openBlobStore({ name: b.name, url: b.url }, dir);
+    // Local disks fail for good (full, gone) rather than transiently: retrying them only delays the
+    // fallback to another copy, so they are wrapped only when dcs.yaml asks for it.
+    if (resilience || NETWORK_SCHEMES.has(parseBackendUrl(b.url).scheme)) store = withResilience(store, resilience);
+    opened.push({ name: b.name, weight: b.weight, store });
   }
   return opened;
+}
+
+/** Writes skip a backend whose circuit breaker is open (reads try it last) until it recovers. */
+function watchBreakers(placement: Placement): void {
+  const breakers = new Map(placement.backends.flatMap((b) => (isResilient(b.store) ? [[b.name, b.store] as const] : [])));
+  if (breakers.size > 0) placement.addAvailability((name) => breakers.get(name)?.isAvailable() ?? true);
 }
 
 async function closeBackends(backends: readonly Backend[]): Promise<void> {
@@ -243,7 +261,7 @@ async function loadKeyFile(dir: string, config: RepositoryConfig, backends: read
 export async function openRepository(dirArg: string, options: OpenOptions = {}): Promise<Repository> {
   const dir = resolve(dirArg);
   const config = await readConfig(dir);
-  const backends = await openBackends(dir, config.backends);
+  const backends = await openBackends(dir, config.backends, config.resilience);
   let metadata: MetadataStore | undefined;
   let transformer: ChunkTransformer | undefined;
   try {
@@ -260,9 +278,11 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
     transformer = options.stages?.transformer ? options.stages.transformer(config.services, keys, localTransformer) : localTransformer();
     const hasher = keys ? hmacHasher(keys.idKey) : sha256Hasher();
     const localSource = (): ChunkSource => (workers > 0 ? workerChunkSource(keys ? { idKey: keys.idKey } : {}) : inlineChunkSource(hasher));
+    const placement = new Placement(backends);
+    watchBreakers(placement);
     const ctx: EngineContext = {
       metadata,
-      placement: new Placement(backends),
+      placement,
       chunkSource: options.stages?.chunkSource ? options.stages.chunkSource(config.services, keys, localSource) : localSource(),
       transformer,
       replicas: config.redundancy.replicate,

@@ -2,6 +2,7 @@
 // every node; placement ranks nodes that stopped answering last (writes skip them, reads try them
 // last), and they rejoin as soon as they answer again. Failed operations do not wait for the next
 // poll: they fall through to the next backend in the ranking anyway.
+import type { BlobStore } from '../storage/blob-store.ts';
 import type { Placement } from '../storage/placement.ts';
 import { RemoteBlobStore } from './remote-blob-store.ts';
 
@@ -9,6 +10,13 @@ export interface NodeHealthOptions {
   intervalMs?: number;
   timeoutMs?: number;
   onChange?: (node: string, up: boolean) => void;
+}
+
+/** The store under any wrappers (retry, breaker, metrics), which expose it as `inner`. */
+function innermost(store: BlobStore): BlobStore {
+  let s: BlobStore & { inner?: BlobStore } = store;
+  while (s.inner) s = s.inner;
+  return s;
 }
 
 export class NodeHealthMonitor {
@@ -20,9 +28,9 @@ export class NodeHealthMonitor {
 
   constructor(placement: Placement, options: NodeHealthOptions = {}) {
     this.#options = { intervalMs: options.intervalMs ?? 2000, timeoutMs: options.timeoutMs ?? 1500, ...(options.onChange ? { onChange: options.onChange } : {}) };
-    this.#nodes = placement.backends.map((b) => b.store).filter((s): s is RemoteBlobStore => s instanceof RemoteBlobStore);
+    this.#nodes = placement.backends.map((b) => innermost(b.store)).filter((s): s is RemoteBlobStore => s instanceof RemoteBlobStore);
     if (this.#nodes.length === 0) return;
-    placement.isUp = (name) => this.#up.get(name) ?? true;
+    placement.addAvailability((name) => this.#up.get(name) ?? true);
     this.#timer = setInterval(() => void this.checkNow(), this.#options.intervalMs);
     this.#timer.unref();
   }

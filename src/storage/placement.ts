@@ -17,7 +17,16 @@ export class Placement {
    * be down rank after all others, so writes skip them and reads try them last — but they stay
    * in the ranking as a last resort, and their copies are found again when they return.
    */
-  isUp: (backendName: string) => boolean = () => true;
+  readonly #availability: ((backendName: string) => boolean)[] = [];
+
+  /** Add a source of availability (storage-node health checks, circuit breakers). */
+  addAvailability(isAvailable: (backendName: string) => boolean): void {
+    this.#availability.push(isAvailable);
+  }
+
+  isUp(backendName: string): boolean {
+    return this.#availability.every((f) => f(backendName));
+  }
 
   constructor(backends: Backend[]) {
     if (backends.length === 0) throw new ConfigError('at least one backend is required');

@@ -104,6 +104,8 @@ export function resolveResilience(config: ResilienceConfig | undefined = {}, whe
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 
 export interface ResilientStore extends BlobStore {
+  /** The wrapped store (health checks and tests look through the wrapper). */
+  readonly inner: BlobStore;
   readonly options: ResilienceOptions;
   /** Breaker state of this backend. */
   readonly breakerState: BreakerState;
@@ -210,6 +212,7 @@ export function withResilience(inner: BlobStore, config?: ResilienceConfig): Res
 
   return {
     name: backend,
+    inner,
     capabilities: inner.capabilities,
     options,
     latency,

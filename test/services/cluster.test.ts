@@ -59,7 +59,8 @@ async function* streamWith(data: Uint8Array, afterBytes: number, during: () => P
 describe('local cluster (dcs cluster up: orchestrator, chunker, compressor, 3 storage nodes)', { timeout: 240_000 }, () => {
   before(async () => {
     ({ dir, cleanup: cleanupDir } = await tempDir('dcs-cluster-'));
-    const port = 20_000 + Math.floor(Math.random() * 400) * 100;
+    // Below Linux's ephemeral range (32768+), where other tests' servers and clients take ports.
+    const port = 10_000 + Math.floor(Math.random() * 100) * 100;
     cluster = await clusterUp({ dir, nodes: 3, port, replicate: 2, env: process.env });
     const tokens = (await import(join(dir, 'tokens.json'), { with: { type: 'json' } })).default as { DCS_TOKEN: string };
     client = new OrchestratorClient(cluster.server, { token: tokens.DCS_TOKEN });
@@ -129,7 +130,13 @@ describe('local cluster (dcs cluster up: orchestrator, chunker, compressor, 3 st
     // repair rewrites them, and the repository is fully redundant again.
     await rm(join(dir, 'data', 'storage-2'), { recursive: true, force: true });
     await clusterRestart(dir, 'storage-2');
-    const beforeRepair = await client.verify();
+    // The orchestrator's circuit breaker for storage-2 opened while it was down; it lets a probe
+    // through after its half-open delay (10 s), and from then on the node's copies are seen missing.
+    let beforeRepair = await client.verify();
+    for (let i = 0; i < 40 && beforeRepair.missing === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      beforeRepair = await client.verify();
+    }
     assert.ok(beforeRepair.missing > 0, 'copies on the wiped node are reported missing');
     const fixed = await client.repair();
     assert.ok(fixed.rewritten + fixed.added > 0);
