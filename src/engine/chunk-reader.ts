@@ -5,6 +5,7 @@ import type { ChunkId } from '../core/chunk-id.ts';
 import { BlobNotFoundError, ChunkCorruptError, ChunkUnavailableError, errorMessage } from '../core/errors.ts';
 import type { ChunkRecord, CopyState } from '../metadata/metadata-store.ts';
 import { chunkKey } from '../storage/blob-store.ts';
+import { hedgedRead, type LatencyTracker } from '../storage/hedged-read.ts';
 import type { Backend } from '../storage/placement.ts';
 import type { EngineContext } from './context.ts';
 
@@ -47,7 +48,46 @@ export interface ReadChunkOptions {
   heal?: boolean;
 }
 
+/** Default hedge delay until a backend has enough latency samples for its p95. */
+const HEDGE_FALLBACK_MS = 50;
+
+/**
+ * Hedged first pass over the healthy copies of a chunk on backends that track their latency
+ * (network backends): when the first copy is slower than that backend's p95, ask the next one too;
+ * the first verified answer wins and the other reads are aborted. Returns undefined when every
+ * copy failed, so the caller's full pass records and reports the failures.
+ */
+async function hedgedChunkRead(ctx: EngineContext, chunk: ChunkRecord, options: ReadChunkOptions): Promise<Uint8Array | undefined> {
+  const copies = orderedCopies(ctx, chunk).filter((c) => c.backend !== undefined && c.state === 'ok');
+  const latency = (copies[0]?.backend?.store as { latency?: LatencyTracker } | undefined)?.latency;
+  if (!latency || copies.length < 2) return undefined;
+  const failures: CopyFailure[] = [];
+  let got: { plain: Uint8Array; envelope: Uint8Array };
+  try {
+    got = await hedgedRead(
+      copies.map((c) => async (signal: AbortSignal) => {
+        try {
+          const envelope = await c.backend!.store.get(chunkKey(chunk.id), { signal });
+          // The transformer may take the buffer; keep the envelope for healing other copies.
+          return { plain: await ctx.transformer.decode(new Uint8Array(envelope), chunk.id, c.name), envelope };
+        } catch (err) {
+          if (!signal.aborted) failures.push({ backend: c.name, reason: errorMessage(err), state: classifyFailure(err) });
+          throw err;
+        }
+      }),
+      { delayMs: latency.hedgeDelayMs(HEDGE_FALLBACK_MS) },
+    );
+  } catch {
+    return undefined;
+  }
+  for (const f of failures) if (f.state !== 'unreachable') await ctx.metadata.setCopyState(chunk.id, f.backend, f.state);
+  if (options.heal !== false && failures.length > 0) await healCopies(ctx, chunk.id, got.envelope, failures);
+  return got.plain;
+}
+
 export async function readChunk(ctx: EngineContext, chunk: ChunkRecord, options: ReadChunkOptions = {}): Promise<Uint8Array> {
+  const hedged = await hedgedChunkRead(ctx, chunk, options);
+  if (hedged) return hedged;
   const failures: CopyFailure[] = [];
   for (const copy of orderedCopies(ctx, chunk)) {
     if (!copy.backend) {

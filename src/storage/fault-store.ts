@@ -1,6 +1,7 @@
 // Fault injection around any BlobStore: failing operations (always, by seeded probability, or
 // after a byte budget — "disk full"), added latency, corrupted reads and a switchable outage.
 // Tests use it to prove that failures surface cleanly and nothing stored is lost.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendError } from '../core/errors.ts';
 import type { BlobInfo, BlobStore, GetOptions, OperationOptions } from './blob-store.ts';
 
@@ -39,8 +40,9 @@ export function withFaults(inner: BlobStore, faults: Faults = {}): FaultyStore {
     return state / 2 ** 32;
   };
   let written = 0;
-  const before = async (op: Operation): Promise<void> => {
-    if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+  const before = async (op: Operation, signal?: AbortSignal): Promise<void> => {
+    // Injected latency ends early when the caller aborts, like a real request would.
+    if (faults.latencyMs) await sleep(faults.latencyMs, undefined, signal ? { signal } : {});
     if (faults.outage) throw new BackendError(inner.name, op, 'backend unreachable (injected outage)', true);
     const rate = faults.errorRate?.[op] ?? 0;
     if (rate > 0 && random() < rate) throw new BackendError(inner.name, op, 'injected transient error', true);
@@ -53,7 +55,7 @@ export function withFaults(inner: BlobStore, faults: Faults = {}): FaultyStore {
       return written;
     },
     async put(key: string, data: Uint8Array, options?: OperationOptions) {
-      await before('put');
+      await before('put', options?.signal);
       if (faults.capacityBytes !== undefined && written + data.length > faults.capacityBytes) {
         throw new BackendError(inner.name, 'put', 'disk full', false);
       }
@@ -61,21 +63,21 @@ export function withFaults(inner: BlobStore, faults: Faults = {}): FaultyStore {
       written += data.length;
     },
     async get(key: string, options?: GetOptions) {
-      await before('get');
+      await before('get', options?.signal);
       const data = await inner.get(key, options);
       if (faults.corruptReads && data.length > 0) data[data.length >> 1]! ^= 0x01;
       return data;
     },
     async head(key: string, options?: OperationOptions) {
-      await before('head');
+      await before('head', options?.signal);
       return inner.head(key, options);
     },
     async delete(key: string, options?: OperationOptions) {
-      await before('delete');
+      await before('delete', options?.signal);
       return inner.delete(key, options);
     },
     async *list(prefix: string, options?: OperationOptions): AsyncIterable<BlobInfo> {
-      await before('list');
+      await before('list', options?.signal);
       yield* inner.list(prefix, options);
     },
     ...(inner.close ? { close: () => inner.close!() } : {}),
