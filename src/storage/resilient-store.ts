@@ -210,9 +210,12 @@ export function withResilience(inner: BlobStore, config?: ResilienceConfig): Res
     }
   };
 
+  const initInner = (inner as BlobStore & { init?: () => Promise<void> }).init;
   return {
     name: backend,
     inner,
+    // `dcs init` creates the bucket/container/directory through the store: pass it through.
+    ...(initInner ? { init: () => initInner.call(inner) } : {}),
     capabilities: inner.capabilities,
     options,
     latency,
