@@ -7,10 +7,11 @@ import { chunkKey } from '../storage/blob-store.ts';
 import type { Backend } from '../storage/placement.ts';
 
 /**
- * Put `envelope` on `want` backends taken in order from `candidates`.
+ * Put `envelope` on `want` backends taken in order from `candidates`; at least `minimum` must
+ * accept it (degraded writes: fewer than `want` copies, recorded, for repair to complete later).
  * Returns the names of the backends that hold it durably.
  */
-export async function writeCopies(id: ChunkId, envelope: Uint8Array, candidates: readonly Backend[], want: number): Promise<string[]> {
+export async function writeCopies(id: ChunkId, envelope: Uint8Array, candidates: readonly Backend[], want: number, minimum = want): Promise<string[]> {
   const key = chunkKey(id);
   const written: string[] = [];
   const failures: string[] = [];
@@ -29,7 +30,7 @@ export async function writeCopies(id: ChunkId, envelope: Uint8Array, candidates:
     }
   };
   await Promise.all(Array.from({ length: Math.min(want, candidates.length) }, lane));
-  if (written.length < want) {
+  if (written.length < Math.min(minimum, want)) {
     const detail = failures.length > 0 ? failures.join('; ') : `only ${candidates.length} backend(s) available`;
     if (want === 1 && failures.length === 1) throw new InsufficientBackendsError(`cannot store chunk ${id.slice(0, 12)}…: ${detail}`);
     throw new InsufficientBackendsError(

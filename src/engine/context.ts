@@ -24,6 +24,11 @@ export interface EngineContext {
   transformer: ChunkTransformer;
   /** Copies of every chunk on distinct backends. */
   replicas: number;
+  /**
+   * Fewest copies a write may succeed with (default: replicas). Below replicas the version is
+   * degraded: visible, recorded as under-replicated, and completed by `dcs repair`.
+   */
+  minCopies?: number;
   chunker: ChunkerParams;
   compression: { codec: CodecChoice; level?: number };
   limits: EngineLimits;

@@ -95,6 +95,8 @@ export async function upload(ctx: EngineContext, input: ChunkInput, options: Upl
   // Written chunks are recorded in metadata in batches; until then they stay in `writing`, so a
   // later batch neither claims nor rewrites them.
   let unrecorded: StoredChunk[] = [];
+  // Chunks stored with fewer copies than the policy wants (allowed by minCopies): repair completes them.
+  let degraded = 0;
   const recordWritten = async (): Promise<void> => {
     if (unrecorded.length === 0) return;
     const done = unrecorded;
@@ -107,7 +109,8 @@ export async function upload(ctx: EngineContext, input: ChunkInput, options: Upl
     try {
       const rawSize = plain.length;
       const encoded = await ctx.transformer.encode(plain, id, codec, level);
-      const backends = await writeCopies(id, encoded.envelope, ctx.placement.rank(id), ctx.replicas);
+      const backends = await writeCopies(id, encoded.envelope, ctx.placement.rank(id), ctx.replicas, ctx.minCopies ?? ctx.replicas);
+      if (backends.length < ctx.replicas) degraded++;
       unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends });
       result.newChunks++;
       result.newRawBytes += rawSize;
@@ -157,6 +160,7 @@ export async function upload(ctx: EngineContext, input: ChunkInput, options: Upl
     await tasks.wait();
     await recordWritten();
     const version = await metadata.commitUpload(sessionId, { name: options.name, size: offset, codec });
+    if (degraded > 0) ctx.warn(`${options.name}: ${degraded} chunk(s) stored with fewer than ${ctx.replicas} copies (degraded); run 'dcs repair' when the backends are back`);
     return { version, size: offset, ...result };
   } catch (err) {
     await tasks.wait().catch(() => {});

@@ -22,7 +22,13 @@ const configSchema = z.strictObject({
   id: z.string().min(1).optional(),
   metadata: z.string().min(1).default('sqlite:metadata.db'),
   backends: z.array(backendSchema).min(1, 'at least one backend is required'),
-  redundancy: z.strictObject({ replicate: z.number().int().min(1) }).default({ replicate: 1 }),
+  redundancy: z
+    .strictObject({
+      replicate: z.number().int().min(1),
+      /** Fewest copies a write may succeed with; below `replicate` the file is degraded until repair. */
+      minCopies: z.number().int().min(1).optional(),
+    })
+    .default({ replicate: 1 }),
   chunking: z.unknown().default(DEFAULT_CHUNKER),
   compression: z
     .strictObject({
@@ -72,7 +78,7 @@ export interface RepositoryConfig {
   id?: string;
   metadata: string;
   backends: BackendConfig[];
-  redundancy: { replicate: number };
+  redundancy: { replicate: number; minCopies?: number };
   chunking: ChunkerParams;
   compression: { codec: CodecChoice; level?: number };
   encryption: { enabled: boolean; keyFile?: string };
@@ -94,6 +100,9 @@ export function validateConfig(raw: unknown, where: string): RepositoryConfig {
   for (const b of c.backends) {
     if (names.has(b.name)) throw new ConfigError(`${where}: backends: duplicate backend name ${JSON.stringify(b.name)}`);
     names.add(b.name);
+  }
+  if (c.redundancy.minCopies !== undefined && c.redundancy.minCopies > c.redundancy.replicate) {
+    throw new ConfigError(`${where}: redundancy.minCopies (${c.redundancy.minCopies}) must not exceed redundancy.replicate (${c.redundancy.replicate})`);
   }
   if (c.redundancy.replicate > c.backends.length) {
     throw new ConfigError(

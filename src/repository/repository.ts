@@ -286,6 +286,7 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
       chunkSource: options.stages?.chunkSource ? options.stages.chunkSource(config.services, keys, localSource) : localSource(),
       transformer,
       replicas: config.redundancy.replicate,
+      ...(config.redundancy.minCopies !== undefined ? { minCopies: config.redundancy.minCopies } : {}),
       chunker: config.chunking,
       compression: config.compression,
       limits: {
