@@ -9,6 +9,7 @@ import type { Backend } from '../storage/placement.ts';
 import { classifyFailure, fetchVerified } from './chunk-reader.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
+import { ByteRateLimiter } from './rate-limit.ts';
 import { resolveVersion } from './download.ts';
 
 export type ProblemKind = 'missing' | 'corrupt' | 'unreachable' | 'under-replicated' | 'lost' | 'orphan';
@@ -44,6 +45,8 @@ export interface VerifyOptions {
   name?: string;
   version?: number;
   onProgress?: (progress: { chunks: number; bytes: number }) => void;
+  /** With deep: read at most this many bytes per second across all backends (scrub pacing). */
+  rateBytesPerSec?: number;
 }
 
 export type CopyCheck = { state: CopyState; detail: string; bytes: number } | { state: 'unreachable'; detail: string; bytes: number };
@@ -97,12 +100,14 @@ export async function verify(ctx: EngineContext, options: VerifyOptions = {}): P
     if (report.problems.length < MAX_LISTED_PROBLEMS) report.problems.push(p);
   };
   const source = options.name === undefined ? ctx.metadata.chunks() : fileChunks(ctx, options.name, options.version);
+  const pace = deep && options.rateBytesPerSec ? new ByteRateLimiter(options.rateBytesPerSec) : undefined;
 
   const checkChunk = async (chunk: ChunkRecord): Promise<void> => {
     let ok = 0;
     for (const copy of chunk.copies) {
       report.copies++;
       const backend = ctx.placement.byName(copy.backend);
+      if (backend && pace) await pace.take(chunk.storedSize);
       const check: CopyCheck = backend
         ? await checkCopy(ctx, chunk, backend, deep)
         : { state: 'unreachable', detail: 'backend is no longer configured', bytes: 0 };

@@ -148,7 +148,7 @@ export class OrchestratorClient {
   }
 
   async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
-    const r = await this.#call(() => this.#client.verify({ name: options.name ?? '', version: options.version ?? 0, deep: options.deep ?? false }), options.name);
+    const r = await this.#call(() => this.#client.verify({ name: options.name ?? '', version: options.version ?? 0, deep: options.deep ?? false, ...(options.rateBytesPerSec ? { rateBytesPerSec: BigInt(Math.round(options.rateBytesPerSec)) } : {}) }), options.name);
     return {
       deep: r.deep,
       chunks: num(r.chunks),

@@ -147,7 +147,8 @@ export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof 
 
     verify: (req) =>
       handled(async () => {
-        const r = await verify(ctx, { deep: req.deep, ...(req.name ? { name: validateName(req.name) } : {}), ...optionalVersion(req.version) });
+        const rate = req.rateBytesPerSec ? Number(req.rateBytesPerSec) : 0;
+        const r = await verify(ctx, { deep: req.deep, ...(req.name ? { name: validateName(req.name) } : {}), ...optionalVersion(req.version), ...(rate > 0 ? { rateBytesPerSec: rate } : {}) });
         return {
           deep: r.deep,
           chunks: big(r.chunks),

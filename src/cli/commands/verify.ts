@@ -6,7 +6,8 @@ import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { formatBytes } from '../format.ts';
 import { writeLine } from '../io.ts';
 import { validateName } from '../names.ts';
-import { positiveInt } from '../options.ts';
+import { parseSize, positiveInt } from '../options.ts';
+import { UsageError } from '../../core/errors.ts';
 import { progressBar } from '../progress.ts';
 import { EXIT_PROBLEMS } from '../exit-codes.ts';
 
@@ -14,6 +15,7 @@ interface VerifyFlags {
   repo?: string;
   server?: string;
   deep?: boolean;
+  rate?: number;
   version?: number;
   json?: boolean;
   quiet?: boolean;
@@ -31,11 +33,14 @@ export function defineVerify(program: Command, state: RunState): void {
     .option('--repo <dir>', REPO_OPTION_HELP)
     .option('--server <url>', SERVER_OPTION_HELP)
     .option('--deep', 'read every copy and verify checksum, decryption, decompression and chunk id')
+    .option('--rate <size>', "with --deep: read at most this much per second (e.g. 50M), so a scrub leaves the backends to users", (v) => parseSize('--rate', v))
     .option('--version <n>', 'with NAME: this version', positiveInt('--version'))
     .option('--json', 'print the report as JSON')
     .option('-q, --quiet', 'no progress bar')
-    .addHelpText('after', "\nExit status: 0 all healthy, 3 problems found (run 'dcs repair'), 1 could not run.")
+    .addHelpText('after', "\nExamples:\n  dcs verify                 every copy exists with the right size\n  dcs verify --deep --rate 50M   read back every copy (bitrot scrub), at 50 MB/s\n\nExit status: 0 all healthy, 3 problems found (run 'dcs repair'), 1 could not run.")
     .action(async (nameArg: string | undefined, flags: VerifyFlags) => {
+      if (flags.rate !== undefined && !flags.deep) throw new UsageError('--rate paces the reads of --deep; add --deep');
+      if (flags.rate === 0) throw new UsageError('--rate must be more than 0');
       const name = nameArg === undefined ? undefined : validateName(nameArg);
       await withTarget(state, flags, async (t) => {
         const bar = progressBar(state.io, wantsProgress(flags), { unit: 'items', label: flags.deep ? 'verifying (deep)' : 'verifying' });
@@ -43,6 +48,7 @@ export function defineVerify(program: Command, state: RunState): void {
         try {
           report = await t.verify({
             deep: flags.deep ?? false,
+            ...(flags.rate !== undefined ? { rateBytesPerSec: flags.rate } : {}),
             ...(name !== undefined ? { name } : {}),
             ...(flags.version !== undefined ? { version: flags.version } : {}),
             onProgress: (p) => bar.update(p.chunks),

@@ -573,6 +573,13 @@ export declare type VerifyRequest = Message<"dcs.v1.VerifyRequest"> & {
    * @generated from field: bool deep = 3;
    */
   deep: boolean;
+
+  /**
+   * With deep: read at most this many bytes per second (scrub pacing); unset or 0 is unlimited.
+   *
+   * @generated from field: optional uint64 rate_bytes_per_sec = 4;
+   */
+  rateBytesPerSec?: bigint | undefined;
 };
 
 /**
