@@ -12,6 +12,7 @@ import { defineGet } from './commands/get.ts';
 import { defineInit } from './commands/init.ts';
 import { defineLs } from './commands/ls.ts';
 import { definePut } from './commands/put.ts';
+import { defineRebalance } from './commands/rebalance.ts';
 import { defineRepair } from './commands/repair.ts';
 import { defineRm } from './commands/rm.ts';
 import { defineServe } from './commands/serve.ts';
@@ -19,7 +20,7 @@ import { defineStat } from './commands/stat.ts';
 import { defineStats } from './commands/stats.ts';
 import { defineVerify } from './commands/verify.ts';
 
-const COMMANDS: readonly CommandDefinition[] = [defineInit, definePut, defineGet, defineLs, defineStat, defineRm, defineVerify, defineRepair, defineGc, defineStats, defineServe, defineCluster];
+const COMMANDS: readonly CommandDefinition[] = [defineInit, definePut, defineGet, defineLs, defineStat, defineRm, defineVerify, defineRepair, defineGc, defineStats, defineRebalance, defineServe, defineCluster];
 
 
 function buildProgram(state: RunState): Command {
