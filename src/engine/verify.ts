@@ -33,8 +33,20 @@ export interface VerifyReport {
   lost: number;
   orphans: number;
   bytesChecked: number;
+  /** Copy states per backend (what each backend holds of what it should). */
+  perBackend: BackendHealth[];
   /** The first problems found (at most MAX_LISTED_PROBLEMS; the counters hold the totals). */
   problems: VerifyProblem[];
+}
+
+export interface BackendHealth {
+  backend: string;
+  ok: number;
+  missing: number;
+  corrupt: number;
+  unreachable: number;
+  /** healthy: every copy ok; degraded: some copies missing or corrupt; down: unreachable. */
+  health: 'healthy' | 'degraded' | 'down';
 }
 
 export const MAX_LISTED_PROBLEMS = 1000;
@@ -94,7 +106,16 @@ export async function verify(ctx: EngineContext, options: VerifyOptions = {}): P
     lost: 0,
     orphans: 0,
     bytesChecked: 0,
+    perBackend: [],
     problems: [],
+  };
+  const byBackend = new Map<string, BackendHealth>(
+    ctx.placement.backends.map((b) => [b.name, { backend: b.name, ok: 0, missing: 0, corrupt: 0, unreachable: 0, health: 'healthy' }]),
+  );
+  const tally = (backend: string, state: 'ok' | 'missing' | 'corrupt' | 'unreachable'): void => {
+    let h = byBackend.get(backend);
+    if (!h) byBackend.set(backend, (h = { backend, ok: 0, missing: 0, corrupt: 0, unreachable: 0, health: 'healthy' }));
+    h[state]++;
   };
   const note = (p: VerifyProblem): void => {
     if (report.problems.length < MAX_LISTED_PROBLEMS) report.problems.push(p);
@@ -112,6 +133,7 @@ export async function verify(ctx: EngineContext, options: VerifyOptions = {}): P
         ? await checkCopy(ctx, chunk, backend, deep)
         : { state: 'unreachable', detail: 'backend is no longer configured', bytes: 0 };
       report.bytesChecked += check.bytes;
+      tally(copy.backend, check.state);
       if (check.state === 'ok') {
         ok++;
         report.okCopies++;
@@ -137,6 +159,10 @@ export async function verify(ctx: EngineContext, options: VerifyOptions = {}): P
     options.onProgress?.({ chunks: report.chunks, bytes: report.bytesChecked });
   }
 
+  report.perBackend = [...byBackend.values()].map((h) => ({
+    ...h,
+    health: h.unreachable > 0 && h.ok === 0 ? 'down' : h.missing + h.corrupt + h.unreachable > 0 ? 'degraded' : 'healthy',
+  }));
   if (options.name === undefined) {
     for await (const orphan of findOrphans(ctx)) {
       report.orphans++;

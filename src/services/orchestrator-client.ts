@@ -10,7 +10,7 @@ import type { RepairOptions, RepairReport } from '../engine/repair.ts';
 import type { FileStat } from '../engine/stat.ts';
 import type { StatsReport } from '../engine/stats.ts';
 import type { UploadOptions, UploadResult } from '../engine/upload.ts';
-import type { ProblemKind, VerifyOptions, VerifyReport, VerifyProblem } from '../engine/verify.ts';
+import type { BackendHealth, ProblemKind, VerifyOptions, VerifyReport, VerifyProblem } from '../engine/verify.ts';
 import type { CopyState, FileSummary, ListFilesOptions, VersionRecord } from '../metadata/metadata-store.ts';
 import { OrchestratorService, type Problem, type UploadRequest, type VersionInfo } from './gen/dcs/v1/orchestrator_pb.js';
 import { STREAM_PIECE_BYTES } from './limits.ts';
@@ -162,6 +162,14 @@ export class OrchestratorClient {
       orphans: num(r.orphans),
       bytesChecked: num(r.bytesChecked),
       problems: problems(r.problems),
+      perBackend: r.perBackend.map((b) => ({
+        backend: b.backend,
+        ok: num(b.ok),
+        missing: num(b.missing),
+        corrupt: num(b.corrupt),
+        unreachable: num(b.unreachable),
+        health: b.health as BackendHealth['health'],
+      })),
     };
   }
 

@@ -162,6 +162,7 @@ export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof 
           orphans: big(r.orphans),
           bytesChecked: big(r.bytesChecked),
           problems: problems(r.problems),
+          perBackend: r.perBackend.map((b) => ({ backend: b.backend, ok: big(b.ok), missing: big(b.missing), corrupt: big(b.corrupt), unreachable: big(b.unreachable), health: b.health })),
         };
       }),
 

@@ -41,6 +41,12 @@ describe('degraded writes', () => {
       const before = await verify(t.ctx);
       assert.ok(before.underReplicated > 0);
       assert.equal(before.lost, 0);
+      // Per-backend health: a backend that stops answering shows as down.
+      stores[0]!.faults.outage = true;
+      const down = await verify(t.ctx);
+      assert.equal(down.perBackend.find((b) => b.backend === 'b0')?.health, 'down');
+      assert.equal(down.perBackend.find((b) => b.backend === 'b2')?.health, 'healthy');
+      stores[0]!.faults.outage = false;
       stores[1]!.faults.outage = false;
       const r = await repair(t.ctx);
       assert.ok(r.added > 0);

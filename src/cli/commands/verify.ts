@@ -65,6 +65,11 @@ export function defineVerify(program: Command, state: RunState): void {
         writeLine(out, `checked ${report.chunks} chunks, ${report.copies} copies${report.deep ? `, read ${formatBytes(report.bytesChecked)}` : ''}`);
         writeLine(out, `  ok ${report.okCopies}, missing ${report.missing}, corrupt ${report.corrupt}, unreachable ${report.unreachable}`);
         writeLine(out, `  under-replicated chunks ${report.underReplicated}, lost chunks ${report.lost}${name === undefined ? `, orphaned objects ${report.orphans}` : ''}`);
+        if (report.perBackend.some((b) => b.health !== 'healthy')) {
+          for (const b of report.perBackend) {
+            writeLine(out, `  backend ${b.backend}: ${b.health} (ok ${b.ok}, missing ${b.missing}, corrupt ${b.corrupt}, unreachable ${b.unreachable})`);
+          }
+        }
         for (const p of report.problems.slice(0, 50)) {
           writeLine(out, `  ${p.kind}: chunk ${p.chunkId.slice(0, 16)}${p.backend ? ` on ${p.backend}` : ''}: ${p.detail}`);
         }

@@ -686,6 +686,13 @@ export declare type VerifyResponse = Message<"dcs.v1.VerifyResponse"> & {
    * @generated from field: repeated dcs.v1.Problem problems = 12;
    */
   problems: Problem[];
+
+  /**
+   * Copy states per backend.
+   *
+   * @generated from field: repeated dcs.v1.BackendHealth per_backend = 13;
+   */
+  perBackend: BackendHealth[];
 };
 
 /**
@@ -693,6 +700,49 @@ export declare type VerifyResponse = Message<"dcs.v1.VerifyResponse"> & {
  * Use `create(VerifyResponseSchema)` to create a new message.
  */
 export declare const VerifyResponseSchema: GenMessage<VerifyResponse>;
+
+/**
+ * @generated from message dcs.v1.BackendHealth
+ */
+export declare type BackendHealth = Message<"dcs.v1.BackendHealth"> & {
+  /**
+   * @generated from field: string backend = 1;
+   */
+  backend: string;
+
+  /**
+   * @generated from field: uint64 ok = 2;
+   */
+  ok: bigint;
+
+  /**
+   * @generated from field: uint64 missing = 3;
+   */
+  missing: bigint;
+
+  /**
+   * @generated from field: uint64 corrupt = 4;
+   */
+  corrupt: bigint;
+
+  /**
+   * @generated from field: uint64 unreachable = 5;
+   */
+  unreachable: bigint;
+
+  /**
+   * healthy (every copy ok), degraded (some missing, corrupt or unreachable) or down (nothing reachable).
+   *
+   * @generated from field: string health = 6;
+   */
+  health: string;
+};
+
+/**
+ * Describes the message dcs.v1.BackendHealth.
+ * Use `create(BackendHealthSchema)` to create a new message.
+ */
+export declare const BackendHealthSchema: GenMessage<BackendHealth>;
 
 /**
  * @generated from message dcs.v1.RepairRequest
