@@ -30,6 +30,8 @@ const FACTORIES: Record<string, Factory> = {
   // SDKs loaded only when configured; credentials come from the environment (docs/backends.md).
   s3: async (spec, rest) => (await import('./s3-store.ts')).openS3BlobStore(spec.name, rest),
   azure: async (spec, rest) => (await import('./azure-store.ts')).openAzureBlobStore(spec.name, rest),
+  // gs://BUCKET[/PREFIX]: the SDK is loaded only when a GCS backend is configured.
+  gs: async (spec, rest) => (await import('./gcs-store.ts')).openGcsBlobStore(spec.name, rest),
 };
 
 export const SUPPORTED_SCHEMES: string[] = Object.keys(FACTORIES);
