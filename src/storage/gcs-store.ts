@@ -60,6 +60,12 @@ const RETRYABLE_CODES = new Set([
   'CONTENT_DOWNLOAD_MISMATCH',
 ]);
 
+/** GCS answers 404 both for a missing object and a missing bucket; only the message tells them apart. */
+function isBucketMissing(err: unknown): boolean {
+  const m = (err as { message?: unknown })?.message;
+  return typeof m === 'string' && /bucket does not exist/i.test(m);
+}
+
 /** One place that turns SDK/HTTP failures into the storage error contract. */
 export function translateGcsError(err: unknown, backend: string, operation: string, key?: string): Error {
   if (err instanceof DcsError) return err;
@@ -70,6 +76,7 @@ export function translateGcsError(err: unknown, backend: string, operation: stri
   const status = typeof e?.code === 'number' && e.code >= 100 && e.code < 600 ? e.code : typeof e?.response?.status === 'number' ? e.response.status : undefined;
   if (status !== undefined) {
     if (status === 404) {
+      if (isBucketMissing(err)) return new BackendError(backend, operation, `bucket does not exist: ${message}`, false, { cause: err });
       if (key !== undefined && operation === 'get') return new BlobNotFoundError(key, backend);
       return new BackendError(backend, operation, `not found (bucket missing?): ${message}`, false, { cause: err });
     }
@@ -244,7 +251,7 @@ export class GcsBlobStore implements BlobStore {
       const [metadata] = await this.#bounded('head', () => file.getMetadata(), options.signal);
       return infoOf(key, metadata);
     } catch (err) {
-      if ((err as { code?: unknown })?.code === 404) return undefined;
+      if ((err as { code?: unknown })?.code === 404 && !isBucketMissing(err)) return undefined;
       throw translateGcsError(err, this.name, 'head', key);
     }
   }

@@ -103,7 +103,7 @@ describe('gcs store', () => {
       assert.equal(info?.size, 100_000);
       assert.ok(info?.modifiedAt !== undefined && Math.abs(info.modifiedAt - Date.now()) < 10 * 60_000, 'updated time parsed');
     } finally {
-      await wipe(bucket, prefix.split('/')[0]!);
+      await wipe(bucket, prefix.split('/').slice(0, -1).join('/'));
     }
   });
 
@@ -179,7 +179,7 @@ describe('gcs store', () => {
         await again.close();
       }
     } finally {
-      await wipe(bucket, prefix.split('/')[0]!);
+      await wipe(bucket, prefix.split('/').slice(0, -1).join('/'));
       await cleanup();
     }
   });
@@ -262,6 +262,9 @@ describe('gcs store against the fake: what the client sends and error mapping', 
     const store = new GcsBlobStore({ name: 'gcs', bucket: 'no-such-bucket' });
     await assert.rejects(store.put('x/1', new Uint8Array([1])), (e: unknown) => e instanceof BackendError && !e.retryable && /bucket/.test(e.message));
     await assert.rejects(collect(store.list('') as AsyncIterable<never>), (e: unknown) => e instanceof BackendError && !e.retryable);
+    for (const fn of [() => store.get('x/1'), () => store.head('x/1')]) {
+      await assert.rejects(fn(), (e: unknown) => e instanceof BackendError && !e.retryable && /bucket does not exist/.test(e.message));
+    }
   });
 
   it('a service that stops answering → retryable timeout', async () => {
