@@ -1,5 +1,5 @@
-// A repository over three kinds of backend at once — local disk, S3 (s3rver) and Azure Blob
-// (Azurite) — with two replicas of every chunk: files of 0 B to a few MiB round-trip, and still
+// A repository over four kinds of backend at once — local disk, S3 (s3rver), Azure Blob (Azurite)
+// and Google Cloud Storage (the labelled fake of its JSON API, test/helpers/fake-gcs.ts) — with two replicas of every chunk: files of 0 B to a few MiB round-trip, and still
 // read back after every chunk object on any one backend is deleted (reads fall back to the copy
 // on another backend).
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { CHUNK_PREFIX } from '../../src/storage/blob-store.ts';
 import { startAzurite, type RunningAzurite } from '../helpers/azurite.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { collect, pieces, randomBytes, textBytes } from '../helpers/data.ts';
+import { FakeGcs } from '../helpers/fake-gcs.ts';
 import { startS3rver, useS3rverCredentials, type RunningS3rver } from '../helpers/s3rver.ts';
 
 const FILES: [string, Uint8Array][] = [
@@ -23,17 +24,20 @@ const FILES: [string, Uint8Array][] = [
   ['random-3m', randomBytes(3 * 1024 * 1024, 13)],
 ];
 
-describe('repository over fs + S3 + Azure with replicate 2', () => {
+describe('repository over fs + S3 + Azure + GCS with replicate 2', () => {
   let s3: RunningS3rver;
   let azure: RunningAzurite;
+  let gcs: FakeGcs;
   let run = 0;
   before(async () => {
-    [s3, azure] = await Promise.all([startS3rver(), startAzurite()]);
+    [s3, azure, gcs] = await Promise.all([startS3rver(), startAzurite(), FakeGcs.start()]);
     useS3rverCredentials();
     process.env.AZURE_STORAGE_CONNECTION_STRING = azure.connectionString;
+    process.env.STORAGE_EMULATOR_HOST = gcs.url;
+    gcs.createBucket('dcs-test');
   });
   after(async () => {
-    await Promise.all([s3?.close(), azure?.close()]);
+    await Promise.all([s3?.close(), azure?.close(), gcs?.close()]);
   });
 
   async function newRepository(): Promise<{ dir: string; cleanup(): Promise<void> }> {
@@ -47,6 +51,7 @@ describe('repository over fs + S3 + Azure with replicate 2', () => {
         `disk=fs:${join(dir, 'disk')}`,
         `s3=s3://${s3.bucket}/repo-${n}?endpoint=${encodeURIComponent(s3.endpoint)}&path_style=true`,
         `azure=azure://repo-${n}/dcs`,
+        `gcs=gs://dcs-test/repo-${n}`,
       ],
       replicate: 2,
       chunking: { kind: 'fastcdc', min: 16 * 1024, avg: 64 * 1024, max: 256 * 1024 },
@@ -62,7 +67,7 @@ describe('repository over fs + S3 + Azure with replicate 2', () => {
     }
   }
 
-  for (const victim of ['disk', 's3', 'azure']) {
+  for (const victim of ['disk', 's3', 'azure', 'gcs']) {
     it(`round-trips files and reads them back after every object on ${victim} is deleted`, async () => {
       const { dir, cleanup } = await newRepository();
       try {
