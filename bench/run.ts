@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     /** Cluster mode: this generated input (KIND-SIZE) through `dcs cluster up` vs embedded, with 1, 2 and 4 compressors. */
     cluster: { type: 'string' },
     compressors: { type: 'string', default: '1,2,4' },
+    /** Put then get a stream of this size through an S3 backend (s3rver): throughput and peak RSS. */
+    cloud: { type: 'string' },
   },
 });
 
@@ -262,6 +264,24 @@ async function clusterMode(spec: string): Promise<ClusterRow[]> {
   return rows;
 }
 
+/** A large stream through an S3 backend (s3rver on loopback): memory must stay bounded by config. */
+async function cloudMode(size: number): Promise<Record<string, unknown>> {
+  const { startS3rver, S3RVER_CREDENTIALS } = await import('../test/helpers/s3rver.ts');
+  const s3 = await startS3rver({ bucket: 'bench' });
+  const env = { AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey };
+  const repo = join(args.work, 'cloud');
+  rmSync(repo, { recursive: true, force: true });
+  try {
+    await dcs(['init', '--repo', repo, '--backend', `s3=s3://bench/dcs?endpoint=${encodeURIComponent(s3.endpoint)}&path_style=true`], undefined, env);
+    const put = await dcs(['put', '-', '--name', 'stream', '--codec', 'zstd', '--repo', repo, '-q'], blocks('mixed', size), env);
+    const get = await dcs(['get', 'stream', '-o', '-', '--repo', repo, '-q'], undefined, env);
+    return { backend: 's3 (s3rver on loopback)', size, putMBps: mbps(size, put.seconds), putRssMB: Math.round(put.maxRssBytes / 1048576), getMBps: mbps(size, get.seconds), getRssMB: Math.round(get.maxRssBytes / 1048576), requests: s3.requests.length };
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+    await s3.close();
+  }
+}
+
 async function run(): Promise<void> {
   mkdirSync(args.work, { recursive: true });
   mkdirSync(args.out, { recursive: true });
@@ -299,6 +319,10 @@ async function run(): Promise<void> {
     const head = '| mode | compressors | put MB/s | get MB/s | put vs embedded |\n|---|---|---|---|---|';
     const base = clusterRows[0]!.putMBps;
     console.log(`\ncluster (${args.cluster}, replicate 2 over 3 storage nodes, zstd):\n${head}\n${clusterRows.map((r) => `| ${r.mode} | ${r.compressors || '-'} | ${r.putMBps} | ${r.getMBps} | ${Math.round((r.putMBps / base) * 100)}% |`).join('\n')}`);
+  }
+  if (args.cloud) {
+    extra.cloud = await cloudMode(parseSize(args.cloud));
+    console.log(`\ncloud: ${JSON.stringify(extra.cloud)}`);
   }
   if (args.stream) {
     extra.stream = await streamRss(parseSize(args.stream));
