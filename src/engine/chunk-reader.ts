@@ -8,6 +8,7 @@ import { chunkKey } from '../storage/blob-store.ts';
 import { hedgedRead, type LatencyTracker } from '../storage/hedged-read.ts';
 import type { Backend } from '../storage/placement.ts';
 import type { EngineContext } from './context.ts';
+import { isSharded, readShardedChunk } from './erasure-io.ts';
 
 export interface CopyFailure {
   backend: string;
@@ -86,6 +87,7 @@ async function hedgedChunkRead(ctx: EngineContext, chunk: ChunkRecord, options: 
 }
 
 export async function readChunk(ctx: EngineContext, chunk: ChunkRecord, options: ReadChunkOptions = {}): Promise<Uint8Array> {
+  if (isSharded(chunk)) return readShardedChunk(ctx, chunk, options);
   const hedged = await hedgedChunkRead(ctx, chunk, options);
   if (hedged) return hedged;
   const failures: CopyFailure[] = [];

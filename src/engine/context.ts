@@ -16,6 +16,21 @@ export interface EngineLimits {
   maintenanceConcurrency: number;
 }
 
+/** k+m erasure coding instead of whole replicas (see docs/erasure.md). */
+export interface ErasurePolicy {
+  /** k: data shards; any k valid shards rebuild a chunk. */
+  data: number;
+  /** m: parity shards. */
+  parity: number;
+  /** Shards that must be durable for a write to succeed (k+1..k+m). */
+  successThreshold: number;
+  /**
+   * Repair rebuilds a chunk's shards that have no usable home once at most this many are healthy
+   * (k..successThreshold-1); shards found missing or corrupt on their backend are always rewritten.
+   */
+  repairThreshold: number;
+}
+
 export interface EngineContext {
   metadata: MetadataStore;
   placement: Placement;
@@ -29,6 +44,8 @@ export interface EngineContext {
    * degraded: visible, recorded as under-replicated, and completed by `dcs repair`.
    */
   minCopies?: number;
+  /** When set, new chunks are stored as k+m shards (and `replicas` is k+m, one shard per backend). */
+  erasure?: ErasurePolicy;
   chunker: ChunkerParams;
   compression: { codec: CodecChoice; level?: number };
   limits: EngineLimits;

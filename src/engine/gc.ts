@@ -6,6 +6,7 @@
 import type { ChunkId } from '../core/chunk-id.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { GarbageChunk } from '../metadata/metadata-store.ts';
+import { shardKey } from '../core/erasure.ts';
 import { chunkKey } from '../storage/blob-store.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
@@ -58,12 +59,12 @@ export async function gc(ctx: EngineContext, options: GcOptions = {}): Promise<G
 
   if (options.orphans !== false) {
     // Orphans are deleted in bounded batches as the listings stream by.
-    let batch: { id: ChunkId; size: number; backend: string }[] = [];
+    let batch: { id: ChunkId; key: string; size: number; backend: string }[] = [];
     const flush = async (): Promise<void> => {
       for await (const _ of orderedMap(batch, ctx.limits.maintenanceConcurrency, async (o) => {
         const backend = ctx.placement.byName(o.backend)!;
         try {
-          await backend.store.delete(chunkKey(o.id));
+          await backend.store.delete(o.key);
           report.orphansDeleted++;
           report.orphanBytes += o.size;
         } catch (err) {
@@ -73,7 +74,7 @@ export async function gc(ctx: EngineContext, options: GcOptions = {}): Promise<G
       batch = [];
     };
     for await (const orphan of findOrphans(ctx)) {
-      batch.push({ id: orphan.id, size: orphan.info.size, backend: orphan.backend.name });
+      batch.push({ id: orphan.id, key: orphan.info.key, size: orphan.info.size, backend: orphan.backend.name });
       if (batch.length >= GARBAGE_BATCH) await flush();
     }
     await flush();
@@ -88,14 +89,20 @@ export async function gc(ctx: EngineContext, options: GcOptions = {}): Promise<G
 async function deleteEverywhere(ctx: EngineContext, g: GarbageChunk): Promise<{ id: ChunkId; ok: boolean; bytes: number }> {
   let ok = true;
   let bytes = 0;
+  // Erasure-coded chunks: every shard key too (a shard may sit on any backend after repairs).
+  const shards = ctx.erasure ? ctx.erasure.data + ctx.erasure.parity : 0;
+  const keys = [chunkKey(g.id), ...Array.from({ length: shards }, (_, i) => shardKey(g.id, i))];
   for (const backend of ctx.placement.backends) {
     try {
-      const key = chunkKey(g.id);
-      const info = await backend.store.head(key);
-      if (!info) continue;
-      await backend.store.delete(key);
-      bytes += info.size;
-      await ctx.metadata.removeCopy(g.id, backend.name);
+      let held = false;
+      for (const key of keys) {
+        const info = await backend.store.head(key);
+        if (!info) continue;
+        await backend.store.delete(key);
+        bytes += info.size;
+        held = true;
+      }
+      if (held) await ctx.metadata.removeCopy(g.id, backend.name);
     } catch (err) {
       ok = false;
       ctx.warn(`could not delete chunk ${g.id.slice(0, 12)}… on ${backend.name}: ${errorMessage(err)}`);

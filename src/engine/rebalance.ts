@@ -9,6 +9,7 @@ import { chunkKey } from '../storage/blob-store.ts';
 import { fetchVerified } from './chunk-reader.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
+import { isSharded } from './erasure-io.ts';
 
 export interface RebalanceReport {
   chunks: number;
@@ -40,6 +41,11 @@ export async function rebalance(ctx: EngineContext, options: RebalanceOptions = 
   };
 
   const move = async (chunk: ChunkRecord): Promise<void> => {
+    // Erasure-coded chunks keep their shards where they are (moving shards is not implemented yet).
+    if (isSharded(chunk)) {
+      report.inPlace++;
+      return;
+    }
     const targets = ctx.placement.targets(chunk.id, ctx.replicas).map((b) => b.name);
     const held = new Set(chunk.copies.filter((c) => c.state === 'ok').map((c) => c.backend));
     const missing = targets.filter((t) => !held.has(t));

@@ -10,6 +10,7 @@ import { classifyFailure, fetchVerified } from './chunk-reader.ts';
 import { writeCopies } from './chunk-writer.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
+import { isSharded, repairShardedChunk } from './erasure-io.ts';
 import { checkCopy, MAX_LISTED_PROBLEMS, type VerifyProblem } from './verify.ts';
 
 export interface RepairReport {
@@ -38,6 +39,15 @@ export async function repair(ctx: EngineContext, options: RepairOptions = {}): P
   };
 
   const repairChunk = async (chunk: ChunkRecord): Promise<void> => {
+    if (ctx.erasure && isSharded(chunk)) {
+      const r = await repairShardedChunk(ctx, chunk);
+      report.rewritten += r.rewritten;
+      report.added += r.added;
+      if (r.lost) report.lost++;
+      else if (r.healthy < ctx.erasure.data + ctx.erasure.parity) report.stillDegraded++;
+      for (const p of r.problems) note({ ...p, chunkId: chunk.id });
+      return;
+    }
     const good: Backend[] = [];
     const bad: Backend[] = [];
     for (const copy of chunk.copies) {

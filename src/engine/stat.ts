@@ -43,7 +43,7 @@ export async function stat(ctx: EngineContext, name: string, options: { version?
   let health: Health = 'healthy';
   const chunkList: ChunkPlacement[] = [];
   for await (const vc of ctx.metadata.versionChunks(version.versionId)) {
-    const h = chunkHealth(vc.chunk, ctx.replicas);
+    const h = chunkHealth(vc.chunk, ctx.replicas, ctx.erasure);
     health = worstHealth(health, h);
     const codec = codecById(vc.chunk.codecId).name;
     if (!seen.has(vc.chunk.id)) {

@@ -7,6 +7,7 @@ import { DcsError } from '../core/errors.ts';
 import type { StagedChunk, StoredChunk, VersionRecord } from '../metadata/metadata-store.ts';
 import type { ChunkInput } from './chunk-source.ts';
 import { writeCopies } from './chunk-writer.ts';
+import { writeShards } from './erasure-io.ts';
 import { Semaphore, sleep, TaskGroup } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
 
@@ -109,9 +110,15 @@ export async function upload(ctx: EngineContext, input: ChunkInput, options: Upl
     try {
       const rawSize = plain.length;
       const encoded = await ctx.transformer.encode(plain, id, codec, level);
-      const backends = await writeCopies(id, encoded.envelope, ctx.placement.rank(id), ctx.replicas, ctx.minCopies ?? ctx.replicas);
-      if (backends.length < ctx.replicas) degraded++;
-      unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends });
+      if (ctx.erasure) {
+        const shards = await writeShards(id, encoded.envelope, ctx.placement.rank(id), ctx.erasure);
+        if (shards.length < ctx.erasure.data + ctx.erasure.parity) degraded++;
+        unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends: shards.map((s) => s.backend), shards });
+      } else {
+        const backends = await writeCopies(id, encoded.envelope, ctx.placement.rank(id), ctx.replicas, ctx.minCopies ?? ctx.replicas);
+        if (backends.length < ctx.replicas) degraded++;
+        unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends });
+      }
       result.newChunks++;
       result.newRawBytes += rawSize;
       result.newStoredBytes += encoded.storedSize;

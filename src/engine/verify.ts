@@ -2,6 +2,7 @@
 // size) or, with deep, read and fully verified (checksum, decryption, decompression, chunk id).
 // It streams over the chunk table and storage listings, so memory does not grow with repository size.
 import type { ChunkId } from '../core/chunk-id.ts';
+import { shardIdFromKey } from '../core/erasure.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { ChunkRecord, CopyState } from '../metadata/metadata-store.ts';
 import { CHUNK_PREFIX, chunkIdFromKey, chunkKey, type BlobInfo } from '../storage/blob-store.ts';
@@ -9,6 +10,7 @@ import type { Backend } from '../storage/placement.ts';
 import { classifyFailure, fetchVerified } from './chunk-reader.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
+import { checkShardCopy, isSharded } from './erasure-io.ts';
 import { ByteRateLimiter } from './rate-limit.ts';
 import { resolveVersion } from './download.ts';
 
@@ -124,14 +126,19 @@ export async function verify(ctx: EngineContext, options: VerifyOptions = {}): P
   const pace = deep && options.rateBytesPerSec ? new ByteRateLimiter(options.rateBytesPerSec) : undefined;
 
   const checkChunk = async (chunk: ChunkRecord): Promise<void> => {
+    const sharded = ctx.erasure !== undefined && isSharded(chunk);
+    const okShards = new Set<number>();
     let ok = 0;
     for (const copy of chunk.copies) {
       report.copies++;
       const backend = ctx.placement.byName(copy.backend);
-      if (backend && pace) await pace.take(chunk.storedSize);
-      const check: CopyCheck = backend
-        ? await checkCopy(ctx, chunk, backend, deep)
-        : { state: 'unreachable', detail: 'backend is no longer configured', bytes: 0 };
+      if (backend && pace) await pace.take(sharded ? Math.ceil(chunk.storedSize / ctx.erasure!.data) : chunk.storedSize);
+      const check: CopyCheck = !backend
+        ? { state: 'unreachable', detail: 'backend is no longer configured', bytes: 0 }
+        : sharded && copy.shard !== undefined
+          ? await checkShardCopy(ctx, chunk, backend, copy.shard, deep)
+          : await checkCopy(ctx, chunk, backend, deep);
+      if (check.state === 'ok' && copy.shard !== undefined) okShards.add(copy.shard);
       report.bytesChecked += check.bytes;
       tally(copy.backend, check.state);
       if (check.state === 'ok') {
@@ -145,7 +152,17 @@ export async function verify(ctx: EngineContext, options: VerifyOptions = {}): P
         await ctx.metadata.setCopyState(chunk.id, copy.backend, check.state);
       }
     }
-    if (ok === 0) {
+    if (sharded) {
+      const k = ctx.erasure!.data;
+      const n = k + ctx.erasure!.parity;
+      if (okShards.size < k) {
+        report.lost++;
+        note({ kind: 'lost', chunkId: chunk.id, detail: `only ${okShards.size} of ${n} erasure shards healthy, ${k} needed` });
+      } else if (okShards.size < n) {
+        report.underReplicated++;
+        note({ kind: 'under-replicated', chunkId: chunk.id, detail: `${okShards.size} of ${n} erasure shards healthy` });
+      }
+    } else if (ok === 0) {
       report.lost++;
       note({ kind: 'lost', chunkId: chunk.id, detail: 'no healthy copy left' });
     } else if (ok < ctx.replicas) {
@@ -193,7 +210,7 @@ export async function* findOrphans(ctx: EngineContext): AsyncGenerator<Orphan> {
     try {
       listing = backend.store.list(CHUNK_PREFIX);
       for await (const info of listing) {
-        const id = chunkIdFromKey(info.key);
+        const id = chunkIdFromKey(info.key) ?? shardIdFromKey(info.key)?.id;
         if (id === undefined) continue;
         batch.push({ id, info });
         if (batch.length >= ORPHAN_BATCH) yield* drain();

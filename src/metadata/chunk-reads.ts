@@ -3,7 +3,7 @@
 // parameter (`= ANY($1)`) for PostgreSQL — so each store passes its own id filter.
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type { ChunkId } from '../core/chunk-id.ts';
-import type { ChunkRecord, CopyRecord, VersionChunk } from './metadata-store.ts';
+import type { ChunkRecord, CopyRecord, StoredChunk, VersionChunk } from './metadata-store.ts';
 import type { Database } from './schema.ts';
 
 export const PAGE = 500;
@@ -37,7 +37,7 @@ export class ChunkReads {
       const rows = await this.#db.selectFrom('chunk_copies').selectAll().where(this.#ids('chunk_copies.chunk_id', part)).orderBy('chunk_id').orderBy('backend').execute();
       for (const r of rows) {
         const list = out.get(r.chunk_id) ?? [];
-        list.push({ backend: r.backend, state: r.state, ...(r.checked_at !== null ? { checkedAt: r.checked_at } : {}) });
+        list.push({ backend: r.backend, state: r.state, ...(r.checked_at !== null ? { checkedAt: r.checked_at } : {}), ...(r.shard !== null && r.shard !== undefined ? { shard: Number(r.shard) } : {}) });
         out.set(r.chunk_id, list);
       }
     }
@@ -109,4 +109,9 @@ export class ChunkReads {
     }
     return out;
   }
+}
+
+/** The erasure shard index `backend` holds of a stored chunk, or null for a whole replica. */
+export function shardOf(c: StoredChunk, backend: string): number | null {
+  return c.shards?.find((s) => s.backend === backend)?.index ?? null;
 }

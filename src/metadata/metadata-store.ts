@@ -13,6 +13,8 @@ export interface CopyRecord {
   state: CopyState;
   /** When verify/repair/read last confirmed the state (ms since epoch), or undefined if never checked. */
   checkedAt?: number;
+  /** Erasure shard index this copy holds (object `chunks/ab/<id>.<shard>`); absent: a whole replica. */
+  shard?: number;
 }
 
 export interface ChunkRecord {
@@ -68,6 +70,8 @@ export interface StoredChunk {
   codecId: number;
   /** Backends that durably hold a copy. */
   backends: string[];
+  /** For erasure-coded chunks: the shard index each backend (of `backends`) holds. */
+  shards?: { backend: string; index: number }[];
 }
 
 /**
@@ -159,8 +163,8 @@ export interface MetadataStore {
 
   // --- copies --------------------------------------------------------------------------------
   setCopyState(id: ChunkId, backend: string, state: CopyState): Promise<void>;
-  /** Record a new (ok) copy, or mark an existing one ok. */
-  addCopy(id: ChunkId, backend: string): Promise<void>;
+  /** Record a new (ok) copy, or mark an existing one ok; `shard` is the erasure shard index it holds. */
+  addCopy(id: ChunkId, backend: string, shard?: number): Promise<void>;
   removeCopy(id: ChunkId, backend: string): Promise<void>;
 
   // --- gc ------------------------------------------------------------------------------------

@@ -42,6 +42,11 @@ export const MIGRATIONS: readonly Migration[] = [
          "offset" BIGINT NOT NULL, length INTEGER NOT NULL, chunk_id TEXT NOT NULL, PRIMARY KEY (session_id, seq))`,
     ],
   },
+  {
+    version: 2,
+    description: 'erasure shard index per copy (null: whole replica)',
+    statements: [`ALTER TABLE chunk_copies ADD COLUMN shard INTEGER`],
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

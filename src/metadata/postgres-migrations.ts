@@ -48,6 +48,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
          PRIMARY KEY (session_id, seq))`,
     ],
   },
+  {
+    version: 2,
+    description: 'erasure shard index per copy (null: whole replica)',
+    statements: [`ALTER TABLE chunk_copies ADD COLUMN shard INTEGER CHECK (shard >= 0)`],
+  },
 ];
 
 export const LATEST_POSTGRES_SCHEMA = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.version;

@@ -37,7 +37,7 @@ import type {
   VersionChunk,
   VersionRecord,
 } from './metadata-store.ts';
-import { anyArray, batches as batchesOf, ChunkReads, PAGE } from './chunk-reads.ts';
+import { anyArray, batches as batchesOf, ChunkReads, PAGE, shardOf } from './chunk-reads.ts';
 import { migratePostgres } from './postgres-migrations.ts';
 import type { Database } from './schema.ts';
 
@@ -236,11 +236,12 @@ export class PostgresMetadataStore implements MetadataStore {
                   FROM unnest(${part.map((c) => c.id)}::text[], ${part.map((c) => c.rawSize)}::bigint[],
                               ${part.map((c) => c.storedSize)}::bigint[], ${part.map((c) => c.codecId)}::int[]) AS t(id, raw, stored, codec)
                   WHERE chunks.id = t.id AND chunks.state = 'pending'`.execute(trx);
-        const copies = part.flatMap((c) => [...new Set(c.backends)].sort().map((backend) => ({ id: c.id, backend })));
+        const copies = part.flatMap((c) => [...new Set(c.backends)].sort().map((backend) => ({ id: c.id, backend, shard: shardOf(c, backend) })));
         if (copies.length > 0) {
-          await sql`INSERT INTO chunk_copies (chunk_id, backend, state, checked_at)
-                    SELECT id, backend, 'ok', ${now} FROM unnest(${copies.map((c) => c.id)}::text[], ${copies.map((c) => c.backend)}::text[]) AS t(id, backend)
-                    ON CONFLICT (chunk_id, backend) DO UPDATE SET state = 'ok', checked_at = EXCLUDED.checked_at`.execute(trx);
+          await sql`INSERT INTO chunk_copies (chunk_id, backend, state, checked_at, shard)
+                    SELECT id, backend, 'ok', ${now}, shard
+                    FROM unnest(${copies.map((c) => c.id)}::text[], ${copies.map((c) => c.backend)}::text[], ${copies.map((c) => c.shard)}::int[]) AS t(id, backend, shard)
+                    ON CONFLICT (chunk_id, backend) DO UPDATE SET state = 'ok', checked_at = EXCLUDED.checked_at, shard = EXCLUDED.shard`.execute(trx);
         }
       }
     });
@@ -436,12 +437,12 @@ export class PostgresMetadataStore implements MetadataStore {
     await this.#db.updateTable('chunk_copies').set({ state, checked_at: this.#now() }).where('chunk_id', '=', id).where('backend', '=', backend).execute();
   }
 
-  async addCopy(id: ChunkId, backend: string): Promise<void> {
+  async addCopy(id: ChunkId, backend: string, shard?: number): Promise<void> {
     const now = this.#now();
     await this.#db
       .insertInto('chunk_copies')
-      .values({ chunk_id: id, backend, state: 'ok', checked_at: now })
-      .onConflict((oc) => oc.columns(['chunk_id', 'backend']).doUpdateSet({ state: 'ok', checked_at: now }))
+      .values({ chunk_id: id, backend, state: 'ok', checked_at: now, shard: shard ?? null })
+      .onConflict((oc) => oc.columns(['chunk_id', 'backend']).doUpdateSet({ state: 'ok', checked_at: now, shard: shard ?? null }))
       .execute();
   }
 

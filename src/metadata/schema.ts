@@ -44,6 +44,8 @@ export interface ChunkCopiesTable {
   backend: string;
   state: 'ok' | 'missing' | 'corrupt';
   checked_at: number | null;
+  /** Erasure shard index this copy holds; null for a whole replica (schema version 2). */
+  shard: number | null;
 }
 
 export interface UploadSessionsTable {

@@ -22,7 +22,7 @@ import type {
   VersionChunk,
   VersionRecord,
 } from './metadata-store.ts';
-import { batches as batchesOf, ChunkReads, inList, PAGE } from './chunk-reads.ts';
+import { batches as batchesOf, ChunkReads, inList, PAGE, shardOf } from './chunk-reads.ts';
 import { migrate } from './migrations.ts';
 import type { Database } from './schema.ts';
 
@@ -161,8 +161,8 @@ export class SqliteMetadataStore implements MetadataStore {
         if (c.backends.length > 0) {
           await trx
             .insertInto('chunk_copies')
-            .values(c.backends.map((backend) => ({ chunk_id: c.id, backend, state: 'ok' as const, checked_at: now })))
-            .onConflict((oc) => oc.columns(['chunk_id', 'backend']).doUpdateSet({ state: 'ok', checked_at: now }))
+            .values(c.backends.map((backend) => ({ chunk_id: c.id, backend, state: 'ok' as const, checked_at: now, shard: shardOf(c, backend) })))
+            .onConflict((oc) => oc.columns(['chunk_id', 'backend']).doUpdateSet((eb) => ({ state: 'ok', checked_at: now, shard: eb.ref('excluded.shard') })))
             .execute();
         }
       }
@@ -351,12 +351,12 @@ export class SqliteMetadataStore implements MetadataStore {
     await this.#db.updateTable('chunk_copies').set({ state, checked_at: this.#now() }).where('chunk_id', '=', id).where('backend', '=', backend).execute();
   }
 
-  async addCopy(id: ChunkId, backend: string): Promise<void> {
+  async addCopy(id: ChunkId, backend: string, shard?: number): Promise<void> {
     const now = this.#now();
     await this.#db
       .insertInto('chunk_copies')
-      .values({ chunk_id: id, backend, state: 'ok', checked_at: now })
-      .onConflict((oc) => oc.columns(['chunk_id', 'backend']).doUpdateSet({ state: 'ok', checked_at: now }))
+      .values({ chunk_id: id, backend, state: 'ok', checked_at: now, shard: shard ?? null })
+      .onConflict((oc) => oc.columns(['chunk_id', 'backend']).doUpdateSet({ state: 'ok', checked_at: now, shard: shard ?? null }))
       .execute();
   }
 

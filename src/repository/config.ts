@@ -4,6 +4,7 @@ import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_CHUNKER, validateChunkerParams, type ChunkerParams } from '../core/chunker.ts';
 import { CODEC_NAMES, codecByName, validateLevel, type CodecChoice } from '../core/codecs.ts';
+import { validateErasureParams } from '../core/erasure.ts';
 import { ConfigError } from '../core/errors.ts';
 import { resolveResilience, type ResilienceConfig, type ResilienceOptions } from '../storage/resilient-store.ts';
 
@@ -24,9 +25,20 @@ const configSchema = z.strictObject({
   backends: z.array(backendSchema).min(1, 'at least one backend is required'),
   redundancy: z
     .strictObject({
-      replicate: z.number().int().min(1),
+      replicate: z.number().int().min(1).optional(),
       /** Fewest copies a write may succeed with; below `replicate` the file is degraded until repair. */
       minCopies: z.number().int().min(1).optional(),
+      /** k data + m parity shards per chunk on k+m distinct backends (instead of `replicate`). */
+      erasure: z
+        .strictObject({
+          data: z.number().int().min(1),
+          parity: z.number().int().min(1),
+          /** Shards that must be durable for a write to succeed (k+1..k+m, default k+m). */
+          successThreshold: z.number().int().min(1).optional(),
+          /** `dcs repair` rebuilds missing shards once at most this many are healthy (k..success-1, default k+1). */
+          repairThreshold: z.number().int().min(1).optional(),
+        })
+        .optional(),
     })
     .default({ replicate: 1 }),
   chunking: z.unknown().default(DEFAULT_CHUNKER),
@@ -68,6 +80,16 @@ export interface BackendConfig {
   weight: number;
 }
 
+export interface ErasureConfig {
+  data: number;
+  parity: number;
+  successThreshold?: number;
+  repairThreshold?: number;
+}
+
+/** Whole copies on `replicate` backends, or k+m erasure shards: exactly one of the two. */
+export type RedundancyConfig = { replicate: number; minCopies?: number } | { erasure: ErasureConfig };
+
 export interface ServiceUrls {
   chunker: string[];
   compressor: string[];
@@ -78,7 +100,7 @@ export interface RepositoryConfig {
   id?: string;
   metadata: string;
   backends: BackendConfig[];
-  redundancy: { replicate: number; minCopies?: number };
+  redundancy: RedundancyConfig;
   chunking: ChunkerParams;
   compression: { codec: CodecChoice; level?: number };
   encryption: { enabled: boolean; keyFile?: string };
@@ -101,14 +123,7 @@ export function validateConfig(raw: unknown, where: string): RepositoryConfig {
     if (names.has(b.name)) throw new ConfigError(`${where}: backends: duplicate backend name ${JSON.stringify(b.name)}`);
     names.add(b.name);
   }
-  if (c.redundancy.minCopies !== undefined && c.redundancy.minCopies > c.redundancy.replicate) {
-    throw new ConfigError(`${where}: redundancy.minCopies (${c.redundancy.minCopies}) must not exceed redundancy.replicate (${c.redundancy.replicate})`);
-  }
-  if (c.redundancy.replicate > c.backends.length) {
-    throw new ConfigError(
-      `${where}: redundancy.replicate is ${c.redundancy.replicate} but only ${c.backends.length} backend(s) are configured`,
-    );
-  }
+  const redundancy = validateRedundancy(c.redundancy, c.backends.length, where);
   let chunking: ChunkerParams;
   try {
     chunking = validateChunkerParams(c.chunking);
@@ -128,7 +143,38 @@ export function validateConfig(raw: unknown, where: string): RepositoryConfig {
   const { services: rawServices, resilience: rawResilience, ...rest } = c;
   const resilience = rawResilience === undefined ? undefined : resolveResilience(rawResilience as ResilienceConfig, `${where}: resilience`);
   const services = rawServices ? { chunker: list(rawServices.chunker), compressor: list(rawServices.compressor) } : undefined;
-  return { ...rest, chunking, compression, ...(services ? { services } : {}), ...(resilience ? { resilience } : {}) };
+  return { ...rest, redundancy, chunking, compression, ...(services ? { services } : {}), ...(resilience ? { resilience } : {}) };
+}
+
+function validateRedundancy(
+  r: { replicate?: number | undefined; minCopies?: number | undefined; erasure?: ErasureConfig | undefined },
+  backends: number,
+  where: string,
+): RedundancyConfig {
+  const at = `${where}: redundancy`;
+  if (r.erasure !== undefined) {
+    if (r.replicate !== undefined || r.minCopies !== undefined) throw new ConfigError(`${at}: give either replicate or erasure, not both`);
+    const e = r.erasure;
+    try {
+      validateErasureParams(e.data, e.parity);
+    } catch (err) {
+      throw new ConfigError(`${at}.erasure: ${(err as Error).message}`);
+    }
+    const k = e.data;
+    const n = k + e.parity;
+    if (n > backends) throw new ConfigError(`${at}.erasure: data + parity is ${n} but only ${backends} backend(s) are configured`);
+    const success = e.successThreshold ?? n;
+    if (success < k + 1 || success > n) throw new ConfigError(`${at}.erasure.successThreshold is ${success}; it must be from ${k + 1} to ${n} (data+1 to data+parity)`);
+    const repair = e.repairThreshold ?? k + 1;
+    if (repair < k || repair >= success) throw new ConfigError(`${at}.erasure.repairThreshold is ${repair}; it must be from ${k} (data) to ${success - 1} (below successThreshold)`);
+    return { erasure: { data: k, parity: e.parity, successThreshold: success, repairThreshold: repair } };
+  }
+  const replicate = r.replicate ?? 1;
+  if (r.minCopies !== undefined && r.minCopies > replicate) {
+    throw new ConfigError(`${at}.minCopies (${r.minCopies}) must not exceed redundancy.replicate (${replicate})`);
+  }
+  if (replicate > backends) throw new ConfigError(`${at}.replicate is ${replicate} but only ${backends} backend(s) are configured`);
+  return { replicate, ...(r.minCopies !== undefined ? { minCopies: r.minCopies } : {}) };
 }
 
 export function parseConfig(text: string, where: string): RepositoryConfig {

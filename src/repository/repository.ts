@@ -24,7 +24,7 @@ import { withResilience, type ResilienceOptions, type ResilientStore } from '../
 function isResilient(store: BlobStore): store is ResilientStore {
   return typeof (store as Partial<ResilientStore>).isAvailable === 'function';
 }
-import { CONFIG_FILE, CONFIG_VERSION, parseConfig, renderConfig, type BackendConfig, type RepositoryConfig, type ServiceUrls } from './config.ts';
+import { CONFIG_FILE, CONFIG_VERSION, parseConfig, renderConfig, type BackendConfig, type RedundancyConfig, type RepositoryConfig, type ServiceUrls } from './config.ts';
 
 /** Objects every backend holds besides chunks, so a repository can be recognised from storage alone. */
 export const REPO_MARKER_KEY = 'dcs-repository.json';
@@ -148,6 +148,8 @@ export interface InitOptions {
   /** Backend URLs, optionally named: `NAME=URL`. Default: one fs backend inside the repository. */
   backends?: string[];
   replicate?: number;
+  /** k+m erasure shards instead of `replicate` copies. */
+  erasure?: { data: number; parity: number; successThreshold?: number; repairThreshold?: number };
   /** Encrypt with a key wrapped by this passphrase. */
   passphrase?: string;
   codec?: CodecChoice;
@@ -179,7 +181,7 @@ export async function initRepository(dirArg: string, options: InitOptions = {}):
     id: randomUUID(),
     metadata: 'sqlite:metadata.db',
     backends,
-    redundancy: { replicate: options.replicate ?? 1 },
+    redundancy: options.erasure ? { erasure: options.erasure } : { replicate: options.replicate ?? 1 },
     chunking: options.chunking ?? DEFAULT_CHUNKER,
     compression: { codec: options.codec ?? 'zstd', ...(options.level !== undefined ? { level: options.level } : options.codec === undefined ? { level: 3 } : {}) },
     encryption: options.passphrase === undefined ? { enabled: false } : { enabled: true, keyFile: KEY_FILE },
@@ -285,8 +287,7 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
       placement,
       chunkSource: options.stages?.chunkSource ? options.stages.chunkSource(config.services, keys, localSource) : localSource(),
       transformer,
-      replicas: config.redundancy.replicate,
-      ...(config.redundancy.minCopies !== undefined ? { minCopies: config.redundancy.minCopies } : {}),
+      ...redundancyOf(config.redundancy),
       chunker: config.chunking,
       compression: config.compression,
       limits: {
@@ -314,4 +315,18 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
     await closeBackends(backends);
     throw err;
   }
+}
+
+/** The engine's redundancy fields from dcs.yaml's policy (erasure: `replicas` counts shards, k+m). */
+function redundancyOf(r: RedundancyConfig): Pick<EngineContext, 'replicas' | 'minCopies' | 'erasure'> {
+  if ('erasure' in r) {
+    const e = r.erasure;
+    const n = e.data + e.parity;
+    const successThreshold = e.successThreshold ?? n;
+    return {
+      replicas: n,
+      erasure: { data: e.data, parity: e.parity, successThreshold, repairThreshold: e.repairThreshold ?? e.data + 1 },
+    };
+  }
+  return { replicas: r.replicate, ...(r.minCopies !== undefined ? { minCopies: r.minCopies } : {}) };
 }

@@ -157,6 +157,30 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       assert.equal((await all(s.versionChunks(v.versionId)))[0]!.offset, 6 * 2 ** 30);
     }));
 
+    it('records the erasure shard index of each copy (none for whole replicas)', withStore(async (s) => {
+      const { sessionId } = await s.beginUpload('ec');
+      await s.claimChunks(sessionId, [id(7), id(8)]);
+      await s.recordStored(sessionId, [
+        { id: id(7), rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1', 'b2', 'b3'], shards: [{ backend: 'b1', index: 0 }, { backend: 'b2', index: 2 }, { backend: 'b3', index: 1 }] },
+        { id: id(8), rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1'] },
+      ]);
+      await s.stageChunks(sessionId, [{ seq: 0, offset: 0, length: 100, id: id(7) }, { seq: 1, offset: 100, length: 100, id: id(8) }]);
+      await s.commitUpload(sessionId, { name: 'ec', size: 200, codec: 'none' });
+      const shards = (c: { copies: { backend: string; shard?: number }[] } | undefined) => c?.copies.map((k) => [k.backend, k.shard]);
+      assert.deepEqual(shards(await s.getChunk(id(7))), [['b1', 0], ['b2', 2], ['b3', 1]]);
+      assert.deepEqual(shards(await s.getChunk(id(8))), [['b1', undefined]]);
+      assert.equal('shard' in (await s.getChunk(id(8)))!.copies[0]!, false);
+      await s.addCopy(id(7), 'b4', 3);
+      await s.setCopyState(id(7), 'b2', 'missing');
+      await s.addCopy(id(7), 'b2', 2);
+      await s.addCopy(id(8), 'b2');
+      assert.deepEqual(shards(await s.getChunk(id(7))), [['b1', 0], ['b2', 2], ['b3', 1], ['b4', 3]]);
+      assert.deepEqual(shards(await s.getChunk(id(8))), [['b1', undefined], ['b2', undefined]]);
+      const v = (await s.getVersion('ec'))!;
+      const listed = await all(s.versionChunks(v.versionId));
+      assert.deepEqual(listed[0]!.chunk.copies.map((k) => k.shard), [0, 2, 1, 3]);
+    }));
+
     it('tracks copy states and reports exact stats', withStore(async (s) => {
       await put(s, 'a', [1, 2]);
       await put(s, 'b', [2]);

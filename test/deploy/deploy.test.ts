@@ -378,7 +378,7 @@ describe('dcs.yaml against src/repository/config.ts', () => {
       assert.equal(config.id, undefined);
       assert.equal(config.services?.chunker.length, 1, `${where}: one chunker service`);
       assert.equal(config.services?.compressor.length, 1, `${where}: one compressor service`);
-      assert.ok(config.backends.length >= config.redundancy.replicate);
+      assert.ok('replicate' in config.redundancy && config.backends.length >= config.redundancy.replicate);
     }
   });
 });

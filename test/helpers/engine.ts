@@ -5,7 +5,7 @@ import type { ChunkerParams } from '../../src/core/chunker.ts';
 import type { RepositoryKeys } from '../../src/core/keyfile.ts';
 import { inlineChunkSource } from '../../src/engine/chunk-source.ts';
 import { InlineTransformer } from '../../src/engine/chunk-transformer.ts';
-import { DEFAULT_LIMITS, type EngineContext } from '../../src/engine/context.ts';
+import { DEFAULT_LIMITS, type EngineContext, type ErasurePolicy } from '../../src/engine/context.ts';
 import { openSqliteMetadata } from '../../src/metadata/sqlite-store.ts';
 import type { BlobStore } from '../../src/storage/blob-store.ts';
 import { MemoryBlobStore } from '../../src/storage/memory-store.ts';
@@ -21,7 +21,16 @@ export interface TestEngine {
 }
 
 export async function testEngine(
-  options: { backends?: number; stores?: BlobStore[]; replicas?: number; keys?: RepositoryKeys; chunker?: ChunkerParams; now?: () => number } = {},
+  options: {
+    backends?: number;
+    stores?: BlobStore[];
+    replicas?: number;
+    /** Store chunks as k+m erasure shards (replicas becomes k+m). */
+    erasure?: ErasurePolicy;
+    keys?: RepositoryKeys;
+    chunker?: ChunkerParams;
+    now?: () => number;
+  } = {},
 ): Promise<TestEngine> {
   const stores = options.stores ?? Array.from({ length: options.backends ?? 1 }, (_, i) => new MemoryBlobStore({ name: `m${i + 1}` }));
   const metadata = await openSqliteMetadata(':memory:', options.now ? { now: options.now } : {});
@@ -34,7 +43,8 @@ export async function testEngine(
     placement: new Placement(stores.map((store) => ({ name: store.name, store, weight: 1 }))),
     chunkSource: inlineChunkSource(hasher),
     transformer,
-    replicas: options.replicas ?? 1,
+    replicas: options.erasure ? options.erasure.data + options.erasure.parity : (options.replicas ?? 1),
+    ...(options.erasure ? { erasure: options.erasure } : {}),
     chunker: options.chunker ?? SMALL_CHUNKS,
     compression: { codec: 'zstd', level: 3 },
     limits: { ...DEFAULT_LIMITS },

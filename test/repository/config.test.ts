@@ -30,4 +30,33 @@ describe('dcs.yaml', () => {
   it('refuses unknown service kinds', () => {
     assert.throws(() => parseConfig(`${base}services: {zipper: "http://z:1"}\n`, 'dcs.yaml'), (e: unknown) => e instanceof ConfigError && /services/.test(e.message));
   });
+
+  describe('redundancy.erasure', () => {
+    const six = `version: 1
+backends:
+${Array.from({ length: 6 }, (_, i) => `  - {name: b${i}, url: "fs:b${i}"}`).join('\n')}
+`;
+    const bad = (yaml: string, re: RegExp): void => {
+      assert.throws(() => parseConfig(yaml, 'dcs.yaml'), (e: unknown) => e instanceof ConfigError && re.test(e.message) && !e.message.includes('\n'));
+    };
+
+    it('accepts data+parity with default thresholds (success k+m, repair k+1) and explicit ones', () => {
+      const c = parseConfig(`${six}redundancy: {erasure: {data: 4, parity: 2}}\n`, 'dcs.yaml');
+      assert.deepEqual(c.redundancy, { erasure: { data: 4, parity: 2, successThreshold: 6, repairThreshold: 5 } });
+      const d = parseConfig(`${six}redundancy: {erasure: {data: 3, parity: 2, successThreshold: 4, repairThreshold: 3}}\n`, 'dcs.yaml');
+      assert.deepEqual(d.redundancy, { erasure: { data: 3, parity: 2, successThreshold: 4, repairThreshold: 3 } });
+      assert.deepEqual(parseConfig(six, 'dcs.yaml').redundancy, { replicate: 1 });
+    });
+
+    it('refuses bad erasure settings in one line', () => {
+      bad(`${six}redundancy: {replicate: 2, erasure: {data: 4, parity: 2}}\n`, /either replicate or erasure/);
+      bad(`${six}redundancy: {erasure: {data: 5, parity: 2}}\n`, /data \+ parity is 7 but only 6 backend/);
+      bad(`${six}redundancy: {erasure: {data: 4, parity: 2, successThreshold: 4}}\n`, /successThreshold is 4; it must be from 5 to 6/);
+      bad(`${six}redundancy: {erasure: {data: 4, parity: 2, successThreshold: 7}}\n`, /successThreshold/);
+      bad(`${six}redundancy: {erasure: {data: 4, parity: 2, repairThreshold: 3}}\n`, /repairThreshold is 3; it must be from 4/);
+      bad(`${six}redundancy: {erasure: {data: 4, parity: 2, successThreshold: 5, repairThreshold: 5}}\n`, /repairThreshold is 5/);
+      bad(`${six}redundancy: {erasure: {data: 4}}\n`, /redundancy\.erasure\.parity/);
+      bad(`${six}redundancy: {erasure: {data: 0, parity: 2}}\n`, /redundancy\.erasure/);
+    });
+  });
 });

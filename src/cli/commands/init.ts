@@ -69,7 +69,11 @@ Examples:
       }
       writeLine(io.stdout, `created repository ${dir}`);
       for (const b of config.backends) writeLine(io.stdout, `  backend ${b.name}: ${b.url}`);
-      writeLine(io.stdout, `  redundancy: ${config.redundancy.replicate} cop${config.redundancy.replicate === 1 ? 'y' : 'ies'} of every chunk`);
+      const r = config.redundancy;
+      writeLine(
+        io.stdout,
+        `  redundancy: ${'erasure' in r ? `erasure ${r.erasure.data}+${r.erasure.parity} shards` : `${r.replicate} cop${r.replicate === 1 ? 'y' : 'ies'}`} of every chunk`,
+      );
       writeLine(io.stdout, `  encryption: ${config.encryption.enabled ? 'AES-256-GCM (keep your passphrase safe: without it the data is unreadable)' : 'off'}`);
     });
 }
