@@ -18,6 +18,8 @@ import { withRepository, type RepoOptions, type RunState } from './command.ts';
 export interface Target {
   /** Copies per chunk, when known (local repositories). */
   replicas?: number;
+  /** k+m erasure coding, when the local repository uses it. */
+  erasure?: { data: number; parity: number };
   upload(input: ChunkInput, options: UploadOptions): Promise<UploadResult>;
   download(name: string, options?: DownloadOptions): Promise<Download>;
   resolveVersion(name: string, version?: number): Promise<VersionRecord>;
@@ -40,6 +42,7 @@ function localTarget(repo: Repository): Target {
   const ctx = repo.ctx;
   return {
     replicas: ctx.replicas,
+    ...(ctx.erasure ? { erasure: { data: ctx.erasure.data, parity: ctx.erasure.parity } } : {}),
     upload: (input, o) => upload(ctx, input, o),
     download: (name, o) => download(ctx, name, o),
     resolveVersion: (name, v) => resolveVersion(ctx, name, v),

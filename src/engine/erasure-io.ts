@@ -4,7 +4,16 @@
 // first, a failing one replaced by the next), reads them fastest first with hedging and repair on
 // read, checks single shards for verify, and rebuilds missing ones for repair.
 import type { ChunkId } from '../core/chunk-id.ts';
-import { checkShard, decodeShardsDetailed, encodeShards, reconstructShards, SHARD_HEADER_SIZE, shardKey, shardPayloadLength } from '../core/erasure.ts';
+import {
+  checkShard,
+  decodeShardsDetailed,
+  encodeShards,
+  reconstructShards,
+  SHARD_HEADER_SIZE,
+  SHARD_MAGIC,
+  shardKey,
+  shardPayloadLength,
+} from '../core/erasure.ts';
 import { BlobNotFoundError, ChunkCorruptError, ChunkUnavailableError, DcsError, errorMessage, InsufficientBackendsError } from '../core/errors.ts';
 import type { ChunkRecord, CopyRecord, CopyState } from '../metadata/metadata-store.ts';
 import type { LatencyTracker } from '../storage/hedged-read.ts';
@@ -32,6 +41,26 @@ function policyOf(ctx: EngineContext, id: ChunkId): ErasurePolicy {
     throw new DcsError('ERASURE_NOT_CONFIGURED', `chunk ${id.slice(0, 16)}… is stored as erasure shards but the repository's redundancy policy is not erasure`);
   }
   return ctx.erasure;
+}
+
+/** A read-only policy for shards coded as k+m (thresholds matter only to writes and repair). */
+function codingOf(k: number, m: number): ErasurePolicy {
+  return { data: k, parity: m, successThreshold: k + m, repairThreshold: k + 1 };
+}
+
+/** k and m from the header of the first readable shard (when the repository no longer names erasure). */
+async function codedPolicy(chunk: ChunkRecord, sources: readonly ShardSource[]): Promise<ErasurePolicy | undefined> {
+  for (const s of sources) {
+    if (!s.backend) continue;
+    try {
+      const bytes = await s.backend.store.get(shardKey(chunk.id, s.index));
+      if (bytes.length < SHARD_HEADER_SIZE || new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) !== SHARD_MAGIC) continue;
+      return codingOf(bytes[5]!, bytes[6]!);
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
 }
 
 function classify(err: unknown): CopyState | 'unreachable' {
@@ -193,9 +222,17 @@ export interface ShardedReadOptions {
 
 /** Read an erasure-coded chunk: any k valid shards, decoded, verified through the transformer. */
 export async function readShardedChunk(ctx: EngineContext, chunk: ChunkRecord, options: ShardedReadOptions = {}): Promise<Uint8Array> {
-  const policy = policyOf(ctx, chunk.id);
   const sources = shardSources(ctx, chunk);
-  const got = await gatherShards(ctx, chunk, policy, sources);
+  let policy = ctx.erasure ?? (await codedPolicy(chunk, sources)) ?? policyOf(ctx, chunk.id);
+  let got = await gatherShards(ctx, chunk, policy, sources);
+  if (got.valid < policy.data) {
+    // Written under another k+m than dcs.yaml names now: the shards' own headers say which.
+    const coded = got.failures.map((f) => /coded as (\d+)\+(\d+), expected/.exec(f.reason)).find((m) => m !== null);
+    if (coded) {
+      policy = codingOf(Number(coded[1]), Number(coded[2]));
+      got = await gatherShards(ctx, chunk, policy, sources);
+    }
+  }
   for (const f of got.failures) {
     const recorded = chunk.copies.find((c) => c.backend === f.backend);
     if (f.state !== 'unreachable' && recorded?.state !== f.state) await ctx.metadata.setCopyState(chunk.id, f.backend, f.state);

@@ -246,6 +246,23 @@ describe('erasure coding 4+2 over 6 backends', () => {
     }
   });
 
+  it('chunks stay readable after dcs.yaml changes the coding (3+3) or goes back to replication', async () => {
+    const t = await testEngine({ backends: 6, erasure: EC });
+    try {
+      const data = randomBytes(90_000, 21);
+      await upload(t.ctx, pieces(data), { name: 'f' });
+      t.ctx.erasure = { data: 3, parity: 3, successThreshold: 6, repairThreshold: 4 };
+      assert.deepEqual(await readAll(t, 'f'), data);
+      delete t.ctx.erasure;
+      t.ctx.replicas = 2;
+      assert.deepEqual(await readAll(t, 'f'), data);
+      t.ctx.erasure = EC;
+      assert.equal((await verify(t.ctx, { deep: true })).corrupt, 0);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('gc deletes every shard of garbage chunks and shard orphans', async () => {
     const t = await testEngine({ backends: 6, erasure: EC });
     try {

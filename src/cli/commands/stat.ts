@@ -41,12 +41,17 @@ export function defineStat(program: Command, state: RunState): void {
         writeLine(out, `stored:    ${formatBytes(s.storedSize)} per copy, ratio ${formatRatio(s.ratio)}`);
         writeLine(out, `chunks:    ${s.chunks} (${s.distinctChunks} distinct)`);
         writeLine(out, `codecs:    ${Object.entries(s.codecs).map(([c, n]) => `${c} x${n}`).join(', ') || '-'} (requested: ${v.codec})`);
-        writeLine(out, `health:    ${s.health}${t.replicas === undefined ? '' : ` (policy: ${t.replicas} cop${t.replicas === 1 ? 'y' : 'ies'})`}`);
+        const policy = t.erasure
+          ? ` (policy: erasure ${t.erasure.data}+${t.erasure.parity} shards)`
+          : t.replicas === undefined
+            ? ''
+            : ` (policy: ${t.replicas} cop${t.replicas === 1 ? 'y' : 'ies'})`;
+        writeLine(out, `health:    ${s.health}${policy}`);
         if (s.chunkList && s.chunkList.length > 0) {
           writeLine(out);
           const rows = [['#', 'OFFSET', 'SIZE', 'STORED', 'CODEC', 'HEALTH', 'COPIES', 'CHUNK']];
           for (const c of s.chunkList) {
-            rows.push([String(c.seq), String(c.offset), formatBytes(c.length), formatBytes(c.storedSize), c.codec, c.health, c.copies.map((k) => (k.state === 'ok' ? k.backend : `${k.backend}(${k.state})`)).join(',') || '-', c.id.slice(0, 16)]);
+            rows.push([String(c.seq), String(c.offset), formatBytes(c.length), formatBytes(c.storedSize), c.codec, c.health, c.copies.map((k) => `${k.backend}${k.shard === undefined ? '' : `#${k.shard}`}${k.state === 'ok' ? '' : `(${k.state})`}`).join(',') || '-', c.id.slice(0, 16)]);
           }
           writeLine(out, table(rows, [true, true, true, true, false, false, false, false]));
         }
