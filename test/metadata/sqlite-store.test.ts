@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { ConfigError } from '../../src/core/errors.ts';
+import { MIGRATIONS } from '../../src/metadata/migrations.ts';
 import { openSqliteMetadata } from '../../src/metadata/sqlite-store.ts';
 import { metadataStoreConformance } from '../conformance/metadata-store.ts';
 import { tempDir } from '../helpers/cli.ts';
@@ -47,6 +48,28 @@ describe('sqlite specifics', () => {
       const t = await openSqliteMetadata(path);
       await assert.rejects(t.migrate(), (e: unknown) => e instanceof ConfigError && /newer than this dcs/.test(e.message));
       await t.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('upgrades a schema-1 database: its copies stay whole replicas, new copies can record shards', async () => {
+    const { dir, cleanup } = await tempDir('dcs-meta-');
+    try {
+      const path = join(dir, 'm.db');
+      const raw = new BetterSqlite3(path);
+      raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      for (const st of MIGRATIONS[0]!.statements) raw.exec(st);
+      raw.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)').run();
+      const id = 'ab'.repeat(32);
+      raw.prepare("INSERT INTO chunks (id, raw_size, stored_size, codec_id, refcount, state, created_at) VALUES (?, 10, 10, 0, 0, 'live', 0)").run(id);
+      raw.prepare("INSERT INTO chunk_copies (chunk_id, backend, state, checked_at) VALUES (?, 'old', 'ok', NULL)").run(id);
+      raw.close();
+      const s = await openSqliteMetadata(path);
+      await s.migrate();
+      await s.addCopy(id, 'new', 4);
+      assert.deepEqual((await s.getChunk(id))?.copies.map((c) => [c.backend, c.shard]), [['new', 4], ['old', undefined]]);
+      await s.close();
     } finally {
       await cleanup();
     }
