@@ -165,7 +165,9 @@ function validateRedundancy(
     if (n > backends) throw new ConfigError(`${at}.erasure: data + parity is ${n} but only ${backends} backend(s) are configured`);
     const success = e.successThreshold ?? n;
     if (success < k + 1 || success > n) throw new ConfigError(`${at}.erasure.successThreshold is ${success}; it must be from ${k + 1} to ${n} (data+1 to data+parity)`);
-    const repair = e.repairThreshold ?? k + 1;
+    // Default k+1 (repair while one loss still leaves margin); with one parity shard that would
+    // equal the success threshold, so it is k there.
+    const repair = e.repairThreshold ?? Math.min(k + 1, success - 1);
     if (repair < k || repair >= success) throw new ConfigError(`${at}.erasure.repairThreshold is ${repair}; it must be from ${k} (data) to ${success - 1} (below successThreshold)`);
     return { erasure: { data: k, parity: e.parity, successThreshold: success, repairThreshold: repair } };
   }

@@ -325,7 +325,7 @@ function redundancyOf(r: RedundancyConfig): Pick<EngineContext, 'replicas' | 'mi
     const successThreshold = e.successThreshold ?? n;
     return {
       replicas: n,
-      erasure: { data: e.data, parity: e.parity, successThreshold, repairThreshold: e.repairThreshold ?? e.data + 1 },
+      erasure: { data: e.data, parity: e.parity, successThreshold, repairThreshold: e.repairThreshold ?? Math.min(e.data + 1, successThreshold - 1) },
     };
   }
   return { replicas: r.replicate, ...(r.minCopies !== undefined ? { minCopies: r.minCopies } : {}) };

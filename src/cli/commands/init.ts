@@ -14,6 +14,7 @@ interface InitFlags {
   repo?: string;
   backend: string[];
   replicate?: number;
+  erasure?: { data: number; parity: number };
   encrypt?: boolean;
   codec?: CodecChoice;
   level?: number;
@@ -29,6 +30,11 @@ export function defineInit(program: Command, state: RunState): void {
     .option('--repo <dir>', REPO_OPTION_HELP)
     .option('--backend <url>', 'storage backend, repeatable: fs:PATH or NAME=fs:PATH (default: fs:data inside the repository)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--replicate <n>', 'copies of every chunk on distinct backends', positiveInt('--replicate'))
+    .option('--erasure <k+m>', 'Reed-Solomon: k data + m parity shards of every chunk on k+m distinct backends, e.g. 4+2 (any m may be lost)', (v: string) => {
+      const m = /^(\d+)\+(\d+)$/.exec(v.trim());
+      if (!m) throw new UsageError(`--erasure takes DATA+PARITY, e.g. 4+2 (got ${JSON.stringify(v)})`);
+      return { data: Number(m[1]), parity: Number(m[2]) };
+    })
     .option('--encrypt', 'encrypt chunks with AES-256-GCM; passphrase from $DCS_PASSPHRASE or a prompt')
     .option('--codec <codec>', 'default codec: auto, zstd, gzip, brotli, snappy, lz4, none', codecOption)
     .option('--level <n>', 'default compression level for the codec', intOption('--level'))
@@ -41,12 +47,14 @@ export function defineInit(program: Command, state: RunState): void {
 Examples:
   dcs init                                  ./.dcs with one local backend
   dcs init --repo /tmp/r --backend fs:/disk1/dcs --backend fs:/disk2/dcs --replicate 2
+  dcs init --repo /tmp/e --backend fs:/d1 --backend fs:/d2 --backend fs:/d3 --erasure 2+1
   DCS_PASSPHRASE=… dcs init --encrypt --codec auto`,
     )
     .action(async (flags: InitFlags) => {
       const { io } = state;
       const dir = locateRepository(flags.repo, io.env, io.cwd);
       if (flags.codec) checkLevel(flags.codec, flags.level);
+      if (flags.erasure && flags.replicate !== undefined) throw new UsageError('--replicate and --erasure exclude each other');
       if (flags.chunkSize && flags.fixed) throw new UsageError('--chunk-size and --fixed exclude each other');
       let chunking;
       if (flags.fixed) chunking = validateChunkerParams({ kind: 'fixed', size: parseSize('--fixed', flags.fixed) });
@@ -58,6 +66,7 @@ Examples:
       const config = await initRepository(dir, {
         ...(flags.backend.length > 0 ? { backends: flags.backend } : {}),
         ...(flags.replicate !== undefined ? { replicate: flags.replicate } : {}),
+        ...(flags.erasure ? { erasure: flags.erasure } : {}),
         ...(passphrase !== undefined ? { passphrase } : {}),
         ...(flags.codec !== undefined ? { codec: flags.codec } : {}),
         ...(flags.level !== undefined ? { level: flags.level } : {}),
