@@ -27,6 +27,13 @@ describe('dcs.yaml', () => {
     assert.throws(() => parseConfig(`${base}resilience: {retyr: {}}\n`, 'dcs.yaml'), ConfigError);
   });
 
+  it('gives erasure 2+1 usable default thresholds (success k+m, repair k)', () => {
+    const yaml = `version: 1\nbackends:\n  - {name: a, url: "fs:a"}\n  - {name: b, url: "fs:b"}\n  - {name: c, url: "fs:c"}\nredundancy: {erasure: {data: 2, parity: 1}}\n`;
+    const r = parseConfig(yaml, 'dcs.yaml').redundancy;
+    assert.ok('erasure' in r);
+    assert.deepEqual(r.erasure, { data: 2, parity: 1, successThreshold: 3, repairThreshold: 2 });
+  });
+
   it('refuses unknown service kinds', () => {
     assert.throws(() => parseConfig(`${base}services: {zipper: "http://z:1"}\n`, 'dcs.yaml'), (e: unknown) => e instanceof ConfigError && /services/.test(e.message));
   });
