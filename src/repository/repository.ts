@@ -20,6 +20,8 @@ import type { BlobStore } from '../storage/blob-store.ts';
 import { Placement, type Backend } from '../storage/placement.ts';
 import { openBlobStore, parseBackendUrl } from '../storage/registry.ts';
 import { withResilience, type ResilienceOptions, type ResilientStore } from '../storage/resilient-store.ts';
+import { withMetrics } from '../storage/metrics-store.ts';
+import type { Registry } from 'prom-client';
 
 function isResilient(store: BlobStore): store is ResilientStore {
   return typeof (store as Partial<ResilientStore>).isAvailable === 'function';
@@ -54,6 +56,8 @@ export interface OpenOptions {
    * markers, and when no backend holds one yet (first start of a cluster) they are initialised.
    */
   initializeBackends?: boolean;
+  /** Record per-backend operations, errors, latency and bytes here (servers export it at /metrics). */
+  metricsRegistry?: Registry;
   /** Override performance.workers (0 = inline). */
   workers?: number;
   warn?: (message: string) => void;
@@ -110,10 +114,12 @@ async function openMetadata(dir: string, url: string): Promise<MetadataStore> {
 /** Backends reached over a network: wrapped in timeouts, retries and a circuit breaker by default. */
 const NETWORK_SCHEMES = new Set(['grpc', 'grpcs', 's3', 'azure', 'gs']);
 
-async function openBackends(dir: string, backends: readonly BackendConfig[], resilience?: ResilienceOptions): Promise<Backend[]> {
+async function openBackends(dir: string, backends: readonly BackendConfig[], resilience?: ResilienceOptions, metrics?: Registry): Promise<Backend[]> {
   const opened: Backend[] = [];
   for (const b of backends) {
     let store = await openBlobStore({ name: b.name, url: b.url }, dir);
+    // Metrics sit inside the retry layer: they count every request a backend actually receives.
+    if (metrics) store = withMetrics(store, metrics);
     // Local disks fail for good (full, gone) rather than transiently: retrying them only delays the
     // fallback to another copy, so they are wrapped only when dcs.yaml asks for it.
     if (resilience || NETWORK_SCHEMES.has(parseBackendUrl(b.url).scheme)) store = withResilience(store, resilience);
@@ -263,7 +269,7 @@ async function loadKeyFile(dir: string, config: RepositoryConfig, backends: read
 export async function openRepository(dirArg: string, options: OpenOptions = {}): Promise<Repository> {
   const dir = resolve(dirArg);
   const config = await readConfig(dir);
-  const backends = await openBackends(dir, config.backends, config.resilience);
+  const backends = await openBackends(dir, config.backends, config.resilience, options.metricsRegistry);
   let metadata: MetadataStore | undefined;
   let transformer: ChunkTransformer | undefined;
   try {

@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import { openRepository, type OpenOptions, type Repository } from '../repository/repository.ts';
 import { serverAuth } from '../services/auth.ts';
@@ -78,9 +79,9 @@ async function mountStorage(options: NodeOptions): Promise<Mounted> {
   };
 }
 
-async function mountOrchestrator(options: NodeOptions): Promise<Mounted & { repo: Repository }> {
+async function mountOrchestrator(options: NodeOptions, metricsRegistry?: Registry): Promise<Mounted & { repo: Repository }> {
   if (!options.repoDir) throw new ConfigError('orchestrator role needs a repository (--repo DIR or DCS_REPO)');
-  const repo = await openRepository(options.repoDir, { initializeBackends: true, ...options.openOptions });
+  const repo = await openRepository(options.repoDir, { initializeBackends: true, ...options.openOptions, ...(metricsRegistry ? { metricsRegistry } : {}) });
   const monitor = new NodeHealthMonitor(repo.ctx.placement, {
     onChange: (node, up) => (up ? options.log.info({ node }, 'storage node is back') : options.log.warn({ node }, 'storage node is not answering health checks: skipped for writes')),
   });
@@ -110,19 +111,19 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const roleName = options.role === 'all' ? 'orchestrator' : options.role;
   const interceptors: Interceptor[] = serverAuth({ ...(options.token ? { token: options.token } : {}), open: options.open === true, host: options.host, role: roleName });
   const mounted: Mounted[] = [];
-  try {
-    if (options.role === 'storage') mounted.push(await mountStorage(options));
-    if (options.role === 'orchestrator' || options.role === 'all') mounted.push(await mountOrchestrator(options));
-    for (const m of await extraRoles(options.role)) mounted.push(m);
-  } catch (err) {
-    await Promise.allSettled(mounted.map((m) => m.close()));
-    throw err;
-  }
   const metrics = createMetrics(options.role, () => {
     const all = new Map<string, boolean>();
     for (const m of mounted) for (const [k, v] of m.nodeStatus?.() ?? []) all.set(k, v);
     return all;
   });
+  try {
+    if (options.role === 'storage') mounted.push(await mountStorage(options));
+    if (options.role === 'orchestrator' || options.role === 'all') mounted.push(await mountOrchestrator(options, metrics.registry));
+    for (const m of await extraRoles(options.role)) mounted.push(m);
+  } catch (err) {
+    await Promise.allSettled(mounted.map((m) => m.close()));
+    throw err;
+  }
   const ready = async (): Promise<boolean> => (await Promise.all(mounted.map((m) => m.ready()))).every(Boolean);
   const services = mounted.flatMap((m) => m.services);
   const logCalls: Interceptor = (next) => async (req) => {

@@ -29,6 +29,8 @@ export interface BackendStats {
 }
 
 export interface MeteredStore extends BlobStore {
+  /** The wrapped store. */
+  readonly inner: BlobStore;
   /** A copy of the counters so far. */
   stats(): BackendStats;
 }
@@ -120,8 +122,11 @@ export function withMetrics(inner: BlobStore, registry?: Registry): MeteredStore
     }
   };
 
+  const initInner = (inner as BlobStore & { init?: () => Promise<void> }).init;
   return {
     name: backend,
+    inner,
+    ...(initInner ? { init: () => initInner.call(inner) } : {}),
     capabilities: inner.capabilities,
     stats() {
       return {

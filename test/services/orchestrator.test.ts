@@ -109,6 +109,9 @@ describe('orchestrator service', () => {
     assert.equal((await fetch(`${plain.url}/readyz`)).status, 200);
     const metrics = await (await fetch(`${plain.url}/metrics`)).text();
     assert.match(metrics, /dcs_rpc_total\{method="dcs\.v1\.OrchestratorService\/Upload"/);
+    // Per-backend metrics: operations, errors, latency and bytes of every backend.
+    assert.match(metrics, /dcs_backend_operations_total\{[^}]*backend="fs1"[^}]*op="put"[^}]*\} [1-9]/);
+    assert.match(metrics, /dcs_backend_written_bytes_total\{[^}]*backend="fs2"/);
     // No token: health checkers (kubelet) cannot send one.
     const conn = createTransport(plain.url);
     const health = createClient(Health, conn.transport);

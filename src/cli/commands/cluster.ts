@@ -42,7 +42,7 @@ export interface ClusterState {
   processes: ClusterProcess[];
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {
