@@ -9,6 +9,7 @@ import { chunkKey } from '../storage/blob-store.ts';
 import { fetchVerified } from './chunk-reader.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
+import { checkShard, shardKey } from '../core/erasure.ts';
 import { isSharded } from './erasure-io.ts';
 
 export interface RebalanceReport {
@@ -40,12 +41,56 @@ export async function rebalance(ctx: EngineContext, options: RebalanceOptions = 
     if (report.problems.length < 1000) report.problems.push(message);
   };
 
-  const move = async (chunk: ChunkRecord): Promise<void> => {
-    // Erasure-coded chunks keep their shards where they are (moving shards is not implemented yet).
-    if (isSharded(chunk)) {
+  /**
+   * Erasure-coded chunk: shards on backends outside the chunk's first k+m are moved, as they are
+   * (checked against their own header and CRC), to ranked backends that hold none. A shard whose
+   * backend is gone cannot be moved; `dcs repair` rebuilds it from the others.
+   */
+  const moveShards = async (chunk: ChunkRecord): Promise<void> => {
+    const n = chunk.copies.reduce((max, c) => Math.max(max, (c.shard ?? 0) + 1), ctx.erasure ? ctx.erasure.data + ctx.erasure.parity : 0);
+    const targets = ctx.placement.targets(chunk.id, n).map((b) => b.name);
+    const holders = new Set(chunk.copies.map((c) => c.backend));
+    const free = targets.filter((t) => !holders.has(t));
+    const movers = chunk.copies.filter((c) => !targets.includes(c.backend) && c.shard !== undefined);
+    if (movers.length === 0) {
       report.inPlace++;
       return;
     }
+    for (const copy of movers) {
+      const from = ctx.placement.byName(copy.backend);
+      const to = free.shift();
+      if (!from || !to || copy.state !== 'ok') {
+        if (!from) problem(`chunk ${chunk.id.slice(0, 16)}: shard ${copy.shard} is on ${copy.backend}, which is no longer configured (run 'dcs repair' to rebuild it)`);
+        continue;
+      }
+      const key = shardKey(chunk.id, copy.shard!);
+      if (options.dryRun) {
+        report.copiesAdded++;
+        report.copiesRemoved++;
+        continue;
+      }
+      try {
+        const bytes = await from.store.get(key);
+        const k = ctx.erasure?.data;
+        const m = ctx.erasure?.parity;
+        const check = k !== undefined && m !== undefined ? checkShard(bytes, k, m, copy.shard!) : 'the repository has no erasure policy';
+        if (typeof check === 'string') throw new Error(`shard ${copy.shard} on ${copy.backend} is not usable: ${check}`);
+        await ctx.placement.byName(to)!.store.put(key, bytes);
+        await ctx.metadata.addCopy(chunk.id, to, copy.shard);
+        report.copiesAdded++;
+        report.bytesMoved += bytes.length;
+        await from.store.delete(key);
+        await ctx.metadata.removeCopy(chunk.id, copy.backend);
+        report.copiesRemoved++;
+      } catch (err) {
+        report.failed++;
+        problem(`chunk ${chunk.id.slice(0, 16)}: cannot move shard ${copy.shard} from ${copy.backend} to ${to}: ${errorMessage(err)}`);
+      }
+    }
+  };
+
+  const move = async (chunk: ChunkRecord): Promise<void> => {
+    if (isSharded(chunk)) return moveShards(chunk);
     const targets = ctx.placement.targets(chunk.id, ctx.replicas).map((b) => b.name);
     const held = new Set(chunk.copies.filter((c) => c.state === 'ok').map((c) => c.backend));
     const missing = targets.filter((t) => !held.has(t));

@@ -52,4 +52,29 @@ describe('rebalance', () => {
       await t.close();
     }
   });
+
+  it('moves one shard per affected chunk onto a new backend for erasure-coded chunks', async () => {
+    const stores = Array.from({ length: 7 }, (_, i) => new MemoryBlobStore({ name: `e${i}` }));
+    const t = await testEngine({ stores: stores.slice(0, 6), erasure: { data: 4, parity: 2, successThreshold: 6, repairThreshold: 5 } });
+    try {
+      const data = randomBytes(2_000_000, 21);
+      await upload(t.ctx, pieces(data), { name: 'f' });
+      const chunks = (await verify(t.ctx)).chunks;
+      t.ctx.placement = new Placement(stores.map(backend));
+      const r = await rebalance(t.ctx);
+      assert.equal(r.failed, 0);
+      const share = r.copiesAdded / (chunks * 6);
+      // A chunk's six ranks include the new backend with probability 6/7: one shard of six moves.
+      assert.ok(share > 0.08 && share < 0.22, `moved ${(share * 100).toFixed(1)}% of shards`);
+      let onNew = 0;
+      for await (const _ of stores[6]!.list('chunks/')) onNew++;
+      assert.equal(onNew, r.copiesAdded);
+      const v = await verify(t.ctx, { deep: true });
+      assert.equal(v.missing + v.corrupt + v.lost + v.underReplicated, 0);
+      assert.deepEqual(await collect((await download(t.ctx, 'f')).body), data);
+      assert.equal((await rebalance(t.ctx)).inPlace, chunks);
+    } finally {
+      await t.close();
+    }
+  });
 });
