@@ -48,6 +48,7 @@ export async function repair(ctx: EngineContext, options: RepairOptions = {}): P
       for (const p of r.problems) note({ ...p, chunkId: chunk.id });
       return;
     }
+    let unconfirmed = false;
     const good: Backend[] = [];
     const bad: Backend[] = [];
     for (const copy of chunk.copies) {
@@ -59,13 +60,20 @@ export async function repair(ctx: EngineContext, options: RepairOptions = {}): P
       }
       const check = await checkCopy(ctx, chunk, backend, options.deep ?? false);
       if (check.state === 'ok') good.push(backend);
-      else if (check.state === 'unreachable') note({ kind: 'unreachable', chunkId: chunk.id, backend: backend.name, detail: check.detail });
+      else if (check.state === 'unreachable') {
+        // Not confirmed either way: the chunk is not known to be repaired until this copy answers.
+        unconfirmed = true;
+        note({ kind: 'unreachable', chunkId: chunk.id, backend: backend.name, detail: check.detail });
+      }
       else {
         await ctx.metadata.setCopyState(chunk.id, backend.name, check.state);
         bad.push(backend);
       }
     }
-    if (bad.length === 0 && good.length >= ctx.replicas) return;
+    if (bad.length === 0 && good.length >= ctx.replicas) {
+      if (unconfirmed) report.stillDegraded++;
+      return;
+    }
 
     const source = await goodEnvelope(ctx, chunk.id, good);
     if (!source) {
@@ -97,7 +105,7 @@ export async function repair(ctx: EngineContext, options: RepairOptions = {}): P
         note({ kind: 'under-replicated', chunkId: chunk.id, detail: errorMessage(err) });
       }
     }
-    if (healthy < ctx.replicas) report.stillDegraded++;
+    if (healthy < ctx.replicas || unconfirmed) report.stillDegraded++;
   };
 
   for await (const _ of orderedMap(ctx.metadata.chunks(), ctx.limits.maintenanceConcurrency, repairChunk)) {
