@@ -37,7 +37,7 @@ import type {
   VersionChunk,
   VersionRecord,
 } from './metadata-store.ts';
-import { anyArray, batches as batchesOf, ChunkReads, PAGE, shardOf } from './chunk-reads.ts';
+import { anyArray, batches as batchesOf, ChunkReads, PAGE, repositoryStats, shardOf } from './chunk-reads.ts';
 import { migratePostgres } from './postgres-migrations.ts';
 import type { Database } from './schema.ts';
 
@@ -524,47 +524,7 @@ export class PostgresMetadataStore implements MetadataStore {
       .transaction()
       .setIsolationLevel('repeatable read')
       .setAccessMode('read only')
-      .execute(async (db) => {
-        const files = await db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-        const versions = await db
-          .selectFrom('versions')
-          .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.coalesce(eb.fn.sum<number>('size'), sql<number>`0`).as('bytes')])
-          .executeTakeFirstOrThrow();
-        const perCodec = await db
-          .selectFrom('chunks')
-          .select((eb) => ['codec_id', eb.fn.countAll<number>().as('chunks'), eb.fn.sum<number>('raw_size').as('raw'), eb.fn.sum<number>('stored_size').as('stored')])
-          .where('state', '=', 'live')
-          .groupBy('codec_id')
-          .orderBy('codec_id')
-          .execute();
-        const perBackend = await db
-          .selectFrom('chunk_copies as k')
-          .innerJoin('chunks as c', 'c.id', 'k.chunk_id')
-          .select((eb) => [
-            'k.backend',
-            eb.fn.countAll<number>().as('copies'),
-            eb.fn.sum<number>(eb.case().when('k.state', '=', 'ok').then(eb.ref('c.stored_size')).else(0).end()).as('bytes'),
-            eb.fn.sum<number>(eb.case().when('k.state', '=', 'missing').then(1).else(0).end()).as('missing'),
-            eb.fn.sum<number>(eb.case().when('k.state', '=', 'corrupt').then(1).else(0).end()).as('corrupt'),
-          ])
-          .where('c.state', '=', 'live')
-          .groupBy('k.backend')
-          .orderBy('k.backend')
-          .execute();
-        const codecs = perCodec.map((c) => ({ codecId: c.codec_id, chunks: Number(c.chunks), rawBytes: Number(c.raw), storedBytes: Number(c.stored) }));
-        const backends = perBackend.map((b) => ({ backend: b.backend, copies: Number(b.copies), bytes: Number(b.bytes), missing: Number(b.missing), corrupt: Number(b.corrupt) }));
-        return {
-          files: Number(files.n),
-          versions: Number(versions.n),
-          logicalBytes: Number(versions.bytes),
-          uniqueBytes: codecs.reduce((s, c) => s + c.rawBytes, 0),
-          storedBytes: codecs.reduce((s, c) => s + c.storedBytes, 0),
-          physicalBytes: backends.reduce((s, b) => s + b.bytes, 0),
-          chunks: codecs.reduce((s, c) => s + c.chunks, 0),
-          perCodec: codecs,
-          perBackend: backends,
-        };
-      });
+      .execute((db) => repositoryStats(db));
   }
 }
 
