@@ -1,9 +1,24 @@
-// Reads both SQL stores share — chunks, copies and repository stats (Kysely builds the same
-// queries for SQLite and PostgreSQL); only how a list of ids reaches the database differs — `IN (…)` batches for SQLite, one array
-// parameter (`= ANY($1)`) for PostgreSQL — so each store passes its own id filter.
-import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+// Queries both SQL stores share — chunk reads, repository stats, the parts of resumable uploads and
+// the access counters (Kysely builds the same queries for SQLite and PostgreSQL). Transactions and
+// locking stay in each store; so does how a list of ids reaches the database — `IN (…)` batches for
+// SQLite, one array parameter (`= ANY($1)`) for PostgreSQL — so each store passes its own id filter.
+import { randomUUID } from 'node:crypto';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { ChunkId } from '../core/chunk-id.ts';
-import type { ChunkRecord, CopyRecord, RepositoryStats, StoredChunk, VersionChunk } from './metadata-store.ts';
+import { DcsError, UsageError } from '../core/errors.ts';
+import type {
+  ChunkRecord,
+  CopyRecord,
+  FileAccess,
+  PartChunk,
+  RepositoryStats,
+  ResumableUpload,
+  ResumableUploadOptions,
+  StatsSample,
+  StoredChunk,
+  UsageTotals,
+  VersionChunk,
+} from './metadata-store.ts';
 import type { Database } from './schema.ts';
 
 export const PAGE = 500;
@@ -157,4 +172,211 @@ export async function repositoryStats(db: Kysely<Database>): Promise<RepositoryS
       perCodec: codecs,
       perBackend: backends,
     };
+}
+
+// --- upload sessions and parts ---------------------------------------------------------------
+
+/** Rows per INSERT of part chunks (6 parameters each, well under SQLite's limit). */
+const PART_ROWS = 150;
+
+/** Samples kept in stats_history: recordStatsSample drops older ones. */
+export const STATS_HISTORY_LIMIT = 10_000;
+
+export function uploadNotFound(): DcsError {
+  return new DcsError('UPLOAD_NOT_FOUND', 'resumable upload not found (committed, aborted, or expired after being idle too long); start it again');
+}
+
+/** Insert a session: streamed, or resumable when options are given. */
+export async function insertSession(db: Kysely<Database>, name: string, now: number, options?: ResumableUploadOptions): Promise<string> {
+  const id = randomUUID();
+  const extra = options ? { kind: 'resumable' as const, options: JSON.stringify({ codec: options.codec, level: options.level }) } : {};
+  await db.insertInto('upload_sessions').values({ id, name, started_at: now, heartbeat_at: now, ...extra }).execute();
+  return id;
+}
+
+/** Sessions to expire: streamed ones silent since before `cutoff`, resumable ones since before `resumableCutoff`. */
+export function expiredSession(cutoff: number, resumableCutoff: number) {
+  return (eb: ExpressionBuilder<Database, 'upload_sessions'>): Expression<SqlBool> =>
+    eb.or([
+      eb.and([eb('upload_sessions.kind', '!=', 'resumable'), eb('upload_sessions.heartbeat_at', '<', cutoff)]),
+      eb.and([eb('upload_sessions.kind', '=', 'resumable'), eb('upload_sessions.heartbeat_at', '<', resumableCutoff)]),
+    ]);
+}
+
+export async function resumableUpload(db: Kysely<Database>, sessionId: string): Promise<ResumableUpload | undefined> {
+  const s = await db
+    .selectFrom('upload_sessions')
+    .select(['id', 'name', 'started_at', 'heartbeat_at', 'options'])
+    .where('id', '=', sessionId)
+    .where('kind', '=', 'resumable')
+    .executeTakeFirst();
+  if (!s) return undefined;
+  const parts = await db.selectFrom('upload_parts').select(['part', 'size', 'chunk_count', 'created_at']).where('session_id', '=', sessionId).orderBy('part').execute();
+  const options = JSON.parse(s.options ?? '{}') as Partial<ResumableUploadOptions>;
+  return {
+    sessionId: s.id,
+    name: s.name,
+    codec: options.codec ?? 'auto',
+    ...(typeof options.level === 'number' ? { level: options.level } : {}),
+    startedAt: s.started_at,
+    heartbeatAt: s.heartbeat_at,
+    parts: parts.map((p) => ({ part: p.part, size: p.size, chunkCount: p.chunk_count, createdAt: p.created_at })),
+  };
+}
+
+/** A part's chunks must tile it: contiguous from offset 0, adding up to its size; else its bytes would be misplaced. */
+export function checkPart(part: number, size: number, chunks: readonly PartChunk[]): void {
+  if (!Number.isSafeInteger(part) || part < 1) throw new UsageError(`part number must be a positive integer, not ${part}`);
+  let offset = 0;
+  for (const c of chunks) {
+    if (c.offset !== offset || !(c.length > 0)) throw new UsageError(`part ${part}: chunk at offset ${c.offset} (length ${c.length}) does not follow the previous one, which ends at ${offset}`);
+    offset += c.length;
+  }
+  if (offset !== size) throw new UsageError(`part ${part}: its chunks cover ${offset} bytes, but the part has ${size}`);
+}
+
+/** The first of `ids` without an ok copy (or gone, or being deleted by gc), if any: commitUpload's rule. */
+export async function firstUnstored(db: Kysely<Database>, filter: IdFilter, batch: number, ids: readonly string[]): Promise<string | undefined> {
+  for (const part of batches([...new Set(ids)], batch)) {
+    const rows = await db
+      .selectFrom('chunks as c')
+      .select('c.id')
+      .where(filter('c.id', part))
+      .where('c.state', '!=', 'deleting')
+      .where((eb) => eb.exists(eb.selectFrom('chunk_copies as k').select('k.chunk_id').whereRef('k.chunk_id', '=', 'c.id').where('k.state', '=', 'ok')))
+      .execute();
+    const ok = new Set(rows.map((r) => r.id));
+    const bad = part.find((id) => !ok.has(id));
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
+}
+
+/** Record a part, replacing an earlier copy of it (a part re-sent after an interruption). */
+export async function storePart(db: Kysely<Database>, sessionId: string, part: number, size: number, chunks: readonly PartChunk[], now: number): Promise<void> {
+  await db.deleteFrom('upload_part_chunks').where('session_id', '=', sessionId).where('part', '=', part).execute();
+  await db.deleteFrom('upload_parts').where('session_id', '=', sessionId).where('part', '=', part).execute();
+  await db.insertInto('upload_parts').values({ session_id: sessionId, part, size, chunk_count: chunks.length, created_at: now }).execute();
+  for (const [b, rows] of batches(chunks, PART_ROWS).entries()) {
+    await db
+      .insertInto('upload_part_chunks')
+      .values(rows.map((c, i) => ({ session_id: sessionId, part, idx: b * PART_ROWS + i, offset: c.offset, length: c.length, chunk_id: c.id })))
+      .execute();
+  }
+}
+
+/** The smallest part number in 1..max that has not been stored, if any. */
+export async function firstMissingPart(db: Kysely<Database>, sessionId: string): Promise<number | undefined> {
+  const parts = await db.selectFrom('upload_parts').select('part').where('session_id', '=', sessionId).orderBy('part').execute();
+  const gap = parts.findIndex((p, i) => p.part !== i + 1);
+  return gap < 0 ? undefined : gap + 1;
+}
+
+/**
+ * Turn a resumable session's parts into its staged chunk list (what commitUpload commits): parts in
+ * order, each chunk's offset shifted by the sizes of the parts before it. Returns the total size.
+ */
+export async function stagePartsInOrder(db: Kysely<Database>, sessionId: string): Promise<number> {
+  await db.deleteFrom('session_chunks').where('session_id', '=', sessionId).execute();
+  await sql`INSERT INTO session_chunks (session_id, seq, "offset", length, chunk_id)
+            SELECT c.session_id, ROW_NUMBER() OVER (ORDER BY c.part, c.idx) - 1, p.base + c."offset", c.length, c.chunk_id
+            FROM upload_part_chunks AS c
+            JOIN (SELECT part, SUM(size) OVER (ORDER BY part) - size AS base FROM upload_parts WHERE session_id = ${sessionId}) AS p
+              ON p.part = c.part
+            WHERE c.session_id = ${sessionId}`.execute(db);
+  const total = await db
+    .selectFrom('upload_parts')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('size'), sql<number>`0`).as('s'))
+    .where('session_id', '=', sessionId)
+    .executeTakeFirstOrThrow();
+  return Number(total.s);
+}
+
+// --- analytics -------------------------------------------------------------------------------
+
+/** Add to a name's access counters (creating its row); one statement, so concurrent counts add up. */
+export async function countAccess(
+  db: Kysely<Database>,
+  name: string,
+  delta: { uploads?: number; downloads?: number; bytesIn?: number; bytesOut?: number },
+  now: number,
+): Promise<void> {
+  await db
+    .insertInto('file_access')
+    .values({ name, uploads: delta.uploads ?? 0, downloads: delta.downloads ?? 0, bytes_in: delta.bytesIn ?? 0, bytes_out: delta.bytesOut ?? 0, last_access_at: now })
+    .onConflict((oc) =>
+      oc.column('name').doUpdateSet((eb) => ({
+        uploads: eb('file_access.uploads', '+', eb.ref('excluded.uploads')),
+        downloads: eb('file_access.downloads', '+', eb.ref('excluded.downloads')),
+        bytes_in: eb('file_access.bytes_in', '+', eb.ref('excluded.bytes_in')),
+        bytes_out: eb('file_access.bytes_out', '+', eb.ref('excluded.bytes_out')),
+        last_access_at: eb.ref('excluded.last_access_at'),
+      })),
+    )
+    .execute();
+}
+
+function toFileAccess(r: { name: string; uploads: number; downloads: number; bytes_in: number; bytes_out: number; last_access_at: number }): FileAccess {
+  return { name: r.name, uploads: Number(r.uploads), downloads: Number(r.downloads), bytesIn: Number(r.bytes_in), bytesOut: Number(r.bytes_out), lastAccessAt: Number(r.last_access_at) };
+}
+
+export async function usageTotals(db: Kysely<Database>): Promise<UsageTotals> {
+  const r = await db
+    .selectFrom('file_access')
+    .select((eb) => [
+      eb.fn.coalesce(eb.fn.sum<number>('uploads'), sql<number>`0`).as('uploads'),
+      eb.fn.coalesce(eb.fn.sum<number>('downloads'), sql<number>`0`).as('downloads'),
+      eb.fn.coalesce(eb.fn.sum<number>('bytes_in'), sql<number>`0`).as('bytes_in'),
+      eb.fn.coalesce(eb.fn.sum<number>('bytes_out'), sql<number>`0`).as('bytes_out'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { uploads: Number(r.uploads), downloads: Number(r.downloads), bytesIn: Number(r.bytes_in), bytesOut: Number(r.bytes_out) };
+}
+
+export async function topFiles(db: Kysely<Database>, limit: number): Promise<FileAccess[]> {
+  // Counters outlive their files; only names that exist now are shown.
+  const rows = await db
+    .selectFrom('file_access as a')
+    .innerJoin('files as f', 'f.name', 'a.name')
+    .select(['a.name', 'a.uploads', 'a.downloads', 'a.bytes_in', 'a.bytes_out', 'a.last_access_at'])
+    .orderBy('a.downloads', 'desc')
+    .orderBy('a.last_access_at', 'desc')
+    .orderBy('a.name')
+    .limit(Math.max(0, limit))
+    .execute();
+  return rows.map(toFileAccess);
+}
+
+export async function fileAccess(db: Kysely<Database>, name: string): Promise<FileAccess | undefined> {
+  const r = await db.selectFrom('file_access').selectAll().where('name', '=', name).executeTakeFirst();
+  return r && toFileAccess(r);
+}
+
+/** Insert a sample and drop all but the newest STATS_HISTORY_LIMIT; run it in a write transaction. */
+export async function insertStatsSample(db: Kysely<Database>, s: StatsSample): Promise<void> {
+  await db
+    .insertInto('stats_history')
+    .values({ at: s.at, files: s.files, logical_bytes: s.logicalBytes, unique_bytes: s.uniqueBytes, stored_bytes: s.storedBytes, physical_bytes: s.physicalBytes })
+    .execute();
+  // The oldest sample to keep; everything before it in (at, id) order goes.
+  const edge = await db.selectFrom('stats_history').select(['at', 'id']).orderBy('at', 'desc').orderBy('id', 'desc').limit(1).offset(STATS_HISTORY_LIMIT - 1).executeTakeFirst();
+  if (!edge) return;
+  await db
+    .deleteFrom('stats_history')
+    .where((eb) => eb.or([eb('at', '<', edge.at), eb.and([eb('at', '=', edge.at), eb('id', '<', edge.id)])]))
+    .execute();
+}
+
+export async function statsHistory(db: Kysely<Database>, options: { since?: number; limit?: number } = {}): Promise<StatsSample[]> {
+  let q = db.selectFrom('stats_history').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(Math.max(0, options.limit ?? 1000));
+  if (options.since !== undefined) q = q.where('at', '>=', options.since);
+  const rows = await q.execute();
+  return rows.reverse().map((r) => ({
+    at: Number(r.at),
+    files: Number(r.files),
+    logicalBytes: Number(r.logical_bytes),
+    uniqueBytes: Number(r.unique_bytes),
+    storedBytes: Number(r.stored_bytes),
+    physicalBytes: Number(r.physical_bytes),
+  }));
 }

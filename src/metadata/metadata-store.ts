@@ -119,6 +119,66 @@ export interface ListFilesOptions {
   limit?: number;
 }
 
+/** What a resumable upload was begun with; kept in metadata so any orchestrator can continue it. */
+export interface ResumableUploadOptions {
+  codec: string;
+  level?: number;
+}
+
+export interface UploadPart {
+  /** Part number, 1-based. */
+  part: number;
+  size: number;
+  chunkCount: number;
+  createdAt: number;
+}
+
+/** One chunk of a part: offset is relative to the start of the part. */
+export interface PartChunk {
+  offset: number;
+  length: number;
+  id: ChunkId;
+}
+
+export interface ResumableUpload {
+  sessionId: string;
+  name: string;
+  codec: string;
+  level?: number;
+  startedAt: number;
+  heartbeatAt: number;
+  /** Parts stored so far, by part number. */
+  parts: UploadPart[];
+}
+
+/** Access counters of one file name (kept after the file is deleted; rows are per name, not per version). */
+export interface FileAccess {
+  name: string;
+  uploads: number;
+  downloads: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Last upload or download, ms since epoch. */
+  lastAccessAt: number;
+}
+
+export interface UsageTotals {
+  uploads: number;
+  downloads: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** A point of the repository's size history (recorded by servers after writes; charted by the web UI). */
+export interface StatsSample {
+  at: number;
+  files: number;
+  logicalBytes: number;
+  uniqueBytes: number;
+  storedBytes: number;
+  physicalBytes: number;
+}
+
 export interface MetadataStore {
   /** Create or upgrade the schema. Idempotent. */
   migrate(): Promise<void>;
@@ -137,11 +197,32 @@ export interface MetadataStore {
   /**
    * Make the version visible in one transaction: new version number = latest + 1, refcounts
    * incremented, staged list moved, session removed. Fails (and changes nothing) if any staged
-   * chunk has no recorded copy.
+   * chunk has no recorded copy, or if the session is resumable (commitParts commits those).
    */
   commitUpload(sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord>;
-  /** Drop a session, its claims and staged entries. Chunks it wrote become gc candidates. */
+  /** Drop a session, its claims, staged entries and parts. Chunks it wrote become gc candidates. */
   abortUpload(sessionId: string): Promise<void>;
+
+  // --- resumable (multipart) uploads -----------------------------------------------------------
+  // A resumable upload is a session whose data arrives as numbered parts, in any order and
+  // possibly more than once; each part is chunked on its own. Chunks are claimed and recorded with
+  // claimChunks/recordStored as for streamed uploads; stagePart then records the part's chunk list.
+  beginResumableUpload(name: string, options: ResumableUploadOptions): Promise<{ sessionId: string }>;
+  /** The resumable session with its parts, or undefined (unknown, expired, committed or a streamed session). */
+  getResumableUpload(sessionId: string): Promise<ResumableUpload | undefined>;
+  /**
+   * Record (or replace, when the part is sent again) a part's chunk list and refresh the heartbeat.
+   * The chunks must tile the part (offsets 0, l1, l1 + l2, … adding up to `size`), else UsageError.
+   * Fails with DcsError('UPLOAD_NOT_FOUND') when the session is gone (or is a streamed one), and
+   * with DcsError('COMMIT_REFUSED') when a chunk has no recorded ok copy (commitUpload's rule).
+   */
+  stagePart(sessionId: string, part: number, size: number, chunks: PartChunk[]): Promise<void>;
+  /**
+   * Commit parts 1..N in order as one new version (same guarantees as commitUpload): fails with
+   * DcsError('UPLOAD_INCOMPLETE') naming the first missing part when the numbers have a gap, with
+   * DcsError('UPLOAD_NOT_FOUND') when the session is gone. Zero parts make an empty file.
+   */
+  commitParts(sessionId: string, info: { name: string; codec: string }): Promise<VersionRecord>;
 
   // --- reads ---------------------------------------------------------------------------------
   /** The given version (1-based), or the latest when version is undefined. */
@@ -168,8 +249,11 @@ export interface MetadataStore {
   removeCopy(id: ChunkId, backend: string): Promise<void>;
 
   // --- gc ------------------------------------------------------------------------------------
-  /** Remove sessions whose heartbeat is older than cutoff (ms epoch); returns how many. */
-  expireSessions(cutoff: number): Promise<number>;
+  /**
+   * Remove streamed sessions whose heartbeat is older than cutoff (ms epoch), and resumable ones
+   * whose heartbeat is older than resumableCutoff (default: cutoff); returns how many.
+   */
+  expireSessions(cutoff: number, resumableCutoff?: number): Promise<number>;
   /**
    * Atomically mark up to `limit` chunks with refcount 0 and no claim by a live session as being
    * deleted (claims of those chunks answer 'busy' until forgetGarbage). Chunks already 'deleting'
@@ -187,4 +271,17 @@ export interface MetadataStore {
 
   // --- stats ---------------------------------------------------------------------------------
   stats(): Promise<RepositoryStats>;
+
+  // --- analytics -----------------------------------------------------------------------------
+  // Uploads are counted by commitUpload/commitParts in their own transaction (bytes in = version size).
+  /** Count one download (or ranged read) of `name` that sent `bytes` bytes. */
+  recordDownload(name: string, bytes: number): Promise<void>;
+  usageTotals(): Promise<UsageTotals>;
+  /** Files that still exist, most downloaded first (ties: most recently accessed). */
+  topFiles(limit: number): Promise<FileAccess[]>;
+  /** Access counters of one name, or undefined if never accessed. */
+  fileAccess(name: string): Promise<FileAccess | undefined>;
+  recordStatsSample(sample: StatsSample): Promise<void>;
+  /** Samples in time order, at or after `since`, the most recent `limit` of them (default 1000). */
+  statsHistory(options?: { since?: number; limit?: number }): Promise<StatsSample[]>;
 }

@@ -47,6 +47,29 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'erasure shard index per copy (null: whole replica)',
     statements: [`ALTER TABLE chunk_copies ADD COLUMN shard INTEGER`],
   },
+  {
+    version: 3,
+    description: 'resumable uploads (parts), access counters, stats history',
+    statements: [
+      `ALTER TABLE upload_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'stream'`,
+      `ALTER TABLE upload_sessions ADD COLUMN options TEXT`,
+      `CREATE TABLE upload_parts (
+         session_id TEXT NOT NULL REFERENCES upload_sessions(id) ON DELETE CASCADE, part INTEGER NOT NULL,
+         size BIGINT NOT NULL, chunk_count INTEGER NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (session_id, part))`,
+      `CREATE TABLE upload_part_chunks (
+         session_id TEXT NOT NULL, part INTEGER NOT NULL, idx INTEGER NOT NULL, "offset" BIGINT NOT NULL,
+         length INTEGER NOT NULL, chunk_id TEXT NOT NULL, PRIMARY KEY (session_id, part, idx),
+         FOREIGN KEY (session_id, part) REFERENCES upload_parts(session_id, part) ON DELETE CASCADE)`,
+      `CREATE TABLE file_access (
+         name TEXT PRIMARY KEY, uploads BIGINT NOT NULL, downloads BIGINT NOT NULL, bytes_in BIGINT NOT NULL,
+         bytes_out BIGINT NOT NULL, last_access_at BIGINT NOT NULL)`,
+      `CREATE INDEX file_access_top ON file_access (downloads DESC, last_access_at DESC)`,
+      `CREATE TABLE stats_history (
+         id INTEGER PRIMARY KEY, at BIGINT NOT NULL, files BIGINT NOT NULL, logical_bytes BIGINT NOT NULL,
+         unique_bytes BIGINT NOT NULL, stored_bytes BIGINT NOT NULL, physical_bytes BIGINT NOT NULL)`,
+      `CREATE INDEX stats_history_by_time ON stats_history (at, id)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

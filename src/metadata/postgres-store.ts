@@ -15,9 +15,11 @@
 // - commitUpload locks the file row (inserted if missing), so commits of one name are serialised and
 //   latest + 1 never repeats (UNIQUE (file_id, version_no) backs this up). Refcounts change by
 //   `refcount ± n` on locked rows, so overlapping commits and deletes add up exactly; a CHECK keeps
-//   them from going negative.
+//   them from going negative. commitParts is the same commit after turning the parts into the staged
+//   list, under the same session lock; stagePart holds the session FOR NO KEY UPDATE (its heartbeat),
+//   so a part cannot slip in beside a commit or an expiry of its session.
+// - Access counters change by `+ n` in one upsert, after all other locks (file_access rows last).
 // - Streams (listFiles, versionChunks, chunks) page with keysets (name, seq, id), one query a page.
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kysely, PostgresDialect, sql, type RawBuilder, type Transaction } from 'kysely';
 import { Pool, types } from 'pg';
@@ -27,19 +29,26 @@ import type {
   ChunkRecord,
   ClaimResult,
   CopyState,
+  FileAccess,
   FileSummary,
   GarbageChunk,
   ListFilesOptions,
   MetadataStore,
+  PartChunk,
   RepositoryStats,
+  ResumableUpload,
+  ResumableUploadOptions,
   StagedChunk,
+  StatsSample,
   StoredChunk,
+  UsageTotals,
   VersionChunk,
   VersionRecord,
 } from './metadata-store.ts';
+import * as shared from './chunk-reads.ts';
 import { anyArray, batches as batchesOf, ChunkReads, PAGE, repositoryStats, shardOf } from './chunk-reads.ts';
 import { migratePostgres } from './postgres-migrations.ts';
-import type { Database } from './schema.ts';
+import type { Database, SessionKind } from './schema.ts';
 
 /** Ids per statement: arrays travel as one parameter, this only bounds statement size. */
 const ID_BATCH = 1000;
@@ -161,10 +170,7 @@ export class PostgresMetadataStore implements MetadataStore {
   // --- uploads -------------------------------------------------------------------------------
 
   async beginUpload(name: string): Promise<{ sessionId: string }> {
-    const id = randomUUID();
-    const now = this.#now();
-    await this.#db.insertInto('upload_sessions').values({ id, name, started_at: now, heartbeat_at: now }).execute();
-    return { sessionId: id };
+    return { sessionId: await shared.insertSession(this.#db, name, this.#now()) };
   }
 
   async heartbeat(sessionId: string): Promise<void> {
@@ -263,56 +269,64 @@ export class PostgresMetadataStore implements MetadataStore {
   async commitUpload(sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord> {
     return this.#tx(async (trx) => {
       // FOR UPDATE on the session: a second commit of it, or expireSessions, waits and then finds it gone.
-      await this.#requireSession(trx, sessionId, 'update');
-      const now = this.#now();
-      const fileId = await this.#lockFile(trx, info.name, now);
-      const staged = trx.selectFrom('session_chunks').select('chunk_id').distinct().where('session_id', '=', sessionId);
-      await trx.selectFrom('chunks').select('id').where('id', 'in', staged).orderBy('id').forNoKeyUpdate().execute();
-
-      // Checked after the locks, so the states read here cannot change before we commit.
-      const bad = await trx
-        .selectFrom('session_chunks as s')
-        .leftJoin('chunks as c', 'c.id', 's.chunk_id')
-        .select(['s.chunk_id'])
-        .where('s.session_id', '=', sessionId)
-        .where((eb) =>
-          eb.or([
-            eb('c.id', 'is', null),
-            eb('c.state', '=', 'deleting'),
-            eb.not(eb.exists(eb.selectFrom('chunk_copies as k').select('k.chunk_id').whereRef('k.chunk_id', '=', 's.chunk_id').where('k.state', '=', 'ok'))),
-          ]),
-        )
-        .limit(1)
-        .executeTakeFirst();
-      if (bad) throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(info.name)}: chunk ${bad.chunk_id.slice(0, 16)}… has no stored copy`);
-
-      const latest = await trx.selectFrom('versions').select((eb) => eb.fn.max('version_no').as('v')).where('file_id', '=', fileId).executeTakeFirst();
-      const versionNo = Number(latest?.v ?? 0) + 1;
-      const counts = await trx
-        .selectFrom('session_chunks')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('session_id', '=', sessionId)
-        .executeTakeFirstOrThrow();
-      const stored = await trx
-        .selectFrom('chunks')
-        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('stored_size'), sql<number>`0`).as('s'))
-        .where('id', 'in', staged)
-        .executeTakeFirstOrThrow();
-      const version = await trx
-        .insertInto('versions')
-        .values({ file_id: fileId, version_no: versionNo, size: info.size, chunk_count: Number(counts.n), stored_size: Number(stored.s), codec: info.codec, created_at: now })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await sql`INSERT INTO version_chunks (version_id, seq, "offset", length, chunk_id)
-                SELECT ${version.id}, seq, "offset", length, chunk_id FROM session_chunks WHERE session_id = ${sessionId}`.execute(trx);
-      // One reference per occurrence: deleteFile subtracts exactly the same counts.
-      await sql`UPDATE chunks SET refcount = refcount + r.n, state = 'live'
-                FROM (SELECT chunk_id, COUNT(*) AS n FROM session_chunks WHERE session_id = ${sessionId} GROUP BY chunk_id) AS r
-                WHERE chunks.id = r.chunk_id`.execute(trx);
-      // Cascades to the session's claims and staged entries.
-      await trx.deleteFrom('upload_sessions').where('id', '=', sessionId).execute();
-      return { versionId: version.id, name: info.name, version: versionNo, size: info.size, chunkCount: Number(counts.n), codec: info.codec, createdAt: now };
+      if ((await this.#requireSession(trx, sessionId, 'update')) === 'resumable') {
+        throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(info.name)}: a resumable upload is committed from its parts`);
+      }
+      return this.#commitStaged(trx, sessionId, info);
     });
+  }
+
+  /** The commit itself, in the caller's transaction, which holds the session FOR UPDATE: staged list → new version. */
+  async #commitStaged(trx: Db, sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord> {
+    const now = this.#now();
+    const fileId = await this.#lockFile(trx, info.name, now);
+    const staged = trx.selectFrom('session_chunks').select('chunk_id').distinct().where('session_id', '=', sessionId);
+    await trx.selectFrom('chunks').select('id').where('id', 'in', staged).orderBy('id').forNoKeyUpdate().execute();
+
+    // Checked after the locks, so the states read here cannot change before we commit.
+    const bad = await trx
+      .selectFrom('session_chunks as s')
+      .leftJoin('chunks as c', 'c.id', 's.chunk_id')
+      .select(['s.chunk_id'])
+      .where('s.session_id', '=', sessionId)
+      .where((eb) =>
+        eb.or([
+          eb('c.id', 'is', null),
+          eb('c.state', '=', 'deleting'),
+          eb.not(eb.exists(eb.selectFrom('chunk_copies as k').select('k.chunk_id').whereRef('k.chunk_id', '=', 's.chunk_id').where('k.state', '=', 'ok'))),
+        ]),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    if (bad) throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(info.name)}: chunk ${bad.chunk_id.slice(0, 16)}… has no stored copy`);
+
+    const latest = await trx.selectFrom('versions').select((eb) => eb.fn.max('version_no').as('v')).where('file_id', '=', fileId).executeTakeFirst();
+    const versionNo = Number(latest?.v ?? 0) + 1;
+    const counts = await trx
+      .selectFrom('session_chunks')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('session_id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    const stored = await trx
+      .selectFrom('chunks')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('stored_size'), sql<number>`0`).as('s'))
+      .where('id', 'in', staged)
+      .executeTakeFirstOrThrow();
+    const version = await trx
+      .insertInto('versions')
+      .values({ file_id: fileId, version_no: versionNo, size: info.size, chunk_count: Number(counts.n), stored_size: Number(stored.s), codec: info.codec, created_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await sql`INSERT INTO version_chunks (version_id, seq, "offset", length, chunk_id)
+              SELECT ${version.id}, seq, "offset", length, chunk_id FROM session_chunks WHERE session_id = ${sessionId}`.execute(trx);
+    // One reference per occurrence: deleteFile subtracts exactly the same counts.
+    await sql`UPDATE chunks SET refcount = refcount + r.n, state = 'live'
+              FROM (SELECT chunk_id, COUNT(*) AS n FROM session_chunks WHERE session_id = ${sessionId} GROUP BY chunk_id) AS r
+              WHERE chunks.id = r.chunk_id`.execute(trx);
+    // Cascades to the session's claims, staged entries and parts.
+    await trx.deleteFrom('upload_sessions').where('id', '=', sessionId).execute();
+    await shared.countAccess(trx, info.name, { uploads: 1, bytesIn: info.size }, now);
+    return { versionId: version.id, name: info.name, version: versionNo, size: info.size, chunkCount: Number(counts.n), codec: info.codec, createdAt: now };
   }
 
   /** The file row, created if missing, locked FOR UPDATE: one commit or delete of a name at a time. */
@@ -329,10 +343,47 @@ export class PostgresMetadataStore implements MetadataStore {
     await this.#db.deleteFrom('upload_sessions').where('id', '=', sessionId).execute();
   }
 
-  async #requireSession(trx: Db, sessionId: string, lock: 'share' | 'update'): Promise<void> {
-    const q = trx.selectFrom('upload_sessions').select('id').where('id', '=', sessionId);
+  async #requireSession(trx: Db, sessionId: string, lock: 'share' | 'update'): Promise<SessionKind> {
+    const q = trx.selectFrom('upload_sessions').select('kind').where('id', '=', sessionId);
     const s = await (lock === 'update' ? q.forUpdate() : q.forKeyShare()).executeTakeFirst();
     if (!s) throw new DcsError('SESSION_EXPIRED', 'upload session expired (it was idle too long and gc released it); retry the upload');
+    return s.kind;
+  }
+
+  // --- resumable uploads ---------------------------------------------------------------------
+
+  async beginResumableUpload(name: string, options: ResumableUploadOptions): Promise<{ sessionId: string }> {
+    return { sessionId: await shared.insertSession(this.#db, name, this.#now(), options) };
+  }
+
+  getResumableUpload(sessionId: string): Promise<ResumableUpload | undefined> {
+    return shared.resumableUpload(this.#db, sessionId);
+  }
+
+  async stagePart(sessionId: string, part: number, size: number, chunks: PartChunk[]): Promise<void> {
+    shared.checkPart(part, size, chunks);
+    await this.#tx(async (trx) => {
+      const now = this.#now();
+      // The heartbeat locks the session FOR NO KEY UPDATE: a commit or expiry of it waits for this part
+      // (then sees it), and a part staged after a commit finds the session gone.
+      const s = await trx.updateTable('upload_sessions').set({ heartbeat_at: now }).where('id', '=', sessionId).where('kind', '=', 'resumable').returning('id').executeTakeFirst();
+      if (!s) throw shared.uploadNotFound();
+      const bad = await shared.firstUnstored(trx, anyArray, ID_BATCH, chunks.map((c) => c.id));
+      if (bad !== undefined) throw new DcsError('COMMIT_REFUSED', `cannot store part ${part}: chunk ${bad.slice(0, 16)}… has no stored copy`);
+      await shared.storePart(trx, sessionId, part, size, chunks, now);
+    });
+  }
+
+  async commitParts(sessionId: string, info: { name: string; codec: string }): Promise<VersionRecord> {
+    return this.#tx(async (trx) => {
+      // FOR UPDATE, as in commitUpload: parts being staged finish first, later ones find the session gone.
+      const s = await trx.selectFrom('upload_sessions').select('id').where('id', '=', sessionId).where('kind', '=', 'resumable').forUpdate().executeTakeFirst();
+      if (!s) throw shared.uploadNotFound();
+      const missing = await shared.firstMissingPart(trx, sessionId);
+      if (missing !== undefined) throw new DcsError('UPLOAD_INCOMPLETE', `cannot commit ${JSON.stringify(info.name)}: part ${missing} is missing`);
+      const size = await shared.stagePartsInOrder(trx, sessionId);
+      return this.#commitStaged(trx, sessionId, { ...info, size });
+    });
   }
 
   // --- reads ---------------------------------------------------------------------------------
@@ -452,11 +503,12 @@ export class PostgresMetadataStore implements MetadataStore {
 
   // --- gc ------------------------------------------------------------------------------------
 
-  async expireSessions(cutoff: number): Promise<number> {
+  async expireSessions(cutoff: number, resumableCutoff = cutoff): Promise<number> {
     return this.#tx(async (trx) => {
-      // SKIP LOCKED: a session inside a claim or commit right now is not dead. Cascades to claims and staged entries.
-      const dead = trx.selectFrom('upload_sessions').select('id').where('heartbeat_at', '<', cutoff).orderBy('id').forUpdate().skipLocked();
-      const removed = await trx.deleteFrom('upload_sessions').where('id', 'in', dead).where('heartbeat_at', '<', cutoff).returning('id').execute();
+      // SKIP LOCKED: a session inside a claim, part or commit right now is not dead. Cascades to claims, staged entries and parts.
+      const expired = shared.expiredSession(cutoff, resumableCutoff);
+      const dead = trx.selectFrom('upload_sessions').select('id').where(expired).orderBy('id').forUpdate().skipLocked();
+      const removed = await trx.deleteFrom('upload_sessions').where('id', 'in', dead).where(expired).returning('id').execute();
       return removed.length;
     });
   }
@@ -525,6 +577,32 @@ export class PostgresMetadataStore implements MetadataStore {
       .setIsolationLevel('repeatable read')
       .setAccessMode('read only')
       .execute((db) => repositoryStats(db));
+  }
+
+  // --- analytics -----------------------------------------------------------------------------
+
+  async recordDownload(name: string, bytes: number): Promise<void> {
+    await shared.countAccess(this.#db, name, { downloads: 1, bytesOut: bytes }, this.#now());
+  }
+
+  usageTotals(): Promise<UsageTotals> {
+    return shared.usageTotals(this.#db);
+  }
+
+  topFiles(limit: number): Promise<FileAccess[]> {
+    return shared.topFiles(this.#db, limit);
+  }
+
+  fileAccess(name: string): Promise<FileAccess | undefined> {
+    return shared.fileAccess(this.#db, name);
+  }
+
+  async recordStatsSample(sample: StatsSample): Promise<void> {
+    await this.#tx((trx) => shared.insertStatsSample(trx, sample));
+  }
+
+  statsHistory(options?: { since?: number; limit?: number }): Promise<StatsSample[]> {
+    return shared.statsHistory(this.#db, options);
   }
 }
 

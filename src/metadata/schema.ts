@@ -48,11 +48,17 @@ export interface ChunkCopiesTable {
   shard: number | null;
 }
 
+export type SessionKind = 'stream' | 'resumable';
+
 export interface UploadSessionsTable {
   id: string;
   name: string;
   started_at: number;
   heartbeat_at: number;
+  /** Schema version 3; sessions from before it are streamed. */
+  kind: Generated<SessionKind>;
+  /** JSON of ResumableUploadOptions for resumable sessions, else null. */
+  options: string | null;
 }
 
 export interface SessionClaimsTable {
@@ -66,6 +72,45 @@ export interface SessionChunksTable {
   offset: number;
   length: number;
   chunk_id: string;
+}
+
+/** A stored part of a resumable upload (schema version 3). */
+export interface UploadPartsTable {
+  session_id: string;
+  part: number;
+  size: number;
+  chunk_count: number;
+  created_at: number;
+}
+
+/** A part's ordered chunk list; offsets are relative to the part. */
+export interface UploadPartChunksTable {
+  session_id: string;
+  part: number;
+  idx: number;
+  offset: number;
+  length: number;
+  chunk_id: string;
+}
+
+/** Access counters per file name, kept after the file is deleted. */
+export interface FileAccessTable {
+  name: string;
+  uploads: number;
+  downloads: number;
+  bytes_in: number;
+  bytes_out: number;
+  last_access_at: number;
+}
+
+export interface StatsHistoryTable {
+  id: Generated<number>;
+  at: number;
+  files: number;
+  logical_bytes: number;
+  unique_bytes: number;
+  stored_bytes: number;
+  physical_bytes: number;
 }
 
 export interface SchemaMigrationsTable {
@@ -82,5 +127,9 @@ export interface Database {
   upload_sessions: UploadSessionsTable;
   session_claims: SessionClaimsTable;
   session_chunks: SessionChunksTable;
+  upload_parts: UploadPartsTable;
+  upload_part_chunks: UploadPartChunksTable;
+  file_access: FileAccessTable;
+  stats_history: StatsHistoryTable;
   schema_migrations: SchemaMigrationsTable;
 }

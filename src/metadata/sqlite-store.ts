@@ -3,7 +3,6 @@
 // version commit, so the worst a power loss can do is lose the newest commits, never corrupt them.
 // Write transactions are BEGIN IMMEDIATE so concurrent processes (a gc beside a put) queue on the
 // busy timeout instead of failing on lock upgrade.
-import { randomUUID } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { ChunkId } from '../core/chunk-id.ts';
@@ -12,19 +11,26 @@ import type {
   ChunkRecord,
   ClaimResult,
   CopyState,
+  FileAccess,
   FileSummary,
   GarbageChunk,
   ListFilesOptions,
   MetadataStore,
+  PartChunk,
   RepositoryStats,
+  ResumableUpload,
+  ResumableUploadOptions,
   StagedChunk,
+  StatsSample,
   StoredChunk,
+  UsageTotals,
   VersionChunk,
   VersionRecord,
 } from './metadata-store.ts';
+import * as shared from './chunk-reads.ts';
 import { batches as batchesOf, ChunkReads, inList, PAGE, repositoryStats, shardOf } from './chunk-reads.ts';
 import { migrate } from './migrations.ts';
-import type { Database } from './schema.ts';
+import type { Database, SessionKind } from './schema.ts';
 
 /** Keeps IN (...) lists well under SQLite's parameter limit. */
 const IN_BATCH = 500;
@@ -79,10 +85,7 @@ export class SqliteMetadataStore implements MetadataStore {
   // --- uploads -------------------------------------------------------------------------------
 
   async beginUpload(name: string): Promise<{ sessionId: string }> {
-    const id = randomUUID();
-    const now = this.#now();
-    await this.#db.insertInto('upload_sessions').values({ id, name, started_at: now, heartbeat_at: now }).execute();
-    return { sessionId: id };
+    return { sessionId: await shared.insertSession(this.#db, name, this.#now()) };
   }
 
   async heartbeat(sessionId: string): Promise<void> {
@@ -184,69 +187,118 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async commitUpload(sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord> {
     return this.#write(async (trx) => {
-      await this.#requireSession(trx, sessionId);
-      const bad = await trx
-        .selectFrom('session_chunks as s')
-        .leftJoin('chunks as c', 'c.id', 's.chunk_id')
-        .select(['s.chunk_id', 'c.state'])
-        .where('s.session_id', '=', sessionId)
-        .where((eb) =>
-          eb.or([
-            eb('c.id', 'is', null),
-            eb('c.state', '=', 'deleting'),
-            eb.not(eb.exists(eb.selectFrom('chunk_copies as k').select('k.chunk_id').whereRef('k.chunk_id', '=', 's.chunk_id').where('k.state', '=', 'ok'))),
-          ]),
-        )
-        .limit(1)
-        .executeTakeFirst();
-      if (bad) throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(info.name)}: chunk ${bad.chunk_id.slice(0, 16)}… has no stored copy`);
-
-      const now = this.#now();
-      let file = await trx.selectFrom('files').select('id').where('name', '=', info.name).executeTakeFirst();
-      if (!file) file = await trx.insertInto('files').values({ name: info.name, created_at: now }).returning('id').executeTakeFirstOrThrow();
-      const latest = await trx.selectFrom('versions').select((eb) => eb.fn.max('version_no').as('v')).where('file_id', '=', file.id).executeTakeFirst();
-      const versionNo = Number(latest?.v ?? 0) + 1;
-      const counts = await trx
-        .selectFrom('session_chunks')
-        .select((eb) => [eb.fn.countAll<number>().as('n')])
-        .where('session_id', '=', sessionId)
-        .executeTakeFirstOrThrow();
-      const stored = await trx
-        .selectFrom('chunks')
-        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('stored_size'), sql<number>`0`).as('s'))
-        .where('id', 'in', (eb) => eb.selectFrom('session_chunks').select('chunk_id').distinct().where('session_id', '=', sessionId))
-        .executeTakeFirstOrThrow();
-      const version = await trx
-        .insertInto('versions')
-        .values({ file_id: file.id, version_no: versionNo, size: info.size, chunk_count: Number(counts.n), stored_size: Number(stored.s), codec: info.codec, created_at: now })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await sql`INSERT INTO version_chunks (version_id, seq, "offset", length, chunk_id)
-                SELECT ${version.id}, seq, "offset", length, chunk_id FROM session_chunks WHERE session_id = ${sessionId}`.execute(trx);
-      // One reference per occurrence: deleteFile subtracts exactly the same counts.
-      await sql`UPDATE chunks SET refcount = refcount + r.n, state = 'live'
-                FROM (SELECT chunk_id, COUNT(*) AS n FROM session_chunks WHERE session_id = ${sessionId} GROUP BY chunk_id) AS r
-                WHERE chunks.id = r.chunk_id`.execute(trx);
-      await trx.deleteFrom('upload_sessions').where('id', '=', sessionId).execute();
-      return { versionId: version.id, name: info.name, version: versionNo, size: info.size, chunkCount: Number(counts.n), codec: info.codec, createdAt: now };
+      if ((await this.#requireSession(trx, sessionId)) === 'resumable') {
+        throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(info.name)}: a resumable upload is committed from its parts`);
+      }
+      return this.#commitStaged(trx, sessionId, info);
     });
+  }
+
+  /** The commit itself, inside the caller's write transaction: staged list → new version, session dropped. */
+  async #commitStaged(trx: Kysely<Database>, sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord> {
+    const bad = await trx
+      .selectFrom('session_chunks as s')
+      .leftJoin('chunks as c', 'c.id', 's.chunk_id')
+      .select(['s.chunk_id', 'c.state'])
+      .where('s.session_id', '=', sessionId)
+      .where((eb) =>
+        eb.or([
+          eb('c.id', 'is', null),
+          eb('c.state', '=', 'deleting'),
+          eb.not(eb.exists(eb.selectFrom('chunk_copies as k').select('k.chunk_id').whereRef('k.chunk_id', '=', 's.chunk_id').where('k.state', '=', 'ok'))),
+        ]),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    if (bad) throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(info.name)}: chunk ${bad.chunk_id.slice(0, 16)}… has no stored copy`);
+
+    const now = this.#now();
+    let file = await trx.selectFrom('files').select('id').where('name', '=', info.name).executeTakeFirst();
+    if (!file) file = await trx.insertInto('files').values({ name: info.name, created_at: now }).returning('id').executeTakeFirstOrThrow();
+    const latest = await trx.selectFrom('versions').select((eb) => eb.fn.max('version_no').as('v')).where('file_id', '=', file.id).executeTakeFirst();
+    const versionNo = Number(latest?.v ?? 0) + 1;
+    const counts = await trx
+      .selectFrom('session_chunks')
+      .select((eb) => [eb.fn.countAll<number>().as('n')])
+      .where('session_id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    const stored = await trx
+      .selectFrom('chunks')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('stored_size'), sql<number>`0`).as('s'))
+      .where('id', 'in', (eb) => eb.selectFrom('session_chunks').select('chunk_id').distinct().where('session_id', '=', sessionId))
+      .executeTakeFirstOrThrow();
+    const version = await trx
+      .insertInto('versions')
+      .values({ file_id: file.id, version_no: versionNo, size: info.size, chunk_count: Number(counts.n), stored_size: Number(stored.s), codec: info.codec, created_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await sql`INSERT INTO version_chunks (version_id, seq, "offset", length, chunk_id)
+              SELECT ${version.id}, seq, "offset", length, chunk_id FROM session_chunks WHERE session_id = ${sessionId}`.execute(trx);
+    // One reference per occurrence: deleteFile subtracts exactly the same counts.
+    await sql`UPDATE chunks SET refcount = refcount + r.n, state = 'live'
+              FROM (SELECT chunk_id, COUNT(*) AS n FROM session_chunks WHERE session_id = ${sessionId} GROUP BY chunk_id) AS r
+              WHERE chunks.id = r.chunk_id`.execute(trx);
+    await shared.countAccess(trx, info.name, { uploads: 1, bytesIn: info.size }, now);
+    await this.#dropSessions(trx, [sessionId]);
+    return { versionId: version.id, name: info.name, version: versionNo, size: info.size, chunkCount: Number(counts.n), codec: info.codec, createdAt: now };
   }
 
   async abortUpload(sessionId: string): Promise<void> {
     await this.#write((trx) => this.#dropSessions(trx, [sessionId]));
   }
 
-  async #requireSession(trx: Kysely<Database>, sessionId: string): Promise<void> {
-    const s = await trx.selectFrom('upload_sessions').select('id').where('id', '=', sessionId).executeTakeFirst();
+  async #requireSession(trx: Kysely<Database>, sessionId: string): Promise<SessionKind> {
+    const s = await trx.selectFrom('upload_sessions').select('kind').where('id', '=', sessionId).executeTakeFirst();
     if (!s) throw new DcsError('SESSION_EXPIRED', 'upload session expired (it was idle too long and gc released it); retry the upload');
+    return s.kind;
   }
 
+  async #requireResumable(trx: Kysely<Database>, sessionId: string): Promise<void> {
+    const s = await trx.selectFrom('upload_sessions').select('id').where('id', '=', sessionId).where('kind', '=', 'resumable').executeTakeFirst();
+    if (!s) throw shared.uploadNotFound();
+  }
+
+  // Explicit deletes rather than ON DELETE CASCADE: a handle opened without foreign_keys = ON must not leave rows behind.
   async #dropSessions(trx: Kysely<Database>, ids: string[]): Promise<void> {
     for (const part of batches(ids)) {
       await trx.deleteFrom('session_claims').where('session_id', 'in', part).execute();
       await trx.deleteFrom('session_chunks').where('session_id', 'in', part).execute();
+      await trx.deleteFrom('upload_part_chunks').where('session_id', 'in', part).execute();
+      await trx.deleteFrom('upload_parts').where('session_id', 'in', part).execute();
       await trx.deleteFrom('upload_sessions').where('id', 'in', part).execute();
     }
+  }
+
+  // --- resumable uploads ---------------------------------------------------------------------
+
+  async beginResumableUpload(name: string, options: ResumableUploadOptions): Promise<{ sessionId: string }> {
+    return { sessionId: await shared.insertSession(this.#db, name, this.#now(), options) };
+  }
+
+  getResumableUpload(sessionId: string): Promise<ResumableUpload | undefined> {
+    return shared.resumableUpload(this.#db, sessionId);
+  }
+
+  async stagePart(sessionId: string, part: number, size: number, chunks: PartChunk[]): Promise<void> {
+    shared.checkPart(part, size, chunks);
+    await this.#write(async (trx) => {
+      await this.#requireResumable(trx, sessionId);
+      const bad = await shared.firstUnstored(trx, inList, IN_BATCH, chunks.map((c) => c.id));
+      if (bad !== undefined) throw new DcsError('COMMIT_REFUSED', `cannot store part ${part}: chunk ${bad.slice(0, 16)}… has no stored copy`);
+      const now = this.#now();
+      await shared.storePart(trx, sessionId, part, size, chunks, now);
+      await trx.updateTable('upload_sessions').set({ heartbeat_at: now }).where('id', '=', sessionId).execute();
+    });
+  }
+
+  async commitParts(sessionId: string, info: { name: string; codec: string }): Promise<VersionRecord> {
+    return this.#write(async (trx) => {
+      await this.#requireResumable(trx, sessionId);
+      const missing = await shared.firstMissingPart(trx, sessionId);
+      if (missing !== undefined) throw new DcsError('UPLOAD_INCOMPLETE', `cannot commit ${JSON.stringify(info.name)}: part ${missing} is missing`);
+      const size = await shared.stagePartsInOrder(trx, sessionId);
+      return this.#commitStaged(trx, sessionId, { ...info, size });
+    });
   }
 
   // --- reads ---------------------------------------------------------------------------------
@@ -366,9 +418,9 @@ export class SqliteMetadataStore implements MetadataStore {
 
   // --- gc ------------------------------------------------------------------------------------
 
-  async expireSessions(cutoff: number): Promise<number> {
+  async expireSessions(cutoff: number, resumableCutoff = cutoff): Promise<number> {
     return this.#write(async (trx) => {
-      const dead = (await trx.selectFrom('upload_sessions').select('id').where('heartbeat_at', '<', cutoff).execute()).map((r) => r.id);
+      const dead = (await trx.selectFrom('upload_sessions').select('id').where(shared.expiredSession(cutoff, resumableCutoff)).execute()).map((r) => r.id);
       await this.#dropSessions(trx, dead);
       return dead.length;
     });
@@ -420,6 +472,32 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async stats(): Promise<RepositoryStats> {
     return repositoryStats(this.#db);
+  }
+
+  // --- analytics -----------------------------------------------------------------------------
+
+  async recordDownload(name: string, bytes: number): Promise<void> {
+    await shared.countAccess(this.#db, name, { downloads: 1, bytesOut: bytes }, this.#now());
+  }
+
+  usageTotals(): Promise<UsageTotals> {
+    return shared.usageTotals(this.#db);
+  }
+
+  topFiles(limit: number): Promise<FileAccess[]> {
+    return shared.topFiles(this.#db, limit);
+  }
+
+  fileAccess(name: string): Promise<FileAccess | undefined> {
+    return shared.fileAccess(this.#db, name);
+  }
+
+  async recordStatsSample(sample: StatsSample): Promise<void> {
+    await this.#write((trx) => shared.insertStatsSample(trx, sample));
+  }
+
+  statsHistory(options?: { since?: number; limit?: number }): Promise<StatsSample[]> {
+    return shared.statsHistory(this.#db, options);
   }
 
   /** For tests and tools: the journal mode actually in effect. */

@@ -1,7 +1,9 @@
 // ONE behavioural contract for every MetadataStore (SQLite now, PostgreSQL later): the upload
-// protocol, versions, listing, reference counts and the gc-safety rules.
+// protocol (streamed and resumable), versions, listing, reference counts, the gc-safety rules and
+// the analytics counters.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DcsError } from '../../src/core/errors.ts';
 import type { MetadataStore, StagedChunk } from '../../src/metadata/metadata-store.ts';
 
 export interface MetadataUnderTest {
@@ -21,6 +23,28 @@ async function put(store: MetadataStore, name: string, ids: number[], backend = 
   await store.stageChunks(sessionId, staged);
   return (await store.commitUpload(sessionId, { name, size: ids.length * 100, codec: 'zstd' })).version;
 }
+
+/**
+ * Send one part of a resumable upload as the engine would: claim its chunks, record the ones to
+ * write, stage the part. `chunks` are [chunk number, length] in part order.
+ */
+export async function sendPart(store: MetadataStore, sessionId: string, part: number, chunks: [number, number][]): Promise<void> {
+  const claims = await store.claimChunks(sessionId, chunks.map(([n]) => id(n)));
+  const toWrite = [...claims].filter(([, r]) => r === 'write').map(([k]) => k);
+  await store.recordStored(sessionId, toWrite.map((k) => ({ id: k, rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1'] })));
+  let offset = 0;
+  const entries = chunks.map(([n, length]) => {
+    const e = { offset, length, id: id(n) };
+    offset += length;
+    return e;
+  });
+  await store.stagePart(sessionId, part, offset, entries);
+}
+
+const hasCode = (code: string, message?: RegExp) => (e: unknown) =>
+  e instanceof DcsError && e.code === code && (message === undefined || message.test(e.message));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -202,6 +226,201 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       assert.equal(st.physicalBytes, 80);
       await s.removeCopy(id(1), 'b2');
       assert.equal((await s.getChunk(id(1)))?.copies.length, 1);
+    }));
+
+    it('resumable upload: parts sent out of order commit in part order, at running offsets', withStore(async (s) => {
+      const { sessionId } = await s.beginResumableUpload('big', { codec: 'zstd', level: 7 });
+      const begun = (await s.getResumableUpload(sessionId))!;
+      assert.deepEqual({ ...begun, startedAt: 0, heartbeatAt: 0 }, { sessionId, name: 'big', codec: 'zstd', level: 7, startedAt: 0, heartbeatAt: 0, parts: [] });
+      await sendPart(s, sessionId, 3, [[5, 30]]);
+      await sendPart(s, sessionId, 1, [[1, 100], [2, 100]]);
+      await sendPart(s, sessionId, 2, [[3, 50], [4, 70], [1, 100]]);
+      const r = (await s.getResumableUpload(sessionId))!;
+      assert.deepEqual(r.parts.map((p) => [p.part, p.size, p.chunkCount]), [[1, 200, 2], [2, 220, 3], [3, 30, 1]]);
+      assert.equal(await s.getVersion('big'), undefined);
+
+      const v = await s.commitParts(sessionId, { name: 'big', codec: 'zstd' });
+      assert.deepEqual({ version: v.version, size: v.size, chunkCount: v.chunkCount, codec: v.codec }, { version: 1, size: 450, chunkCount: 6, codec: 'zstd' });
+      const listed = await all(s.versionChunks(v.versionId));
+      assert.deepEqual(listed.map((c) => [c.seq, c.offset, c.length, c.chunk.id]), [
+        [0, 0, 100, id(1)],
+        [1, 100, 100, id(2)],
+        [2, 200, 50, id(3)],
+        [3, 250, 70, id(4)],
+        [4, 320, 100, id(1)],
+        [5, 420, 30, id(5)],
+      ]);
+      assert.deepEqual((await all(s.versionChunks(v.versionId, 300))).map((c) => c.seq), [3, 4, 5]);
+      assert.equal((await s.getChunk(id(1)))?.refcount, 2);
+      assert.equal((await s.getChunk(id(5)))?.refcount, 1);
+      assert.equal((await all(s.listFiles()))[0]?.storedSize, 5 * 40);
+
+      // The session is gone: nothing more can be added to it or committed twice.
+      assert.equal(await s.getResumableUpload(sessionId), undefined);
+      await assert.rejects(sendPart(s, sessionId, 4, [[6, 10]]), hasCode('SESSION_EXPIRED'));
+      await assert.rejects(s.stagePart(sessionId, 4, 0, []), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.commitParts(sessionId, { name: 'big', codec: 'zstd' }), hasCode('UPLOAD_NOT_FOUND'));
+      const again = await s.beginResumableUpload('big', { codec: 'none' });
+      await sendPart(s, again.sessionId, 1, [[1, 100]]);
+      assert.equal((await s.commitParts(again.sessionId, { name: 'big', codec: 'none' })).version, 2);
+      assert.equal((await s.getChunk(id(1)))?.refcount, 3);
+    }));
+
+    it('resumable upload: a part sent again replaces the earlier one', withStore(async (s) => {
+      const { sessionId } = await s.beginResumableUpload('r', { codec: 'auto' });
+      assert.equal((await s.getResumableUpload(sessionId))?.level, undefined);
+      await sendPart(s, sessionId, 1, [[1, 100], [2, 100]]);
+      await sendPart(s, sessionId, 2, [[4, 60]]);
+      await sendPart(s, sessionId, 1, [[3, 80]]);
+      assert.deepEqual((await s.getResumableUpload(sessionId))?.parts.map((p) => [p.part, p.size, p.chunkCount]), [[1, 80, 1], [2, 60, 1]]);
+      const v = await s.commitParts(sessionId, { name: 'r', codec: 'auto' });
+      assert.equal(v.size, 140);
+      assert.deepEqual((await all(s.versionChunks(v.versionId))).map((c) => [c.offset, c.length, c.chunk.id]), [[0, 80, id(3)], [80, 60, id(4)]]);
+      // The replaced part's chunks are referenced by nothing: garbage once the session is gone.
+      assert.equal((await s.getChunk(id(1)))?.refcount, 0);
+      assert.deepEqual((await s.markGarbage(10)).map((g) => g.id), [id(1), id(2)]);
+    }));
+
+    it('resumable upload: a missing part fails the commit, which changes nothing', withStore(async (s) => {
+      const { sessionId } = await s.beginResumableUpload('gappy', { codec: 'zstd' });
+      await sendPart(s, sessionId, 2, [[2, 100]]);
+      await assert.rejects(s.commitParts(sessionId, { name: 'gappy', codec: 'zstd' }), hasCode('UPLOAD_INCOMPLETE', /part 1 is missing/));
+      await sendPart(s, sessionId, 1, [[1, 100]]);
+      await sendPart(s, sessionId, 4, [[4, 100]]);
+      await assert.rejects(s.commitParts(sessionId, { name: 'gappy', codec: 'zstd' }), hasCode('UPLOAD_INCOMPLETE', /part 3 is missing/));
+      assert.equal(await s.getVersion('gappy'), undefined);
+      assert.equal(await s.fileAccess('gappy'), undefined);
+      assert.equal((await s.getChunk(id(1)))?.refcount, 0);
+      assert.deepEqual(await s.markGarbage(10), [], 'the session still protects its chunks');
+      assert.deepEqual((await s.getResumableUpload(sessionId))?.parts.map((p) => p.part), [1, 2, 4]);
+      // Still usable: send the missing part and commit.
+      await sendPart(s, sessionId, 3, [[3, 100]]);
+      const v = await s.commitParts(sessionId, { name: 'gappy', codec: 'zstd' });
+      assert.deepEqual([v.version, v.size], [1, 400]);
+      assert.deepEqual((await all(s.versionChunks(v.versionId))).map((c) => c.chunk.id), [id(1), id(2), id(3), id(4)]);
+    }));
+
+    it('resumable upload: zero parts make an empty version', withStore(async (s) => {
+      const { sessionId } = await s.beginResumableUpload('empty', { codec: 'zstd' });
+      const v = await s.commitParts(sessionId, { name: 'empty', codec: 'zstd' });
+      assert.deepEqual({ version: v.version, size: v.size, chunkCount: v.chunkCount }, { version: 1, size: 0, chunkCount: 0 });
+      assert.deepEqual(await all(s.versionChunks(v.versionId)), []);
+      assert.equal((await s.getVersion('empty'))?.size, 0);
+    }));
+
+    it('resumable upload: sessions and chunks are checked, streamed sessions are not resumable', withStore(async (s) => {
+      assert.equal(await s.getResumableUpload('no-such-session'), undefined);
+      await assert.rejects(s.stagePart('no-such-session', 1, 0, []), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.commitParts('no-such-session', { name: 'x', codec: 'zstd' }), hasCode('UPLOAD_NOT_FOUND'));
+      const streamed = await s.beginUpload('s');
+      assert.equal(await s.getResumableUpload(streamed.sessionId), undefined);
+      await assert.rejects(s.stagePart(streamed.sessionId, 1, 0, []), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.commitParts(streamed.sessionId, { name: 's', codec: 'zstd' }), hasCode('UPLOAD_NOT_FOUND'));
+
+      const { sessionId } = await s.beginResumableUpload('r', { codec: 'zstd' });
+      const before = (await s.getResumableUpload(sessionId))!.heartbeatAt;
+      // Claimed but never recorded as stored: the part is refused and not recorded.
+      await s.claimChunks(sessionId, [id(1)]);
+      await assert.rejects(s.stagePart(sessionId, 1, 100, [{ offset: 0, length: 100, id: id(1) }]), /no stored copy/);
+      assert.deepEqual((await s.getResumableUpload(sessionId))?.parts, []);
+      // Chunks must tile the part.
+      await sendPart(s, sessionId, 1, [[2, 100]]);
+      await assert.rejects(s.stagePart(sessionId, 2, 150, [{ offset: 0, length: 100, id: id(2) }]), hasCode('USAGE'));
+      await assert.rejects(s.stagePart(sessionId, 2, 200, [{ offset: 0, length: 100, id: id(2) }, { offset: 150, length: 50, id: id(2) }]), hasCode('USAGE'));
+      await assert.rejects(s.stagePart(sessionId, 0, 0, []), hasCode('USAGE'));
+      // A resumable session is committed from its parts only.
+      await assert.rejects(s.commitUpload(sessionId, { name: 'r', size: 0, codec: 'zstd' }), hasCode('COMMIT_REFUSED'));
+      await sleep(5);
+      await sendPart(s, sessionId, 2, [[2, 100]]);
+      assert.ok((await s.getResumableUpload(sessionId))!.heartbeatAt > before, 'stagePart refreshes the heartbeat');
+      assert.equal((await s.commitParts(sessionId, { name: 'r', codec: 'zstd' })).size, 200);
+    }));
+
+    it('resumable upload: abort drops the session with its parts and claims', withStore(async (s) => {
+      const { sessionId } = await s.beginResumableUpload('gone', { codec: 'zstd' });
+      await sendPart(s, sessionId, 1, [[1, 100]]);
+      assert.deepEqual(await s.markGarbage(10), []);
+      await s.abortUpload(sessionId);
+      assert.equal(await s.getResumableUpload(sessionId), undefined);
+      await assert.rejects(s.commitParts(sessionId, { name: 'gone', codec: 'zstd' }), hasCode('UPLOAD_NOT_FOUND'));
+      assert.equal(await s.getVersion('gone'), undefined);
+      assert.deepEqual((await s.markGarbage(10)).map((g) => g.id), [id(1)]);
+    }));
+
+    it('expireSessions gives resumable sessions their own cutoff', withStore(async (s) => {
+      const streamed = await s.beginUpload('s');
+      await s.claimChunks(streamed.sessionId, [id(1)]);
+      const resumable = await s.beginResumableUpload('r', { codec: 'zstd' });
+      await sendPart(s, resumable.sessionId, 1, [[2, 100]]);
+      const now = Date.now();
+      // Both are the same age: only the streamed one is older than its cutoff.
+      assert.equal(await s.expireSessions(now + 1000, now - 60_000), 1);
+      await assert.rejects(s.commitUpload(streamed.sessionId, { name: 's', size: 0, codec: 'zstd' }), /expired/);
+      assert.deepEqual((await s.getResumableUpload(resumable.sessionId))?.parts.map((p) => p.part), [1]);
+      assert.deepEqual((await s.markGarbage(10)).map((g) => g.id), [id(1)], "the resumable session's chunk stays protected");
+      await s.forgetGarbage([id(1)]);
+      // Without resumableCutoff, one cutoff for all.
+      assert.equal(await s.expireSessions(now + 1000), 1);
+      assert.equal(await s.getResumableUpload(resumable.sessionId), undefined);
+      await assert.rejects(s.commitParts(resumable.sessionId, { name: 'r', codec: 'zstd' }), hasCode('UPLOAD_NOT_FOUND'));
+      assert.deepEqual((await s.markGarbage(10)).map((g) => g.id), [id(2)]);
+      assert.equal(await s.expireSessions(now + 1000), 0);
+    }));
+
+    it('counts uploads (streamed and resumable) and downloads per name', withStore(async (s) => {
+      assert.deepEqual(await s.usageTotals(), { uploads: 0, downloads: 0, bytesIn: 0, bytesOut: 0 });
+      const t0 = Date.now();
+      await put(s, 'a', [1, 2]);
+      await put(s, 'a', [3]);
+      const { sessionId } = await s.beginResumableUpload('b', { codec: 'zstd' });
+      await sendPart(s, sessionId, 1, [[4, 70], [5, 80]]);
+      await s.commitParts(sessionId, { name: 'b', codec: 'zstd' });
+      const a = (await s.fileAccess('a'))!;
+      assert.deepEqual({ ...a, lastAccessAt: 0 }, { name: 'a', uploads: 2, downloads: 0, bytesIn: 300, bytesOut: 0, lastAccessAt: 0 });
+      assert.ok(a.lastAccessAt >= t0);
+      assert.deepEqual({ ...(await s.fileAccess('b'))!, lastAccessAt: 0 }, { name: 'b', uploads: 1, downloads: 0, bytesIn: 150, bytesOut: 0, lastAccessAt: 0 });
+      await s.recordDownload('a', 300);
+      await s.recordDownload('a', 50);
+      await s.recordDownload('never-uploaded', 7);
+      assert.deepEqual({ ...(await s.fileAccess('a'))!, lastAccessAt: 0 }, { name: 'a', uploads: 2, downloads: 2, bytesIn: 300, bytesOut: 350, lastAccessAt: 0 });
+      assert.equal((await s.fileAccess('never-uploaded'))?.downloads, 1);
+      assert.equal(await s.fileAccess('nothing'), undefined);
+      assert.deepEqual(await s.usageTotals(), { uploads: 3, downloads: 3, bytesIn: 450, bytesOut: 357 });
+      // A refused commit counts nothing.
+      const bad = await s.beginUpload('a');
+      await s.claimChunks(bad.sessionId, [id(9)]);
+      await s.stageChunks(bad.sessionId, [{ seq: 0, offset: 0, length: 100, id: id(9) }]);
+      await assert.rejects(s.commitUpload(bad.sessionId, { name: 'a', size: 100, codec: 'zstd' }));
+      assert.equal((await s.fileAccess('a'))?.uploads, 2);
+    }));
+
+    it('topFiles: existing files only, most downloaded first, then most recently accessed', withStore(async (s) => {
+      for (const [i, n] of ['a', 'b', 'c', 'd'].entries()) await put(s, n, [i + 1]);
+      for (const n of ['b', 'b', 'b', 'd', 'd', 'a', 'c']) {
+        await s.recordDownload(n, 10);
+        await sleep(3); // distinct lastAccessAt
+      }
+      await s.recordDownload('deleted-long-ago', 1);
+      assert.deepEqual((await s.topFiles(10)).map((f) => [f.name, f.downloads]), [['b', 3], ['d', 2], ['c', 1], ['a', 1]]);
+      assert.deepEqual((await s.topFiles(2)).map((f) => f.name), ['b', 'd']);
+      await s.deleteFile('b');
+      assert.deepEqual((await s.topFiles(10)).map((f) => f.name), ['d', 'c', 'a']);
+      assert.equal((await s.fileAccess('b'))?.downloads, 3, 'counters outlive the file');
+      // A name uploaded again is listed again with its old counters; deleting d's only version drops d.
+      await put(s, 'b', [2]);
+      await s.deleteFile('d', 1);
+      assert.deepEqual((await s.topFiles(10)).map((f) => [f.name, f.uploads]), [['b', 2], ['c', 1], ['a', 1]]);
+    }));
+
+    it('stats history: time order, since, the most recent `limit`', withStore(async (s) => {
+      assert.deepEqual(await s.statsHistory(), []);
+      const sample = (at: number) => ({ at, files: at / 1000, logicalBytes: at * 4, uniqueBytes: at * 3, storedBytes: at * 2, physicalBytes: 6 * 2 ** 30 + at });
+      for (const at of [1000, 3000, 2000, 4000, 5000]) await s.recordStatsSample(sample(at));
+      assert.deepEqual(await s.statsHistory(), [1000, 2000, 3000, 4000, 5000].map(sample));
+      assert.deepEqual((await s.statsHistory({ since: 2000 })).map((x) => x.at), [2000, 3000, 4000, 5000]);
+      assert.deepEqual((await s.statsHistory({ limit: 2 })).map((x) => x.at), [4000, 5000]);
+      assert.deepEqual((await s.statsHistory({ since: 2500, limit: 10 })).map((x) => x.at), [3000, 4000, 5000]);
+      assert.deepEqual((await s.statsHistory({ since: 6000 })).map((x) => x.at), []);
     }));
   });
 }

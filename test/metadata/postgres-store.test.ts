@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, DcsError } from '../../src/core/errors.ts';
 import type { ClaimResult, MetadataStore, StagedChunk } from '../../src/metadata/metadata-store.ts';
+import { STATS_HISTORY_LIMIT } from '../../src/metadata/chunk-reads.ts';
 import { LATEST_POSTGRES_SCHEMA } from '../../src/metadata/postgres-migrations.ts';
 import { openPostgresMetadata, splitSchemaParam, type PostgresMetadataStore } from '../../src/metadata/postgres-store.ts';
-import { metadataStoreConformance } from '../conformance/metadata-store.ts';
+import { metadataStoreConformance, sendPart } from '../conformance/metadata-store.ts';
 import { adminQuery, dropSchema, freshSchemaName, POSTGRES_URL, requirePostgres } from '../helpers/postgres.ts';
 
 await requirePostgres();
@@ -182,6 +183,61 @@ describe('postgres specifics', () => {
       const referenced = await adminQuery<{ chunk_id: string }>('SELECT DISTINCT chunk_id FROM version_chunks', [], schema);
       for (const r of referenced) assert.ok(objects.has(r.chunk_id), `object of ${r.chunk_id.slice(0, 12)}… was deleted by gc`);
       assert.deepEqual(await refcountMismatches(schema), []);
+    });
+  });
+
+  it('two orchestrators committing resumable uploads of one name get distinct, gapless versions', async () => {
+    await orchestrators(2, async ([a, b], schema) => {
+      const n = 12;
+      const sessions = await Promise.all(Array.from({ length: n }, (_, i) => (i % 2 ? a! : b!).beginResumableUpload('same', { codec: 'zstd' })));
+      // Upload i: parts 3, 1, 2 (out of order), sent by alternating orchestrators, chunks shared between uploads.
+      await Promise.all(
+        sessions.map(async ({ sessionId }, i) => {
+          for (const part of [3, 1, 2]) await sendPart(part % 2 ? a! : b!, sessionId, part, [[i + part, 100], [50 + part, 10 * part]]);
+        }),
+      );
+      const committed = await Promise.all(sessions.map(({ sessionId }, i) => (i % 2 ? b! : a!).commitParts(sessionId, { name: 'same', codec: 'zstd' })));
+      assert.deepEqual(committed.map((v) => v.version).sort((x, y) => x - y), Array.from({ length: n }, (_, i) => i + 1));
+      for (const [i, v] of committed.entries()) {
+        const chunks = [];
+        for await (const c of a!.versionChunks(v.versionId)) chunks.push([c.offset, c.chunk.id]);
+        assert.deepEqual(chunks, [[0, id(i + 1)], [100, id(51)], [110, id(i + 2)], [210, id(52)], [230, id(i + 3)], [330, id(53)]]);
+        assert.equal(v.size, 360);
+      }
+      assert.deepEqual(await refcountMismatches(schema), []);
+      assert.equal((await a!.fileAccess('same'))?.uploads, n);
+      assert.equal((await b!.usageTotals()).bytesIn, n * 360);
+    });
+  });
+
+  it('parts of one upload staged at once from two orchestrators, one of them twice, commit once each', async () => {
+    await orchestrators(2, async ([a, b]) => {
+      const { sessionId } = await a!.beginResumableUpload('parallel', { codec: 'zstd' });
+      const parts = Array.from({ length: 10 }, (_, i) => i + 1);
+      await Promise.all([
+        ...parts.map((p) => sendPart(p % 2 ? a! : b!, sessionId, p, [[p, 100]])),
+        sendPart(b!, sessionId, 5, [[5, 100]]),
+        sendPart(a!, sessionId, 5, [[5, 100]]),
+      ]);
+      assert.deepEqual((await b!.getResumableUpload(sessionId))?.parts.map((p) => p.part), parts);
+      const v = await b!.commitParts(sessionId, { name: 'parallel', codec: 'zstd' });
+      assert.deepEqual([v.size, v.chunkCount], [1000, 10]);
+      assert.equal((await a!.getChunk(id(5)))?.refcount, 1);
+    });
+  });
+
+  it(`keeps the newest ${STATS_HISTORY_LIMIT} stats samples`, async () => {
+    await orchestrators(1, async ([s], schema) => {
+      await adminQuery(
+        `INSERT INTO stats_history (at, files, logical_bytes, unique_bytes, stored_bytes, physical_bytes)
+         SELECT i, 0, 0, 0, 0, 0 FROM generate_series(1, ${STATS_HISTORY_LIMIT}) AS i`,
+        [],
+        schema,
+      );
+      await s!.recordStatsSample({ at: STATS_HISTORY_LIMIT + 1, files: 1, logicalBytes: 0, uniqueBytes: 0, storedBytes: 0, physicalBytes: 0 });
+      const all = await s!.statsHistory({ limit: STATS_HISTORY_LIMIT + 10 });
+      assert.equal(all.length, STATS_HISTORY_LIMIT);
+      assert.deepEqual([all[0]!.at, all.at(-1)!.at], [2, STATS_HISTORY_LIMIT + 1]);
     });
   });
 

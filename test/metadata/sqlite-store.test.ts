@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { ConfigError } from '../../src/core/errors.ts';
+import { STATS_HISTORY_LIMIT } from '../../src/metadata/chunk-reads.ts';
 import { MIGRATIONS } from '../../src/metadata/migrations.ts';
 import { openSqliteMetadata } from '../../src/metadata/sqlite-store.ts';
 import { metadataStoreConformance } from '../conformance/metadata-store.ts';
@@ -69,6 +70,55 @@ describe('sqlite specifics', () => {
       await s.migrate();
       await s.addCopy(id, 'new', 4);
       assert.deepEqual((await s.getChunk(id))?.copies.map((c) => [c.backend, c.shard]), [['new', 4], ['old', undefined]]);
+      await s.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('upgrades a schema-2 database: open sessions are streamed uploads and can still commit', async () => {
+    const { dir, cleanup } = await tempDir('dcs-meta-');
+    try {
+      const path = join(dir, 'm.db');
+      const raw = new BetterSqlite3(path);
+      raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      for (const m of MIGRATIONS.filter((x) => x.version <= 2)) {
+        for (const st of m.statements) raw.exec(st);
+        raw.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)').run(m.version);
+      }
+      raw.prepare("INSERT INTO upload_sessions (id, name, started_at, heartbeat_at) VALUES ('old', 'f', 0, ?)").run(Date.now());
+      raw.close();
+      const s = await openSqliteMetadata(path);
+      await s.migrate();
+      assert.equal(await s.getResumableUpload('old'), undefined);
+      await s.stageChunks('old', []);
+      assert.equal((await s.commitUpload('old', { name: 'f', size: 0, codec: 'zstd' })).version, 1);
+      assert.equal((await s.fileAccess('f'))?.uploads, 1);
+      await s.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it(`keeps the newest ${STATS_HISTORY_LIMIT} stats samples`, async () => {
+    const { dir, cleanup } = await tempDir('dcs-meta-');
+    try {
+      const path = join(dir, 'm.db');
+      const s = await openSqliteMetadata(path);
+      await s.migrate();
+      // Fill to the limit directly (10,000 store calls would be slow), then add through the store.
+      const raw = new BetterSqlite3(path);
+      raw.prepare(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${STATS_HISTORY_LIMIT})
+                   INSERT INTO stats_history (at, files, logical_bytes, unique_bytes, stored_bytes, physical_bytes)
+                   SELECT i, 0, 0, 0, 0, 0 FROM n`).run();
+      raw.close();
+      await s.recordStatsSample({ at: STATS_HISTORY_LIMIT + 1, files: 1, logicalBytes: 0, uniqueBytes: 0, storedBytes: 0, physicalBytes: 0 });
+      const all = await s.statsHistory({ limit: STATS_HISTORY_LIMIT + 10 });
+      assert.equal(all.length, STATS_HISTORY_LIMIT);
+      assert.deepEqual([all[0]!.at, all.at(-1)!.at], [2, STATS_HISTORY_LIMIT + 1]);
+      // A sample older than all the others is the one dropped.
+      await s.recordStatsSample({ at: 0, files: 1, logicalBytes: 0, uniqueBytes: 0, storedBytes: 0, physicalBytes: 0 });
+      assert.equal((await s.statsHistory({ limit: STATS_HISTORY_LIMIT + 10 }))[0]!.at, 2);
       await s.close();
     } finally {
       await cleanup();
