@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 # One image for every dcs role; the command picks the role:
 #   docker run dcs:0.1.0 serve --role storage --listen 0.0.0.0:7070 --data /data
-# See docs/deploy.md. Node runs the TypeScript sources directly (type stripping), so there is no
-# build step: the image holds src/, bin/ and the production dependencies.
+# See docs/deploy.md. Node runs the TypeScript sources directly (type stripping): the only build
+# step is the web UI (Vite), done in its own stage; the image holds src/, bin/, web/dist and the
+# production dependencies.
 
 # ---- deps: production dependencies only. The full Debian image has python3, make and g++ in case
 # a native addon (better-sqlite3, snappy, lz4-napi) has no prebuilt binary for the platform.
@@ -11,6 +12,14 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
+
+# ---- web: the React UI, built by Vite (a dev dependency) into web/dist.
+FROM node:24-bookworm AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web ./web
+RUN npm run build:web
 
 # ---- runtime: slim Node 24 on the same Debian release (same glibc as the deps stage).
 FROM node:24-bookworm-slim AS runtime
@@ -27,6 +36,7 @@ COPY --from=deps --chown=0:0 /app/node_modules ./node_modules
 COPY --chown=0:0 package.json ./
 COPY --chown=0:0 bin ./bin
 COPY --chown=0:0 src ./src
+COPY --from=web --chown=0:0 /app/web/dist ./web/dist
 USER 10001:10001
 EXPOSE 7070
 # `dcs serve` finishes in-flight requests on SIGTERM, then exits.

@@ -17,7 +17,7 @@ export function setUpProcess(argv) {
   // cost. glibc reads the variable only at start, hence the re-exec (same process, same stdio), done
   // only for the commands that move data (it costs ~0.1 s of start-up).
   const command = argv.find((a) => !a.startsWith('-'));
-  const movesData = ['put', 'get', 'verify', 'repair', 'serve'].includes(command ?? '');
+  const movesData = ['put', 'get', 'verify', 'repair', 'serve', 'start'].includes(command ?? '');
   if (movesData && process.platform === 'linux' && process.env.MALLOC_ARENA_MAX === undefined && typeof process.execve === 'function') {
     process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], { ...process.env, MALLOC_ARENA_MAX: '2' });
   }

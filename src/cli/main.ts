@@ -16,11 +16,12 @@ import { defineRebalance } from './commands/rebalance.ts';
 import { defineRepair } from './commands/repair.ts';
 import { defineRm } from './commands/rm.ts';
 import { defineServe } from './commands/serve.ts';
+import { defineStart } from './commands/start.ts';
 import { defineStat } from './commands/stat.ts';
 import { defineStats } from './commands/stats.ts';
 import { defineVerify } from './commands/verify.ts';
 
-const COMMANDS: readonly CommandDefinition[] = [defineInit, definePut, defineGet, defineLs, defineStat, defineRm, defineVerify, defineRepair, defineGc, defineStats, defineRebalance, defineServe, defineCluster];
+const COMMANDS: readonly CommandDefinition[] = [defineInit, definePut, defineGet, defineLs, defineStat, defineRm, defineVerify, defineRepair, defineGc, defineStats, defineRebalance, defineServe, defineStart, defineCluster];
 
 
 function buildProgram(state: RunState): Command {

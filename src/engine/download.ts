@@ -48,10 +48,26 @@ export async function download(ctx: EngineContext, name: string, options: Downlo
     end = Math.min(end, version.size - 1);
   }
   const length = Math.max(0, end - start + 1);
-  return { version, length, start, body: length === 0 ? emptyBody() : body(ctx, version, start, end) };
+  return { version, length, start, body: counted(ctx, name, length === 0 ? emptyBody() : body(ctx, version, start, end)) };
 }
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
+
+/**
+ * Analytics: one download of `name` with the bytes actually sent, recorded when the body ends
+ * (also when the reader stops early). A failure to record never fails the download.
+ */
+async function* counted(ctx: EngineContext, name: string, chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let sent = 0;
+  try {
+    for await (const c of chunks) {
+      yield c;
+      sent += c.length;
+    }
+  } finally {
+    await ctx.metadata.recordDownload(name, sent).catch((err: unknown) => ctx.warn(`could not record the download of ${JSON.stringify(name)}: ${String(err)}`));
+  }
+}
 
 async function* body(ctx: EngineContext, version: VersionRecord, start: number, end: number): AsyncGenerator<Uint8Array> {
   const chunks = takeUntil(ctx.metadata.versionChunks(version.versionId, start), end);

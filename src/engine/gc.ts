@@ -10,7 +10,7 @@ import { shardKey } from '../core/erasure.ts';
 import { chunkKey } from '../storage/blob-store.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
-import { HEARTBEAT_INTERVAL_MS } from './upload.ts';
+import { HEARTBEAT_INTERVAL_MS, RESUMABLE_TIMEOUT_MS } from './upload.ts';
 import { findOrphans } from './verify.ts';
 
 /** An upload that has not sent a heartbeat for this long is considered dead. */
@@ -19,6 +19,8 @@ const GARBAGE_BATCH = 256;
 
 export interface GcOptions {
   sessionTimeoutMs?: number;
+  /** Resumable (multipart) uploads wait for their next part this long (default 24 h). */
+  resumableTimeoutMs?: number;
   /** Also delete chunk objects unknown to metadata (default true). */
   orphans?: boolean;
   onProgress?: (progress: { chunksDeleted: number }) => void;
@@ -37,7 +39,11 @@ export interface GcReport {
 
 export async function gc(ctx: EngineContext, options: GcOptions = {}): Promise<GcReport> {
   const report: GcReport = { sessionsExpired: 0, chunksDeleted: 0, bytesFreed: 0, orphansDeleted: 0, orphanBytes: 0, deferred: 0 };
-  report.sessionsExpired = await ctx.metadata.expireSessions(ctx.now() - (options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS));
+  const now = ctx.now();
+  report.sessionsExpired = await ctx.metadata.expireSessions(
+    now - (options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS),
+    now - (options.resumableTimeoutMs ?? RESUMABLE_TIMEOUT_MS),
+  );
 
   for (;;) {
     const garbage = await ctx.metadata.markGarbage(GARBAGE_BATCH);

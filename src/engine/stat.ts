@@ -12,6 +12,8 @@ export interface ChunkPlacement {
   id: string;
   codec: string;
   storedSize: number;
+  /** Versions referencing the chunk (more than one: deduplicated). */
+  refcount: number;
   copies: CopyRecord[];
   health: Health;
 }
@@ -25,6 +27,8 @@ export interface FileStat {
   ratio: number;
   chunks: number;
   distinctChunks: number;
+  /** Distinct chunks also referenced by other versions or files (deduplicated). */
+  sharedChunks: number;
   /** Chunks per codec actually used. */
   codecs: Record<string, number>;
   health: Health;
@@ -40,6 +44,7 @@ export async function stat(ctx: EngineContext, name: string, options: { version?
   // version, which the caller asked to inspect, so its size is that of the answer itself.
   const seen = new Set<string>();
   let storedSize = 0;
+  let sharedChunks = 0;
   let health: Health = 'healthy';
   const chunkList: ChunkPlacement[] = [];
   for await (const vc of ctx.metadata.versionChunks(version.versionId)) {
@@ -49,10 +54,11 @@ export async function stat(ctx: EngineContext, name: string, options: { version?
     if (!seen.has(vc.chunk.id)) {
       seen.add(vc.chunk.id);
       storedSize += vc.chunk.storedSize;
+      if (vc.chunk.refcount > 1) sharedChunks++;
       codecs[codec] = (codecs[codec] ?? 0) + 1;
     }
     if (options.chunks) {
-      chunkList.push({ seq: vc.seq, offset: vc.offset, length: vc.length, id: vc.chunk.id, codec, storedSize: vc.chunk.storedSize, copies: vc.chunk.copies, health: h });
+      chunkList.push({ seq: vc.seq, offset: vc.offset, length: vc.length, id: vc.chunk.id, codec, storedSize: vc.chunk.storedSize, refcount: vc.chunk.refcount, copies: vc.chunk.copies, health: h });
     }
   }
   return {
@@ -62,6 +68,7 @@ export async function stat(ctx: EngineContext, name: string, options: { version?
     ratio: storedSize === 0 ? 1 : version.size / storedSize,
     chunks: version.chunkCount,
     distinctChunks: seen.size,
+    sharedChunks,
     codecs,
     health,
     ...(options.chunks ? { chunkList } : {}),

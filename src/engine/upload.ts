@@ -4,7 +4,7 @@
 import type { ChunkId } from '../core/chunk-id.ts';
 import { codecById, type CodecChoice } from '../core/codecs.ts';
 import { DcsError } from '../core/errors.ts';
-import type { StagedChunk, StoredChunk, VersionRecord } from '../metadata/metadata-store.ts';
+import type { PartChunk, ResumableUpload, StagedChunk, StoredChunk, VersionRecord } from '../metadata/metadata-store.ts';
 import type { ChunkInput } from './chunk-source.ts';
 import { writeCopies } from './chunk-writer.ts';
 import { writeShards } from './erasure-io.ts';
@@ -51,21 +51,37 @@ interface Pending {
   staged: StagedChunk;
 }
 
-export async function upload(ctx: EngineContext, input: ChunkInput, options: UploadOptions): Promise<UploadResult> {
-  const codec = options.codec ?? ctx.compression.codec;
-  const level = options.level ?? (options.codec === undefined ? ctx.compression.level : undefined);
-  const { metadata } = ctx;
-  const { sessionId } = await metadata.beginUpload(options.name);
-  const heartbeat = setInterval(() => {
-    metadata.heartbeat(sessionId).catch((err: unknown) => ctx.warn(`upload heartbeat failed: ${String(err)}`));
-  }, HEARTBEAT_INTERVAL_MS);
-  heartbeat.unref();
+interface Ingested {
+  size: number;
+  chunks: number;
+  newChunks: number;
+  newStoredBytes: number;
+  newRawBytes: number;
+  codecs: Record<string, number>;
+  /** Chunks stored with fewer copies than the policy wants (allowed by minCopies). */
+  degraded: number;
+}
 
+/**
+ * The pipeline shared by streamed uploads and parts of resumable ones: chunk `input`, claim,
+ * write new chunks, record them in the session, and hand the ordered chunk list to `stage` in
+ * batches (offsets relative to the start of `input`). Returns once everything is durable.
+ */
+async function ingest(
+  ctx: EngineContext,
+  sessionId: string,
+  input: ChunkInput,
+  encoding: { codec: CodecChoice; level: number | undefined },
+  stage: (entries: StagedChunk[]) => Promise<void>,
+  onProgress?: (progress: UploadProgress) => void,
+): Promise<Ingested> {
+  const { codec, level } = encoding;
+  const { metadata } = ctx;
   const slots = new Semaphore(ctx.limits.inFlightChunks);
   const tasks = new TaskGroup();
   // Ids this session is writing right now; once written they are recorded and claim as 'present'.
   const writing = new Set<ChunkId>();
-  const result = { chunks: 0, newChunks: 0, newStoredBytes: 0, newRawBytes: 0, codecs: {} as Record<string, number> };
+  const result = { chunks: 0, newChunks: 0, newStoredBytes: 0, newRawBytes: 0, codecs: {} as Record<string, number>, degraded: 0 };
   let batch: Pending[] = [];
   let batchBytes = 0;
   let offset = 0;
@@ -96,8 +112,6 @@ export async function upload(ctx: EngineContext, input: ChunkInput, options: Upl
   // Written chunks are recorded in metadata in batches; until then they stay in `writing`, so a
   // later batch neither claims nor rewrites them.
   let unrecorded: StoredChunk[] = [];
-  // Chunks stored with fewer copies than the policy wants (allowed by minCopies): repair completes them.
-  let degraded = 0;
   const recordWritten = async (): Promise<void> => {
     if (unrecorded.length === 0) return;
     const done = unrecorded;
@@ -112,11 +126,11 @@ export async function upload(ctx: EngineContext, input: ChunkInput, options: Upl
       const encoded = await ctx.transformer.encode(plain, id, codec, level);
       if (ctx.erasure) {
         const shards = await writeShards(id, encoded.envelope, ctx.placement.rank(id), ctx.erasure);
-        if (shards.length < ctx.erasure.data + ctx.erasure.parity) degraded++;
+        if (shards.length < ctx.erasure.data + ctx.erasure.parity) result.degraded++;
         unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends: shards.map((s) => s.backend), shards });
       } else {
         const backends = await writeCopies(id, encoded.envelope, ctx.placement.rank(id), ctx.replicas, ctx.minCopies ?? ctx.replicas);
-        if (backends.length < ctx.replicas) degraded++;
+        if (backends.length < ctx.replicas) result.degraded++;
         unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends });
       }
       result.newChunks++;
@@ -147,10 +161,7 @@ export async function upload(ctx: EngineContext, input: ChunkInput, options: Upl
       tasks.check();
       tasks.add(store(p.id, p.plain));
     }
-    await metadata.stageChunks(
-      sessionId,
-      current.map((p) => p.staged),
-    );
+    await stage(current.map((p) => p.staged));
   };
 
   try {
@@ -160,20 +171,109 @@ export async function upload(ctx: EngineContext, input: ChunkInput, options: Upl
       result.chunks++;
       offset += plain.length;
       batchBytes += plain.length;
-      options.onProgress?.({ bytesRead: offset, chunks: result.chunks });
+      onProgress?.({ bytesRead: offset, chunks: result.chunks });
       if (batch.length >= BATCH_CHUNKS || batchBytes >= BATCH_BYTES) await flush();
     }
     await flush();
     await tasks.wait();
     await recordWritten();
-    const version = await metadata.commitUpload(sessionId, { name: options.name, size: offset, codec });
-    if (degraded > 0) ctx.warn(`${options.name}: ${degraded} chunk(s) stored with fewer than ${ctx.replicas} copies (degraded); run 'dcs repair' when the backends are back`);
-    return { version, size: offset, ...result };
+    return { size: offset, ...result };
   } catch (err) {
     await tasks.wait().catch(() => {});
-    await metadata.abortUpload(sessionId).catch(() => {});
     throw err;
+  }
+}
+
+/** Heartbeat a session while `work` runs, so gc does not take it for a crashed upload. */
+async function withHeartbeat<T>(ctx: EngineContext, sessionId: string, work: () => Promise<T>): Promise<T> {
+  const heartbeat = setInterval(() => {
+    ctx.metadata.heartbeat(sessionId).catch((err: unknown) => ctx.warn(`upload heartbeat failed: ${String(err)}`));
+  }, HEARTBEAT_INTERVAL_MS);
+  heartbeat.unref();
+  try {
+    return await work();
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+function warnDegraded(ctx: EngineContext, name: string, degraded: number): void {
+  if (degraded > 0) ctx.warn(`${name}: ${degraded} chunk(s) stored with fewer than ${ctx.replicas} copies (degraded); run 'dcs repair' when the backends are back`);
+}
+
+export async function upload(ctx: EngineContext, input: ChunkInput, options: UploadOptions): Promise<UploadResult> {
+  const codec = options.codec ?? ctx.compression.codec;
+  const level = options.level ?? (options.codec === undefined ? ctx.compression.level : undefined);
+  const { metadata } = ctx;
+  const { sessionId } = await metadata.beginUpload(options.name);
+  try {
+    return await withHeartbeat(ctx, sessionId, async () => {
+      const { degraded, ...ingested } = await ingest(ctx, sessionId, input, { codec, level }, (entries) => metadata.stageChunks(sessionId, entries), options.onProgress);
+      const version = await metadata.commitUpload(sessionId, { name: options.name, size: ingested.size, codec });
+      warnDegraded(ctx, options.name, degraded);
+      return { version, ...ingested };
+    });
+  } catch (err) {
+    await metadata.abortUpload(sessionId).catch(() => {});
+    throw err;
+  }
+}
+
+// --- resumable uploads: a session that outlives requests, fed part by part ------------------
+
+/** gc drops a resumable upload idle this long (parts already sent become garbage). */
+export const RESUMABLE_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+export async function beginResumableUpload(ctx: EngineContext, options: { name: string; codec?: CodecChoice; level?: number }): Promise<string> {
+  const codec = options.codec ?? ctx.compression.codec;
+  const level = options.level ?? (options.codec === undefined ? ctx.compression.level : undefined);
+  const { sessionId } = await ctx.metadata.beginResumableUpload(options.name, { codec, ...(level === undefined ? {} : { level }) });
+  return sessionId;
+}
+
+export async function resumableUpload(ctx: EngineContext, sessionId: string): Promise<ResumableUpload> {
+  const session = await ctx.metadata.getResumableUpload(sessionId);
+  if (!session) throw new DcsError('UPLOAD_NOT_FOUND', `no resumable upload ${JSON.stringify(sessionId)} (unknown, completed, aborted or expired)`);
+  return session;
+}
+
+export interface PartResult {
+  part: number;
+  size: number;
+  chunks: number;
+  newChunks: number;
+  newStoredBytes: number;
+}
+
+/**
+ * Store one part: its chunks are written and recorded before the part is staged, so a part either
+ * counts whole or not at all. A failed part leaves the session usable; send it again.
+ */
+export async function uploadPart(ctx: EngineContext, sessionId: string, part: number, input: ChunkInput, onProgress?: (p: UploadProgress) => void): Promise<PartResult> {
+  const session = await resumableUpload(ctx, sessionId);
+  const encoding = { codec: session.codec as CodecChoice, level: session.level };
+  const entries: PartChunk[] = [];
+  const ingested = await withHeartbeat(ctx, sessionId, () =>
+    ingest(ctx, sessionId, input, encoding, async (staged) => {
+      for (const e of staged) entries.push({ offset: e.offset, length: e.length, id: e.id });
+    }, onProgress),
+  );
+  await ctx.metadata.stagePart(sessionId, part, ingested.size, entries);
+  warnDegraded(ctx, session.name, ingested.degraded);
+  return { part, size: ingested.size, chunks: ingested.chunks, newChunks: ingested.newChunks, newStoredBytes: ingested.newStoredBytes };
+}
+
+/** Commit parts 1..N as the next version of the upload's name. */
+export async function completeResumableUpload(ctx: EngineContext, sessionId: string, expectedSize?: number): Promise<VersionRecord> {
+  const session = await resumableUpload(ctx, sessionId);
+  if (expectedSize !== undefined) {
+    const size = session.parts.reduce((sum, p) => sum + p.size, 0);
+    if (size !== expectedSize) throw new DcsError('UPLOAD_SIZE_MISMATCH', `the parts of ${JSON.stringify(session.name)} add up to ${size} bytes, not the ${expectedSize} expected`);
+  }
+  return ctx.metadata.commitParts(sessionId, { name: session.name, codec: session.codec });
+}
+
+export async function abortResumableUpload(ctx: EngineContext, sessionId: string): Promise<void> {
+  await resumableUpload(ctx, sessionId);
+  await ctx.metadata.abortUpload(sessionId);
 }

@@ -18,6 +18,8 @@ import { orchestratorServiceImpl } from '../services/orchestrator-service.ts';
 import { storageServiceImpl } from '../services/storage-service.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { FsBlobStore } from '../storage/fs-store.ts';
+import { createHttpApi, type HttpApi } from './http-api.ts';
+import type { HttpLimits } from './http-context.ts';
 import { createMetrics } from './metrics.ts';
 import { extraRoles } from './roles.ts';
 
@@ -41,6 +43,8 @@ export interface NodeOptions {
   dataDir?: string;
   /** Storage: node name (default: the role and port). */
   name?: string;
+  /** Orchestrator / all: the HTTP API and web UI (served unless `false`). */
+  http?: false | { limits?: Partial<HttpLimits>; webRoot?: string; statsIntervalMs?: number };
   log: Logger;
 }
 
@@ -52,6 +56,8 @@ export interface RunningNode {
 }
 
 interface Mounted {
+  /** The HTTP API and web UI (orchestrators). */
+  http?: HttpApi;
   /** Storage nodes and whether they answer health checks (orchestrators). */
   nodeStatus?: () => ReadonlyMap<string, boolean>;
   services: string[];
@@ -79,15 +85,28 @@ async function mountStorage(options: NodeOptions): Promise<Mounted> {
   };
 }
 
-async function mountOrchestrator(options: NodeOptions, metricsRegistry?: Registry): Promise<Mounted & { repo: Repository }> {
+async function mountOrchestrator(options: NodeOptions, metricsRegistry: Registry): Promise<Mounted & { repo: Repository }> {
   if (!options.repoDir) throw new ConfigError('orchestrator role needs a repository (--repo DIR or DCS_REPO)');
   const repo = await openRepository(options.repoDir, { initializeBackends: true, ...options.openOptions, ...(metricsRegistry ? { metricsRegistry } : {}) });
   const monitor = new NodeHealthMonitor(repo.ctx.placement, {
     onChange: (node, up) => (up ? options.log.info({ node }, 'storage node is back') : options.log.warn({ node }, 'storage node is not answering health checks: skipped for writes')),
   });
   await monitor.checkNow();
+  const http = options.http === false
+    ? undefined
+    : createHttpApi({
+        repo,
+        ...(options.token ? { token: options.token } : {}),
+        ...(options.http?.limits ? { limits: options.http.limits } : {}),
+        ...(options.http?.webRoot ? { webRoot: options.http.webRoot } : {}),
+        ...(options.http?.statsIntervalMs === undefined ? {} : { statsIntervalMs: options.http.statsIntervalMs }),
+        tls: options.tls !== undefined,
+        registry: metricsRegistry,
+        log: options.log,
+      });
   return {
     repo,
+    ...(http ? { http } : {}),
     nodeStatus: () => monitor.status,
     services: [OrchestratorService.typeName],
     routes: (r) => r.service(OrchestratorService, orchestratorServiceImpl(repo.ctx)),
@@ -101,6 +120,7 @@ async function mountOrchestrator(options: NodeOptions, metricsRegistry?: Registr
     },
     close: async () => {
       monitor.close();
+      await http?.close();
       await repo.close();
     },
   };
@@ -135,7 +155,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     }
   };
   const fallback: HttpFallback = (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0]!;
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8'): void => {
       res.statusCode = status;
       res.setHeader('content-type', type);
@@ -150,6 +170,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       void metrics.registry.metrics().then((text) => send(200, text, metrics.registry.contentType), (err: unknown) => send(500, `${errorMessage(err)}\n`));
       return;
     }
+    for (const m of mounted) if (m.http?.handle(req, res, path)) return;
     send(404, 'not found\n');
   };
   const listener = await listen({

@@ -89,6 +89,8 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
     h2 = http2.createServer({}, handler);
     h1 = http.createServer(handler);
     h1.keepAliveTimeout = 5000;
+    // Uploads of large files take as long as they take (Node's default cuts requests at 5 minutes).
+    h1.requestTimeout = 0;
     const plainH2 = h2;
     const plainH1 = h1;
     outer = net.createServer((socket) => {

@@ -111,6 +111,7 @@ export class OrchestratorClient {
       ratio: s.ratio,
       chunks: s.chunks,
       distinctChunks: s.distinctChunks,
+      sharedChunks: s.sharedChunks,
       codecs: { ...s.codecs },
       health: s.health as Health,
       ...(options.chunks
@@ -122,6 +123,7 @@ export class OrchestratorClient {
               id: c.id,
               codec: c.codec,
               storedSize: c.storedSize,
+              refcount: c.refcount,
               copies: c.copies.map((k) => ({ backend: k.backend, state: k.state as CopyState, ...(k.checkedAtMs > 0n ? { checkedAt: num(k.checkedAtMs) } : {}) })),
               health: c.health as Health,
             })),

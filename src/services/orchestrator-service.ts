@@ -107,6 +107,7 @@ export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof 
           ratio: s.ratio,
           chunks: s.chunks,
           distinctChunks: s.distinctChunks,
+          sharedChunks: s.sharedChunks,
           codecs: s.codecs,
           health: s.health,
           chunkList: (s.chunkList ?? []).map((c) => ({
@@ -116,6 +117,7 @@ export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof 
             id: c.id,
             codec: c.codec,
             storedSize: c.storedSize,
+            refcount: c.refcount,
             copies: c.copies.map((k) => ({ backend: k.backend, state: k.state, checkedAtMs: big(k.checkedAt ?? 0) })),
             health: c.health,
           })),

@@ -78,14 +78,18 @@ describe('Dockerfile', () => {
     assert.ok(broken.length >= 2, JSON.stringify(broken.map((d) => d.message)));
   });
 
-  it('builds production dependencies in one stage and runs the CLI as uid 10001 from node:24-bookworm-slim', () => {
+  it('builds production dependencies and the web UI in their own stages and runs the CLI as uid 10001 from node:24-bookworm-slim', () => {
     const ins = dockerfileInstructions(text);
     const froms = ins.map((i, n) => ({ ...i, n })).filter((i) => i.keyword === 'FROM');
-    assert.equal(froms.length, 2, 'two stages');
+    assert.equal(froms.length, 3, 'three stages');
     assert.match(froms[0]!.args, /^node:24-bookworm AS deps$/i);
-    assert.match(froms[1]!.args, /^node:24-bookworm-slim AS runtime$/i);
+    assert.match(froms[1]!.args, /^node:24-bookworm AS web$/i);
+    assert.match(froms[2]!.args, /^node:24-bookworm-slim AS runtime$/i);
     const deps = ins.slice(froms[0]!.n, froms[1]!.n);
-    const runtime = ins.slice(froms[1]!.n);
+    const web = ins.slice(froms[1]!.n, froms[2]!.n);
+    const runtime = ins.slice(froms[2]!.n);
+    assert.ok(web.some((i) => i.keyword === 'RUN' && /\bnpm run build:web\b/.test(i.args)), 'web stage builds the UI');
+    assert.ok(runtime.some((i) => i.keyword === 'COPY' && /--from=web\b.*web\/dist/.test(i.args)), 'runtime copies web/dist from the web stage');
     assert.ok(deps.some((i) => i.keyword === 'RUN' && /\bnpm ci\b.*--omit=dev/.test(i.args)), 'deps stage runs npm ci --omit=dev');
     assert.ok(runtime.some((i) => i.keyword === 'COPY' && /--from=deps\b.*node_modules/.test(i.args)), 'runtime copies node_modules from deps');
     for (const dir of ['bin', 'src']) assert.ok(runtime.some((i) => i.keyword === 'COPY' && new RegExp(`(^|\\s)${dir} `).test(i.args)), `runtime copies ${dir}/`);

@@ -6,10 +6,13 @@ import { UsageError } from '../../core/errors.ts';
 import { locateRepository } from '../../repository/locate.ts';
 import { ROLES, type Role } from '../../server/role.ts';
 import type { TlsFiles } from '../../services/listener.ts';
+import type { HttpLimits } from '../../server/http-context.ts';
+import { DEFAULT_WEB_ROOT } from '../../server/web-assets.ts';
 import { REPO_OPTION_HELP, type RunState } from '../command.ts';
+import { parseSize } from '../options.ts';
 import { passphraseFromEnvOrPrompt } from '../passphrase.ts';
 
-interface ServeFlags {
+interface ServeFlags extends HttpFlags {
   role: string;
   listen: string;
   repo?: string;
@@ -33,7 +36,7 @@ export function parseListen(value: string): { host: string; port: number } {
 }
 
 export function defineServe(program: Command, state: RunState): void {
-  program
+  const command = program
     .command('serve')
     .description('run a dcs service: orchestrator, chunker, compressor, storage node, or all in one')
     .option('--role <role>', `one of ${ROLES.join(', ')}`, 'all')
@@ -61,71 +64,136 @@ Examples:
   DCS_NODE_TOKEN=s3cret dcs serve --role storage --listen 0.0.0.0:7081 --data /srv/dcs-node1
   DCS_TOKEN=t DCS_NODE_TOKEN=s3cret dcs serve --role orchestrator --repo /etc/dcs --listen 0.0.0.0:7070
   dcs serve --insecure-open                       everything in one process on 127.0.0.1:7070
-  curl http://127.0.0.1:7070/readyz`,
-    )
+  curl http://127.0.0.1:7070/readyz
+Orchestrators (role orchestrator or all) also serve the HTTP API (docs/openapi.yaml) and the web UI
+at http://HOST:PORT/ on the same port.`,
+    );
+  addHttpOptions(command)
     .action(async (flags: ServeFlags) => {
       if (!(ROLES as readonly string[]).includes(flags.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(flags.role)}`);
       const role = flags.role as Role;
-      const { host, port } = parseListen(flags.listen);
-      if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-      if (flags.tlsClientCa && !flags.tlsCert) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
-      const cwd = state.io.cwd;
-      const tls: TlsFiles | undefined = flags.tlsCert && flags.tlsKey
-        ? { cert: resolve(cwd, flags.tlsCert), key: resolve(cwd, flags.tlsKey), ...(flags.tlsClientCa ? { clientCa: resolve(cwd, flags.tlsClientCa) } : {}) }
-        : undefined;
-      const env = state.io.env;
       const isOrchestrator = role === 'orchestrator' || role === 'all';
-      const token = isOrchestrator ? env.DCS_TOKEN : env.DCS_NODE_TOKEN;
-      const nodeClient = {
-        ...(env.DCS_NODE_TOKEN ? { token: env.DCS_NODE_TOKEN } : {}),
-        tls: {
-          ...(env.DCS_TLS_CA ? { ca: resolve(cwd, env.DCS_TLS_CA) } : {}),
-          ...(env.DCS_TLS_CLIENT_CERT ? { cert: resolve(cwd, env.DCS_TLS_CLIENT_CERT) } : tls ? { cert: tls.cert } : {}),
-          ...(env.DCS_TLS_CLIENT_KEY ? { key: resolve(cwd, env.DCS_TLS_CLIENT_KEY) } : tls ? { key: tls.key } : {}),
-        },
-      };
-      // The server stack loads only here, so other commands start without it.
-      const [{ pino }, { startNode }, { registerStorageNodeBackends }, { serviceStages }] = await Promise.all([
-        import('pino'),
-        import('../../server/node.ts'),
-        import('../../services/register.ts'),
-        import('../../services/stages.ts'),
-      ]);
-      registerStorageNodeBackends(nodeClient);
-      const log = pino({ level: flags.logLevel, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
-      const stages = serviceStages(nodeClient, (m) => log.warn(m));
-      const node = await startNode({
+      await runServer(state, {
         role,
-        host,
-        port,
-        ...(tls ? { tls } : {}),
-        ...(token ? { token } : {}),
+        ...parseListen(flags.listen),
+        ...tlsFiles(flags, state.io.cwd),
+        ...(isOrchestrator ? { token: state.io.env.DCS_TOKEN } : { token: state.io.env.DCS_NODE_TOKEN }),
         open: flags.insecureOpen === true,
-        ...(isOrchestrator
-          ? {
-              repoDir: locateRepository(flags.repo, env, cwd),
-              openOptions: { passphrase: passphraseFromEnvOrPrompt(state.io), warn: (m: string) => log.warn(m), ...(role === 'orchestrator' ? { stages } : {}) },
-            }
-          : {}),
-        ...(flags.data ? { dataDir: resolve(cwd, flags.data) } : {}),
+        ...(isOrchestrator ? { repoDir: locateRepository(flags.repo, state.io.env, state.io.cwd) } : {}),
+        ...(flags.data ? { dataDir: resolve(state.io.cwd, flags.data) } : {}),
         ...(flags.name ? { name: flags.name } : {}),
-        log,
-      });
-      state.io.stdout.write(`${node.url}\n`);
-      await new Promise<void>((done) => {
-        const stop = (signal: string): void => {
-          process.off('SIGTERM', onTerm);
-          process.off('SIGINT', onInt);
-          log.info({ signal }, 'signal received');
-          void node.close().finally(() => {
-            stages.close();
-            done();
-          });
-        };
-        const onTerm = (): void => stop('SIGTERM');
-        const onInt = (): void => stop('SIGINT');
-        process.on('SIGTERM', onTerm);
-        process.on('SIGINT', onInt);
+        logLevel: flags.logLevel,
+        http: httpOptions(flags, state.io.cwd),
       });
     });
+}
+
+export interface HttpFlags {
+  web?: boolean;
+  webRoot?: string;
+  partSize?: string;
+  maxUpload?: string;
+}
+
+/** Options every command that serves the HTTP API shares (serve, start). */
+export function addHttpOptions(command: Command): Command {
+  return command
+    .option('--web-root <dir>', 'serve the web UI from this directory (default: the built web/dist of this installation)')
+    .option('--no-web', 'do not serve the web UI (the HTTP API stays)')
+    .option('--part-size <size>', 'part size resumable uploads use (e.g. 16M; default 16M)')
+    .option('--max-upload <size>', 'largest file a single streamed PUT may upload (e.g. 100G; default 1024G)');
+}
+
+export function httpOptions(flags: HttpFlags, cwd: string): { limits: Partial<HttpLimits>; webRoot?: string } {
+  const limits: Partial<HttpLimits> = {};
+  if (flags.partSize !== undefined) {
+    limits.partSize = parseSize('--part-size', flags.partSize);
+    if (limits.partSize < 64 * 1024) throw new UsageError('--part-size must be at least 64K');
+    limits.maxPartBytes = Math.max(limits.partSize, 256 * 1024 * 1024);
+  }
+  if (flags.maxUpload !== undefined) limits.maxUploadBytes = parseSize('--max-upload', flags.maxUpload);
+  return { limits, ...(flags.web === false ? {} : { webRoot: flags.webRoot === undefined ? DEFAULT_WEB_ROOT : resolve(cwd, flags.webRoot) }) };
+}
+
+function tlsFiles(flags: { tlsCert?: string; tlsKey?: string; tlsClientCa?: string }, cwd: string): { tls?: TlsFiles } {
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  if (flags.tlsClientCa && !flags.tlsCert) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
+  if (!flags.tlsCert || !flags.tlsKey) return {};
+  return { tls: { cert: resolve(cwd, flags.tlsCert), key: resolve(cwd, flags.tlsKey), ...(flags.tlsClientCa ? { clientCa: resolve(cwd, flags.tlsClientCa) } : {}) } };
+}
+
+export interface ServerParams {
+  role: Role;
+  host: string;
+  port: number;
+  tls?: TlsFiles;
+  token?: string | undefined;
+  open: boolean;
+  repoDir?: string;
+  dataDir?: string;
+  name?: string;
+  logLevel: string;
+  http: { limits: Partial<HttpLimits>; webRoot?: string } | false;
+  /** Called with the URL once the server listens (default: print it). */
+  onListening?: (url: string) => void;
+}
+
+/** Run one dcs process until SIGTERM/SIGINT, then finish the requests in flight. */
+export async function runServer(state: RunState, p: ServerParams): Promise<void> {
+  const { role, tls } = p;
+  const cwd = state.io.cwd;
+  const env = state.io.env;
+  const nodeClient = {
+    ...(env.DCS_NODE_TOKEN ? { token: env.DCS_NODE_TOKEN } : {}),
+    tls: {
+      ...(env.DCS_TLS_CA ? { ca: resolve(cwd, env.DCS_TLS_CA) } : {}),
+      ...(env.DCS_TLS_CLIENT_CERT ? { cert: resolve(cwd, env.DCS_TLS_CLIENT_CERT) } : tls ? { cert: tls.cert } : {}),
+      ...(env.DCS_TLS_CLIENT_KEY ? { key: resolve(cwd, env.DCS_TLS_CLIENT_KEY) } : tls ? { key: tls.key } : {}),
+    },
+  };
+  // The server stack loads only here, so other commands start without it.
+  const [{ pino }, { startNode }, { registerStorageNodeBackends }, { serviceStages }] = await Promise.all([
+    import('pino'),
+    import('../../server/node.ts'),
+    import('../../services/register.ts'),
+    import('../../services/stages.ts'),
+  ]);
+  registerStorageNodeBackends(nodeClient);
+  const log = pino({ level: p.logLevel, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
+  const stages = serviceStages(nodeClient, (m) => log.warn(m));
+  const http = p.http === false ? false : { limits: p.http.limits, ...(p.http.webRoot ? { webRoot: p.http.webRoot } : {}) };
+  const node = await startNode({
+    role,
+    host: p.host,
+    port: p.port,
+    ...(tls ? { tls } : {}),
+    ...(p.token ? { token: p.token } : {}),
+    open: p.open,
+    ...(p.repoDir
+      ? {
+          repoDir: p.repoDir,
+          openOptions: { passphrase: passphraseFromEnvOrPrompt(state.io), warn: (m: string) => log.warn(m), ...(role === 'orchestrator' ? { stages } : {}) },
+          http,
+        }
+      : {}),
+    ...(p.dataDir ? { dataDir: p.dataDir } : {}),
+    ...(p.name ? { name: p.name } : {}),
+    log,
+  });
+  (p.onListening ?? ((url: string) => state.io.stdout.write(`${url}\n`)))(node.url);
+  await new Promise<void>((done) => {
+    const stop = (signal: string): void => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      log.info({ signal }, 'signal received');
+      void node.close().finally(() => {
+        stages.close();
+        done();
+      });
+    };
+    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => stop('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
 }

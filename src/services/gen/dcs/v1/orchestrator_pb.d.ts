@@ -361,6 +361,13 @@ export declare type ChunkPlacement = Message<"dcs.v1.ChunkPlacement"> & {
    * @generated from field: string health = 8;
    */
   health: string;
+
+  /**
+   * Versions referencing the chunk (more than one: deduplicated).
+   *
+   * @generated from field: uint32 refcount = 9;
+   */
+  refcount: number;
 };
 
 /**
@@ -417,6 +424,13 @@ export declare type StatResponse = Message<"dcs.v1.StatResponse"> & {
    * @generated from field: repeated dcs.v1.ChunkPlacement chunk_list = 9;
    */
   chunkList: ChunkPlacement[];
+
+  /**
+   * Distinct chunks also referenced by other versions or files (deduplicated).
+   *
+   * @generated from field: uint32 shared_chunks = 10;
+   */
+  sharedChunks: number;
 };
 
 /**

@@ -1,0 +1,255 @@
+// The orchestrator's HTTP/JSON API (docs/openapi.yaml) and the web UI's files, behind one handler
+// that the listener calls for every request that is not an RPC.
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { CODEC_NAMES } from '../core/codecs.ts';
+import { stats } from '../engine/stats.ts';
+import { RESUMABLE_TIMEOUT_MS } from '../engine/upload.ts';
+import type { Repository } from '../repository/repository.ts';
+import { httpAuth, SESSION_COOKIE } from './http-auth.ts';
+import { DEFAULT_HTTP_LIMITS, type ApiContext, type HttpLimits } from './http-context.ts';
+import { deleteFile, getFile, listFiles, putFile, statFile } from './http-files.ts';
+import { abortUpload, beginUpload, completeUpload, getUpload, putPart } from './http-uploads.ts';
+import { HttpError, intParam, readJson, sendError, sendJson, toHttpError, type Req, type Res } from './http-util.ts';
+import { startStatsSampler } from './stats-sampler.ts';
+import { webAssets } from './web-assets.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface HttpApiOptions {
+  repo: Repository;
+  /** Required bearer token; undefined serves the API open (the caller checked it is allowed). */
+  token?: string;
+  limits?: Partial<HttpLimits>;
+  /** Directory of the built web UI; undefined serves no UI. */
+  webRoot?: string;
+  /** Cookies get `Secure` when served over TLS. */
+  tls: boolean;
+  registry: Registry;
+  log: Logger;
+  /** Minimum time between size-history samples. */
+  statsIntervalMs?: number;
+}
+
+export interface HttpApi {
+  /** Handles the request when its path belongs to the API or the UI; false otherwise. */
+  handle(req: Req, res: Res, path: string): boolean;
+  close(): Promise<void>;
+}
+
+type Handler = (api: ApiContext, req: Req, res: Res, params: URLSearchParams, arg: string[]) => Promise<void>;
+
+interface Route {
+  method: string;
+  /** Matched against the raw (still percent-encoded) path; groups are decoded and passed as args. */
+  pattern: RegExp;
+  name: string;
+  handler: Handler;
+}
+
+const NAME_ARG = '(.+)';
+
+const ROUTES: Route[] = [
+  { method: 'GET', pattern: /^\/api\/v1\/info$/, name: 'info', handler: info },
+  { method: 'GET', pattern: /^\/api\/v1\/files\/?$/, name: 'list', handler: (a, _q, r, p) => listFiles(a, r, p) },
+  { method: 'PUT', pattern: new RegExp(`^/api/v1/files/${NAME_ARG}$`), name: 'put', handler: (a, q, r, p, [n]) => putFile(a, q, r, n!, p) },
+  { method: 'GET', pattern: new RegExp(`^/api/v1/files/${NAME_ARG}$`), name: 'get', handler: (a, q, r, p, [n]) => getFile(a, q, r, n!, p) },
+  { method: 'HEAD', pattern: new RegExp(`^/api/v1/files/${NAME_ARG}$`), name: 'head', handler: (a, q, r, p, [n]) => getFile(a, q, r, n!, p) },
+  { method: 'DELETE', pattern: new RegExp(`^/api/v1/files/${NAME_ARG}$`), name: 'delete', handler: (a, _q, r, p, [n]) => deleteFile(a, r, n!, p) },
+  // `?name=` forms: browsers rewrite the path segments `.` and `..`, so those names need the query.
+  { method: 'PUT', pattern: /^\/api\/v1\/file$/, name: 'put', handler: (a, q, r, p) => putFile(a, q, r, nameParam(p), p) },
+  { method: 'GET', pattern: /^\/api\/v1\/file$/, name: 'get', handler: (a, q, r, p) => getFile(a, q, r, nameParam(p), p) },
+  { method: 'HEAD', pattern: /^\/api\/v1\/file$/, name: 'head', handler: (a, q, r, p) => getFile(a, q, r, nameParam(p), p) },
+  { method: 'DELETE', pattern: /^\/api\/v1\/file$/, name: 'delete', handler: (a, _q, r, p) => deleteFile(a, r, nameParam(p), p) },
+  { method: 'GET', pattern: /^\/api\/v1\/stat$/, name: 'stat', handler: (a, _q, r, p) => statFile(a, r, nameParam(p), p) },
+  { method: 'GET', pattern: new RegExp(`^/api/v1/stat/${NAME_ARG}$`), name: 'stat', handler: (a, _q, r, p, [n]) => statFile(a, r, n!, p) },
+  { method: 'POST', pattern: /^\/api\/v1\/uploads$/, name: 'upload-begin', handler: (a, q, r) => beginUpload(a, q, r) },
+  { method: 'GET', pattern: /^\/api\/v1\/uploads\/([^/]+)$/, name: 'upload-get', handler: (a, _q, r, _p, [id]) => getUpload(a, r, id!) },
+  { method: 'DELETE', pattern: /^\/api\/v1\/uploads\/([^/]+)$/, name: 'upload-abort', handler: (a, _q, r, _p, [id]) => abortUpload(a, r, id!) },
+  { method: 'PUT', pattern: /^\/api\/v1\/uploads\/([^/]+)\/parts\/([^/]+)$/, name: 'upload-part', handler: (a, q, r, _p, [id, n]) => putPart(a, q, r, id!, n!) },
+  { method: 'POST', pattern: /^\/api\/v1\/uploads\/([^/]+)\/complete$/, name: 'upload-complete', handler: (a, q, r, _p, [id]) => completeUpload(a, q, r, id!) },
+  { method: 'GET', pattern: /^\/api\/v1\/stats$/, name: 'stats', handler: (a, _q, r) => repositoryStats(a, r) },
+  { method: 'GET', pattern: /^\/api\/v1\/stats\/history$/, name: 'stats-history', handler: statsHistory },
+  { method: 'GET', pattern: /^\/api\/v1\/stats\/top$/, name: 'stats-top', handler: topFiles },
+];
+
+function nameParam(params: URLSearchParams): string {
+  const name = params.get('name');
+  if (name === null) throw new HttpError(400, 'USAGE', 'missing ?name=');
+  return name;
+}
+
+async function info(api: ApiContext, _req: Req, res: Res): Promise<void> {
+  const { ctx, config } = api.repo;
+  sendJson(res, 200, {
+    version: VERSION,
+    codecs: ['auto', ...CODEC_NAMES],
+    defaultCodec: ctx.compression.codec,
+    partSize: api.limits.partSize,
+    maxPartBytes: api.limits.maxPartBytes,
+    maxUploadBytes: api.limits.maxUploadBytes,
+    resumableTimeoutMs: RESUMABLE_TIMEOUT_MS,
+    encrypted: config.encryption.enabled,
+    auth: api.authEnabled,
+  });
+}
+
+async function repositoryStats(api: ApiContext, res: Res): Promise<void> {
+  const { ctx } = api.repo;
+  const [s, usage] = await Promise.all([stats(ctx), ctx.metadata.usageTotals()]);
+  // Every configured backend appears, also those holding nothing yet, with whether it answers.
+  const byName = new Map(s.perBackend.map((b) => [b.backend, b]));
+  const perBackend = ctx.placement.backends.map((b) => ({
+    ...(byName.get(b.name) ?? { backend: b.name, copies: 0, bytes: 0, missing: 0, corrupt: 0 }),
+    up: ctx.placement.isUp(b.name),
+  }));
+  sendJson(res, 200, { ...s, perBackend, usage });
+}
+
+async function statsHistory(api: ApiContext, _req: Req, res: Res, params: URLSearchParams): Promise<void> {
+  const since = intParam(params, 'since');
+  const limit = intParam(params, 'limit', { min: 1, max: 10_000 }) ?? 1000;
+  const samples = await api.repo.ctx.metadata.statsHistory({ ...(since === undefined ? {} : { since }), limit });
+  sendJson(res, 200, { samples });
+}
+
+async function topFiles(api: ApiContext, _req: Req, res: Res, params: URLSearchParams): Promise<void> {
+  const limit = intParam(params, 'limit', { min: 1, max: 100 }) ?? 10;
+  sendJson(res, 200, { files: await api.repo.ctx.metadata.topFiles(limit) });
+}
+
+/** Repository-wide analytics at /metrics, read from metadata at scrape time (shared by orchestrators). */
+function registerAnalytics(registry: Registry, repo: Repository): void {
+  const metadata = repo.ctx.metadata;
+  const totals = (name: string, help: string, pick: (u: Awaited<ReturnType<typeof metadata.usageTotals>>) => number): void => {
+    registry.registerMetric(new Counter({
+      name,
+      help,
+      registers: [],
+      async collect() {
+        this.reset();
+        this.inc(pick(await metadata.usageTotals()));
+      },
+    }));
+  };
+  totals('dcs_uploads_total', 'Uploads committed (all time, whole repository)', (u) => u.uploads);
+  totals('dcs_downloads_total', 'Downloads and ranged reads (all time, whole repository)', (u) => u.downloads);
+  totals('dcs_bytes_in_total', 'Bytes uploaded (logical, before dedup and compression)', (u) => u.bytesIn);
+  totals('dcs_bytes_out_total', 'Bytes sent by downloads', (u) => u.bytesOut);
+  registry.registerMetric(new Gauge({
+    name: 'dcs_repository_bytes',
+    help: 'Repository size at the last size-history sample, by kind: logical (put in), unique (after dedup), stored (compressed, one copy), physical (all copies)',
+    labelNames: ['kind'],
+    registers: [],
+    async collect() {
+      const last = (await metadata.statsHistory({ limit: 1 }))[0];
+      if (!last) return;
+      this.set({ kind: 'logical' }, last.logicalBytes);
+      this.set({ kind: 'unique' }, last.uniqueBytes);
+      this.set({ kind: 'stored' }, last.storedBytes);
+      this.set({ kind: 'physical' }, last.physicalBytes);
+    },
+  }));
+  registry.registerMetric(new Gauge({
+    name: 'dcs_files',
+    help: 'Files at the last size-history sample',
+    registers: [],
+    async collect() {
+      const last = (await metadata.statsHistory({ limit: 1 }))[0];
+      if (last) this.set(last.files);
+    },
+  }));
+}
+
+export function createHttpApi(options: HttpApiOptions): HttpApi {
+  const auth = httpAuth(options.token);
+  const sampler = startStatsSampler(options.repo.ctx.metadata, { ...(options.statsIntervalMs === undefined ? {} : { minIntervalMs: options.statsIntervalMs }), warn: (m) => options.log.warn(m) });
+  const api: ApiContext = {
+    repo: options.repo,
+    limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits },
+    changed: () => sampler.changed(),
+    authEnabled: auth.enabled,
+  };
+  const web = options.webRoot === undefined ? undefined : webAssets(options.webRoot);
+  registerAnalytics(options.registry, options.repo);
+  const requests = new Counter({ name: 'dcs_http_requests_total', help: 'HTTP API requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [options.registry] });
+  const seconds = new Histogram({
+    name: 'dcs_http_request_duration_seconds',
+    help: 'HTTP API request time, body included',
+    labelNames: ['route'],
+    buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60, 600],
+    registers: [options.registry],
+  });
+  const cookie = (value: string, maxAge: number): string =>
+    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${options.tls ? '; Secure' : ''}`;
+
+  const session = async (req: Req, res: Res): Promise<void> => {
+    if (req.method === 'DELETE') {
+      res.statusCode = 204;
+      res.setHeader('set-cookie', cookie('', 0));
+      res.end();
+      return;
+    }
+    if (req.method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'use POST or DELETE');
+    const body = (await readJson(req)) as { token?: unknown };
+    const value = typeof body.token === 'string' ? auth.sessionFor(body.token) : undefined;
+    if (value === undefined) throw new HttpError(401, 'UNAUTHENTICATED', 'invalid token');
+    res.statusCode = 204;
+    res.setHeader('set-cookie', cookie(value, 30 * 24 * 3600));
+    res.end();
+  };
+
+  const run = async (req: Req, res: Res, path: string, query: string): Promise<void> => {
+    const method = req.method ?? 'GET';
+    let routeName = 'unknown';
+    const end = seconds.startTimer();
+    try {
+      if (path === '/api/v1/session') {
+        routeName = 'session';
+        await session(req, res);
+        return;
+      }
+      const candidates = ROUTES.filter((r) => r.pattern.test(path));
+      const route = candidates.find((r) => r.method === method);
+      if (!route) {
+        if (candidates.length > 0) {
+          res.setHeader('allow', [...new Set(candidates.map((r) => r.method))].join(', '));
+          throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`);
+        }
+        throw new HttpError(404, 'NOT_FOUND', `no API endpoint ${path}`);
+      }
+      routeName = route.name;
+      auth.check(req);
+      const args = route.pattern.exec(path)!.slice(1).map((a) => decodeURIComponent(a));
+      await route.handler(api, req, res, new URLSearchParams(query), args);
+    } catch (err) {
+      const e = toHttpError(err);
+      if (e.status >= 500) options.log.warn({ route: routeName, method, status: e.status, err: e.message }, 'http request failed');
+      // An upload refused before its body was read: close the connection rather than drain gigabytes.
+      if (!req.complete && req.httpVersionMajor === 1 && !res.headersSent) res.setHeader('connection', 'close');
+      sendError(res, e);
+    } finally {
+      requests.inc({ route: routeName, method, status: String(res.statusCode) });
+      end({ route: routeName });
+    }
+  };
+
+  return {
+    handle(req, res, path) {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const query = q >= 0 ? url.slice(q + 1) : '';
+      if (path === '/api' || path.startsWith('/api/')) {
+        void run(req, res, path, query);
+        return true;
+      }
+      if (web) {
+        void web(req, res, path).catch((err: unknown) => sendError(res, toHttpError(err)));
+        return true;
+      }
+      return false;
+    },
+    close: () => sampler.close(),
+  };
+}

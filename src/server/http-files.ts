@@ -1,0 +1,203 @@
+// /api/v1/files and /api/v1/stat: streamed uploads, downloads with ranges and validators, listing
+// with folders and pagination, stat, delete. Bodies stream both ways: memory does not grow with
+// file size.
+import { once } from 'node:events';
+import { parseCodecChoice, type CodecChoice } from '../core/codecs.ts';
+import { UsageError } from '../core/errors.ts';
+import { validateName } from '../core/file-name.ts';
+import { download, resolveVersion } from '../engine/download.ts';
+import { remove } from '../engine/remove.ts';
+import { stat } from '../engine/stat.ts';
+import { upload } from '../engine/upload.ts';
+import type { FileSummary, VersionRecord } from '../metadata/metadata-store.ts';
+import type { ApiContext } from './http-context.ts';
+import { contentDisposition, etagMatches, header, HttpError, intParam, limitBody, parseRange, sendJson, type Req, type Res } from './http-util.ts';
+
+/** After every name with this prefix (C/byte order): U+10FFFF is the greatest code point. */
+const PAST = '\u{10FFFF}';
+const MAX_PAGE = 1000;
+
+const ratio = (size: number, stored: number): number => (stored === 0 ? 0 : size / stored);
+
+export function etagOf(v: VersionRecord): string {
+  return `"v${v.versionId}-${v.size}"`;
+}
+
+export function summaryJson(f: FileSummary): Record<string, unknown> {
+  return { name: f.name, version: f.version, versions: f.versions, size: f.size, storedSize: f.storedSize, ratio: ratio(f.size, f.storedSize), createdAt: f.createdAt };
+}
+
+export function versionJson(v: VersionRecord): Record<string, unknown> {
+  return { version: v.version, size: v.size, chunkCount: v.chunkCount, codec: v.codec, createdAt: v.createdAt, etag: etagOf(v) };
+}
+
+export function codecParams(params: URLSearchParams): { codec?: CodecChoice; level?: number } {
+  const codec = params.get('codec');
+  const level = intParam(params, 'level', { max: 22 });
+  return { ...(codec ? { codec: parseCodecChoice(codec) } : {}), ...(level === undefined ? {} : { level }) };
+}
+
+/** `{name, version, size, storedSize, ratio, chunks, newChunks, newStoredBytes, codecs}` of a committed version. */
+export async function uploadResultJson(api: ApiContext, v: VersionRecord, written?: { newChunks: number; newStoredBytes: number; codecs: Record<string, number> }): Promise<Record<string, unknown>> {
+  const s = await stat(api.repo.ctx, v.name, { version: v.version });
+  return {
+    name: v.name,
+    version: v.version,
+    size: v.size,
+    storedSize: s.storedSize,
+    ratio: ratio(v.size, s.storedSize),
+    chunks: v.chunkCount,
+    // Resumable uploads do not track what each part wrote: count the chunks only this version has.
+    newChunks: written?.newChunks ?? s.distinctChunks - s.sharedChunks,
+    newStoredBytes: written?.newStoredBytes ?? 0,
+    codecs: written?.codecs ?? s.codecs,
+  };
+}
+
+export async function listFiles(api: ApiContext, res: Res, params: URLSearchParams): Promise<void> {
+  const prefix = params.get('prefix') ?? '';
+  const delimiter = params.get('delimiter') ?? '';
+  if (delimiter !== '' && delimiter !== '/') throw new UsageError('delimiter must be "/"');
+  const q = (params.get('q') ?? '').toLowerCase();
+  const limit = intParam(params, 'limit', { min: 1, max: MAX_PAGE }) ?? 100;
+  const files: Record<string, unknown>[] = [];
+  const folders: string[] = [];
+  let cursor = params.get('after') ?? undefined;
+  let next: string | undefined;
+  // A search lists matching names flat; otherwise names below a `/` collapse into their folder,
+  // and the scan jumps past the folder's names.
+  const grouping = delimiter === '/' && q === '';
+  scan: for (;;) {
+    let jumped = false;
+    for await (const f of api.repo.ctx.metadata.listFiles({ prefix, ...(cursor === undefined ? {} : { after: cursor }) })) {
+      const rest = f.name.slice(prefix.length);
+      const slash = grouping ? rest.indexOf('/') : -1;
+      const folder = slash >= 0 ? prefix + rest.slice(0, slash + 1) : undefined;
+      if (!folder && q !== '' && !f.name.toLowerCase().includes(q)) continue;
+      if (files.length + folders.length >= limit) {
+        next = cursor;
+        break scan;
+      }
+      if (folder) {
+        folders.push(folder);
+        cursor = folder + PAST;
+        jumped = true;
+        break;
+      }
+      files.push(summaryJson(f));
+      cursor = f.name;
+    }
+    if (!jumped) break;
+  }
+  sendJson(res, 200, { files, folders, ...(next === undefined ? {} : { next }) });
+}
+
+export async function putFile(api: ApiContext, req: Req, res: Res, name: string, params: URLSearchParams): Promise<void> {
+  validateName(name);
+  const options = codecParams(params);
+  const r = await upload(api.repo.ctx, limitBody(req, api.limits.maxUploadBytes), { name, ...options });
+  api.changed();
+  sendJson(res, 201, await uploadResultJson(api, r.version, r));
+}
+
+export async function deleteFile(api: ApiContext, res: Res, name: string, params: URLSearchParams): Promise<void> {
+  const version = intParam(params, 'version', { min: 1 });
+  const { versionsRemoved } = await remove(api.repo.ctx, name, version === undefined ? {} : { version });
+  api.changed();
+  sendJson(res, 200, { removed: versionsRemoved });
+}
+
+/** GET and HEAD of a file: validators first, then the (ranged) body streamed with backpressure. */
+export async function getFile(api: ApiContext, req: Req, res: Res, name: string, params: URLSearchParams): Promise<void> {
+  const ctx = api.repo.ctx;
+  const version = await resolveVersion(ctx, name, intParam(params, 'version', { min: 1 }));
+  const etag = etagOf(version);
+  res.setHeader('etag', etag);
+  res.setHeader('last-modified', new Date(version.createdAt).toUTCString());
+  res.setHeader('accept-ranges', 'bytes');
+  res.setHeader('cache-control', 'private, no-cache');
+  res.setHeader('x-content-type-options', 'nosniff');
+  // User content is never rendered by the browser as a page of this origin.
+  res.setHeader('content-security-policy', "default-src 'none'; sandbox");
+  res.setHeader('content-disposition', contentDisposition(name));
+  res.setHeader('x-dcs-version', String(version.version));
+  if (etagMatches(header(req, 'if-none-match'), etag)) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  const ifRange = header(req, 'if-range');
+  const range = ifRange !== undefined && !etagMatches(ifRange, etag) ? undefined : parseRange(header(req, 'range'), version.size);
+  if (range === 'unsatisfiable') {
+    res.setHeader('content-range', `bytes */${version.size}`);
+    throw new HttpError(416, 'RANGE_NOT_SATISFIABLE', `range ${header(req, 'range')} is outside ${JSON.stringify(name)} (size ${version.size})`);
+  }
+  res.setHeader('content-type', 'application/octet-stream');
+  if (range) {
+    res.statusCode = 206;
+    res.setHeader('content-range', `bytes ${range.start}-${range.end}/${version.size}`);
+  } else {
+    res.statusCode = 200;
+  }
+  const length = range ? range.end - range.start + 1 : version.size;
+  res.setHeader('content-length', length);
+  if (req.method === 'HEAD' || length === 0) {
+    res.end();
+    return;
+  }
+  const d = await download(ctx, name, { version: version.version, ...(range ? { range } : {}) });
+  await writeBody(res, d.body);
+}
+
+async function writeBody(res: Res, body: AsyncIterable<Uint8Array>): Promise<void> {
+  const out = res as NodeJS.WritableStream & { destroyed?: boolean; writableEnded?: boolean } & NodeJS.EventEmitter;
+  let gone = false;
+  const onClose = (): void => {
+    gone = true;
+  };
+  out.once('close', onClose);
+  try {
+    for await (const part of body) {
+      if (gone) return; // the client went away: stop reading chunks (the generator's finally runs)
+      if (!out.write(part)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    }
+    if (!gone) out.end();
+  } finally {
+    out.off('close', onClose);
+  }
+}
+
+export async function statFile(api: ApiContext, res: Res, name: string, params: URLSearchParams): Promise<void> {
+  const ctx = api.repo.ctx;
+  const chunkLimit = intParam(params, 'chunkLimit', { max: 100_000 }) ?? 10_000;
+  const version = intParam(params, 'version', { min: 1 });
+  const s = await stat(ctx, name, { ...(version === undefined ? {} : { version }), chunks: true });
+  const [versions, access] = await Promise.all([ctx.metadata.listVersions(name), ctx.metadata.fileAccess(name)]);
+  const list = s.chunkList ?? [];
+  sendJson(res, 200, {
+    name,
+    version: versionJson(s.version),
+    size: s.version.size,
+    storedSize: s.storedSize,
+    ratio: ratio(s.version.size, s.storedSize),
+    chunkCount: s.chunks,
+    uniqueChunks: s.distinctChunks,
+    sharedChunks: s.sharedChunks,
+    codecs: s.codecs,
+    health: s.health,
+    versions: versions.map(versionJson),
+    chunks: list.slice(0, chunkLimit).map((c) => ({
+      seq: c.seq,
+      offset: c.offset,
+      length: c.length,
+      id: c.id,
+      storedSize: c.storedSize,
+      codec: c.codec,
+      refcount: c.refcount,
+      health: c.health,
+      copies: c.copies.map((k) => ({ ...k, up: ctx.placement.isUp(k.backend) })),
+    })),
+    chunksTruncated: list.length > chunkLimit,
+    access: access ?? { name, uploads: 0, downloads: 0, bytesIn: 0, bytesOut: 0, lastAccessAt: 0 },
+  });
+}

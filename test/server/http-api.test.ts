@@ -1,0 +1,424 @@
+// The HTTP API as a browser or curl uses it, against a real server on loopback (startNode with
+// role all, a real repository on disk, SQLite metadata).
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { initRepository } from '../../src/repository/repository.ts';
+import { startNode, type RunningNode } from '../../src/server/node.ts';
+import { randomBytes, textBytes } from '../helpers/data.ts';
+import { SMALL_CHUNKS } from '../helpers/engine.ts';
+
+const TOKEN = 'http-test-token';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const PART = 256 * 1024;
+
+interface Server {
+  node: RunningNode;
+  url: string;
+  dir: string;
+}
+
+async function startServer(options: { maxUpload?: number; webRoot?: string; open?: boolean } = {}): Promise<Server> {
+  const dir = await mkdtemp(join(tmpdir(), 'dcs-http-'));
+  await initRepository(join(dir, 'repo'), { chunking: SMALL_CHUNKS });
+  const node = await startNode({
+    role: 'all',
+    host: '127.0.0.1',
+    port: 0,
+    ...(options.open ? { open: true } : { token: TOKEN }),
+    repoDir: join(dir, 'repo'),
+    openOptions: { workers: 0 },
+    http: {
+      limits: { partSize: PART, maxPartBytes: 4 * PART, ...(options.maxUpload === undefined ? {} : { maxUploadBytes: options.maxUpload }) },
+      ...(options.webRoot ? { webRoot: options.webRoot } : {}),
+      statsIntervalMs: 0,
+    },
+    log: pino({ level: 'silent' }),
+  });
+  return { node, url: node.url, dir };
+}
+
+async function stop(s: Server): Promise<void> {
+  await s.node.close(1000);
+  await rm(s.dir, { recursive: true, force: true });
+}
+
+const enc = encodeURIComponent;
+
+async function put(s: Server, name: string, body: Uint8Array, query = ''): Promise<Response> {
+  return fetch(`${s.url}/api/v1/files/${enc(name)}${query}`, { method: 'PUT', headers: AUTH, body });
+}
+
+async function getBytes(s: Server, path: string, headers: Record<string, string> = {}): Promise<{ res: Response; bytes: Buffer }> {
+  const res = await fetch(`${s.url}${path}`, { headers: { ...AUTH, ...headers } });
+  return { res, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+async function errorOf(res: Response): Promise<{ code: string; message: string }> {
+  const body = await json<{ error: { code: string; message: string } }>(res);
+  assert.equal(body.error.message.includes('\n'), false, 'error messages are one line');
+  return body.error;
+}
+
+describe('HTTP API', () => {
+  let s: Server;
+  before(async () => {
+    s = await startServer();
+  });
+  after(async () => {
+    await stop(s);
+  });
+
+  it('refuses requests without the token, accepts the cookie for reads only, and leaves probes open', async () => {
+    const none = await fetch(`${s.url}/api/v1/files`);
+    assert.equal(none.status, 401);
+    assert.match(none.headers.get('www-authenticate') ?? '', /Bearer/);
+    assert.equal((await errorOf(none)).code, 'UNAUTHENTICATED');
+    const wrong = await fetch(`${s.url}/api/v1/files`, { headers: { authorization: 'Bearer nope' } });
+    assert.equal(wrong.status, 401);
+    assert.equal((await fetch(`${s.url}/api/v1/session`, { method: 'POST', body: JSON.stringify({ token: 'nope' }) })).status, 401);
+
+    const login = await fetch(`${s.url}/api/v1/session`, { method: 'POST', body: JSON.stringify({ token: TOKEN }) });
+    assert.equal(login.status, 204);
+    const setCookie = login.headers.get('set-cookie') ?? '';
+    assert.match(setCookie, /HttpOnly/);
+    assert.match(setCookie, /SameSite=Strict/);
+    assert.equal(setCookie.includes(TOKEN), false, 'the cookie is not the token itself');
+    const cookie = setCookie.split(';')[0]!;
+    assert.equal((await put(s, 'cookie-test', new Uint8Array([1, 2, 3]))).status, 201);
+    const read = await fetch(`${s.url}/api/v1/files/cookie-test`, { headers: { cookie } });
+    assert.equal(read.status, 200);
+    assert.deepEqual([...new Uint8Array(await read.arrayBuffer())], [1, 2, 3]);
+    // A cross-site form could carry the cookie; it must not be able to change anything.
+    assert.equal((await fetch(`${s.url}/api/v1/files/cookie-test`, { method: 'DELETE', headers: { cookie } })).status, 401);
+    assert.equal((await fetch(`${s.url}/api/v1/files/x`, { method: 'PUT', headers: { cookie }, body: 'x' })).status, 401);
+    assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
+    assert.equal((await fetch(`${s.url}/readyz`)).status, 200);
+  });
+
+  it('streams an upload in and the same bytes out, with ETag, Last-Modified and a safe Content-Disposition', async () => {
+    const data = textBytes(3 * 1024 * 1024 + 17);
+    const res = await put(s, 'docs/report 2026.txt', data, '?codec=zstd');
+    assert.equal(res.status, 201);
+    const r = await json(res);
+    assert.equal(r.size, data.length);
+    assert.equal(r.version, 1);
+    assert.ok((r.chunks as number) > 10, 'split into many chunks');
+    assert.ok((r.ratio as number) > 1.5, `text compresses (ratio ${String(r.ratio)})`);
+    assert.deepEqual(Object.keys(r.codecs as object), ['zstd']);
+
+    const { res: got, bytes } = await getBytes(s, `/api/v1/files/${enc('docs/report 2026.txt')}`);
+    assert.equal(got.status, 200);
+    assert.ok(bytes.equals(Buffer.from(data)));
+    assert.equal(got.headers.get('content-length'), String(data.length));
+    assert.equal(got.headers.get('content-type'), 'application/octet-stream');
+    assert.equal(got.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(got.headers.get('content-disposition'), `attachment; filename="report 2026.txt"; filename*=UTF-8''report%202026.txt`);
+    const etag = got.headers.get('etag')!;
+    assert.match(etag, /^"v\d+-\d+"$/);
+    assert.ok(got.headers.get('last-modified'));
+    // Unencoded slashes address the same file.
+    assert.equal((await fetch(`${s.url}/api/v1/files/docs/report%202026.txt`, { method: 'HEAD', headers: AUTH })).headers.get('etag'), etag);
+    assert.equal((await getBytes(s, `/api/v1/files/${enc('docs/report 2026.txt')}`, { 'if-none-match': etag })).res.status, 304);
+
+    // A new version changes the ETag; ?version= still serves the old bytes.
+    const v2 = textBytes(1000, 99);
+    assert.equal((await json(await put(s, 'docs/report 2026.txt', v2))).version, 2);
+    const latest = await getBytes(s, `/api/v1/files/${enc('docs/report 2026.txt')}`, { 'if-none-match': etag });
+    assert.equal(latest.res.status, 200);
+    assert.ok(latest.bytes.equals(Buffer.from(v2)));
+    const old = await getBytes(s, `/api/v1/files/${enc('docs/report 2026.txt')}?version=1`);
+    assert.ok(old.bytes.equals(Buffer.from(data)));
+  });
+
+  it('answers Range requests: first-last, open-ended, suffix, unsatisfiable, several ranges and If-Range', async () => {
+    const data = randomBytes(500_000, 5);
+    await put(s, 'ranges.bin', data);
+    const path = '/api/v1/files/ranges.bin';
+    const check = async (range: string, start: number, end: number): Promise<void> => {
+      const { res, bytes } = await getBytes(s, path, { range });
+      assert.equal(res.status, 206, range);
+      assert.equal(res.headers.get('content-range'), `bytes ${start}-${end}/${data.length}`);
+      assert.ok(bytes.equals(Buffer.from(data.subarray(start, end + 1))), range);
+    };
+    await check('bytes=0-0', 0, 0);
+    await check('bytes=100000-299999', 100_000, 299_999);
+    await check('bytes=499990-', 499_990, 499_999);
+    await check('bytes=-10', 499_990, 499_999);
+    await check('bytes=400000-9999999', 400_000, 499_999);
+    const beyond = await getBytes(s, path, { range: 'bytes=500000-' });
+    assert.equal(beyond.res.status, 416);
+    assert.equal(beyond.res.headers.get('content-range'), `bytes */${data.length}`);
+    const several = await getBytes(s, path, { range: 'bytes=0-1,5-6' });
+    assert.equal(several.res.status, 200, 'several ranges: the whole file');
+    assert.equal(several.bytes.length, data.length);
+    const stale = await getBytes(s, path, { range: 'bytes=0-9', 'if-range': '"v0-0"' });
+    assert.equal(stale.res.status, 200, 'If-Range with another ETag: the whole file');
+  });
+
+  it('stores hostile names as names and never lets them escape a header or a path', async () => {
+    const names = ['../../etc/passwd', '/abs/olute', 'new\nline "quoted" \\ name', 'ünïcödé ☃.txt', '-rf', ' spaced ', 'a/./b/../c'];
+    for (const [i, name] of names.entries()) assert.equal((await put(s, name, new Uint8Array([i]))).status, 201, name);
+    for (const [i, name] of names.entries()) {
+      const { res, bytes } = await getBytes(s, `/api/v1/file?name=${enc(name)}`);
+      assert.equal(res.status, 200, name);
+      assert.deepEqual([...bytes], [i]);
+      const cd = res.headers.get('content-disposition')!;
+      assert.equal(/[\r\n]/.test(cd), false);
+      const star = /filename\*=UTF-8''(.*)$/.exec(cd)![1]!;
+      assert.equal(decodeURIComponent(star), name.slice(name.lastIndexOf('/') + 1) || 'download');
+    }
+    const listed = await json<{ files: { name: string }[] }>(await fetch(`${s.url}/api/v1/files?limit=1000`, { headers: AUTH }));
+    for (const name of names) assert.ok(listed.files.some((f) => f.name === name), name);
+    // `.` and `..` cannot be path segments in browsers; the ?name= form reaches them.
+    assert.equal((await fetch(`${s.url}/api/v1/file?name=..`, { method: 'PUT', headers: AUTH, body: 'dots' })).status, 201);
+    assert.equal(Buffer.from(await (await fetch(`${s.url}/api/v1/file?name=..`, { headers: AUTH })).arrayBuffer()).toString(), 'dots');
+    const nul = await put(s, 'a\0b', new Uint8Array([1]));
+    assert.equal(nul.status, 400);
+    assert.match((await errorOf(nul)).message, /NUL/);
+    assert.equal((await put(s, 'x'.repeat(5000), new Uint8Array([1]))).status, 400);
+    assert.equal((await fetch(`${s.url}/api/v1/files/%E0%A4%A`, { headers: AUTH })).status, 400);
+  });
+
+  it('lists with folders, a search filter and pagination that visits every entry once', async () => {
+    const names = ['tree/a/1', 'tree/a/2', 'tree/b', 'tree/c/x/y', 'tree/d', 'tree/e/z', 'tree/f'];
+    for (const n of names) await put(s, n, new Uint8Array([1]));
+    const page = async (q: string): Promise<{ files: { name: string; ratio: number }[]; folders: string[]; next?: string }> =>
+      json(await fetch(`${s.url}/api/v1/files?${q}`, { headers: AUTH }));
+    const top = await page('prefix=tree/&delimiter=/');
+    assert.deepEqual(top.folders, ['tree/a/', 'tree/c/', 'tree/e/']);
+    assert.deepEqual(top.files.map((f) => f.name), ['tree/b', 'tree/d', 'tree/f']);
+    assert.equal(top.next, undefined);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 20; i++) {
+      const p = await page(`prefix=tree/&delimiter=/&limit=2${cursor === undefined ? '' : `&after=${enc(cursor)}`}`);
+      seen.push(...p.folders, ...p.files.map((f) => f.name));
+      if (p.next === undefined) break;
+      cursor = p.next;
+    }
+    assert.deepEqual(seen.sort(), ['tree/a/', 'tree/b', 'tree/c/', 'tree/d', 'tree/e/', 'tree/f']);
+    const flat = await page('prefix=tree/a/');
+    assert.deepEqual(flat.files.map((f) => f.name), ['tree/a/1', 'tree/a/2']);
+    const search = await page('prefix=tree/&delimiter=/&q=Y');
+    assert.deepEqual(search.files.map((f) => f.name), ['tree/c/x/y'], 'a search lists matches flat, case-insensitively');
+    assert.equal((await fetch(`${s.url}/api/v1/files?limit=0`, { headers: AUTH })).status, 400);
+  });
+
+  it('resumable upload: parts in any order, a part sent again, a gap refused, then the exact bytes', async () => {
+    const data = textBytes(3 * PART + 1234, 11);
+    const begin = await fetch(`${s.url}/api/v1/uploads`, { method: 'POST', headers: AUTH, body: JSON.stringify({ name: 'big/resumed.txt', codec: 'gzip' }) });
+    assert.equal(begin.status, 201);
+    const u = await json<{ id: string; partSize: number; parts: unknown[] }>(begin);
+    assert.equal(u.partSize, PART);
+    assert.deepEqual(u.parts, []);
+    const partUrl = (n: number): string => `${s.url}/api/v1/uploads/${u.id}/parts/${n}`;
+    const slice = (n: number): Uint8Array => data.subarray((n - 1) * PART, n * PART);
+    for (const n of [4, 2]) assert.equal((await fetch(partUrl(n), { method: 'PUT', headers: AUTH, body: slice(n) })).status, 200);
+    // A part cut off mid-body is not stored.
+    await abortedRequest(`${partUrl(1)}`, slice(1));
+    const state = await json<{ parts: { part: number; size: number }[] }>(await fetch(`${s.url}/api/v1/uploads/${u.id}`, { headers: AUTH }));
+    assert.deepEqual(state.parts.map((p) => p.part), [2, 4]);
+    const gap = await fetch(`${s.url}/api/v1/uploads/${u.id}/complete`, { method: 'POST', headers: AUTH, body: '{}' });
+    assert.equal(gap.status, 409);
+    assert.match((await errorOf(gap)).message, /part 1 is missing/);
+    for (const n of [1, 3, 3]) assert.equal((await fetch(partUrl(n), { method: 'PUT', headers: AUTH, body: slice(n) })).status, 200);
+    const wrongSize = await fetch(`${s.url}/api/v1/uploads/${u.id}/complete`, { method: 'POST', headers: AUTH, body: JSON.stringify({ size: 1 }) });
+    assert.equal(wrongSize.status, 409);
+    const done = await fetch(`${s.url}/api/v1/uploads/${u.id}/complete`, { method: 'POST', headers: AUTH, body: JSON.stringify({ size: data.length }) });
+    assert.equal(done.status, 201);
+    const r = await json(done);
+    assert.equal(r.size, data.length);
+    assert.deepEqual(Object.keys(r.codecs as object), ['gzip']);
+    const { bytes } = await getBytes(s, `/api/v1/files/${enc('big/resumed.txt')}`);
+    assert.ok(bytes.equals(Buffer.from(data)));
+    assert.equal((await fetch(`${s.url}/api/v1/uploads/${u.id}`, { headers: AUTH })).status, 404, 'completed uploads are gone');
+    // Too large a part, an unknown upload, a bad part number.
+    const other = await json<{ id: string }>(await fetch(`${s.url}/api/v1/uploads`, { method: 'POST', headers: AUTH, body: JSON.stringify({ name: 'aborted' }) }));
+    assert.equal((await fetch(`${s.url}/api/v1/uploads/${other.id}/parts/1`, { method: 'PUT', headers: AUTH, body: new Uint8Array(4 * PART + 1) })).status, 413);
+    assert.equal((await fetch(`${s.url}/api/v1/uploads/${other.id}/parts/0`, { method: 'PUT', headers: AUTH, body: 'x' })).status, 400);
+    assert.equal((await fetch(`${s.url}/api/v1/uploads/${other.id}`, { method: 'DELETE', headers: AUTH })).status, 204);
+    assert.equal((await fetch(`${s.url}/api/v1/uploads/${other.id}/parts/1`, { method: 'PUT', headers: AUTH, body: 'x' })).status, 404);
+    assert.equal((await fetch(`${s.url}/api/v1/files/aborted`, { headers: AUTH })).status, 404);
+    const bad = await fetch(`${s.url}/api/v1/uploads`, { method: 'POST', headers: AUTH, body: JSON.stringify({ name: 'x', codec: 'rar' }) });
+    assert.equal(bad.status, 400);
+  });
+
+  it('stat shows versions, the chunk map with copies and their health, dedup and access counts', async () => {
+    const data = textBytes(400_000, 21);
+    await put(s, 'stat/one', data, '?codec=zstd');
+    await put(s, 'stat/two', data, '?codec=zstd');
+    await getBytes(s, '/api/v1/files/stat%2Fone');
+    const st = await json<Record<string, unknown> & { chunks: { offset: number; length: number; codec: string; refcount: number; copies: { backend: string; state: string; up: boolean }[] }[]; access: { downloads: number; bytesOut: number } }>(
+      await fetch(`${s.url}/api/v1/stat/${enc('stat/one')}`, { headers: AUTH }),
+    );
+    assert.equal(st.size, data.length);
+    assert.equal(st.health, 'healthy');
+    assert.equal((st.versions as unknown[]).length, 1);
+    let offset = 0;
+    for (const c of st.chunks) {
+      assert.equal(c.offset, offset);
+      offset += c.length;
+      assert.equal(c.codec, 'zstd');
+      assert.equal(c.refcount, 2, 'the second file deduplicated every chunk');
+      assert.deepEqual(c.copies.map((k) => [k.backend, k.state, k.up]), [['local', 'ok', true]]);
+    }
+    assert.equal(offset, data.length);
+    assert.equal(st.sharedChunks, st.uniqueChunks);
+    assert.equal(st.access.downloads, 1);
+    assert.equal(st.access.bytesOut, data.length);
+    const truncated = await json(await fetch(`${s.url}/api/v1/stat/${enc('stat/one')}?chunkLimit=1`, { headers: AUTH }));
+    assert.equal((truncated.chunks as unknown[]).length, 1);
+    assert.equal(truncated.chunksTruncated, true);
+    assert.equal((await fetch(`${s.url}/api/v1/stat/missing`, { headers: AUTH })).status, 404);
+  });
+
+  it('deletes a version or a file; stats, history, top files and /metrics count uploads and downloads', async () => {
+    await put(s, 'del/me', new Uint8Array(1000));
+    await put(s, 'del/me', new Uint8Array(2000));
+    for (let i = 0; i < 12; i++) await getBytes(s, '/api/v1/files/del%2Fme');
+    const top = await json<{ files: { name: string; downloads: number }[] }>(await fetch(`${s.url}/api/v1/stats/top?limit=100`, { headers: AUTH }));
+    assert.equal(top.files[0]!.name, 'del/me', 'the most downloaded file comes first');
+    assert.equal(top.files[0]!.downloads, 12);
+    const one = await fetch(`${s.url}/api/v1/files/del%2Fme?version=1`, { method: 'DELETE', headers: AUTH });
+    assert.deepEqual(await json(one), { removed: 1 });
+    assert.equal((await getBytes(s, '/api/v1/files/del%2Fme')).bytes.length, 2000);
+    assert.deepEqual(await json(await fetch(`${s.url}/api/v1/files/del%2Fme`, { method: 'DELETE', headers: AUTH })), { removed: 1 });
+    assert.equal((await fetch(`${s.url}/api/v1/files/del%2Fme`, { headers: AUTH })).status, 404);
+    const missing = await fetch(`${s.url}/api/v1/files/del%2Fme`, { method: 'DELETE', headers: AUTH });
+    assert.equal(missing.status, 404);
+    assert.equal((await errorOf(missing)).code, 'FILE_NOT_FOUND');
+    const top2 = await json<{ files: { name: string }[] }>(await fetch(`${s.url}/api/v1/stats/top?limit=100`, { headers: AUTH }));
+    assert.equal(top2.files.some((f) => f.name === 'del/me'), false, 'deleted files leave the top list');
+
+    const st = await json<Record<string, number> & { usage: Record<string, number>; perBackend: { backend: string; up: boolean }[] }>(await fetch(`${s.url}/api/v1/stats`, { headers: AUTH }));
+    assert.ok(st.usage.uploads! >= 2 && st.usage.downloads! >= 3 && st.usage.bytesIn! >= 3000 && st.usage.bytesOut! >= 6000);
+    assert.deepEqual(st.perBackend.map((b) => [b.backend, b.up]), [['local', true]]);
+    assert.ok(st.logicalBytes! >= st.uniqueBytes! && st.dedupRatio! >= 1);
+    // The sampler runs after writes; wait for a sample that includes this test's state.
+    let samples: { files: number }[] = [];
+    for (let i = 0; i < 50 && !samples.some((x) => x.files === st.files); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      samples = (await json<{ samples: { files: number }[] }>(await fetch(`${s.url}/api/v1/stats/history`, { headers: AUTH }))).samples;
+    }
+    assert.ok(samples.length >= 2, 'a sample at start and after writes');
+    assert.ok(samples.some((x) => x.files === st.files));
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    assert.match(metrics, new RegExp(`^dcs_uploads_total\\{[^}]*\\} ${st.usage.uploads}$`, 'm'));
+    assert.match(metrics, /^dcs_downloads_total\{[^}]*\} \d+$/m);
+    assert.match(metrics, /^dcs_repository_bytes\{kind="stored"[^}]*\} \d+$/m);
+    assert.match(metrics, /^dcs_http_requests_total\{route="get",method="GET",status="200"/m);
+  });
+
+  it('an upload cut off mid-body leaves no version, and unknown routes answer JSON 404/405', async () => {
+    await abortedRequest(`${s.url}/api/v1/files/cut-off`, randomBytes(2 * 1024 * 1024, 3), 'PUT');
+    assert.equal((await fetch(`${s.url}/api/v1/files/cut-off`, { headers: AUTH })).status, 404);
+    const nothing = await fetch(`${s.url}/api/v1/nothing`, { headers: AUTH });
+    assert.equal(nothing.status, 404);
+    assert.equal((await errorOf(nothing)).code, 'NOT_FOUND');
+    const wrongMethod = await fetch(`${s.url}/api/v1/stats`, { method: 'POST', headers: AUTH });
+    assert.equal(wrongMethod.status, 405);
+    const bigJson = await fetch(`${s.url}/api/v1/uploads`, { method: 'POST', headers: AUTH, body: JSON.stringify({ name: 'x'.repeat(70_000) }) });
+    assert.equal(bigJson.status, 413);
+    const notJson = await fetch(`${s.url}/api/v1/uploads`, { method: 'POST', headers: AUTH, body: '{nope' });
+    assert.equal(notJson.status, 400);
+  });
+});
+
+/** Send the headers and half of the body, then drop the connection. */
+async function abortedRequest(url: string, body: Uint8Array, method = 'PUT'): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const req = http.request(url, { method, headers: { ...AUTH, 'content-length': body.length } });
+    req.on('error', () => resolve());
+    req.write(body.subarray(0, body.length >> 1), () => setTimeout(() => req.destroy(), 100));
+    req.on('close', () => resolve());
+  });
+  // Let the server notice and clean up.
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+describe('HTTP API limits and open mode', () => {
+  it('refuses a streamed upload over --max-upload with 413 and stores nothing', async () => {
+    const s = await startServer({ maxUpload: 100_000 });
+    try {
+      const res = await put(s, 'too-big', randomBytes(200_000, 2));
+      assert.equal(res.status, 413);
+      assert.match((await errorOf(res)).message, /100000 bytes/);
+      assert.equal((await fetch(`${s.url}/api/v1/files/too-big`, { headers: AUTH })).status, 404);
+      // Without Content-Length (chunked), the limit holds as the bytes arrive.
+      const stream = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < 4; i++) c.enqueue(randomBytes(50_000, i));
+          c.close();
+        },
+      });
+      const chunked = await fetch(`${s.url}/api/v1/files/too-big`, { method: 'PUT', headers: AUTH, body: stream, duplex: 'half' } as RequestInit);
+      assert.equal(chunked.status, 413);
+      assert.equal((await fetch(`${s.url}/api/v1/files/too-big`, { headers: AUTH })).status, 404);
+      assert.equal((await put(s, 'small-enough', randomBytes(90_000, 2))).status, 201);
+    } finally {
+      await stop(s);
+    }
+  });
+
+  it('serves without a token only when asked to run open, and says so in /api/v1/info', async () => {
+    const s = await startServer({ open: true });
+    try {
+      const info = await json(await fetch(`${s.url}/api/v1/info`));
+      assert.equal(info.auth, false);
+      assert.ok((info.codecs as string[]).includes('auto'));
+    } finally {
+      await stop(s);
+    }
+  });
+
+  it('serves the web UI: index.html for UI routes, cached hashed assets, nothing outside its directory', async () => {
+    const web = await mkdtemp(join(tmpdir(), 'dcs-web-'));
+    await mkdir(join(web, 'assets'));
+    await writeFile(join(web, 'index.html'), '<!doctype html><title>dcs</title>');
+    await writeFile(join(web, 'assets', 'app-1234.js'), 'console.log(1)');
+    const s = await startServer({ webRoot: web });
+    try {
+      const index = await fetch(`${s.url}/`);
+      assert.equal(index.status, 200);
+      assert.match(index.headers.get('content-type')!, /text\/html/);
+      assert.match(index.headers.get('content-security-policy')!, /default-src 'self'/);
+      assert.equal(index.headers.get('cache-control'), 'no-cache');
+      assert.equal(await (await fetch(`${s.url}/files/some/deep/route`)).text(), '<!doctype html><title>dcs</title>');
+      const asset = await fetch(`${s.url}/assets/app-1234.js`);
+      assert.match(asset.headers.get('content-type')!, /javascript/);
+      assert.match(asset.headers.get('cache-control')!, /immutable/);
+      assert.equal((await fetch(`${s.url}/assets/missing.js`)).status, 404);
+      const escape = await rawGet(s.url, '/../../../../etc/passwd');
+      assert.equal(escape.includes('root:'), false);
+      const escaped = await rawGet(s.url, '/%2e%2e/%2e%2e/%2e%2e/etc/passwd');
+      assert.equal(escaped.includes('root:'), false);
+      assert.equal((await fetch(`${s.url}/api/v1/info`)).status, 401, 'the API behind the UI still needs the token');
+    } finally {
+      await stop(s);
+      await rm(web, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A GET with the path exactly as given (fetch would normalise the dot segments away). */
+async function rawGet(base: string, path: string): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: hostname, port, path, method: 'GET' }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve(Buffer.concat(parts).toString()));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
