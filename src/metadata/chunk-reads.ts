@@ -265,31 +265,47 @@ export async function storePart(db: Kysely<Database>, sessionId: string, part: n
   }
 }
 
-/** The smallest part number in 1..max that has not been stored, if any. */
-export async function firstMissingPart(db: Kysely<Database>, sessionId: string): Promise<number | undefined> {
-  const parts = await db.selectFrom('upload_parts').select('part').where('session_id', '=', sessionId).orderBy('part').execute();
-  const gap = parts.findIndex((p, i) => p.part !== i + 1);
-  return gap < 0 ? undefined : gap + 1;
+/**
+ * A resumable session's part, its chunks in order (offsets relative to the part); [] when the part
+ * was not stored. One statement, so the session check and the read see the same state.
+ */
+export async function partChunks(db: Kysely<Database>, sessionId: string, part: number): Promise<PartChunk[]> {
+  const rows = await db
+    .selectFrom('upload_sessions as s')
+    .leftJoin('upload_part_chunks as c', (join) => join.onRef('c.session_id', '=', 's.id').on('c.part', '=', part))
+    .select(['c.offset', 'c.length', 'c.chunk_id'])
+    .where('s.id', '=', sessionId)
+    .where('s.kind', '=', 'resumable')
+    .orderBy('c.idx')
+    .execute();
+  if (rows.length === 0) throw uploadNotFound();
+  const out: PartChunk[] = [];
+  for (const r of rows) if (r.chunk_id !== null) out.push({ offset: Number(r.offset), length: Number(r.length), id: r.chunk_id });
+  return out;
 }
 
 /**
- * Turn a resumable session's parts into its staged chunk list (what commitUpload commits): parts in
- * order, each chunk's offset shifted by the sizes of the parts before it. Returns the total size.
+ * commitUpload's rule for the staged list: it must tile [0, size) — seq 0..n-1 without gaps, each
+ * offset the sum of the lengths before it, every length positive, lengths adding up to size. One
+ * aggregate over a running sum (in seq order, which the (session_id, seq) key provides), so a
+ * million-entry list is checked in the database, not in memory. Throws COMMIT_REFUSED.
  */
-export async function stagePartsInOrder(db: Kysely<Database>, sessionId: string): Promise<number> {
-  await db.deleteFrom('session_chunks').where('session_id', '=', sessionId).execute();
-  await sql`INSERT INTO session_chunks (session_id, seq, "offset", length, chunk_id)
-            SELECT c.session_id, ROW_NUMBER() OVER (ORDER BY c.part, c.idx) - 1, p.base + c."offset", c.length, c.chunk_id
-            FROM upload_part_chunks AS c
-            JOIN (SELECT part, SUM(size) OVER (ORDER BY part) - size AS base FROM upload_parts WHERE session_id = ${sessionId}) AS p
-              ON p.part = c.part
-            WHERE c.session_id = ${sessionId}`.execute(db);
-  const total = await db
-    .selectFrom('upload_parts')
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('size'), sql<number>`0`).as('s'))
-    .where('session_id', '=', sessionId)
-    .executeTakeFirstOrThrow();
-  return Number(total.s);
+export async function checkTiling(db: Kysely<Database>, sessionId: string, name: string, size: number): Promise<void> {
+  const { rows } = await sql<{ n: number; total: number | null; min_seq: number | null; max_seq: number | null; min_length: number | null; first_bad: number | null }>`
+    SELECT COUNT(*) AS n, SUM(length) AS total, MIN(seq) AS min_seq, MAX(seq) AS max_seq, MIN(length) AS min_length,
+           MIN(CASE WHEN "offset" <> run - length THEN seq END) AS first_bad
+    FROM (SELECT seq, "offset", length, SUM(length) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) AS run
+          FROM session_chunks WHERE session_id = ${sessionId}) AS t`.execute(db);
+  const r = rows[0]!;
+  const n = Number(r.n);
+  const total = Number(r.total ?? 0);
+  const refuse = (why: string) => new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(name)}: the staged chunk list ${why}`);
+  if (n > 0 && (Number(r.min_seq) !== 0 || Number(r.max_seq) !== n - 1)) {
+    throw refuse(`has seq ${r.min_seq}..${r.max_seq} for ${n} entries (must be 0..${n - 1} without gaps)`);
+  }
+  if (n > 0 && !(Number(r.min_length) > 0)) throw refuse(`has an entry of length ${r.min_length}`);
+  if (r.first_bad !== null) throw refuse(`has an entry (seq ${r.first_bad}) whose offset does not follow the previous entries`);
+  if (total !== size) throw refuse(`covers ${total} bytes, but the upload has ${size}`);
 }
 
 // --- analytics -------------------------------------------------------------------------------

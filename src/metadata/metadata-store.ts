@@ -196,8 +196,11 @@ export interface MetadataStore {
   stageChunks(sessionId: string, entries: StagedChunk[]): Promise<void>;
   /**
    * Make the version visible in one transaction: new version number = latest + 1, refcounts
-   * incremented, staged list moved, session removed. Fails (and changes nothing) if any staged
-   * chunk has no recorded copy, or if the session is resumable (commitParts commits those).
+   * incremented, staged list moved, session removed. Fails with COMMIT_REFUSED (and changes
+   * nothing) if any staged chunk has no recorded copy, or if the staged list does not tile
+   * [0, size): seq 0..n-1 without gaps, each offset the sum of the lengths before it, lengths
+   * adding up to size. Commits streamed and resumable sessions alike (for resumable ones the
+   * engine stages the list it builds from the parts).
    */
   commitUpload(sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord>;
   /** Drop a session, its claims, staged entries and parts. Chunks it wrote become gc candidates. */
@@ -207,6 +210,8 @@ export interface MetadataStore {
   // A resumable upload is a session whose data arrives as numbered parts, in any order and
   // possibly more than once; each part is chunked on its own. Chunks are claimed and recorded with
   // claimChunks/recordStored as for streamed uploads; stagePart then records the part's chunk list.
+  // Completion: the engine reads the parts' lists (partChunks), re-chunks around part boundaries
+  // so the result equals the chunking of the whole stream, stages it and calls commitUpload.
   beginResumableUpload(name: string, options: ResumableUploadOptions): Promise<{ sessionId: string }>;
   /** The resumable session with its parts, or undefined (unknown, expired, committed or a streamed session). */
   getResumableUpload(sessionId: string): Promise<ResumableUpload | undefined>;
@@ -217,12 +222,10 @@ export interface MetadataStore {
    * with DcsError('COMMIT_REFUSED') when a chunk has no recorded ok copy (commitUpload's rule).
    */
   stagePart(sessionId: string, part: number, size: number, chunks: PartChunk[]): Promise<void>;
-  /**
-   * Commit parts 1..N in order as one new version (same guarantees as commitUpload): fails with
-   * DcsError('UPLOAD_INCOMPLETE') naming the first missing part when the numbers have a gap, with
-   * DcsError('UPLOAD_NOT_FOUND') when the session is gone. Zero parts make an empty file.
-   */
-  commitParts(sessionId: string, info: { name: string; codec: string }): Promise<VersionRecord>;
+  /** A part's chunk list in order (offsets relative to the part); [] when the part was not stored. */
+  partChunks(sessionId: string, part: number): Promise<PartChunk[]>;
+  /** Drop the session's staged list (a completion that failed midway starts over). */
+  unstageAll(sessionId: string): Promise<void>;
 
   // --- reads ---------------------------------------------------------------------------------
   /** The given version (1-based), or the latest when version is undefined. */
@@ -273,7 +276,7 @@ export interface MetadataStore {
   stats(): Promise<RepositoryStats>;
 
   // --- analytics -----------------------------------------------------------------------------
-  // Uploads are counted by commitUpload/commitParts in their own transaction (bytes in = version size).
+  // Uploads are counted by commitUpload in its own transaction (bytes in = version size).
   /** Count one download (or ranged read) of `name` that sent `bytes` bytes. */
   recordDownload(name: string, bytes: number): Promise<void>;
   usageTotals(): Promise<UsageTotals>;

@@ -15,9 +15,10 @@
 // - commitUpload locks the file row (inserted if missing), so commits of one name are serialised and
 //   latest + 1 never repeats (UNIQUE (file_id, version_no) backs this up). Refcounts change by
 //   `refcount ± n` on locked rows, so overlapping commits and deletes add up exactly; a CHECK keeps
-//   them from going negative. commitParts is the same commit after turning the parts into the staged
-//   list, under the same session lock; stagePart holds the session FOR NO KEY UPDATE (its heartbeat),
-//   so a part cannot slip in beside a commit or an expiry of its session.
+//   them from going negative. A resumable session is committed the same way (the engine stages
+//   the list it builds from the parts); stagePart holds the session FOR NO KEY UPDATE (its heartbeat),
+//   and stageChunks/unstageAll FOR KEY SHARE, so none of them can slip in beside a commit or an
+//   expiry of the session.
 // - Access counters change by `+ n` in one upsert, after all other locks (file_access rows last).
 // - Streams (listFiles, versionChunks, chunks) page with keysets (name, seq, id), one query a page.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -268,16 +269,17 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async commitUpload(sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord> {
     return this.#tx(async (trx) => {
-      // FOR UPDATE on the session: a second commit of it, or expireSessions, waits and then finds it gone.
-      if ((await this.#requireSession(trx, sessionId, 'update')) === 'resumable') {
-        throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(info.name)}: a resumable upload is committed from its parts`);
-      }
+      // FOR UPDATE on the session: a second commit of it, or expireSessions, waits and then finds it gone;
+      // staging (stageChunks, stagePart, unstageAll) in progress finishes first.
+      await this.#requireSession(trx, sessionId, 'update');
       return this.#commitStaged(trx, sessionId, info);
     });
   }
 
   /** The commit itself, in the caller's transaction, which holds the session FOR UPDATE: staged list → new version. */
   async #commitStaged(trx: Db, sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord> {
+    // The staged list cannot change under the session lock: check it before taking any other lock.
+    await shared.checkTiling(trx, sessionId, info.name, info.size);
     const now = this.#now();
     const fileId = await this.#lockFile(trx, info.name, now);
     const staged = trx.selectFrom('session_chunks').select('chunk_id').distinct().where('session_id', '=', sessionId);
@@ -374,15 +376,16 @@ export class PostgresMetadataStore implements MetadataStore {
     });
   }
 
-  async commitParts(sessionId: string, info: { name: string; codec: string }): Promise<VersionRecord> {
-    return this.#tx(async (trx) => {
-      // FOR UPDATE, as in commitUpload: parts being staged finish first, later ones find the session gone.
-      const s = await trx.selectFrom('upload_sessions').select('id').where('id', '=', sessionId).where('kind', '=', 'resumable').forUpdate().executeTakeFirst();
+  partChunks(sessionId: string, part: number): Promise<PartChunk[]> {
+    return shared.partChunks(this.#db, sessionId, part);
+  }
+
+  async unstageAll(sessionId: string): Promise<void> {
+    await this.#tx(async (trx) => {
+      // KEY SHARE on the session, as stageChunks: a commit of it (FOR UPDATE) waits for this, or this for it.
+      const s = await trx.selectFrom('upload_sessions').select('id').where('id', '=', sessionId).forKeyShare().executeTakeFirst();
       if (!s) throw shared.uploadNotFound();
-      const missing = await shared.firstMissingPart(trx, sessionId);
-      if (missing !== undefined) throw new DcsError('UPLOAD_INCOMPLETE', `cannot commit ${JSON.stringify(info.name)}: part ${missing} is missing`);
-      const size = await shared.stagePartsInOrder(trx, sessionId);
-      return this.#commitStaged(trx, sessionId, { ...info, size });
+      await trx.deleteFrom('session_chunks').where('session_id', '=', sessionId).execute();
     });
   }
 

@@ -187,15 +187,14 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async commitUpload(sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord> {
     return this.#write(async (trx) => {
-      if ((await this.#requireSession(trx, sessionId)) === 'resumable') {
-        throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(info.name)}: a resumable upload is committed from its parts`);
-      }
+      await this.#requireSession(trx, sessionId);
       return this.#commitStaged(trx, sessionId, info);
     });
   }
 
   /** The commit itself, inside the caller's write transaction: staged list → new version, session dropped. */
   async #commitStaged(trx: Kysely<Database>, sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord> {
+    await shared.checkTiling(trx, sessionId, info.name, info.size);
     const bad = await trx
       .selectFrom('session_chunks as s')
       .leftJoin('chunks as c', 'c.id', 's.chunk_id')
@@ -291,13 +290,15 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
-  async commitParts(sessionId: string, info: { name: string; codec: string }): Promise<VersionRecord> {
-    return this.#write(async (trx) => {
-      await this.#requireResumable(trx, sessionId);
-      const missing = await shared.firstMissingPart(trx, sessionId);
-      if (missing !== undefined) throw new DcsError('UPLOAD_INCOMPLETE', `cannot commit ${JSON.stringify(info.name)}: part ${missing} is missing`);
-      const size = await shared.stagePartsInOrder(trx, sessionId);
-      return this.#commitStaged(trx, sessionId, { ...info, size });
+  partChunks(sessionId: string, part: number): Promise<PartChunk[]> {
+    return shared.partChunks(this.#db, sessionId, part);
+  }
+
+  async unstageAll(sessionId: string): Promise<void> {
+    await this.#write(async (trx) => {
+      const s = await trx.selectFrom('upload_sessions').select('id').where('id', '=', sessionId).executeTakeFirst();
+      if (!s) throw shared.uploadNotFound();
+      await trx.deleteFrom('session_chunks').where('session_id', '=', sessionId).execute();
     });
   }
 

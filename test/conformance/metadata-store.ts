@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DcsError } from '../../src/core/errors.ts';
-import type { MetadataStore, StagedChunk } from '../../src/metadata/metadata-store.ts';
+import type { MetadataStore, StagedChunk, VersionRecord } from '../../src/metadata/metadata-store.ts';
 
 export interface MetadataUnderTest {
   store: MetadataStore;
@@ -39,6 +39,25 @@ export async function sendPart(store: MetadataStore, sessionId: string, part: nu
     return e;
   });
   await store.stagePart(sessionId, part, offset, entries);
+}
+
+/**
+ * Complete a resumable upload of parts 1..count as the engine does, minus its re-chunking around
+ * part boundaries: read each part's chunk list, stage the concatenation at absolute offsets, commit.
+ */
+export async function commitResumable(store: MetadataStore, sessionId: string, info: { name: string; codec: string }, count: number): Promise<VersionRecord> {
+  const staged: StagedChunk[] = [];
+  let base = 0;
+  for (let part = 1; part <= count; part++) {
+    let size = 0;
+    for (const c of await store.partChunks(sessionId, part)) {
+      staged.push({ seq: staged.length, offset: base + c.offset, length: c.length, id: c.id });
+      size += c.length;
+    }
+    base += size;
+  }
+  await store.stageChunks(sessionId, staged);
+  return store.commitUpload(sessionId, { ...info, size: base });
 }
 
 const hasCode = (code: string, message?: RegExp) => (e: unknown) =>
@@ -172,13 +191,18 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
 
     it('round-trips sizes above 4 GiB', withStore(async (s) => {
       const { sessionId } = await s.beginUpload('huge');
-      await s.claimChunks(sessionId, [id(1)]);
-      await s.recordStored(sessionId, [{ id: id(1), rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1'] }]);
-      await s.stageChunks(sessionId, [{ seq: 0, offset: 6 * 2 ** 30, length: 100, id: id(1) }]);
+      await s.claimChunks(sessionId, [id(1), id(2)]);
+      await s.recordStored(sessionId, [1, 2].map((n) => ({ id: id(n), rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1'] })));
+      // Four 1.5 GiB entries (lengths are 32-bit), then 100 bytes at 6 GiB.
+      const big = 1.5 * 2 ** 30;
+      const staged: StagedChunk[] = [0, 1, 2, 3].map((seq) => ({ seq, offset: seq * big, length: big, id: id(1) }));
+      staged.push({ seq: 4, offset: 6 * 2 ** 30, length: 100, id: id(2) });
+      await s.stageChunks(sessionId, staged);
       await s.commitUpload(sessionId, { name: 'huge', size: 6 * 2 ** 30 + 100, codec: 'none' });
       assert.equal((await s.getVersion('huge'))?.size, 6 * 2 ** 30 + 100);
       const v = (await s.getVersion('huge'))!;
-      assert.equal((await all(s.versionChunks(v.versionId)))[0]!.offset, 6 * 2 ** 30);
+      assert.deepEqual((await all(s.versionChunks(v.versionId))).map((c) => c.offset), [0, big, 2 * big, 3 * big, 6 * 2 ** 30]);
+      assert.deepEqual((await all(s.versionChunks(v.versionId, 6 * 2 ** 30 + 50))).map((c) => c.seq), [4]);
     }));
 
     it('records the erasure shard index of each copy (none for whole replicas)', withStore(async (s) => {
@@ -238,8 +262,9 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       const r = (await s.getResumableUpload(sessionId))!;
       assert.deepEqual(r.parts.map((p) => [p.part, p.size, p.chunkCount]), [[1, 200, 2], [2, 220, 3], [3, 30, 1]]);
       assert.equal(await s.getVersion('big'), undefined);
+      assert.deepEqual((await s.partChunks(sessionId, 2)).map((c) => [c.offset, c.length, c.id]), [[0, 50, id(3)], [50, 70, id(4)], [120, 100, id(1)]]);
 
-      const v = await s.commitParts(sessionId, { name: 'big', codec: 'zstd' });
+      const v = await commitResumable(s, sessionId, { name: 'big', codec: 'zstd' }, 3);
       assert.deepEqual({ version: v.version, size: v.size, chunkCount: v.chunkCount, codec: v.codec }, { version: 1, size: 450, chunkCount: 6, codec: 'zstd' });
       const listed = await all(s.versionChunks(v.versionId));
       assert.deepEqual(listed.map((c) => [c.seq, c.offset, c.length, c.chunk.id]), [
@@ -259,10 +284,12 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       assert.equal(await s.getResumableUpload(sessionId), undefined);
       await assert.rejects(sendPart(s, sessionId, 4, [[6, 10]]), hasCode('SESSION_EXPIRED'));
       await assert.rejects(s.stagePart(sessionId, 4, 0, []), hasCode('UPLOAD_NOT_FOUND'));
-      await assert.rejects(s.commitParts(sessionId, { name: 'big', codec: 'zstd' }), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.partChunks(sessionId, 1), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.unstageAll(sessionId), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.commitUpload(sessionId, { name: 'big', size: 0, codec: 'zstd' }), hasCode('SESSION_EXPIRED'));
       const again = await s.beginResumableUpload('big', { codec: 'none' });
       await sendPart(s, again.sessionId, 1, [[1, 100]]);
-      assert.equal((await s.commitParts(again.sessionId, { name: 'big', codec: 'none' })).version, 2);
+      assert.equal((await commitResumable(s, again.sessionId, { name: 'big', codec: 'none' }, 1)).version, 2);
       assert.equal((await s.getChunk(id(1)))?.refcount, 3);
     }));
 
@@ -271,9 +298,12 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       assert.equal((await s.getResumableUpload(sessionId))?.level, undefined);
       await sendPart(s, sessionId, 1, [[1, 100], [2, 100]]);
       await sendPart(s, sessionId, 2, [[4, 60]]);
+      assert.deepEqual(await s.partChunks(sessionId, 1), [{ offset: 0, length: 100, id: id(1) }, { offset: 100, length: 100, id: id(2) }]);
       await sendPart(s, sessionId, 1, [[3, 80]]);
+      assert.deepEqual(await s.partChunks(sessionId, 1), [{ offset: 0, length: 80, id: id(3) }]);
+      assert.deepEqual(await s.partChunks(sessionId, 2), [{ offset: 0, length: 60, id: id(4) }]);
       assert.deepEqual((await s.getResumableUpload(sessionId))?.parts.map((p) => [p.part, p.size, p.chunkCount]), [[1, 80, 1], [2, 60, 1]]);
-      const v = await s.commitParts(sessionId, { name: 'r', codec: 'auto' });
+      const v = await commitResumable(s, sessionId, { name: 'r', codec: 'auto' }, 2);
       assert.equal(v.size, 140);
       assert.deepEqual((await all(s.versionChunks(v.versionId))).map((c) => [c.offset, c.length, c.chunk.id]), [[0, 80, id(3)], [80, 60, id(4)]]);
       // The replaced part's chunks are referenced by nothing: garbage once the session is gone.
@@ -281,28 +311,29 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       assert.deepEqual((await s.markGarbage(10)).map((g) => g.id), [id(1), id(2)]);
     }));
 
-    it('resumable upload: a missing part fails the commit, which changes nothing', withStore(async (s) => {
+    it('resumable upload: a part never sent reads as an empty list; the session stays usable', withStore(async (s) => {
       const { sessionId } = await s.beginResumableUpload('gappy', { codec: 'zstd' });
       await sendPart(s, sessionId, 2, [[2, 100]]);
-      await assert.rejects(s.commitParts(sessionId, { name: 'gappy', codec: 'zstd' }), hasCode('UPLOAD_INCOMPLETE', /part 1 is missing/));
+      assert.deepEqual(await s.partChunks(sessionId, 1), []);
       await sendPart(s, sessionId, 1, [[1, 100]]);
       await sendPart(s, sessionId, 4, [[4, 100]]);
-      await assert.rejects(s.commitParts(sessionId, { name: 'gappy', codec: 'zstd' }), hasCode('UPLOAD_INCOMPLETE', /part 3 is missing/));
+      assert.deepEqual(await s.partChunks(sessionId, 3), []);
+      assert.deepEqual(await s.partChunks(sessionId, 99), []);
       assert.equal(await s.getVersion('gappy'), undefined);
       assert.equal(await s.fileAccess('gappy'), undefined);
       assert.equal((await s.getChunk(id(1)))?.refcount, 0);
       assert.deepEqual(await s.markGarbage(10), [], 'the session still protects its chunks');
       assert.deepEqual((await s.getResumableUpload(sessionId))?.parts.map((p) => p.part), [1, 2, 4]);
-      // Still usable: send the missing part and commit.
+      // Send the missing part and commit.
       await sendPart(s, sessionId, 3, [[3, 100]]);
-      const v = await s.commitParts(sessionId, { name: 'gappy', codec: 'zstd' });
+      const v = await commitResumable(s, sessionId, { name: 'gappy', codec: 'zstd' }, 4);
       assert.deepEqual([v.version, v.size], [1, 400]);
       assert.deepEqual((await all(s.versionChunks(v.versionId))).map((c) => c.chunk.id), [id(1), id(2), id(3), id(4)]);
     }));
 
     it('resumable upload: zero parts make an empty version', withStore(async (s) => {
       const { sessionId } = await s.beginResumableUpload('empty', { codec: 'zstd' });
-      const v = await s.commitParts(sessionId, { name: 'empty', codec: 'zstd' });
+      const v = await commitResumable(s, sessionId, { name: 'empty', codec: 'zstd' }, 0);
       assert.deepEqual({ version: v.version, size: v.size, chunkCount: v.chunkCount }, { version: 1, size: 0, chunkCount: 0 });
       assert.deepEqual(await all(s.versionChunks(v.versionId)), []);
       assert.equal((await s.getVersion('empty'))?.size, 0);
@@ -311,11 +342,12 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
     it('resumable upload: sessions and chunks are checked, streamed sessions are not resumable', withStore(async (s) => {
       assert.equal(await s.getResumableUpload('no-such-session'), undefined);
       await assert.rejects(s.stagePart('no-such-session', 1, 0, []), hasCode('UPLOAD_NOT_FOUND'));
-      await assert.rejects(s.commitParts('no-such-session', { name: 'x', codec: 'zstd' }), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.partChunks('no-such-session', 1), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.unstageAll('no-such-session'), hasCode('UPLOAD_NOT_FOUND'));
       const streamed = await s.beginUpload('s');
       assert.equal(await s.getResumableUpload(streamed.sessionId), undefined);
       await assert.rejects(s.stagePart(streamed.sessionId, 1, 0, []), hasCode('UPLOAD_NOT_FOUND'));
-      await assert.rejects(s.commitParts(streamed.sessionId, { name: 's', codec: 'zstd' }), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.partChunks(streamed.sessionId, 1), hasCode('UPLOAD_NOT_FOUND'));
 
       const { sessionId } = await s.beginResumableUpload('r', { codec: 'zstd' });
       const before = (await s.getResumableUpload(sessionId))!.heartbeatAt;
@@ -328,12 +360,11 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       await assert.rejects(s.stagePart(sessionId, 2, 150, [{ offset: 0, length: 100, id: id(2) }]), hasCode('USAGE'));
       await assert.rejects(s.stagePart(sessionId, 2, 200, [{ offset: 0, length: 100, id: id(2) }, { offset: 150, length: 50, id: id(2) }]), hasCode('USAGE'));
       await assert.rejects(s.stagePart(sessionId, 0, 0, []), hasCode('USAGE'));
-      // A resumable session is committed from its parts only.
-      await assert.rejects(s.commitUpload(sessionId, { name: 'r', size: 0, codec: 'zstd' }), hasCode('COMMIT_REFUSED'));
+      assert.deepEqual((await s.getResumableUpload(sessionId))?.parts.map((p) => p.part), [1]);
       await sleep(5);
       await sendPart(s, sessionId, 2, [[2, 100]]);
       assert.ok((await s.getResumableUpload(sessionId))!.heartbeatAt > before, 'stagePart refreshes the heartbeat');
-      assert.equal((await s.commitParts(sessionId, { name: 'r', codec: 'zstd' })).size, 200);
+      assert.equal((await commitResumable(s, sessionId, { name: 'r', codec: 'zstd' }, 2)).size, 200);
     }));
 
     it('resumable upload: abort drops the session with its parts and claims', withStore(async (s) => {
@@ -342,7 +373,9 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       assert.deepEqual(await s.markGarbage(10), []);
       await s.abortUpload(sessionId);
       assert.equal(await s.getResumableUpload(sessionId), undefined);
-      await assert.rejects(s.commitParts(sessionId, { name: 'gone', codec: 'zstd' }), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.partChunks(sessionId, 1), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.unstageAll(sessionId), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.commitUpload(sessionId, { name: 'gone', size: 100, codec: 'zstd' }), hasCode('SESSION_EXPIRED'));
       assert.equal(await s.getVersion('gone'), undefined);
       assert.deepEqual((await s.markGarbage(10)).map((g) => g.id), [id(1)]);
     }));
@@ -362,9 +395,72 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       // Without resumableCutoff, one cutoff for all.
       assert.equal(await s.expireSessions(now + 1000), 1);
       assert.equal(await s.getResumableUpload(resumable.sessionId), undefined);
-      await assert.rejects(s.commitParts(resumable.sessionId, { name: 'r', codec: 'zstd' }), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.partChunks(resumable.sessionId, 1), hasCode('UPLOAD_NOT_FOUND'));
+      await assert.rejects(s.commitUpload(resumable.sessionId, { name: 'r', size: 100, codec: 'zstd' }), /expired/);
       assert.deepEqual((await s.markGarbage(10)).map((g) => g.id), [id(2)]);
       assert.equal(await s.expireSessions(now + 1000), 0);
+    }));
+
+    it('commitUpload refuses a staged list that does not tile [0, size), changing nothing', withStore(async (s) => {
+      const { sessionId } = await s.beginResumableUpload('t', { codec: 'zstd' });
+      await sendPart(s, sessionId, 1, [[1, 100], [2, 100]]);
+      await sendPart(s, sessionId, 2, [[3, 100]]);
+      const e = (seq: number, offset: number, length: number, n: number): StagedChunk => ({ seq, offset, length, id: id(n) });
+      const refused = async (staged: StagedChunk[], size: number, message: RegExp) => {
+        await s.stageChunks(sessionId, staged);
+        await assert.rejects(s.commitUpload(sessionId, { name: 't', size, codec: 'zstd' }), hasCode('COMMIT_REFUSED', message));
+        assert.equal(await s.getVersion('t'), undefined);
+        assert.equal(await s.fileAccess('t'), undefined);
+        assert.equal((await s.getChunk(id(1)))?.refcount, 0);
+        assert.deepEqual((await s.getResumableUpload(sessionId))?.parts.map((p) => p.part), [1, 2], 'the session is still there');
+        await s.unstageAll(sessionId);
+      };
+      // A gap in seq (the offsets alone would tile).
+      await refused([e(0, 0, 100, 1), e(1, 100, 100, 2), e(3, 200, 100, 3)], 300, /seq 0\.\.3 for 3 entries/);
+      // seq not starting at 0.
+      await refused([e(1, 0, 100, 1), e(2, 100, 100, 2), e(3, 200, 100, 3)], 300, /seq 1\.\.3/);
+      // An offset that does not follow: a hole, then an overlap.
+      await refused([e(0, 0, 100, 1), e(1, 100, 100, 2), e(2, 250, 100, 3)], 350, /seq 2/);
+      await refused([e(0, 0, 100, 1), e(1, 50, 100, 2), e(2, 150, 100, 3)], 250, /seq 1/);
+      // The first entry not at 0.
+      await refused([e(0, 10, 100, 1)], 110, /seq 0/);
+      // Lengths adding up to more or less than size.
+      await refused([e(0, 0, 100, 1), e(1, 100, 100, 2), e(2, 200, 100, 3)], 400, /covers 300 bytes, but the upload has 400/);
+      await refused([e(0, 0, 100, 1), e(1, 100, 100, 2), e(2, 200, 100, 3)], 200, /covers 300 bytes/);
+      await refused([], 100, /covers 0 bytes/);
+      // An empty entry.
+      await refused([e(0, 0, 100, 1), e(1, 100, 0, 2), e(2, 100, 100, 3)], 200, /length 0/);
+      // Staged correctly after all that, it commits.
+      const v = await commitResumable(s, sessionId, { name: 't', codec: 'zstd' }, 2);
+      assert.deepEqual([v.version, v.size, v.chunkCount], [1, 300, 3]);
+      assert.deepEqual((await all(s.versionChunks(v.versionId))).map((c) => [c.seq, c.offset, c.chunk.id]), [[0, 0, id(1)], [1, 100, id(2)], [2, 200, id(3)]]);
+      assert.equal((await s.getChunk(id(1)))?.refcount, 1);
+      assert.equal((await s.fileAccess('t'))?.uploads, 1);
+    }));
+
+    it('unstageAll drops the staged list so it can be staged again (streamed and resumable)', withStore(async (s) => {
+      const streamed = await s.beginUpload('s');
+      await s.claimChunks(streamed.sessionId, [id(1), id(2)]);
+      await s.recordStored(streamed.sessionId, [1, 2].map((n) => ({ id: id(n), rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1'] })));
+      await s.stageChunks(streamed.sessionId, [{ seq: 0, offset: 0, length: 100, id: id(1) }]);
+      await s.unstageAll(streamed.sessionId);
+      await s.unstageAll(streamed.sessionId); // nothing staged: fine
+      // The same seq again (it would collide with a row left behind).
+      await s.stageChunks(streamed.sessionId, [{ seq: 0, offset: 0, length: 100, id: id(2) }, { seq: 1, offset: 100, length: 100, id: id(1) }]);
+      const v = await s.commitUpload(streamed.sessionId, { name: 's', size: 200, codec: 'zstd' });
+      assert.deepEqual((await all(s.versionChunks(v.versionId))).map((c) => c.chunk.id), [id(2), id(1)]);
+
+      // A completion that failed midway: half the list staged, then started over from the parts.
+      const { sessionId } = await s.beginResumableUpload('r', { codec: 'zstd' });
+      await sendPart(s, sessionId, 1, [[3, 100]]);
+      await sendPart(s, sessionId, 2, [[4, 50]]);
+      await s.stageChunks(sessionId, [{ seq: 0, offset: 0, length: 100, id: id(3) }]);
+      await s.unstageAll(sessionId);
+      assert.deepEqual((await s.getResumableUpload(sessionId))?.parts.map((p) => [p.part, p.size]), [[1, 100], [2, 50]], 'parts are kept');
+      assert.deepEqual(await s.partChunks(sessionId, 2), [{ offset: 0, length: 50, id: id(4) }]);
+      const r = await commitResumable(s, sessionId, { name: 'r', codec: 'zstd' }, 2);
+      assert.deepEqual((await all(s.versionChunks(r.versionId))).map((c) => [c.offset, c.length, c.chunk.id]), [[0, 100, id(3)], [100, 50, id(4)]]);
+      assert.equal((await s.getChunk(id(3)))?.refcount, 1);
     }));
 
     it('counts uploads (streamed and resumable) and downloads per name', withStore(async (s) => {
@@ -374,7 +470,7 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       await put(s, 'a', [3]);
       const { sessionId } = await s.beginResumableUpload('b', { codec: 'zstd' });
       await sendPart(s, sessionId, 1, [[4, 70], [5, 80]]);
-      await s.commitParts(sessionId, { name: 'b', codec: 'zstd' });
+      await commitResumable(s, sessionId, { name: 'b', codec: 'zstd' }, 1);
       const a = (await s.fileAccess('a'))!;
       assert.deepEqual({ ...a, lastAccessAt: 0 }, { name: 'a', uploads: 2, downloads: 0, bytesIn: 300, bytesOut: 0, lastAccessAt: 0 });
       assert.ok(a.lastAccessAt >= t0);

@@ -8,7 +8,7 @@ import type { ClaimResult, MetadataStore, StagedChunk } from '../../src/metadata
 import { STATS_HISTORY_LIMIT } from '../../src/metadata/chunk-reads.ts';
 import { LATEST_POSTGRES_SCHEMA } from '../../src/metadata/postgres-migrations.ts';
 import { openPostgresMetadata, splitSchemaParam, type PostgresMetadataStore } from '../../src/metadata/postgres-store.ts';
-import { metadataStoreConformance, sendPart } from '../conformance/metadata-store.ts';
+import { commitResumable, metadataStoreConformance, sendPart } from '../conformance/metadata-store.ts';
 import { adminQuery, dropSchema, freshSchemaName, POSTGRES_URL, requirePostgres } from '../helpers/postgres.ts';
 
 await requirePostgres();
@@ -196,7 +196,7 @@ describe('postgres specifics', () => {
           for (const part of [3, 1, 2]) await sendPart(part % 2 ? a! : b!, sessionId, part, [[i + part, 100], [50 + part, 10 * part]]);
         }),
       );
-      const committed = await Promise.all(sessions.map(({ sessionId }, i) => (i % 2 ? b! : a!).commitParts(sessionId, { name: 'same', codec: 'zstd' })));
+      const committed = await Promise.all(sessions.map(({ sessionId }, i) => commitResumable(i % 2 ? b! : a!, sessionId, { name: 'same', codec: 'zstd' }, 3)));
       assert.deepEqual(committed.map((v) => v.version).sort((x, y) => x - y), Array.from({ length: n }, (_, i) => i + 1));
       for (const [i, v] of committed.entries()) {
         const chunks = [];
@@ -220,9 +220,28 @@ describe('postgres specifics', () => {
         sendPart(a!, sessionId, 5, [[5, 100]]),
       ]);
       assert.deepEqual((await b!.getResumableUpload(sessionId))?.parts.map((p) => p.part), parts);
-      const v = await b!.commitParts(sessionId, { name: 'parallel', codec: 'zstd' });
+      const v = await commitResumable(b!, sessionId, { name: 'parallel', codec: 'zstd' }, 10);
       assert.deepEqual([v.size, v.chunkCount], [1000, 10]);
       assert.equal((await a!.getChunk(id(5)))?.refcount, 1);
+    });
+  });
+
+  it('one session committed from two orchestrators at once commits once', async () => {
+    await orchestrators(2, async ([a, b], schema) => {
+      for (let round = 0; round < 5; round++) {
+        const { sessionId } = await a!.beginResumableUpload('twice', { codec: 'zstd' });
+        await sendPart(a!, sessionId, 1, [[1, 100], [2, 100]]);
+        await sendPart(b!, sessionId, 2, [[3, 100]]);
+        const staged = [0, 1, 2].map((seq) => ({ seq, offset: seq * 100, length: 100, id: id(seq + 1) }));
+        await a!.stageChunks(sessionId, staged);
+        const results = await Promise.allSettled([a!, b!].map((s) => s.commitUpload(sessionId, { name: 'twice', size: 300, codec: 'zstd' })));
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, `round ${round}`);
+        const failed = results.find((r) => r.status === 'rejected')!;
+        assert.ok(failed.reason instanceof DcsError && failed.reason.code === 'SESSION_EXPIRED', String(failed.reason));
+      }
+      assert.deepEqual((await a!.listVersions('twice')).map((v) => v.version), [1, 2, 3, 4, 5]);
+      assert.equal((await b!.fileAccess('twice'))?.uploads, 5);
+      assert.deepEqual(await refcountMismatches(schema), []);
     });
   });
 
