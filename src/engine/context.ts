@@ -36,6 +36,8 @@ export interface EngineContext {
   placement: Placement;
   /** Splits and identifies input (inline, or in a worker thread). */
   chunkSource: ChunkSource;
+  /** Chunks inputs of a few chunks on the calling thread (no worker or service round trip to start). */
+  smallChunkSource?: ChunkSource;
   transformer: ChunkTransformer;
   /** Copies of every chunk on distinct backends. */
   replicas: number;

@@ -10,7 +10,8 @@ import { shardKey } from '../core/erasure.ts';
 import { chunkKey } from '../storage/blob-store.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
-import { HEARTBEAT_INTERVAL_MS, RESUMABLE_TIMEOUT_MS } from './upload.ts';
+import { RESUMABLE_TIMEOUT_MS } from './resumable.ts';
+import { HEARTBEAT_INTERVAL_MS } from './upload.ts';
 import { findOrphans } from './verify.ts';
 
 /** An upload that has not sent a heartbeat for this long is considered dead. */

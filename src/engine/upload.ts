@@ -4,7 +4,7 @@
 import type { ChunkId } from '../core/chunk-id.ts';
 import { codecById, type CodecChoice } from '../core/codecs.ts';
 import { DcsError } from '../core/errors.ts';
-import type { PartChunk, ResumableUpload, StagedChunk, StoredChunk, VersionRecord } from '../metadata/metadata-store.ts';
+import type { StagedChunk, StoredChunk, VersionRecord } from '../metadata/metadata-store.ts';
 import type { ChunkInput } from './chunk-source.ts';
 import { writeCopies } from './chunk-writer.ts';
 import { writeShards } from './erasure-io.ts';
@@ -51,7 +51,7 @@ interface Pending {
   staged: StagedChunk;
 }
 
-interface Ingested {
+export interface Ingested {
   size: number;
   chunks: number;
   newChunks: number;
@@ -67,7 +67,7 @@ interface Ingested {
  * write new chunks, record them in the session, and hand the ordered chunk list to `stage` in
  * batches (offsets relative to the start of `input`). Returns once everything is durable.
  */
-async function ingest(
+export async function ingest(
   ctx: EngineContext,
   sessionId: string,
   input: ChunkInput,
@@ -185,7 +185,7 @@ async function ingest(
 }
 
 /** Heartbeat a session while `work` runs, so gc does not take it for a crashed upload. */
-async function withHeartbeat<T>(ctx: EngineContext, sessionId: string, work: () => Promise<T>): Promise<T> {
+export async function withHeartbeat<T>(ctx: EngineContext, sessionId: string, work: () => Promise<T>): Promise<T> {
   const heartbeat = setInterval(() => {
     ctx.metadata.heartbeat(sessionId).catch((err: unknown) => ctx.warn(`upload heartbeat failed: ${String(err)}`));
   }, HEARTBEAT_INTERVAL_MS);
@@ -197,7 +197,7 @@ async function withHeartbeat<T>(ctx: EngineContext, sessionId: string, work: () 
   }
 }
 
-function warnDegraded(ctx: EngineContext, name: string, degraded: number): void {
+export function warnDegraded(ctx: EngineContext, name: string, degraded: number): void {
   if (degraded > 0) ctx.warn(`${name}: ${degraded} chunk(s) stored with fewer than ${ctx.replicas} copies (degraded); run 'dcs repair' when the backends are back`);
 }
 
@@ -217,63 +217,4 @@ export async function upload(ctx: EngineContext, input: ChunkInput, options: Upl
     await metadata.abortUpload(sessionId).catch(() => {});
     throw err;
   }
-}
-
-// --- resumable uploads: a session that outlives requests, fed part by part ------------------
-
-/** gc drops a resumable upload idle this long (parts already sent become garbage). */
-export const RESUMABLE_TIMEOUT_MS = 24 * 60 * 60 * 1000;
-
-export async function beginResumableUpload(ctx: EngineContext, options: { name: string; codec?: CodecChoice; level?: number }): Promise<string> {
-  const codec = options.codec ?? ctx.compression.codec;
-  const level = options.level ?? (options.codec === undefined ? ctx.compression.level : undefined);
-  const { sessionId } = await ctx.metadata.beginResumableUpload(options.name, { codec, ...(level === undefined ? {} : { level }) });
-  return sessionId;
-}
-
-export async function resumableUpload(ctx: EngineContext, sessionId: string): Promise<ResumableUpload> {
-  const session = await ctx.metadata.getResumableUpload(sessionId);
-  if (!session) throw new DcsError('UPLOAD_NOT_FOUND', `no resumable upload ${JSON.stringify(sessionId)} (unknown, completed, aborted or expired)`);
-  return session;
-}
-
-export interface PartResult {
-  part: number;
-  size: number;
-  chunks: number;
-  newChunks: number;
-  newStoredBytes: number;
-}
-
-/**
- * Store one part: its chunks are written and recorded before the part is staged, so a part either
- * counts whole or not at all. A failed part leaves the session usable; send it again.
- */
-export async function uploadPart(ctx: EngineContext, sessionId: string, part: number, input: ChunkInput, onProgress?: (p: UploadProgress) => void): Promise<PartResult> {
-  const session = await resumableUpload(ctx, sessionId);
-  const encoding = { codec: session.codec as CodecChoice, level: session.level };
-  const entries: PartChunk[] = [];
-  const ingested = await withHeartbeat(ctx, sessionId, () =>
-    ingest(ctx, sessionId, input, encoding, async (staged) => {
-      for (const e of staged) entries.push({ offset: e.offset, length: e.length, id: e.id });
-    }, onProgress),
-  );
-  await ctx.metadata.stagePart(sessionId, part, ingested.size, entries);
-  warnDegraded(ctx, session.name, ingested.degraded);
-  return { part, size: ingested.size, chunks: ingested.chunks, newChunks: ingested.newChunks, newStoredBytes: ingested.newStoredBytes };
-}
-
-/** Commit parts 1..N as the next version of the upload's name. */
-export async function completeResumableUpload(ctx: EngineContext, sessionId: string, expectedSize?: number): Promise<VersionRecord> {
-  const session = await resumableUpload(ctx, sessionId);
-  if (expectedSize !== undefined) {
-    const size = session.parts.reduce((sum, p) => sum + p.size, 0);
-    if (size !== expectedSize) throw new DcsError('UPLOAD_SIZE_MISMATCH', `the parts of ${JSON.stringify(session.name)} add up to ${size} bytes, not the ${expectedSize} expected`);
-  }
-  return ctx.metadata.commitParts(sessionId, { name: session.name, codec: session.codec });
-}
-
-export async function abortResumableUpload(ctx: EngineContext, sessionId: string): Promise<void> {
-  await resumableUpload(ctx, sessionId);
-  await ctx.metadata.abortUpload(sessionId);
 }

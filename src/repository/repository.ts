@@ -292,6 +292,7 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
       metadata,
       placement,
       chunkSource: options.stages?.chunkSource ? options.stages.chunkSource(config.services, keys, localSource) : localSource(),
+      smallChunkSource: inlineChunkSource(hasher),
       transformer,
       ...redundancyOf(config.redundancy),
       chunker: config.chunking,

@@ -5,8 +5,9 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CODEC_NAMES } from '../core/codecs.ts';
 import { stats } from '../engine/stats.ts';
-import { RESUMABLE_TIMEOUT_MS } from '../engine/upload.ts';
+import { RESUMABLE_TIMEOUT_MS } from '../engine/resumable.ts';
 import type { Repository } from '../repository/repository.ts';
+import { backendProbe } from './backend-probe.ts';
 import { httpAuth, SESSION_COOKIE } from './http-auth.ts';
 import { DEFAULT_HTTP_LIMITS, type ApiContext, type HttpLimits } from './http-context.ts';
 import { deleteFile, getFile, listFiles, putFile, statFile } from './http-files.ts';
@@ -45,33 +46,35 @@ interface Route {
   /** Matched against the raw (still percent-encoded) path; groups are decoded and passed as args. */
   pattern: RegExp;
   name: string;
+  /** The path as docs/openapi.yaml spells it (a test checks that both agree). */
+  doc: string;
   handler: Handler;
 }
 
 const NAME_ARG = '(.+)';
 
-const ROUTES: Route[] = [
-  { method: 'GET', pattern: /^\/api\/v1\/info$/, name: 'info', handler: info },
-  { method: 'GET', pattern: /^\/api\/v1\/files\/?$/, name: 'list', handler: (a, _q, r, p) => listFiles(a, r, p) },
-  { method: 'PUT', pattern: new RegExp(`^/api/v1/files/${NAME_ARG}$`), name: 'put', handler: (a, q, r, p, [n]) => putFile(a, q, r, n!, p) },
-  { method: 'GET', pattern: new RegExp(`^/api/v1/files/${NAME_ARG}$`), name: 'get', handler: (a, q, r, p, [n]) => getFile(a, q, r, n!, p) },
-  { method: 'HEAD', pattern: new RegExp(`^/api/v1/files/${NAME_ARG}$`), name: 'head', handler: (a, q, r, p, [n]) => getFile(a, q, r, n!, p) },
-  { method: 'DELETE', pattern: new RegExp(`^/api/v1/files/${NAME_ARG}$`), name: 'delete', handler: (a, _q, r, p, [n]) => deleteFile(a, r, n!, p) },
+export const ROUTES: readonly Route[] = [
+  { method: 'GET', pattern: /^\/api\/v1\/info$/, name: 'info', doc: '/api/v1/info', handler: info },
+  { method: 'GET', pattern: /^\/api\/v1\/files\/?$/, name: 'list', doc: '/api/v1/files', handler: (a, _q, r, p) => listFiles(a, r, p) },
+  { method: 'PUT', pattern: new RegExp(`^/api/v1/files/${NAME_ARG}$`), name: 'put', doc: '/api/v1/files/{name}', handler: (a, q, r, p, [n]) => putFile(a, q, r, n!, p) },
+  { method: 'GET', pattern: new RegExp(`^/api/v1/files/${NAME_ARG}$`), name: 'get', doc: '/api/v1/files/{name}', handler: (a, q, r, p, [n]) => getFile(a, q, r, n!, p) },
+  { method: 'HEAD', pattern: new RegExp(`^/api/v1/files/${NAME_ARG}$`), name: 'head', doc: '/api/v1/files/{name}', handler: (a, q, r, p, [n]) => getFile(a, q, r, n!, p) },
+  { method: 'DELETE', pattern: new RegExp(`^/api/v1/files/${NAME_ARG}$`), name: 'delete', doc: '/api/v1/files/{name}', handler: (a, _q, r, p, [n]) => deleteFile(a, r, n!, p) },
   // `?name=` forms: browsers rewrite the path segments `.` and `..`, so those names need the query.
-  { method: 'PUT', pattern: /^\/api\/v1\/file$/, name: 'put', handler: (a, q, r, p) => putFile(a, q, r, nameParam(p), p) },
-  { method: 'GET', pattern: /^\/api\/v1\/file$/, name: 'get', handler: (a, q, r, p) => getFile(a, q, r, nameParam(p), p) },
-  { method: 'HEAD', pattern: /^\/api\/v1\/file$/, name: 'head', handler: (a, q, r, p) => getFile(a, q, r, nameParam(p), p) },
-  { method: 'DELETE', pattern: /^\/api\/v1\/file$/, name: 'delete', handler: (a, _q, r, p) => deleteFile(a, r, nameParam(p), p) },
-  { method: 'GET', pattern: /^\/api\/v1\/stat$/, name: 'stat', handler: (a, _q, r, p) => statFile(a, r, nameParam(p), p) },
-  { method: 'GET', pattern: new RegExp(`^/api/v1/stat/${NAME_ARG}$`), name: 'stat', handler: (a, _q, r, p, [n]) => statFile(a, r, n!, p) },
-  { method: 'POST', pattern: /^\/api\/v1\/uploads$/, name: 'upload-begin', handler: (a, q, r) => beginUpload(a, q, r) },
-  { method: 'GET', pattern: /^\/api\/v1\/uploads\/([^/]+)$/, name: 'upload-get', handler: (a, _q, r, _p, [id]) => getUpload(a, r, id!) },
-  { method: 'DELETE', pattern: /^\/api\/v1\/uploads\/([^/]+)$/, name: 'upload-abort', handler: (a, _q, r, _p, [id]) => abortUpload(a, r, id!) },
-  { method: 'PUT', pattern: /^\/api\/v1\/uploads\/([^/]+)\/parts\/([^/]+)$/, name: 'upload-part', handler: (a, q, r, _p, [id, n]) => putPart(a, q, r, id!, n!) },
-  { method: 'POST', pattern: /^\/api\/v1\/uploads\/([^/]+)\/complete$/, name: 'upload-complete', handler: (a, q, r, _p, [id]) => completeUpload(a, q, r, id!) },
-  { method: 'GET', pattern: /^\/api\/v1\/stats$/, name: 'stats', handler: (a, _q, r) => repositoryStats(a, r) },
-  { method: 'GET', pattern: /^\/api\/v1\/stats\/history$/, name: 'stats-history', handler: statsHistory },
-  { method: 'GET', pattern: /^\/api\/v1\/stats\/top$/, name: 'stats-top', handler: topFiles },
+  { method: 'PUT', pattern: /^\/api\/v1\/file$/, name: 'put', doc: '/api/v1/file', handler: (a, q, r, p) => putFile(a, q, r, nameParam(p), p) },
+  { method: 'GET', pattern: /^\/api\/v1\/file$/, name: 'get', doc: '/api/v1/file', handler: (a, q, r, p) => getFile(a, q, r, nameParam(p), p) },
+  { method: 'HEAD', pattern: /^\/api\/v1\/file$/, name: 'head', doc: '/api/v1/file', handler: (a, q, r, p) => getFile(a, q, r, nameParam(p), p) },
+  { method: 'DELETE', pattern: /^\/api\/v1\/file$/, name: 'delete', doc: '/api/v1/file', handler: (a, _q, r, p) => deleteFile(a, r, nameParam(p), p) },
+  { method: 'GET', pattern: /^\/api\/v1\/stat$/, name: 'stat', doc: '/api/v1/stat', handler: (a, _q, r, p) => statFile(a, r, nameParam(p), p) },
+  { method: 'GET', pattern: new RegExp(`^/api/v1/stat/${NAME_ARG}$`), name: 'stat', doc: '/api/v1/stat/{name}', handler: (a, _q, r, p, [n]) => statFile(a, r, n!, p) },
+  { method: 'POST', pattern: /^\/api\/v1\/uploads$/, name: 'upload-begin', doc: '/api/v1/uploads', handler: (a, q, r) => beginUpload(a, q, r) },
+  { method: 'GET', pattern: /^\/api\/v1\/uploads\/([^/]+)$/, name: 'upload-get', doc: '/api/v1/uploads/{id}', handler: (a, _q, r, _p, [id]) => getUpload(a, r, id!) },
+  { method: 'DELETE', pattern: /^\/api\/v1\/uploads\/([^/]+)$/, name: 'upload-abort', doc: '/api/v1/uploads/{id}', handler: (a, _q, r, _p, [id]) => abortUpload(a, r, id!) },
+  { method: 'PUT', pattern: /^\/api\/v1\/uploads\/([^/]+)\/parts\/([^/]+)$/, name: 'upload-part', doc: '/api/v1/uploads/{id}/parts/{part}', handler: (a, q, r, _p, [id, n]) => putPart(a, q, r, id!, n!) },
+  { method: 'POST', pattern: /^\/api\/v1\/uploads\/([^/]+)\/complete$/, name: 'upload-complete', doc: '/api/v1/uploads/{id}/complete', handler: (a, q, r, _p, [id]) => completeUpload(a, q, r, id!) },
+  { method: 'GET', pattern: /^\/api\/v1\/stats$/, name: 'stats', doc: '/api/v1/stats', handler: (a, _q, r) => repositoryStats(a, r) },
+  { method: 'GET', pattern: /^\/api\/v1\/stats\/history$/, name: 'stats-history', doc: '/api/v1/stats/history', handler: statsHistory },
+  { method: 'GET', pattern: /^\/api\/v1\/stats\/top$/, name: 'stats-top', doc: '/api/v1/stats/top', handler: topFiles },
 ];
 
 function nameParam(params: URLSearchParams): string {
@@ -97,12 +100,12 @@ async function info(api: ApiContext, _req: Req, res: Res): Promise<void> {
 
 async function repositoryStats(api: ApiContext, res: Res): Promise<void> {
   const { ctx } = api.repo;
-  const [s, usage] = await Promise.all([stats(ctx), ctx.metadata.usageTotals()]);
+  const [s, usage, health] = await Promise.all([stats(ctx), ctx.metadata.usageTotals(), api.backends()]);
   // Every configured backend appears, also those holding nothing yet, with whether it answers.
   const byName = new Map(s.perBackend.map((b) => [b.backend, b]));
   const perBackend = ctx.placement.backends.map((b) => ({
     ...(byName.get(b.name) ?? { backend: b.name, copies: 0, bytes: 0, missing: 0, corrupt: 0 }),
-    up: ctx.placement.isUp(b.name),
+    ...(health.get(b.name) ?? { up: false }),
   }));
   sendJson(res, 200, { ...s, perBackend, usage });
 }
@@ -169,6 +172,7 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
     repo: options.repo,
     limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits },
     changed: () => sampler.changed(),
+    backends: backendProbe(options.repo.ctx.placement),
     authEnabled: auth.enabled,
   };
   const web = options.webRoot === undefined ? undefined : webAssets(options.webRoot);

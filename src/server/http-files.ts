@@ -172,7 +172,7 @@ export async function statFile(api: ApiContext, res: Res, name: string, params: 
   const chunkLimit = intParam(params, 'chunkLimit', { max: 100_000 }) ?? 10_000;
   const version = intParam(params, 'version', { min: 1 });
   const s = await stat(ctx, name, { ...(version === undefined ? {} : { version }), chunks: true });
-  const [versions, access] = await Promise.all([ctx.metadata.listVersions(name), ctx.metadata.fileAccess(name)]);
+  const [versions, access, backends] = await Promise.all([ctx.metadata.listVersions(name), ctx.metadata.fileAccess(name), api.backends()]);
   const list = s.chunkList ?? [];
   sendJson(res, 200, {
     name,
@@ -195,7 +195,7 @@ export async function statFile(api: ApiContext, res: Res, name: string, params: 
       codec: c.codec,
       refcount: c.refcount,
       health: c.health,
-      copies: c.copies.map((k) => ({ ...k, up: ctx.placement.isUp(k.backend) })),
+      copies: c.copies.map((k) => ({ ...k, up: backends.get(k.backend)?.up ?? false })),
     })),
     chunksTruncated: list.length > chunkLimit,
     access: access ?? { name, uploads: 0, downloads: 0, bytesIn: 0, bytesOut: 0, lastAccessAt: 0 },

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { parseCodecChoice } from '../core/codecs.ts';
 import { validateName } from '../core/file-name.ts';
-import { abortResumableUpload, beginResumableUpload, completeResumableUpload, RESUMABLE_TIMEOUT_MS, resumableUpload, uploadPart } from '../engine/upload.ts';
+import { abortResumableUpload, beginResumableUpload, completeResumableUpload, RESUMABLE_TIMEOUT_MS, resumableUpload, uploadPart } from '../engine/resumable.ts';
 import type { ResumableUpload } from '../metadata/metadata-store.ts';
 import type { ApiContext } from './http-context.ts';
 import { uploadResultJson } from './http-files.ts';
@@ -72,7 +72,7 @@ export async function putPart(api: ApiContext, req: Req, res: Res, id: string, p
 
 export async function completeUpload(api: ApiContext, req: Req, res: Res, id: string): Promise<void> {
   const body = parse(CompleteBody, await readJson(req));
-  const version = await completeResumableUpload(api.repo.ctx, id, body.size);
+  const { version } = await completeResumableUpload(api.repo.ctx, id, body.size);
   api.changed();
   sendJson(res, 201, await uploadResultJson(api, version));
 }

@@ -22,9 +22,9 @@ interface Server {
   dir: string;
 }
 
-async function startServer(options: { maxUpload?: number; webRoot?: string; open?: boolean } = {}): Promise<Server> {
+async function startServer(options: { maxUpload?: number; webRoot?: string; open?: boolean; backends?: (dir: string) => string[] } = {}): Promise<Server> {
   const dir = await mkdtemp(join(tmpdir(), 'dcs-http-'));
-  await initRepository(join(dir, 'repo'), { chunking: SMALL_CHUNKS });
+  await initRepository(join(dir, 'repo'), { chunking: SMALL_CHUNKS, ...(options.backends ? { backends: options.backends(dir), replicate: 2 } : {}) });
   const node = await startNode({
     role: 'all',
     host: '127.0.0.1',
@@ -364,6 +364,33 @@ describe('HTTP API limits and open mode', () => {
       assert.equal(chunked.status, 413);
       assert.equal((await fetch(`${s.url}/api/v1/files/too-big`, { headers: AUTH })).status, 404);
       assert.equal((await put(s, 'small-enough', randomBytes(90_000, 2))).status, 201);
+    } finally {
+      await stop(s);
+    }
+  });
+
+  it('a dead backend: stats shows it down with the reason, uploads fail with 503 and store nothing, files still on the other copy read fine', async () => {
+    const s = await startServer({ backends: (dir) => [`a=fs:${join(dir, 'disk-a')}`, `b=fs:${join(dir, 'disk-b')}`] });
+    try {
+      const data = textBytes(200_000, 8);
+      assert.equal((await put(s, 'before', data)).status, 201);
+      // The disk goes away and something else takes its place.
+      await rm(join(s.dir, 'disk-a'), { recursive: true, force: true });
+      await writeFile(join(s.dir, 'disk-a'), 'not a directory');
+      await new Promise((r) => setTimeout(r, 5100)); // the probe result is cached for 5 s
+      const st = await json<{ perBackend: { backend: string; up: boolean; error?: string }[] }>(await fetch(`${s.url}/api/v1/stats`, { headers: AUTH }));
+      const a = st.perBackend.find((b) => b.backend === 'a')!;
+      assert.equal(a.up, false);
+      assert.ok(a.error && !a.error.includes('\n'), 'a one-line reason');
+      assert.equal(st.perBackend.find((b) => b.backend === 'b')!.up, true);
+      const failed = await put(s, 'after', randomBytes(100_000, 1));
+      assert.equal(failed.status, 503);
+      const e = await errorOf(failed);
+      assert.match(e.message, /\ba\b/, 'names the backend');
+      assert.equal((await fetch(`${s.url}/api/v1/files/after`, { headers: AUTH })).status, 404, 'no version of the failed upload');
+      const { res, bytes } = await getBytes(s, '/api/v1/files/before');
+      assert.equal(res.status, 200);
+      assert.ok(bytes.equals(Buffer.from(data)));
     } finally {
       await stop(s);
     }

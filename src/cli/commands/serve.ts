@@ -100,7 +100,7 @@ export function addHttpOptions(command: Command): Command {
   return command
     .option('--web-root <dir>', 'serve the web UI from this directory (default: the built web/dist of this installation)')
     .option('--no-web', 'do not serve the web UI (the HTTP API stays)')
-    .option('--part-size <size>', 'part size resumable uploads use (e.g. 16M; default 16M)')
+    .option('--part-size <size>', 'part size resumable uploads use (e.g. 16M; default 64M)')
     .option('--max-upload <size>', 'largest file a single streamed PUT may upload (e.g. 100G; default 1024G)');
 }
 
