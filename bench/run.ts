@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     compressors: { type: 'string', default: '1,2,4' },
     /** Put then get a stream of this size through an S3 backend (s3rver): throughput and peak RSS. */
     cloud: { type: 'string' },
+    /** Through the HTTP API of `dcs serve`: a streamed PUT, a GET and a resumable upload of this (or --file's) input. */
+    http: { type: 'string' },
   },
 });
 
@@ -282,6 +284,88 @@ async function cloudMode(size: number): Promise<Record<string, unknown>> {
   }
 }
 
+/** A `dcs serve` child on loopback with a fresh repository; its peak RSS is read from /proc. */
+async function startServer(name: string): Promise<{ url: string; token: string; peakRssMB: () => number; stop: () => Promise<void> }> {
+  const repo = await freshRepo(name);
+  const token = 'bench-token';
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'dcs.js'), 'serve', '--repo', repo, '--listen', '127.0.0.1:0', '--log-level', 'warn'], {
+    env: { ...process.env, DCS_TOKEN: token },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((done, fail) => {
+    child.stdout!.once('data', (d: Buffer) => done(d.toString().trim()));
+    child.once('exit', (code) => fail(new Error(`dcs serve exited with ${code}`)));
+  });
+  return {
+    url,
+    token,
+    peakRssMB: () => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      rmSync(repo, { recursive: true, force: true });
+    },
+  };
+}
+
+/** HTTP API: streamed PUT and GET vs the CLI reading stdin, and a resumable upload in parts. */
+async function httpMode(file: string, size: number): Promise<Record<string, unknown>> {
+  await once(createReadStream(file).resume(), 'end');
+  const cliRepo = await freshRepo('http-cli');
+  const cli = await dcs(['put', '-', '--name', 'f', '--codec', 'zstd', '--repo', cliRepo, '-q'], (function* () {
+    const fd = readFileSync(file);
+    for (let at = 0; at < fd.length; at += 1 << 20) yield fd.subarray(at, at + (1 << 20));
+  })());
+  rmSync(cliRepo, { recursive: true, force: true });
+  const stats = async (url: string, token: string): Promise<{ storedBytes: number }> => (await fetch(`${url}/api/v1/stats`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<{ storedBytes: number }>;
+  const a = await startServer('http-a');
+  const auth = { authorization: `Bearer ${a.token}` };
+  let t = performance.now();
+  const put = await fetch(`${a.url}/api/v1/files/f?codec=zstd`, { method: 'PUT', headers: auth, body: createReadStream(file) as unknown as ReadableStream, duplex: 'half' } as RequestInit);
+  if (put.status !== 201) throw new Error(`PUT: ${put.status} ${await put.text()}`);
+  const putSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  const get = await fetch(`${a.url}/api/v1/files/f`, { headers: auth });
+  let got = 0;
+  for await (const piece of get.body as unknown as AsyncIterable<Uint8Array>) got += piece.length;
+  if (got !== size) throw new Error(`GET returned ${got} bytes`);
+  const getSeconds = (performance.now() - t) / 1000;
+  const before = (await stats(a.url, a.token)).storedBytes;
+  const resumable = async (url: string, token: string, name: string): Promise<{ seconds: number; completeSeconds: number }> => {
+    const h = { authorization: `Bearer ${token}` };
+    const start = performance.now();
+    const u = (await (await fetch(`${url}/api/v1/uploads`, { method: 'POST', headers: h, body: JSON.stringify({ name, codec: 'zstd' }) })).json()) as { id: string; partSize: number };
+    const fh = readFileSync(file);
+    for (let n = 1, at = 0; at < fh.length; n++, at += u.partSize) {
+      const r = await fetch(`${url}/api/v1/uploads/${u.id}/parts/${n}`, { method: 'PUT', headers: h, body: fh.subarray(at, at + u.partSize) });
+      if (r.status !== 200) throw new Error(`part ${n}: ${r.status} ${await r.text()}`);
+    }
+    const c0 = performance.now();
+    const done = await fetch(`${url}/api/v1/uploads/${u.id}/complete`, { method: 'POST', headers: h, body: JSON.stringify({ size }) });
+    if (done.status !== 201) throw new Error(`complete: ${done.status} ${await done.text()}`);
+    return { seconds: (performance.now() - start) / 1000, completeSeconds: (performance.now() - c0) / 1000 };
+  };
+  const again = await resumable(a.url, a.token, 'f-in-parts');
+  const addedByParts = (await stats(a.url, a.token)).storedBytes - before;
+  const serverRssMB = a.peakRssMB();
+  await a.stop();
+  const b = await startServer('http-b');
+  const fresh = await resumable(b.url, b.token, 'f');
+  await b.stop();
+  return {
+    size,
+    cliStdinPutMBps: mbps(size, cli.seconds),
+    httpPutMBps: mbps(size, putSeconds),
+    httpPutVsCli: Math.round((cli.seconds / putSeconds) * 100) / 100,
+    httpGetMBps: mbps(size, getSeconds),
+    resumablePutMBps: mbps(size, fresh.seconds),
+    resumableCompleteSeconds: Math.round(fresh.completeSeconds * 100) / 100,
+    resumableOfStoredFileSeconds: Math.round(again.seconds * 100) / 100,
+    storedBytesAddedByPartsOfSameFile: addedByParts,
+    serverPeakRssMB: serverRssMB,
+  };
+}
+
 async function run(): Promise<void> {
   mkdirSync(args.work, { recursive: true });
   mkdirSync(args.out, { recursive: true });
@@ -323,6 +407,13 @@ async function run(): Promise<void> {
   if (args.cloud) {
     extra.cloud = await cloudMode(parseSize(args.cloud));
     console.log(`\ncloud: ${JSON.stringify(extra.cloud)}`);
+  }
+  if (args.http) {
+    const file = args.file ?? join(args.work, `mixed-${args.http}.bin`);
+    const size = args.file ? statSync(args.file).size : parseSize(args.http);
+    if (!args.file) await ensureDataFile(file, 'mixed', size);
+    extra.http = await httpMode(file, size);
+    console.log(`\nhttp: ${JSON.stringify(extra.http)}`);
   }
   if (args.stream) {
     extra.stream = await streamRss(parseSize(args.stream));
