@@ -36,3 +36,17 @@ it('every import points to the same layer or one below it', async () => {
   }
   assert.deepEqual(violations, []);
 });
+
+it('the web UI (web/src) imports nothing outside web/src: it talks to the HTTP API only', async () => {
+  const web = resolve(import.meta.dirname, '..', 'web', 'src');
+  const entries = await readdir(web, { recursive: true, withFileTypes: true });
+  const violations: string[] = [];
+  for (const e of entries.filter((x) => x.isFile() && /\.tsx?$/.test(x.name))) {
+    const file = join(e.parentPath, e.name);
+    for (const m of (await readFile(file, 'utf8')).matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)) {
+      if (relative(web, resolve(dirname(file), m[1]!)).startsWith('..')) violations.push(`${relative(web, file)} imports ${m[1]}`);
+    }
+  }
+  assert.ok(entries.length > 5, 'found the UI sources');
+  assert.deepEqual(violations, []);
+});

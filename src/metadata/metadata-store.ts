@@ -95,13 +95,17 @@ export interface RepositoryStats {
   versions: number;
   /** Sum of the sizes of all versions (what users put in). */
   logicalBytes: number;
-  /** Sum of the raw sizes of distinct live chunks (after dedup, before compression). */
+  /** Sum of the raw sizes of distinct referenced chunks (after dedup, before compression). */
   uniqueBytes: number;
-  /** Sum of the stored sizes of distinct live chunks (one copy). */
+  /** Sum of the stored sizes of distinct referenced chunks (one copy). */
   storedBytes: number;
   /** Sum over copies of stored sizes (what the backends hold). */
   physicalBytes: number;
+  /** Referenced chunks. */
   chunks: number;
+  /** Chunks no version references any more, and their stored size (one copy): what gc frees. */
+  reclaimableChunks: number;
+  reclaimableBytes: number;
   perCodec: CodecUsage[];
   perBackend: { backend: string; copies: number; bytes: number; missing: number; corrupt: number }[];
 }

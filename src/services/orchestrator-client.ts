@@ -204,6 +204,8 @@ export class OrchestratorClient {
       storedBytes: stored,
       physicalBytes: num(s.physicalBytes),
       chunks: num(s.chunks),
+      reclaimableChunks: num(s.reclaimableChunks),
+      reclaimableBytes: num(s.reclaimableBytes),
       dedupRatio: s.dedupRatio,
       compressionRatio: s.compressionRatio,
       totalRatio: stored === 0 ? 1 : logical / stored,

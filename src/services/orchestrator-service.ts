@@ -198,6 +198,8 @@ export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof 
           storedBytes: big(s.storedBytes),
           physicalBytes: big(s.physicalBytes),
           chunks: big(s.chunks),
+          reclaimableChunks: big(s.reclaimableChunks),
+          reclaimableBytes: big(s.reclaimableBytes),
           dedupRatio: s.dedupRatio,
           compressionRatio: s.compressionRatio,
           perCodec: s.perCodec.map((c) => ({ codec: c.codec, chunks: big(c.chunks), rawBytes: big(c.rawBytes), storedBytes: big(c.storedBytes), ratio: c.ratio })),

@@ -229,6 +229,25 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       assert.deepEqual(listed[0]!.chunk.copies.map((k) => k.shard), [0, 2, 1, 3]);
     }));
 
+    it('stats count referenced chunks; unreferenced ones are reclaimable until gc forgets them', withStore(async (s) => {
+      await put(s, 'keep', [1, 2]);
+      await put(s, 'drop', [2, 3, 4]);
+      await s.deleteFile('drop');
+      const st = await s.stats();
+      assert.equal(st.logicalBytes, 200);
+      assert.equal(st.uniqueBytes, 200, 'chunks 1 and 2 only');
+      assert.equal(st.storedBytes, 80);
+      assert.equal(st.chunks, 2);
+      assert.equal(st.reclaimableChunks, 2);
+      assert.equal(st.reclaimableBytes, 80);
+      assert.equal(st.physicalBytes, 160, 'the backends still hold the unreferenced chunks');
+      const garbage = await s.markGarbage(10);
+      await s.forgetGarbage(garbage.map((g) => g.id));
+      const after = await s.stats();
+      assert.equal(after.reclaimableChunks, 0);
+      assert.equal(after.physicalBytes, 80);
+    }));
+
     it('tracks copy states and reports exact stats', withStore(async (s) => {
       await put(s, 'a', [1, 2]);
       await put(s, 'b', [2]);

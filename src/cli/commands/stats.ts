@@ -29,6 +29,7 @@ export function defineStats(program: Command, state: RunState): void {
         writeLine(out, `files ${s.files}, versions ${s.versions}, chunks ${s.chunks}`);
         writeLine(out, `logical ${formatBytes(s.logicalBytes)} -> unique ${formatBytes(s.uniqueBytes)} (dedup ${formatRatio(s.dedupRatio)}) -> stored ${formatBytes(s.storedBytes)} (compression ${formatRatio(s.compressionRatio)}); total ${formatRatio(s.totalRatio)}`);
         writeLine(out, `on backends (all copies): ${formatBytes(s.physicalBytes)}`);
+        if (s.reclaimableChunks > 0) writeLine(out, `reclaimable by 'dcs gc': ${s.reclaimableChunks} unreferenced chunks, ${formatBytes(s.reclaimableBytes)} (one copy)`);
         if (s.perCodec.length > 0) {
           writeLine(out);
           writeLine(out, table([['CODEC', 'CHUNKS', 'RAW', 'STORED', 'RATIO'], ...s.perCodec.map((c) => [c.codec, String(c.chunks), formatBytes(c.rawBytes), formatBytes(c.storedBytes), formatRatio(c.ratio)])], [false, true, true, true, true]));

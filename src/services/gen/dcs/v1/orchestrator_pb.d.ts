@@ -1024,6 +1024,18 @@ export declare type StatsResponse = Message<"dcs.v1.StatsResponse"> & {
    * @generated from field: repeated dcs.v1.BackendStats per_backend = 11;
    */
   perBackend: BackendStats[];
+
+  /**
+   * Chunks no version references any more, and their stored size: what gc frees.
+   *
+   * @generated from field: uint64 reclaimable_chunks = 12;
+   */
+  reclaimableChunks: bigint;
+
+  /**
+   * @generated from field: uint64 reclaimable_bytes = 13;
+   */
+  reclaimableBytes: bigint;
 };
 
 /**

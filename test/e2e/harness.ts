@@ -1,0 +1,200 @@
+// What the browser tests need: a built UI (web/dist, rebuilt when web/ changed), a temporary
+// repository with the real server as a child process, and Chromium from Debian driven by
+// playwright-core.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import { chromium, type Browser } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+async function newestMtime(path: string): Promise<number> {
+  const s = await stat(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  let newest = s.mtimeMs;
+  for (const e of await readdir(path, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) newest = Math.max(newest, (await stat(join(e.parentPath, e.name))).mtimeMs);
+  }
+  return newest;
+}
+
+/** Runs `vite build web` when web/dist is missing or older than any source of the UI. */
+export async function ensureWebBuilt(): Promise<{ built: boolean; ms: number }> {
+  const index = join(ROOT, 'web', 'dist', 'index.html');
+  const sources = [join(ROOT, 'web', 'src'), join(ROOT, 'web', 'index.html'), join(ROOT, 'web', 'vite.config.ts'), join(ROOT, 'web', 'public')].filter((p) => existsSync(p));
+  let newest = 0;
+  for (const s of sources) newest = Math.max(newest, await newestMtime(s));
+  if (existsSync(index) && statSync(index).mtimeMs >= newest) return { built: false, ms: 0 };
+  const started = Date.now();
+  // node_modules/.bin/vite is a link to vite's bin script: run it with this Node (the system one may be older).
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', '.bin', 'vite'), 'build', 'web', '--logLevel', 'warn'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  return { built: true, ms: Date.now() - started };
+}
+
+export interface Server {
+  url: string;
+  repo: string;
+  token: string;
+  child: ChildProcess;
+  stderr(): string;
+  /** fetch against the server with the bearer token */
+  api(path: string, init?: RequestInit): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** `dcs init` a temporary repository and `dcs serve` it with a token on a free port. */
+export async function startServer(options: { token: string; partSize?: string; initArgs?: string[]; extraArgs?: string[] }): Promise<Server> {
+  const repo = await mkdtemp(join(tmpdir(), 'dcs-e2e-'));
+  const dcs = join(ROOT, 'bin', 'dcs.js');
+  execFileSync(process.execPath, [dcs, 'init', '--repo', repo, ...(options.initArgs ?? [])], { cwd: ROOT, stdio: 'ignore' });
+  const args = [dcs, 'serve', '--repo', repo, '--listen', '127.0.0.1:0', '--log-level', 'warn'];
+  if (options.partSize) args.push('--part-size', options.partSize);
+  args.push(...(options.extraArgs ?? []));
+  const env: NodeJS.ProcessEnv = { ...process.env, DCS_TOKEN: options.token };
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    err = (err + d).slice(-20_000);
+  });
+  const url = await new Promise<string>((done, fail) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => fail(new Error(`dcs serve printed no URL within 20s; stderr: ${err}`)), 20_000);
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      done(line.trim());
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`dcs serve exited with ${code}; stderr: ${err}`));
+    });
+  });
+  return {
+    url,
+    repo,
+    token: options.token,
+    child,
+    stderr: () => err,
+    api: (path, init = {}) => fetch(url + path, { ...init, headers: { authorization: `Bearer ${options.token}`, ...(init.headers as Record<string, string> | undefined) } }),
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((done) => child.once('exit', done));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(repo, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** Deterministic bytes that compress well (text) or not at all (noise). */
+export function textBytes(size: number, seed = 1): Buffer {
+  const words = ['chunk', 'dedup', 'store', 'replica', 'backend', 'codec', 'zstd', 'brotli', 'manifest', 'version', 'offset', 'health'];
+  const parts: string[] = [];
+  let x = seed;
+  let n = 0;
+  while (n < size) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    const r = x >>> 16; // the low bits of this generator repeat quickly
+    const w = `${words[r % words.length]!}${r % 7 === 0 ? '\n' : ' '}`;
+    parts.push(w);
+    n += w.length;
+  }
+  return Buffer.from(parts.join('')).subarray(0, size);
+}
+
+export function noiseBytes(size: number, seed = 1): Buffer {
+  const out = Buffer.alloc(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    // xorshift32
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export interface ProxyEntry {
+  method: string;
+  path: string;
+  status?: number;
+}
+
+export interface Proxy {
+  url: string;
+  /** Every request seen, in arrival order, with the upstream status once it answered. */
+  entries: ProxyEntry[];
+  /** Decides per request: 'drop' resets the connection (the browser sees a network error). */
+  intercept?: (method: string, path: string) => 'drop' | undefined | Promise<'drop' | undefined>;
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP proxy in front of the server, so a test can cut a request off the way a broken network
+ * does (the connection is reset) and see exactly which requests reached the server. Browser-side
+ * request interception is not used for this: pausing and releasing large upload bodies there
+ * loses request events.
+ */
+export async function startProxy(target: string): Promise<Proxy> {
+  const upstream = new URL(target);
+  const sockets = new Set<Socket>();
+  const proxy: Proxy = {
+    url: '',
+    entries: [],
+    close: () =>
+      new Promise<void>((done) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => done());
+      }),
+  };
+  const server = createHttpServer((req, res) => {
+    const entry: ProxyEntry = { method: req.method ?? 'GET', path: req.url ?? '/' };
+    proxy.entries.push(entry);
+    void (async () => {
+      if ((await proxy.intercept?.(entry.method, entry.path)) === 'drop') {
+        entry.status = 0;
+        req.socket.destroy();
+        return;
+      }
+      const up = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+        (upRes) => {
+          entry.status = upRes.statusCode;
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          upRes.pipe(res);
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.on('error', () => up.destroy());
+      req.pipe(up);
+    })();
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  proxy.url = `http://127.0.0.1:${port}`;
+  return proxy;
+}

@@ -1,0 +1,330 @@
+// The HTTP API client (docs/openapi.yaml). The UI talks to the server only through this module
+// (plain fetch for JSON, XMLHttpRequest for uploads because fetch reports no upload progress).
+import { authHeaders, reportUnauthorized } from './auth.ts';
+
+export type Codec = 'auto' | 'none' | 'gzip' | 'zstd' | 'brotli' | 'snappy' | 'lz4';
+export type Health = 'healthy' | 'degraded' | 'lost';
+
+export interface Info {
+  version: string;
+  codecs: Codec[];
+  defaultCodec: Codec;
+  partSize: number;
+  maxPartBytes: number;
+  maxUploadBytes: number;
+  resumableTimeoutMs: number;
+  encrypted: boolean;
+  auth: boolean;
+}
+
+export interface FileSummary {
+  name: string;
+  version: number;
+  versions: number;
+  size: number;
+  storedSize: number;
+  ratio: number;
+  createdAt: number;
+}
+
+export interface FileList {
+  files: FileSummary[];
+  folders: string[];
+  next?: string;
+}
+
+export interface Version {
+  version: number;
+  size: number;
+  chunkCount: number;
+  codec: string;
+  createdAt: number;
+  etag: string;
+}
+
+export interface Copy {
+  backend: string;
+  state: 'ok' | 'missing' | 'corrupt';
+  checkedAt?: number;
+  shard?: number;
+  up: boolean;
+}
+
+export interface Chunk {
+  seq: number;
+  offset: number;
+  length: number;
+  id: string;
+  storedSize: number;
+  codec: string;
+  refcount: number;
+  health: Health;
+  copies: Copy[];
+}
+
+export interface FileAccess {
+  name: string;
+  uploads: number;
+  downloads: number;
+  bytesIn: number;
+  bytesOut: number;
+  lastAccessAt: number;
+}
+
+export interface FileStat {
+  name: string;
+  version: Version;
+  size: number;
+  storedSize: number;
+  ratio: number;
+  chunkCount: number;
+  uniqueChunks: number;
+  sharedChunks: number;
+  codecs: Record<string, number>;
+  health: Health;
+  versions: Version[];
+  chunks: Chunk[];
+  chunksTruncated: boolean;
+  access: FileAccess;
+}
+
+export interface UploadResult {
+  name: string;
+  version: number;
+  size: number;
+  storedSize: number;
+  ratio: number;
+  chunks: number;
+  newChunks: number;
+  newStoredBytes: number;
+  codecs: Record<string, number>;
+}
+
+export interface ResumableUpload {
+  id: string;
+  name: string;
+  codec: string;
+  partSize: number;
+  maxPartBytes: number;
+  parts: { part: number; size: number }[];
+  createdAt: number;
+  expiresAfterMs: number;
+}
+
+export interface PartResult {
+  part: number;
+  size: number;
+  chunks: number;
+  newChunks: number;
+}
+
+export interface Stats {
+  files: number;
+  versions: number;
+  logicalBytes: number;
+  uniqueBytes: number;
+  storedBytes: number;
+  physicalBytes: number;
+  /** Chunks no version references any more (freed by `dcs gc`) and their stored size. */
+  reclaimableChunks: number;
+  reclaimableBytes: number;
+  chunks: number;
+  dedupRatio: number;
+  compressionRatio: number;
+  totalRatio: number;
+  perCodec: { codec: string; chunks: number; rawBytes: number; storedBytes: number; ratio: number }[];
+  perBackend: { backend: string; up: boolean; error?: string; copies: number; bytes: number; missing: number; corrupt: number }[];
+  usage: { uploads: number; downloads: number; bytesIn: number; bytesOut: number };
+}
+
+export interface StatsSample {
+  at: number;
+  files: number;
+  logicalBytes: number;
+  uniqueBytes: number;
+  storedBytes: number;
+  physicalBytes: number;
+}
+
+/** An API failure: the server's `{error: {code, message}}`, or NETWORK (status 0) / ABORTED. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+  /** Worth retrying as is: the network, or the server/backends briefly unavailable. */
+  get transient(): boolean {
+    return this.status === 0 || this.status === 502 || this.status === 503 || this.status === 504 || this.status === 408 || this.status === 429;
+  }
+}
+
+export function networkError(): ApiError {
+  return navigator.onLine
+    ? new ApiError(0, 'NETWORK', 'cannot reach the server (network error)')
+    : new ApiError(0, 'NETWORK', 'you are offline');
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Turns a non-2xx response body into an ApiError (the server's message when it sent one). */
+export function errorFromBody(status: number, statusText: string, text: string): ApiError {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (body.error && typeof body.error.message === 'string') {
+      return new ApiError(status, typeof body.error.code === 'string' ? body.error.code : `HTTP_${status}`, body.error.message);
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  const line = text.trim().split('\n')[0]?.slice(0, 200);
+  return new ApiError(status, `HTTP_${status}`, line || `${status} ${statusText || 'error'}`);
+}
+
+type Query = Record<string, string | number | undefined>;
+
+function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+  const s = params.toString();
+  if (!s) return path;
+  return path + (path.includes('?') ? '&' : '?') + s;
+}
+
+// Browsers rewrite the path segments `.` and `..` (the server documents `?name=` forms for them).
+const dotName = (name: string): boolean => name === '.' || name === '..';
+
+/** URL of a file (download with GET, upload with PUT, DELETE); `version` picks one version. */
+export function fileUrl(name: string, query?: Query): string {
+  if (dotName(name)) return withQuery(`/api/v1/file?name=${encodeURIComponent(name)}`, query);
+  return withQuery(`/api/v1/files/${encodeURIComponent(name)}`, query);
+}
+
+export function statUrl(name: string, query?: Query): string {
+  if (dotName(name)) return withQuery(`/api/v1/stat?name=${encodeURIComponent(name)}`, query);
+  return withQuery(`/api/v1/stat/${encodeURIComponent(name)}`, query);
+}
+
+interface RequestOptions {
+  query?: Query;
+  json?: unknown;
+  signal?: AbortSignal;
+  /** Do not treat 401 as "signed out" (the login form checks tokens itself). */
+  quiet401?: boolean;
+}
+
+export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders() };
+  if (options.json !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(withQuery(path, options.query), {
+      method,
+      headers,
+      credentials: 'same-origin',
+      ...(options.json !== undefined ? { body: JSON.stringify(options.json) } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw new ApiError(0, 'ABORTED', 'cancelled');
+    throw networkError();
+  }
+  const text = await res.text().catch(() => '');
+  if (!res.ok) {
+    const e = errorFromBody(res.status, res.statusText, text);
+    if (res.status === 401 && !options.quiet401) reportUnauthorized(e.message);
+    throw e;
+  }
+  if (!text) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError(res.status, 'BAD_RESPONSE', `the server sent something that is not JSON for ${method} ${path}`);
+  }
+}
+
+export interface XhrHandle<T> {
+  promise: Promise<T>;
+  abort(): void;
+}
+
+/** An upload that sends nothing for this long counts as a network error (a silently dead connection). */
+const STALL_MS = 90_000;
+
+/**
+ * Sends a body with upload progress. Rejects with ApiError: ABORTED after abort(), NETWORK on a
+ * network error or when the body stops moving for STALL_MS.
+ */
+export function sendWithProgress<T>(method: string, url: string, body: Blob, onProgress: (loaded: number) => void): XhrHandle<T> {
+  const xhr = new XMLHttpRequest();
+  let stalled = false;
+  let last = Date.now();
+  let bodySent = false;
+  const watchdog = setInterval(() => {
+    if (!bodySent && Date.now() - last > STALL_MS) {
+      stalled = true;
+      xhr.abort();
+    }
+  }, 5000);
+  const promise = new Promise<T>((resolve, reject) => {
+    xhr.addEventListener('loadend', () => clearInterval(watchdog));
+    xhr.upload.addEventListener('load', () => {
+      bodySent = true;
+    });
+    xhr.open(method, url);
+    for (const [k, v] of Object.entries(authHeaders())) xhr.setRequestHeader(k, v);
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.upload.addEventListener('progress', (e) => {
+      last = Date.now();
+      onProgress(e.loaded);
+    });
+    xhr.addEventListener('load', () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        try {
+          resolve((xhr.responseText ? JSON.parse(xhr.responseText) : undefined) as T);
+        } catch {
+          reject(new ApiError(xhr.status, 'BAD_RESPONSE', 'the server sent something that is not JSON'));
+        }
+        return;
+      }
+      const e = errorFromBody(xhr.status, xhr.statusText, xhr.responseText);
+      if (xhr.status === 401) reportUnauthorized(e.message);
+      reject(e);
+    });
+    xhr.addEventListener('error', () => reject(networkError()));
+    xhr.addEventListener('timeout', () => reject(networkError()));
+    xhr.addEventListener('abort', () => reject(stalled ? new ApiError(0, 'NETWORK', 'the upload stalled (no progress for 90s)') : new ApiError(0, 'ABORTED', 'cancelled')));
+    xhr.send(body);
+  });
+  return { promise, abort: () => xhr.abort() };
+}
+
+// Typed endpoint helpers.
+export const getInfo = (): Promise<Info> => request<Info>('GET', '/api/v1/info');
+export const listFiles = (query: { prefix?: string; delimiter?: '/'; q?: string; after?: string; limit?: number }, signal?: AbortSignal): Promise<FileList> =>
+  request<FileList>('GET', '/api/v1/files', { query, ...(signal ? { signal } : {}) });
+export const statFile = (name: string, version?: number, signal?: AbortSignal): Promise<FileStat> =>
+  request<FileStat>('GET', statUrl(name, { version }), signal ? { signal } : {});
+export const deleteFile = (name: string, version?: number): Promise<{ removed: number }> =>
+  request<{ removed: number }>('DELETE', fileUrl(name, { version }));
+export const getStats = (): Promise<Stats> => request<Stats>('GET', '/api/v1/stats');
+export const getHistory = (limit = 1000): Promise<{ samples: StatsSample[] }> => request('GET', '/api/v1/stats/history', { query: { limit } });
+export const getTop = (limit = 10): Promise<{ files: FileAccess[] }> => request('GET', '/api/v1/stats/top', { query: { limit } });
+export const beginUpload = (body: { name: string; codec: string; size: number }): Promise<ResumableUpload> =>
+  request<ResumableUpload>('POST', '/api/v1/uploads', { json: body });
+export const getUpload = (id: string): Promise<ResumableUpload> => request<ResumableUpload>('GET', `/api/v1/uploads/${encodeURIComponent(id)}`);
+export const abortUpload = (id: string): Promise<void> => request<void>('DELETE', `/api/v1/uploads/${encodeURIComponent(id)}`);
+export const completeUpload = (id: string, size: number): Promise<UploadResult> =>
+  request<UploadResult>('POST', `/api/v1/uploads/${encodeURIComponent(id)}/complete`, { json: { size } });
+export const partUrl = (id: string, part: number): string => `/api/v1/uploads/${encodeURIComponent(id)}/parts/${part}`;
+export const openSession = (token: string): Promise<void> => request<void>('POST', '/api/v1/session', { json: { token }, quiet401: true });
+export const closeSession = (): Promise<void> => request<void>('DELETE', '/api/v1/session', { quiet401: true });
