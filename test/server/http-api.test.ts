@@ -2,15 +2,19 @@
 // role all, a real repository on disk, SQLite metadata).
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { initRepository } from '../../src/repository/repository.ts';
 import { startNode, type RunningNode } from '../../src/server/node.ts';
+import type { TlsFiles } from '../../src/services/listener.ts';
 import { randomBytes, textBytes } from '../helpers/data.ts';
 import { SMALL_CHUNKS } from '../helpers/engine.ts';
+import { makeTestPki } from '../helpers/tls.ts';
 
 const TOKEN = 'http-test-token';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -22,7 +26,7 @@ interface Server {
   dir: string;
 }
 
-async function startServer(options: { maxUpload?: number; webRoot?: string; open?: boolean; backends?: (dir: string) => string[] } = {}): Promise<Server> {
+async function startServer(options: { maxUpload?: number; webRoot?: string; open?: boolean; backends?: (dir: string) => string[]; tls?: TlsFiles } = {}): Promise<Server> {
   const dir = await mkdtemp(join(tmpdir(), 'dcs-http-'));
   await initRepository(join(dir, 'repo'), { chunking: SMALL_CHUNKS, ...(options.backends ? { backends: options.backends(dir), replicate: 2 } : {}) });
   const node = await startNode({
@@ -30,6 +34,7 @@ async function startServer(options: { maxUpload?: number; webRoot?: string; open
     host: '127.0.0.1',
     port: 0,
     ...(options.open ? { open: true } : { token: TOKEN }),
+    ...(options.tls ? { tls: options.tls } : {}),
     repoDir: join(dir, 'repo'),
     openOptions: { workers: 0 },
     http: {
@@ -393,6 +398,42 @@ describe('HTTP API limits and open mode', () => {
       assert.ok(bytes.equals(Buffer.from(data)));
     } finally {
       await stop(s);
+    }
+  });
+
+  it('over TLS a browser speaks HTTP/2: upload, ranged download and a Secure session cookie work there too', async () => {
+    const pkiDir = await mkdtemp(join(tmpdir(), 'dcs-http-tls-'));
+    const pki = makeTestPki(pkiDir);
+    const s = await startServer({ tls: { cert: pki.serverCert, key: pki.serverKey } });
+    const client = http2.connect(s.url, { ca: readFileSync(pki.ca) });
+    const request = (headers: http2.OutgoingHttpHeaders, body?: Uint8Array): Promise<{ headers: http2.IncomingHttpHeaders; body: Buffer }> =>
+      new Promise((resolve, reject) => {
+        const req = client.request(headers);
+        const parts: Buffer[] = [];
+        let head: http2.IncomingHttpHeaders = {};
+        req.on('response', (h) => (head = h));
+        req.on('data', (d: Buffer) => parts.push(d));
+        req.on('end', () => resolve({ headers: head, body: Buffer.concat(parts) }));
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const data = textBytes(700_000, 12);
+      const put = await request({ ':method': 'PUT', ':path': '/api/v1/files/h2%2Ffile.txt?codec=zstd', ...AUTH }, data);
+      assert.equal(put.headers[':status'], 201);
+      const whole = await request({ ':path': '/api/v1/files/h2%2Ffile.txt', ...AUTH });
+      assert.ok(whole.body.equals(Buffer.from(data)));
+      const part = await request({ ':path': '/api/v1/files/h2%2Ffile.txt', range: 'bytes=1000-1999', ...AUTH });
+      assert.equal(part.headers[':status'], 206);
+      assert.ok(part.body.equals(Buffer.from(data.subarray(1000, 2000))));
+      const login = await request({ ':method': 'POST', ':path': '/api/v1/session' }, Buffer.from(JSON.stringify({ token: TOKEN })));
+      assert.match(String(login.headers['set-cookie']), /; Secure/);
+      const tooBig = await request({ ':method': 'POST', ':path': '/api/v1/uploads', ...AUTH }, Buffer.from(JSON.stringify({ name: 'x'.repeat(70_000) })));
+      assert.equal(tooBig.headers[':status'], 413);
+    } finally {
+      client.close();
+      await stop(s);
+      await rm(pkiDir, { recursive: true, force: true });
     }
   });
 
