@@ -281,7 +281,8 @@ export default function DashboardPage() {
       </div>
 
       <section className="panel" aria-labelledby="top-title" data-testid="top-files">
-        <h2 id="top-title">Most downloaded</h2>
+        <h2 id="top-title">Most accessed</h2>
+        <p className="muted">Most downloaded first; files not downloaded yet follow, most recently uploaded first.</p>
         {top.length === 0 ? (
           <p className="muted">No files yet.</p>
         ) : (
