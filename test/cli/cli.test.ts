@@ -44,6 +44,13 @@ describe('dcs CLI', () => {
     const human = await dcs(['stat', 'big file.txt']);
     assert.match(human.stdout, /ratio/);
     assert.match(human.stdout, /health:\s+healthy/);
+    assert.match(human.stdout, /distinct, 0 shared with other versions or files/);
+    // The same bytes under another name: every chunk is shared, each referenced twice.
+    assert.equal((await dcs(['put', 'big file.txt', '--name', 'again'])).code, 0);
+    const shared = JSON.parse((await dcs(['stat', 'again', '--json'])).stdout);
+    assert.equal(shared.sharedChunks, shared.distinctChunks);
+    assert.ok(shared.chunkList.every((c: { refcount: number }) => c.refcount === 2));
+    assert.equal((await dcs(['rm', 'again'])).code, 0);
 
     const get = await dcs(['get', 'big file.txt', '-o', 'copy.txt']);
     assert.equal(get.code, 0, get.stderr);

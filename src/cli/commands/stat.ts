@@ -39,7 +39,7 @@ export function defineStat(program: Command, state: RunState): void {
         writeLine(out, `version:   ${v.version} of ${s.versions} (${formatDate(v.createdAt)})`);
         writeLine(out, `size:      ${formatBytes(v.size)} (${v.size} bytes)`);
         writeLine(out, `stored:    ${formatBytes(s.storedSize)} per copy, ratio ${formatRatio(s.ratio)}`);
-        writeLine(out, `chunks:    ${s.chunks} (${s.distinctChunks} distinct)`);
+        writeLine(out, `chunks:    ${s.chunks} (${s.distinctChunks} distinct, ${s.sharedChunks} shared with other versions or files)`);
         writeLine(out, `codecs:    ${Object.entries(s.codecs).map(([c, n]) => `${c} x${n}`).join(', ') || '-'} (requested: ${v.codec})`);
         const policy = t.erasure
           ? ` (policy: erasure ${t.erasure.data}+${t.erasure.parity} shards)`
@@ -49,11 +49,11 @@ export function defineStat(program: Command, state: RunState): void {
         writeLine(out, `health:    ${s.health}${policy}`);
         if (s.chunkList && s.chunkList.length > 0) {
           writeLine(out);
-          const rows = [['#', 'OFFSET', 'SIZE', 'STORED', 'CODEC', 'HEALTH', 'COPIES', 'CHUNK']];
+          const rows = [['#', 'OFFSET', 'SIZE', 'STORED', 'CODEC', 'REFS', 'HEALTH', 'COPIES', 'CHUNK']];
           for (const c of s.chunkList) {
-            rows.push([String(c.seq), String(c.offset), formatBytes(c.length), formatBytes(c.storedSize), c.codec, c.health, c.copies.map((k) => `${k.backend}${k.shard === undefined ? '' : `#${k.shard}`}${k.state === 'ok' ? '' : `(${k.state})`}`).join(',') || '-', c.id.slice(0, 16)]);
+            rows.push([String(c.seq), String(c.offset), formatBytes(c.length), formatBytes(c.storedSize), c.codec, String(c.refcount), c.health, c.copies.map((k) => `${k.backend}${k.shard === undefined ? '' : `#${k.shard}`}${k.state === 'ok' ? '' : `(${k.state})`}`).join(',') || '-', c.id.slice(0, 16)]);
           }
-          writeLine(out, table(rows, [true, true, true, true, false, false, false, false]));
+          writeLine(out, table(rows, [true, true, true, true, false, true, false, false, false]));
         }
       });
     });
