@@ -419,8 +419,8 @@ describe('HTTP API limits and open mode', () => {
       });
     try {
       const data = textBytes(700_000, 12);
-      const put = await request({ ':method': 'PUT', ':path': '/api/v1/files/h2%2Ffile.txt?codec=zstd', ...AUTH }, data);
-      assert.equal(put.headers[':status'], 201);
+      const uploaded = await request({ ':method': 'PUT', ':path': '/api/v1/files/h2%2Ffile.txt?codec=zstd', ...AUTH }, data);
+      assert.equal(uploaded.headers[':status'], 201);
       const whole = await request({ ':path': '/api/v1/files/h2%2Ffile.txt', ...AUTH });
       assert.ok(whole.body.equals(Buffer.from(data)));
       const part = await request({ ':path': '/api/v1/files/h2%2Ffile.txt', range: 'bytes=1000-1999', ...AUTH });
