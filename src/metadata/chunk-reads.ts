@@ -18,6 +18,7 @@ import type {
   StoredChunk,
   UsageTotals,
   VersionChunk,
+  VersionRecord,
 } from './metadata-store.ts';
 import type { Database } from './schema.ts';
 
@@ -132,6 +133,27 @@ export function shardOf(c: StoredChunk, backend: string): number | null {
 }
 
 /** Repository-wide aggregates; PostgreSQL runs it in one read-only snapshot so the numbers agree. */
+const VERSION_COLUMNS = ['v.id', 'f.name', 'v.version_no', 'v.size', 'v.chunk_count', 'v.codec', 'v.created_at'] as const;
+
+function versionsOfName(db: Kysely<Database>, name: string) {
+  return db.selectFrom('versions as v').innerJoin('files as f', 'f.id', 'v.file_id').select(VERSION_COLUMNS).where('f.name', '=', name);
+}
+
+function toVersion(r: { id: number; name: string; version_no: number; size: number; chunk_count: number; codec: string; created_at: number }): VersionRecord {
+  return { versionId: r.id, name: r.name, version: r.version_no, size: r.size, chunkCount: r.chunk_count, codec: r.codec, createdAt: r.created_at };
+}
+
+/** The given version of a name (1-based), or its latest when version is undefined. */
+export async function getVersion(db: Kysely<Database>, name: string, version?: number): Promise<VersionRecord | undefined> {
+  const q = versionsOfName(db, name);
+  const r = await (version === undefined ? q.orderBy('v.version_no', 'desc').limit(1) : q.where('v.version_no', '=', version)).executeTakeFirst();
+  return r && toVersion(r);
+}
+
+export async function listVersions(db: Kysely<Database>, name: string): Promise<VersionRecord[]> {
+  return (await versionsOfName(db, name).orderBy('v.version_no').execute()).map(toVersion);
+}
+
 export async function repositoryStats(db: Kysely<Database>): Promise<RepositoryStats> {
     const files = await db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const versions = await db

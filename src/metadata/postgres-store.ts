@@ -391,26 +391,12 @@ export class PostgresMetadataStore implements MetadataStore {
 
   // --- reads ---------------------------------------------------------------------------------
 
-  async getVersion(name: string, version?: number): Promise<VersionRecord | undefined> {
-    let q = this.#db
-      .selectFrom('versions as v')
-      .innerJoin('files as f', 'f.id', 'v.file_id')
-      .select(['v.id', 'f.name', 'v.version_no', 'v.size', 'v.chunk_count', 'v.codec', 'v.created_at'])
-      .where('f.name', '=', name);
-    q = version === undefined ? q.orderBy('v.version_no', 'desc').limit(1) : q.where('v.version_no', '=', version);
-    const r = await q.executeTakeFirst();
-    return r && { versionId: r.id, name: r.name, version: r.version_no, size: r.size, chunkCount: r.chunk_count, codec: r.codec, createdAt: r.created_at };
+  getVersion(name: string, version?: number): Promise<VersionRecord | undefined> {
+    return shared.getVersion(this.#db, name, version);
   }
 
-  async listVersions(name: string): Promise<VersionRecord[]> {
-    const rows = await this.#db
-      .selectFrom('versions as v')
-      .innerJoin('files as f', 'f.id', 'v.file_id')
-      .select(['v.id', 'f.name', 'v.version_no', 'v.size', 'v.chunk_count', 'v.codec', 'v.created_at'])
-      .where('f.name', '=', name)
-      .orderBy('v.version_no')
-      .execute();
-    return rows.map((r) => ({ versionId: r.id, name: r.name, version: r.version_no, size: r.size, chunkCount: r.chunk_count, codec: r.codec, createdAt: r.created_at }));
+  listVersions(name: string): Promise<VersionRecord[]> {
+    return shared.listVersions(this.#db, name);
   }
 
   async *listFiles(options: ListFilesOptions = {}): AsyncIterable<FileSummary> {

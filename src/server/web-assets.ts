@@ -30,11 +30,12 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>dcs</title>
 <h1>dcs</h1><p>The web UI has not been built. Run <code>npm run build:web</code> (npm start does it for you) and reload.</p>
 <p>The HTTP API works without it: see docs/openapi.yaml.</p></body>`;
 
-async function fileAt(root: string, path: string): Promise<string | undefined> {
+async function fileAt(root: string, path: string): Promise<{ path: string; size: number } | undefined> {
   const full = resolve(root, `.${path}`);
   if (full !== root && !full.startsWith(root + sep)) return undefined;
   try {
-    return (await stat(full)).isFile() ? full : undefined;
+    const st = await stat(full);
+    return st.isFile() ? { path: full, size: st.size } : undefined;
   } catch {
     return undefined;
   }
@@ -69,17 +70,16 @@ export function webAssets(rootDir: string): (req: Req, res: Res, path: string) =
       res.end(index ? 'not found\n' : NOT_BUILT);
       return;
     }
-    const size = (await stat(file)).size;
     res.statusCode = 200;
-    res.setHeader('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
-    res.setHeader('content-length', size);
+    res.setHeader('content-type', TYPES[extname(file.path)] ?? 'application/octet-stream');
+    res.setHeader('content-length', file.size);
     res.setHeader('cache-control', isAsset ? 'public, max-age=31536000, immutable' : 'no-cache');
     if (req.method === 'HEAD') {
       res.end();
       return;
     }
     await new Promise<void>((done) => {
-      const stream = createReadStream(file);
+      const stream = createReadStream(file.path);
       stream.on('error', () => {
         res.destroy?.();
         done();

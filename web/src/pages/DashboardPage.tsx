@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Cell, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { getHistory, getStats, getTop, type FileAccess, type Stats, type StatsSample } from '../api.ts';
 import { codecColour } from '../components/ChunkMap.tsx';
+import { CodecTable } from '../components/CodecTable.tsx';
 import { Card, ErrorLine, Spinner, UpBadge } from '../components/common.tsx';
 import { byteTicks, formatBytes, formatBytesShort, formatCount, formatDate, formatRatio, formatTime } from '../format.ts';
 import { fileHref, Link } from '../router.tsx';
@@ -175,40 +176,7 @@ export default function DashboardPage() {
                   </BarChart>
                 </ResponsiveContainer>
               </div>
-              <div className="table-wrap">
-                <table className="table table--compact">
-                  <thead>
-                    <tr>
-                      <th scope="col">Codec</th>
-                      <th scope="col" className="num">
-                        Chunks
-                      </th>
-                      <th scope="col" className="num">
-                        Raw
-                      </th>
-                      <th scope="col" className="num">
-                        Stored
-                      </th>
-                      <th scope="col" className="num">
-                        Ratio
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {stats.perCodec.map((c) => (
-                      <tr key={c.codec}>
-                        <td>
-                          <span className="swatch" style={{ background: codecColour(c.codec) }} aria-hidden="true" /> {c.codec}
-                        </td>
-                        <td className="num">{formatCount(c.chunks)}</td>
-                        <td className="num">{formatBytes(c.rawBytes)}</td>
-                        <td className="num">{formatBytes(c.storedBytes)}</td>
-                        <td className="num">{formatRatio(c.ratio)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <CodecTable rows={stats.perCodec.map((c) => ({ codec: c.codec, chunks: c.chunks, raw: c.rawBytes, stored: c.storedBytes }))} />
             </>
           )}
         </section>

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError, deleteFile, fileUrl, statFile, type FileStat } from '../api.ts';
 import { ChunkMap, codecColour } from '../components/ChunkMap.tsx';
+import { CodecTable } from '../components/CodecTable.tsx';
 import { Card, ConfirmDialog, ErrorLine, HealthBadge, Spinner, UpBadge, type ConfirmRequest } from '../components/common.tsx';
 import { baseName, formatBytes, formatCount, formatDate, formatRatio, isoDate, parentPrefix } from '../format.ts';
 import { fileHref, filesHref, Link, navigate } from '../router.tsx';
@@ -213,40 +214,7 @@ function FileDetails({ stat, selectedVersion, onDeleteVersion }: { stat: FileSta
               <span key={c.codec} style={{ flexGrow: c.chunks, background: codecColour(c.codec) }} title={`${c.codec}: ${c.chunks} chunks`} />
             ))}
           </div>
-          <div className="table-wrap">
-            <table className="table table--compact">
-              <thead>
-                <tr>
-                  <th scope="col">Codec</th>
-                  <th scope="col" className="num">
-                    Chunks
-                  </th>
-                  <th scope="col" className="num">
-                    Raw
-                  </th>
-                  <th scope="col" className="num">
-                    Stored
-                  </th>
-                  <th scope="col" className="num">
-                    Ratio
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {byCodec.map((c) => (
-                  <tr key={c.codec}>
-                    <td>
-                      <span className="swatch" style={{ background: codecColour(c.codec) }} aria-hidden="true" /> {c.codec}
-                    </td>
-                    <td className="num">{formatCount(c.chunks)}</td>
-                    <td className="num">{c.raw === undefined ? '—' : formatBytes(c.raw)}</td>
-                    <td className="num">{c.stored === undefined ? '—' : formatBytes(c.stored)}</td>
-                    <td className="num">{c.raw && c.stored ? formatRatio(c.raw / c.stored) : '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <CodecTable rows={byCodec} />
         </section>
 
         <section className="panel" aria-labelledby="copies-title" data-testid="file-copies">
