@@ -10,6 +10,7 @@ import { createServer as createHttpServer, request as httpRequest } from 'node:h
 import type { AddressInfo, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser } from 'playwright-core';
+import { randomBytes as sharedRandom, textBytes as sharedText } from '../helpers/data.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -104,35 +105,9 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** Deterministic bytes that compress well (text) or not at all (noise). */
-export function textBytes(size: number, seed = 1): Buffer {
-  const words = ['chunk', 'dedup', 'store', 'replica', 'backend', 'codec', 'zstd', 'brotli', 'manifest', 'version', 'offset', 'health'];
-  const parts: string[] = [];
-  let x = seed;
-  let n = 0;
-  while (n < size) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    const r = x >>> 16; // the low bits of this generator repeat quickly
-    const w = `${words[r % words.length]!}${r % 7 === 0 ? '\n' : ' '}`;
-    parts.push(w);
-    n += w.length;
-  }
-  return Buffer.from(parts.join('')).subarray(0, size);
-}
-
-export function noiseBytes(size: number, seed = 1): Buffer {
-  const out = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    // xorshift32
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** The shared deterministic test data, as Buffers (what Playwright's setInputFiles takes). */
+export const textBytes = (size: number, seed = 1): Buffer => Buffer.from(sharedText(size, seed));
+export const noiseBytes = (size: number, seed = 1): Buffer => Buffer.from(sharedRandom(size, seed));
 
 export interface ProxyEntry {
   method: string;
