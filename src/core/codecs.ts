@@ -5,6 +5,7 @@ import zlib from 'node:zlib';
 import { compressSync as lz4Compress, uncompressSync as lz4Uncompress } from 'lz4-napi';
 import snappy from 'snappy';
 import { UnknownCodecError, UsageError } from './errors.ts';
+import { zstdCompress, zstdDecompress } from './zstd-context.ts';
 
 export type CodecName = 'none' | 'gzip' | 'zstd' | 'brotli' | 'snappy' | 'lz4';
 export type CodecChoice = CodecName | 'auto';
@@ -53,16 +54,17 @@ const gzip: Codec = {
 /**
  * zstd's low levels size their match tables for streaming through a 2 MB window (hashLog 17,
  * chainLog 16). A chunk is compressed in one shot and all of it is match history, so larger tables
- * find more matches. On a 1.36 GB source tar in 1 MiB-average chunks, stored size vs `zstd -3` on
- * the whole file: default tables +3.3%, 18/17 +3.06%, 19/17 +3.01%, 19/18 +2.99%. The larger
- * tables cost speed when both compressor threads run on two shared cores (cache pressure): a whole
- * put takes about 15% more CPU with 19/18 than with 18/17 (3 alternating runs each, 2026-11-25).
- * 19/18 is the smallest setting within the 3% storage target, so it is the one used.
+ * find more matches. On a 1.36 GB source tar in FastCDC chunks (1 MiB average), stored size vs
+ * `zstd -3` on the whole file, measured 2026-11-25 with reused contexts (zstd-context.ts):
+ * 17/17 +3.13%, 18/17 +2.99%, 20/16 +2.99%, 18/18 +2.97%, 19/17 +2.95%, 19/18 +2.93%.
+ * A hashLog of 19 (a 2 MB table) costs ~13% compression speed on this machine's 512 KB L2 caches;
+ * chainLog 18 costs ~2% over 17 (zstd -b3 -B1M, alternating runs). 18/18 is the cheapest setting
+ * with a margin under the 3% storage target.
  */
 function zstdParams(level: number, size: number): Record<number, number> {
   const p: Record<number, number> = { [zlib.constants.ZSTD_c_compressionLevel]: level, [zlib.constants.ZSTD_c_checksumFlag]: 0 };
   if (level >= 2 && level <= 4 && size >= 512 * 1024) {
-    p[zlib.constants.ZSTD_c_hashLog] = 19;
+    p[zlib.constants.ZSTD_c_hashLog] = 18;
     p[zlib.constants.ZSTD_c_chainLog] = 18;
   }
   return p;
@@ -72,16 +74,8 @@ const zstd: Codec = {
   id: 2,
   name: 'zstd',
   levels: { min: 1, max: 19, default: 3 },
-  compress: (data, level = 3) =>
-    view(
-      zlib.zstdCompressSync(data, {
-        params: zstdParams(level, data.length),
-        // Output buffer sized for the whole chunk: one pass, no re-allocation.
-        chunkSize: Math.max(64 * 1024, data.length + 1024),
-      }),
-    ),
-  decompress: (data, n) =>
-    checkLength('zstd', n === 0 ? new Uint8Array(0) : view(zlib.zstdDecompressSync(data, { maxOutputLength: maxOut(n), chunkSize: Math.max(64 * 1024, n + 64) })), n),
+  compress: (data, level = 3) => zstdCompress(data, zstdParams(level, data.length)),
+  decompress: (data, n) => (n === 0 ? new Uint8Array(0) : zstdDecompress(data, n)),
 };
 
 const brotli: Codec = {

@@ -7,6 +7,8 @@ import { ChunkCorruptError, DcsError } from '../core/errors.ts';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.ts';
 import { GcPacer } from './gc-pacer.ts';
 
+// Inputs are released explicitly (below); what is left to collect is the intermediate buffers of
+// each call, roughly the size of its output.
 const pacer = new GcPacer(16 * 1024 * 1024);
 
 const setup = workerData as WorkerSetup;
@@ -26,22 +28,38 @@ function send(reply: WorkerReply, data: Uint8Array): void {
   }
 }
 
+/**
+ * Free a request's input now rather than at some later collection. It arrived by transfer or copy,
+ * so this thread owns it, unless the output is a view of the same memory (codec `none`).
+ */
+function release(input: Uint8Array, output: Uint8Array): void {
+  const memory = input.buffer;
+  if (memory instanceof ArrayBuffer && memory !== output.buffer && !memory.detached) memory.transfer(0);
+}
+
 port.on('message', (req: WorkerRequest) => {
-  pacer.processed(req.data.length * 2);
   try {
+    let output: Uint8Array;
     if (req.op === 'encode') {
       const out = codec.encode(req.data, req.id, req.codec, req.level);
-      send({ seq: req.seq, ok: true, encoded: out }, out.envelope);
+      output = out.envelope;
+      release(req.data, output);
+      send({ seq: req.seq, ok: true, encoded: out }, output);
     } else if (req.op === 'decode') {
-      const plain = codec.decode(req.data, req.id, req.backend);
-      send({ seq: req.seq, ok: true, plain }, plain);
+      output = codec.decode(req.data, req.id, req.backend);
+      release(req.data, output);
+      send({ seq: req.seq, ok: true, plain: output }, output);
     } else if (req.op === 'compress') {
       const compressed = compressChunk(req.data, req.codec, req.level);
-      send({ seq: req.seq, ok: true, compressed }, compressed.payload);
+      output = compressed.payload;
+      release(req.data, output);
+      send({ seq: req.seq, ok: true, compressed }, output);
     } else {
-      const plain = decompressPayload(req.codecId, req.data, req.plainLength);
-      send({ seq: req.seq, ok: true, plain }, plain);
+      output = decompressPayload(req.codecId, req.data, req.plainLength);
+      release(req.data, output);
+      send({ seq: req.seq, ok: true, plain: output }, output);
     }
+    pacer.processed(output.length);
   } catch (err) {
     const reply: WorkerReply =
       err instanceof ChunkCorruptError

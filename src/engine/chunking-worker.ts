@@ -5,9 +5,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { hmacHasher, sha256Hasher } from '../core/chunk-id.ts';
 import { chunkReader, chunkStream, fileReader } from '../core/chunker.ts';
 import type { ChunkerReply, ChunkerRequest, ChunkerSetup } from './worker-protocol.ts';
-import { GcPacer } from './gc-pacer.ts';
-
-const pacer = new GcPacer(16 * 1024 * 1024);
 
 const setup = workerData as ChunkerSetup;
 const hasher = setup.idKey ? hmacHasher(setup.idKey) : sha256Hasher();
@@ -39,7 +36,10 @@ async function* input(): AsyncGenerator<Uint8Array> {
     const m = queue.shift()!;
     if (m.type === 'end') return;
     yield m.data;
-    // The piece has been copied into the chunker's window.
+    // The piece has been copied into the chunker's window (chunkStream asks for the next one only
+    // then) and came by transfer, so it is ours to free now rather than at a later collection.
+    const memory = m.data.buffer;
+    if (memory instanceof ArrayBuffer && !memory.detached) memory.transfer(0);
     const ack: ChunkerReply = { type: 'consumed' };
     port.postMessage(ack);
   }
@@ -51,8 +51,8 @@ try {
     await outputCredit();
     const reply: ChunkerReply = { type: 'chunk', id: hasher.id(data), data };
     outstanding++;
+    // Chunks are copies that own their memory; transferring them leaves nothing to collect here.
     port.postMessage(reply, [data.buffer as ArrayBuffer]);
-    pacer.processed(data.length);
   }
   const done: ChunkerReply = { type: 'done' };
   port.postMessage(done);
