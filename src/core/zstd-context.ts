@@ -37,10 +37,13 @@ class NativeContext {
 
   constructor(stream: zlib.ZstdCompress | zlib.ZstdDecompress) {
     const s = stream as unknown as StreamInternals;
-    if (typeof s._handle?.writeSync !== 'function' || !(s._writeState instanceof Uint32Array)) throw new Error('node:zlib internals changed');
+    // The one place that reads node:zlib's private fields (see the header of this file).
+    // oxlint-disable-next-line no-underscore-dangle
+    const [handle, state] = [s._handle, s._writeState];
+    if (typeof handle?.writeSync !== 'function' || !(state instanceof Uint32Array)) throw new Error('node:zlib internals changed');
     this.#stream = s;
-    this.#handle = s._handle;
-    this.#state = s._writeState;
+    this.#handle = handle;
+    this.#state = state;
     // Native errors are also emitted asynchronously; `errored` (set synchronously) is what we read.
     s.on('error', () => {});
   }
