@@ -18,6 +18,7 @@ export interface IdentifiedChunk {
 /** What to chunk: a byte stream (stdin, HTTP bodies), or a file read straight into the chunker's window. */
 export type ChunkInput = AsyncIterable<Uint8Array> | { path: string };
 
+/** Each chunk's data is a fresh buffer its consumer owns outright (it may transfer or free it). */
 export type ChunkSource = (input: ChunkInput, params: ChunkerParams) => AsyncIterable<IdentifiedChunk>;
 
 export function isFileInput(input: ChunkInput): input is { path: string } {

@@ -8,7 +8,10 @@ import type { CodecChoice } from '../core/codecs.ts';
 import type { RepositoryKeys } from '../core/keyfile.ts';
 
 export interface ChunkTransformer {
-  /** Compress/encrypt a plain chunk into its stored envelope. May take ownership of `plain`'s memory. */
+  /**
+   * Compress/encrypt a plain chunk into its stored envelope. May take ownership of `plain`'s memory.
+   * The envelope is a fresh buffer the caller owns outright (it may free it once written).
+   */
   encode(plain: Uint8Array, id: ChunkId, codec: CodecChoice, level?: number): Promise<EncodedChunk>;
   /** Verify and decode an envelope back to the plain chunk. May take ownership of `envelope`'s memory. */
   decode(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array>;

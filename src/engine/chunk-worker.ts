@@ -6,6 +6,7 @@ import { decompressPayload } from './chunk-compressor.ts';
 import { ChunkCorruptError, DcsError } from '../core/errors.ts';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.ts';
 import { GcPacer } from './gc-pacer.ts';
+import { freeMemory } from '../core/memory.ts';
 
 // Inputs are released explicitly (below); what is left to collect is the intermediate buffers of
 // each call, roughly the size of its output.
@@ -30,11 +31,10 @@ function send(reply: WorkerReply, data: Uint8Array): void {
 
 /**
  * Free a request's input now rather than at some later collection. It arrived by transfer or copy,
- * so this thread owns it, unless the output is a view of the same memory (codec `none`).
+ * so this thread owns all of it, unless the output is a view of the same memory (codec `none`).
  */
 function release(input: Uint8Array, output: Uint8Array): void {
-  const memory = input.buffer;
-  if (memory instanceof ArrayBuffer && memory !== output.buffer && !memory.detached) memory.transfer(0);
+  if (input.buffer !== output.buffer) freeMemory(input.buffer);
 }
 
 port.on('message', (req: WorkerRequest) => {

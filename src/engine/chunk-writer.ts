@@ -6,12 +6,21 @@ import { errorMessage, InsufficientBackendsError } from '../core/errors.ts';
 import { chunkKey } from '../storage/blob-store.ts';
 import type { Backend } from '../storage/placement.ts';
 
+export interface CopiesWritten {
+  /** The backends that hold the envelope durably. */
+  backends: string[];
+  /**
+   * Every put succeeded. A failed put may have timed out with its backend call still running (and
+   * still reading `envelope`), so only a clean write lets the caller free the envelope at once.
+   */
+  clean: boolean;
+}
+
 /**
  * Put `envelope` on `want` backends taken in order from `candidates`; at least `minimum` must
  * accept it (degraded writes: fewer than `want` copies, recorded, for repair to complete later).
- * Returns the names of the backends that hold it durably.
  */
-export async function writeCopies(id: ChunkId, envelope: Uint8Array, candidates: readonly Backend[], want: number, minimum = want): Promise<string[]> {
+export async function writeCopies(id: ChunkId, envelope: Uint8Array, candidates: readonly Backend[], want: number, minimum = want): Promise<CopiesWritten> {
   const key = chunkKey(id);
   const written: string[] = [];
   const failures: string[] = [];
@@ -37,5 +46,5 @@ export async function writeCopies(id: ChunkId, envelope: Uint8Array, candidates:
       `cannot store chunk ${id.slice(0, 12)}… on ${want} backends (stored on ${written.length}): ${detail}`,
     );
   }
-  return written;
+  return { backends: written, clean: failures.length === 0 };
 }

@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { hmacHasher, sha256Hasher } from '../core/chunk-id.ts';
 import { chunkReader, chunkStream, fileReader } from '../core/chunker.ts';
+import { freeMemory } from '../core/memory.ts';
 import type { ChunkerReply, ChunkerRequest, ChunkerSetup } from './worker-protocol.ts';
 
 const setup = workerData as ChunkerSetup;
@@ -38,8 +39,7 @@ async function* input(): AsyncGenerator<Uint8Array> {
     yield m.data;
     // The piece has been copied into the chunker's window (chunkStream asks for the next one only
     // then) and came by transfer, so it is ours to free now rather than at a later collection.
-    const memory = m.data.buffer;
-    if (memory instanceof ArrayBuffer && !memory.detached) memory.transfer(0);
+    freeMemory(m.data.buffer);
     const ack: ChunkerReply = { type: 'consumed' };
     port.postMessage(ack);
   }

@@ -97,7 +97,7 @@ export async function repair(ctx: EngineContext, options: RepairOptions = {}): P
       const holders = new Set(chunk.copies.map((c) => c.backend));
       const candidates = ctx.placement.rank(chunk.id).filter((b) => !holders.has(b.name));
       try {
-        const added = await writeCopies(chunk.id, source.envelope, candidates, ctx.replicas - healthy);
+        const { backends: added } = await writeCopies(chunk.id, source.envelope, candidates, ctx.replicas - healthy);
         for (const name of added) await ctx.metadata.addCopy(chunk.id, name);
         report.added += added.length;
         healthy += added.length;

@@ -2,6 +2,7 @@
 // encrypt in workers → replicated writes → staged chunk list → one commit. Backpressure: the
 // source is read only while fewer than `inFlightChunks` chunks are being encoded or written.
 import type { ChunkId } from '../core/chunk-id.ts';
+import { freeView } from '../core/memory.ts';
 import { codecById, type CodecChoice } from '../core/codecs.ts';
 import { DcsError } from '../core/errors.ts';
 import type { StagedChunk, StoredChunk, VersionRecord } from '../metadata/metadata-store.ts';
@@ -129,7 +130,9 @@ export async function ingest(
         if (shards.length < ctx.erasure.data + ctx.erasure.parity) result.degraded++;
         unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends: shards.map((s) => s.backend), shards });
       } else {
-        const backends = await writeCopies(id, encoded.envelope, ctx.placement.rank(id), ctx.replicas, ctx.minCopies ?? ctx.replicas);
+        const { backends, clean } = await writeCopies(id, encoded.envelope, ctx.placement.rank(id), ctx.replicas, ctx.minCopies ?? ctx.replicas);
+        // Envelopes are fresh buffers (ChunkTransformer.encode) that the stores no longer read.
+        if (clean) freeView(encoded.envelope);
         if (backends.length < ctx.replicas) result.degraded++;
         unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends });
       }
@@ -154,7 +157,11 @@ export async function ingest(
     // A chunk repeated within the batch is written once, even if its first write already finished.
     const scheduled = new Set<ChunkId>();
     for (const p of current) {
-      if (claims.get(p.id) !== 'write' || scheduled.has(p.id)) continue;
+      if (claims.get(p.id) !== 'write' || scheduled.has(p.id)) {
+        // Already stored: chunk sources emit buffers their consumer owns, and this one ends here.
+        freeView(p.plain);
+        continue;
+      }
       scheduled.add(p.id);
       writing.add(p.id);
       await slots.acquire();

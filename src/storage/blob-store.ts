@@ -38,7 +38,11 @@ export interface BlobStore {
   /** Backend name as recorded in metadata and shown in messages. */
   readonly name: string;
   readonly capabilities: BlobStoreCapabilities;
-  /** Durably store an object (replacing any existing one). Resolves only once durable. */
+  /**
+   * Durably store an object (replacing any existing one). Resolves only once durable. Once the
+   * promise has settled successfully the store neither keeps nor reads `data` (callers free it;
+   * the conformance suite's no-aliasing test checks the keeping part).
+   */
   put(key: string, data: Uint8Array, options?: OperationOptions): Promise<void>;
   /** Read an object or a range of it. Throws BlobNotFoundError when absent. */
   get(key: string, options?: GetOptions): Promise<Uint8Array>;
