@@ -3,7 +3,7 @@
 // (callers may keep it or transfer it to a worker thread).
 import { readSync } from 'node:fs';
 import { ConfigError } from './errors.ts';
-import { fastCdcCut } from './fastcdc.ts';
+import { GearWindow } from './gear-scan.ts';
 
 export type ChunkerParams = { kind: 'fastcdc'; min: number; avg: number; max: number } | { kind: 'fixed'; size: number };
 
@@ -40,12 +40,31 @@ export function maxChunk(p: ChunkerParams): number {
   return p.kind === 'fixed' ? p.size : p.max;
 }
 
-function cut(buf: Uint8Array, start: number, end: number, p: ChunkerParams, final: boolean): number {
-  if (p.kind === 'fixed') {
-    const n = end - start;
-    return n >= p.size ? p.size : final ? n : 0;
+/** A copy of `src[start, end)` in memory of its own. Not zero-filled first: every byte is overwritten. */
+function ownedCopy(src: Uint8Array, start: number, end: number): Uint8Array {
+  const n = end - start;
+  // Buffer.allocUnsafe skips zero-filling; below half its pool size it would hand out a slice of a
+  // shared pool, which the owner could not transfer or free.
+  const out = n > Buffer.poolSize >>> 1 ? Buffer.allocUnsafe(n) : new Uint8Array(n);
+  out.set(src.subarray(start, end));
+  return new Uint8Array(out.buffer, out.byteOffset, n);
+}
+
+/** The window and the cut function for one chunking run. */
+function windowFor(params: ChunkerParams): { window: Uint8Array; cut: (start: number, end: number, final: boolean) => number } {
+  const length = Math.max(4 * maxChunk(params), 64 * 1024);
+  if (params.kind === 'fixed') {
+    const { size } = params;
+    return {
+      window: new Uint8Array(length),
+      cut: (start, end, final) => {
+        const n = end - start;
+        return n >= size ? size : final ? n : 0;
+      },
+    };
   }
-  return fastCdcCut(buf, start, end, p, final);
+  const gear = new GearWindow(length);
+  return { window: gear.bytes, cut: (start, end, final) => gear.cut(start, end, params, final) };
 }
 
 /**
@@ -61,7 +80,7 @@ export type WindowReader = (window: Uint8Array, offset: number, length: number) 
  */
 export async function* chunkReader(read: WindowReader, params: ChunkerParams): AsyncGenerator<Uint8Array> {
   const max = maxChunk(params);
-  const window = new Uint8Array(Math.max(4 * max, 64 * 1024));
+  const { window, cut } = windowFor(params);
   let len = 0;
   for (;;) {
     const n = await read(window, len, window.length - len);
@@ -70,8 +89,8 @@ export async function* chunkReader(read: WindowReader, params: ChunkerParams): A
     // Cut only with at least `max` bytes buffered, so each cut is final and never rescanned.
     let pos = 0;
     while (len - pos >= max) {
-      const c = cut(window, pos, len, params, false);
-      yield window.slice(pos, pos + c);
+      const c = cut(pos, len, false);
+      yield ownedCopy(window, pos, pos + c);
       pos += c;
     }
     if (pos > 0) {
@@ -81,8 +100,8 @@ export async function* chunkReader(read: WindowReader, params: ChunkerParams): A
   }
   let pos = 0;
   while (pos < len) {
-    const c = cut(window, pos, len, params, true);
-    yield window.slice(pos, pos + c);
+    const c = cut(pos, len, true);
+    yield ownedCopy(window, pos, pos + c);
     pos += c;
   }
 }

@@ -5,9 +5,13 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { readFileSync } from 'node:fs';
 import { chunkStream, DEFAULT_CHUNKER, validateChunkerParams, type ChunkerParams } from '../../src/core/chunker.ts';
 import { ConfigError } from '../../src/core/errors.ts';
-import { pieces, randomBytes } from '../helpers/data.ts';
+import { fastCdcCut, scanGear, type FastCdcParams } from '../../src/core/fastcdc.ts';
+import { GEAR_SCAN_WASM, GearWindow } from '../../src/core/gear-scan.ts';
+import { pieces, randomBytes, textBytes } from '../helpers/data.ts';
+import wabt from 'wabt';
 
 const P: ChunkerParams = { kind: 'fastcdc', min: 8192, avg: 16384, max: 65536 };
 
@@ -101,6 +105,51 @@ describe('FastCDC chunking', () => {
     }
     assert.equal(total, 256 << 20);
     assert.ok(peak < 64 << 20, `peak ${peak}`);
+  });
+});
+
+describe('FastCDC cut points are part of the storage format', () => {
+  const data = new Uint8Array(Buffer.concat([textBytes(6 << 20, 11), randomBytes(6 << 20, 12)]));
+  const lengths = async (params: ChunkerParams): Promise<number[]> => (await chunksOf(data, params, [data.length])).map((c) => c.length);
+
+  it('match the lengths recorded when the format was fixed', async () => {
+    // Changing these moves every chunk boundary: existing repositories would stop deduplicating.
+    assert.deepEqual(await lengths(DEFAULT_CHUNKER), [1457768, 1175949, 1438188, 1401083, 1546187, 1139290, 1288762, 1339402, 1087853, 651579, 56851]);
+    const small = await lengths(P);
+    assert.equal(small.length, 648);
+    assert.equal(createHash('sha256').update(small.join(',')).digest('hex'), '864298d958fafe63ff5f42fac6f38195405469dca7a8348f5f2b0f1d6f3e13e9');
+  });
+
+  it('the WebAssembly gear loop cuts exactly where the JavaScript reference does', () => {
+    const paramSets: FastCdcParams[] = [
+      { min: 64, avg: 256, max: 1024 },
+      { min: 2048, avg: 8192, max: 32768 },
+      { min: 5000, avg: 12345, max: 50000 },
+      { min: 512 * 1024, avg: 1024 * 1024, max: 4 * 1024 * 1024 },
+    ];
+    const inputs = [randomBytes(3 << 20, 21), textBytes(3 << 20, 22), new Uint8Array(1 << 20)];
+    for (const params of paramSets) {
+      for (const input of inputs) {
+        const gear = new GearWindow(input.length);
+        gear.bytes.set(input);
+        let cuts = 0;
+        for (let pos = 0; pos < input.length; cuts++) {
+          const end = Math.min(input.length, pos + params.max);
+          const final = end === input.length;
+          const expected = fastCdcCut(input, pos, end, params, final, scanGear);
+          assert.equal(gear.cut(pos, end, params, final), expected, `params ${JSON.stringify(params)}, cut ${cuts} at ${pos}`);
+          pos += expected;
+        }
+        assert.ok(cuts > 0);
+      }
+    }
+  });
+
+  it('the embedded WebAssembly is gear-scan.wat compiled', async () => {
+    const source = readFileSync(new URL('../../src/core/gear-scan.wat', import.meta.url), 'utf8');
+    const module = (await wabt()).parseWat('gear-scan.wat', source);
+    const compiled = Buffer.from(module.toBinary({}).buffer).toString('base64');
+    assert.equal(GEAR_SCAN_WASM, compiled, `gear-scan.wat changed: set GEAR_SCAN_WASM in src/core/gear-scan.ts to ${compiled}`);
   });
 });
 
