@@ -24,6 +24,7 @@ export interface Download {
   length: number;
   /** First byte offset within the file. */
   start: number;
+  /** The bytes, in order. Each piece belongs to the consumer: it may keep it or free it once written. */
   body: AsyncIterable<Uint8Array>;
 }
 

@@ -2,8 +2,6 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve, basename } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { REPO_OPTION_HELP, wantsProgress, type RunState } from '../command.ts';
 import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
@@ -11,7 +9,7 @@ import { localFileName, validateName } from '../names.ts';
 import { parseRange, positiveInt } from '../options.ts';
 import { progressBar } from '../progress.ts';
 import { displayName, formatBytes } from '../format.ts';
-import { writeLine } from '../io.ts';
+import { writeLine, writePieces } from '../io.ts';
 
 interface GetFlags {
   repo?: string;
@@ -62,13 +60,19 @@ restore never leaves a partial file behind.`,
         };
         try {
           if (toStdout) {
-            await pipeline(Readable.from(counted(), { objectMode: false }), state.io.stdout, { end: false });
+            await writePieces(state.io.stdout, counted(), { end: false });
             return;
           }
           const target = resolve(state.io.cwd, flags.output ?? localFileName(name));
           const tmp = join(dirname(target), `.${basename(target)}.dcs-partial-${process.pid}`);
           try {
-            await pipeline(Readable.from(counted(), { objectMode: false }), createWriteStream(tmp, { flags: 'wx', highWaterMark: 8 * 1024 * 1024 }));
+            const out = createWriteStream(tmp, { flags: 'wx' });
+            try {
+              await writePieces(out, counted(), { end: true });
+            } finally {
+              // The descriptor is closed before the rename or the cleanup.
+              if (!out.closed) await new Promise<void>((resolve) => out.destroy().once('close', () => resolve()));
+            }
             await rename(tmp, target);
           } catch (err) {
             await rm(tmp, { force: true });
