@@ -71,7 +71,7 @@ restore never leaves a partial file behind.`,
               await writePieces(out, counted(), { end: true });
             } finally {
               // The descriptor is closed before the rename or the cleanup.
-              if (!out.closed) await new Promise<void>((resolve) => out.destroy().once('close', () => resolve()));
+              if (!out.closed) await new Promise<void>((closed) => out.destroy().once('close', () => closed()));
             }
             await rename(tmp, target);
           } catch (err) {
