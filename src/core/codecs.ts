@@ -20,6 +20,11 @@ export interface Codec {
   readonly id: number;
   readonly name: CodecName;
   readonly levels?: CodecLevels;
+  /**
+   * Its output is allocated by a native addon: V8 does not weigh it when deciding to collect, so
+   * threads that run this codec at volume collect on their own schedule (see chunk-worker.ts).
+   */
+  readonly nativeOutput?: boolean;
   compress(data: Uint8Array, level?: number): Uint8Array;
   /** Decompress to exactly plainLength bytes; more output than that is refused (bomb guard). */
   decompress(data: Uint8Array, plainLength: number): Uint8Array;
@@ -95,6 +100,7 @@ const brotli: Codec = {
 const snappyCodec: Codec = {
   id: 4,
   name: 'snappy',
+  nativeOutput: true,
   compress: (data) => view(snappy.compressSync(buf(data))),
   decompress: (data, n) => checkLength('snappy', view(snappy.uncompressSync(buf(data), { asBuffer: true }) as Buffer), n),
 };
@@ -102,6 +108,7 @@ const snappyCodec: Codec = {
 const lz4: Codec = {
   id: 5,
   name: 'lz4',
+  nativeOutput: true,
   compress: (data) => view(lz4Compress(buf(data))),
   decompress: (data, n) => checkLength('lz4', view(lz4Uncompress(buf(data))), n),
 };

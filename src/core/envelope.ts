@@ -18,6 +18,8 @@ import { ChunkCorruptError } from './errors.ts';
 export const ENVELOPE_MAGIC = 0x01534344; // "DCS\x01" read as u32 LE
 export const ENVELOPE_VERSION = 1;
 export const ENVELOPE_HEADER_SIZE = 20;
+/** Where the codec id sits in the header (readable before any check, e.g. to pick a GC schedule). */
+export const ENVELOPE_CODEC_OFFSET = 5;
 const CHECKED = 16;
 
 export interface EnvelopeHeader {
@@ -35,7 +37,7 @@ function writeHeader(out: Uint8Array, codecId: number, cipherId: number, plainLe
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   dv.setUint32(0, ENVELOPE_MAGIC, true);
   out[4] = ENVELOPE_VERSION;
-  out[5] = codecId;
+  out[ENVELOPE_CODEC_OFFSET] = codecId;
   out[6] = cipherId;
   out[7] = 0;
   dv.setUint32(8, plainLength, true);
@@ -68,7 +70,7 @@ export function parseEnvelope(bytes: Uint8Array, chunkId: string, backend?: stri
   if (dv.getUint32(0, true) !== ENVELOPE_MAGIC) throw corrupt('bad magic (not a dcs chunk object)');
   const header: EnvelopeHeader = {
     version: bytes[4]!,
-    codecId: bytes[5]!,
+    codecId: bytes[ENVELOPE_CODEC_OFFSET]!,
     cipherId: bytes[6]!,
     flags: bytes[7]!,
     plainLength: dv.getUint32(8, true),
