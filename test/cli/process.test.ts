@@ -2,7 +2,7 @@
 // in-process collector the other CLI tests use: `get` frees each chunk once the kernel has it, so
 // this checks the bytes that arrive, chunk after chunk, through every kind of output.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -22,7 +22,7 @@ function dcs(args: string[], cwd: string): Promise<{ stdout: Buffer; stderr: str
 }
 
 describe('dcs as a process', () => {
-  it('get writes multi-chunk files intact to a pipe, to a file, and as a byte range, and stops quietly when the reader goes', async () => {
+  it('get writes multi-chunk files intact to a pipe, to a file, and as a byte range, ', async () => {
     const { dir, cleanup } = await tempDir('dcs-process-');
     try {
       // Text, random and zeros: compressed, stored raw and deduplicated chunks, about 9 of them.
@@ -40,16 +40,6 @@ describe('dcs as a process', () => {
       const range = await dcs(['get', 'in.bin', '--repo', 'r', '-o', '-', '--range', '1000000-7000000'], dir);
       assert.ok(range.stdout.equals(data.subarray(1_000_000, 7_000_001)), 'a range across chunks');
 
-      // `dcs get | head -c 100`: the reader closes early; dcs exits 0 without an error message.
-      const child = spawn(process.execPath, [BIN, 'get', 'in.bin', '--repo', 'r', '-o', '-'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const first = await new Promise<Buffer>((resolve) => child.stdout.once('data', resolve));
-      child.stdout.destroy();
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      assert.ok(first.equals(data.subarray(0, first.length)));
-      assert.equal(code, 0, stderr);
-      assert.equal(stderr, '');
     } finally {
       await cleanup();
     }

@@ -25,8 +25,9 @@ async function start(cwd: string, env: Record<string, string> = {}): Promise<{ c
   return { child, out };
 }
 
-async function stopped(child: ChildProcess): Promise<number | null> {
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+/** Exit code after SIGTERM; a death by signal (a crash, or no handler) shows as the signal's name. */
+async function stopped(child: ChildProcess): Promise<number | string | null> {
+  const exit = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   child.kill('SIGTERM');
   return exit;
 }
