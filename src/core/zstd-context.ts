@@ -71,6 +71,11 @@ export function zstdCompressBound(n: number): number {
   return n + (n >>> 8) + (n < small ? (small - n) >>> 11 : 0);
 }
 
+/** Output room for one frame: the worst case plus zstd's frame header slack, so one call finishes it. */
+function outputRoom(n: number): number {
+  return zstdCompressBound(n) + 64;
+}
+
 type Params = Record<number, number>;
 
 /** Contexts kept per thread: chunks alternate between at most a few parameter sets. */
@@ -104,7 +109,7 @@ function discardCompressor(key: string): void {
 
 function reusingCompress(data: Uint8Array, params: Params): Uint8Array {
   const { key, ctx } = compressor(params);
-  const bound = zstdCompressBound(data.length) + 64;
+  const bound = outputRoom(data.length);
   if (scratch.length < bound) scratch = new Uint8Array(bound);
   let result;
   try {
@@ -148,7 +153,7 @@ function reusingDecompress(data: Uint8Array, plainLength: number): Uint8Array {
 }
 
 function plainCompress(data: Uint8Array, params: Params): Uint8Array {
-  const out = zlib.zstdCompressSync(data, { params, chunkSize: zstdCompressBound(data.length) + 64 });
+  const out = zlib.zstdCompressSync(data, { params, chunkSize: outputRoom(data.length) });
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
