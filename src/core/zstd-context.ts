@@ -8,7 +8,7 @@
 // long-lived stream object per parameter set and thread. Output is byte-identical to
 // zstdCompressSync with an output buffer of at least ZSTD_compressBound (one-shot path).
 //
-// If a Node release changes those internals, a self-test at load fails, `contextReuse` is false and
+// If a Node release changes those internals, the self-test (run on first use) fails, `contextReuse()` is false and
 // every call takes the plain node:zlib functions (test/core/zstd-context.test.ts asserts reuse is
 // active on the pinned Node, so such a change is noticed rather than silently slower).
 import zlib from 'node:zlib';
@@ -180,15 +180,23 @@ function selfTest(): boolean {
   }
 }
 
-/** True when contexts are reused (node:zlib internals as expected); false means plain node:zlib calls. */
-export const contextReuse: boolean = selfTest();
+let reuse: boolean | undefined;
+
+/**
+ * True when contexts are reused (node:zlib internals as expected); false means plain node:zlib
+ * calls. Decided by the self-test on first use, so threads that never run zstd create no streams.
+ */
+export function contextReuse(): boolean {
+  reuse ??= selfTest();
+  return reuse;
+}
 
 /** Compress `data` into one zstd frame (content size recorded, no checksum unless `params` asks). */
 export function zstdCompress(data: Uint8Array, params: Params): Uint8Array {
-  return contextReuse ? reusingCompress(data, params) : plainCompress(data, params);
+  return contextReuse() ? reusingCompress(data, params) : plainCompress(data, params);
 }
 
 /** Decompress one zstd frame that must expand to exactly `plainLength` (> 0) bytes. */
 export function zstdDecompress(data: Uint8Array, plainLength: number): Uint8Array {
-  return contextReuse ? reusingDecompress(data, plainLength) : plainDecompress(data, plainLength);
+  return contextReuse() ? reusingDecompress(data, plainLength) : plainDecompress(data, plainLength);
 }
