@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import type tls from 'node:tls';
 import type { Interceptor } from '@connectrpc/connect';
 import type { ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
@@ -60,7 +61,7 @@ function notFound(_req: unknown, res: http.ServerResponse | http2.Http2ServerRes
 }
 
 export async function listen(options: ListenOptions): Promise<RunningListener> {
-  const handler = connectNodeAdapter({
+  const connectHandler = connectNodeAdapter({
     routes: options.routes,
     interceptors: options.interceptors ?? [],
     readMaxBytes: RPC_READ_MAX_BYTES,
@@ -72,9 +73,33 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
   });
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
+  // HTTP/1.1 requests in flight per socket, so that close() can end idle keep-alive sockets at once
+  // and the others as their last response ends. (http.Server's closeIdleConnections() only knows
+  // sockets the server accepted itself; here they are handed over by the sniffer or by HTTP/2's
+  // allowHTTP1, so it would do nothing and a client's idle connection would hold close() up.)
+  const h1InFlight = new Map<net.Socket, number>();
+  const h2Sockets = new WeakSet<net.Socket>();
+  let stopping = false;
+  const endSocket = (s: net.Socket): void => void s.end(() => s.destroy());
+  const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
+    if (req.httpVersionMajor === 1) {
+      const socket = req.socket;
+      h1InFlight.set(socket, (h1InFlight.get(socket) ?? 0) + 1);
+      if (stopping) res.setHeader('connection', 'close');
+      res.once('close', () => {
+        const left = (h1InFlight.get(socket) ?? 1) - 1;
+        h1InFlight.set(socket, left);
+        if (stopping && left === 0) endSocket(socket);
+      });
+    }
+    connectHandler(req, res);
+  };
   const track = (s: net.Socket): void => {
     sockets.add(s);
-    s.once('close', () => sockets.delete(s));
+    s.once('close', () => {
+      sockets.delete(s);
+      h1InFlight.delete(s);
+    });
   };
   let outer: net.Server;
   let h1: http.Server | undefined;
@@ -84,7 +109,10 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
     const { cert, key, ca } = readTls(options.tls);
     h2 = http2.createSecureServer({ cert, key, allowHTTP1: true, ...(ca ? { ca, requestCert: true, rejectUnauthorized: true } : {}) }, handler);
     outer = h2 as unknown as net.Server;
-    h2.on('secureConnection', track);
+    h2.on('secureConnection', (s: tls.TLSSocket) => {
+      track(s);
+      if (s.alpnProtocol === 'h2') h2Sockets.add(s);
+    });
   } else {
     h2 = http2.createServer({}, handler);
     h1 = http.createServer(handler);
@@ -106,6 +134,7 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
         socket.pause();
         // Put the sniffed bytes back; both servers read what is buffered before the socket's handle.
         socket.unshift(seen);
+        if (isH2) h2Sockets.add(socket);
         (isH2 ? plainH2 : plainH1).emit('connection', socket);
         // The HTTP/1.1 parser reads through stream events (resume it); HTTP/2 takes the handle itself.
         if (!isH2) socket.resume();
@@ -134,19 +163,18 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
     port,
     close(graceMs = 10_000) {
       closing ??= (async () => {
+        stopping = true;
         const closed = new Promise<void>((resolve) => outer.close(() => resolve()));
-        // HTTP/2: GOAWAY lets streams in flight finish; HTTP/1.1 keep-alive sockets close when idle.
+        // HTTP/2: GOAWAY lets streams in flight finish. HTTP/1.1: idle sockets (keep-alive, or not
+        // sent a request yet) end now, busy ones after their response (see the handler).
         for (const s of sessions) s.close();
-        h1?.closeIdleConnections();
+        for (const s of sockets) if (!h2Sockets.has(s) && (h1InFlight.get(s) ?? 0) === 0) endSocket(s);
         const timer = setTimeout(() => {
           for (const s of sessions) s.destroy();
           for (const s of sockets) s.destroy();
         }, graceMs);
         const drained = (async () => {
-          while (sockets.size > 0) {
-            h1?.closeIdleConnections();
-            await new Promise((r) => setTimeout(r, 25));
-          }
+          while (sockets.size > 0) await new Promise((r) => setTimeout(r, 25));
         })();
         await Promise.all([closed, drained]);
         clearTimeout(timer);

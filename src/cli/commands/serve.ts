@@ -159,6 +159,10 @@ export async function runServer(state: RunState, p: ServerParams): Promise<void>
     import('../../services/stages.ts'),
   ]);
   registerStorageNodeBackends(nodeClient);
+  // Signals are taken from here on, not only once the node serves: one that comes while the node
+  // starts, or just after its URL is printed, must still stop it gracefully (as soon as it is up)
+  // instead of killing it.
+  const stopSignal = takeStopSignal();
   const log = pino({ level: p.logLevel, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
   const stages = serviceStages(nodeClient, (m) => log.warn(m));
   const http = p.http === false ? false : { limits: p.http.limits, ...(p.http.webRoot ? { webRoot: p.http.webRoot } : {}) };
@@ -179,21 +183,35 @@ export async function runServer(state: RunState, p: ServerParams): Promise<void>
     ...(p.dataDir ? { dataDir: p.dataDir } : {}),
     ...(p.name ? { name: p.name } : {}),
     log,
+  }).catch((err: unknown) => {
+    stopSignal.cancel();
+    throw err;
   });
   (p.onListening ?? ((url: string) => state.io.stdout.write(`${url}\n`)))(node.url);
-  await new Promise<void>((done) => {
-    const stop = (signal: string): void => {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
-      log.info({ signal }, 'signal received');
-      void node.close().finally(() => {
-        stages.close();
-        done();
-      });
-    };
+  const signal = await stopSignal.received;
+  log.info({ signal }, 'signal received');
+  await node.close().finally(() => stages.close());
+}
+
+/**
+ * Wait for the first SIGTERM or SIGINT. The handlers go away once it comes, so a second one ends the
+ * process at once (Ctrl-C twice when a graceful stop takes too long).
+ */
+function takeStopSignal(): { received: Promise<string>; cancel(): void } {
+  let cancel = (): void => {};
+  const received = new Promise<string>((settle) => {
     const onTerm = (): void => stop('SIGTERM');
     const onInt = (): void => stop('SIGINT');
+    cancel = (): void => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+    };
+    const stop = (signal: string): void => {
+      cancel();
+      settle(signal);
+    };
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
   });
+  return { received, cancel: () => cancel() };
 }
