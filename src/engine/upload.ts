@@ -6,7 +6,9 @@ import { freeView } from '../core/memory.ts';
 import { codecById, type CodecChoice } from '../core/codecs.ts';
 import { DcsError } from '../core/errors.ts';
 import type { StagedChunk, StoredChunk, VersionRecord } from '../metadata/metadata-store.ts';
-import type { ChunkInput } from './chunk-source.ts';
+import { stat } from 'node:fs/promises';
+import { maxChunk } from '../core/chunker.ts';
+import { isFileInput, type ChunkInput } from './chunk-source.ts';
 import { writeCopies } from './chunk-writer.ts';
 import { writeShards } from './erasure-io.ts';
 import { Semaphore, sleep, TaskGroup } from './concurrency.ts';
@@ -172,7 +174,8 @@ export async function ingest(
   };
 
   try {
-    for await (const { id, data: plain } of ctx.chunkSource(input, ctx.chunker)) {
+    const source = ctx.smallChunkSource && (await isSmallFile(input, ctx)) ? ctx.smallChunkSource : ctx.chunkSource;
+    for await (const { id, data: plain } of source(input, ctx.chunker)) {
       tasks.check();
       batch.push({ id, plain, staged: { seq: result.chunks, offset, length: plain.length, id } });
       result.chunks++;
@@ -189,6 +192,16 @@ export async function ingest(
     await tasks.wait().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * A file of at most two maximum-size chunks is chunked on this thread: that takes milliseconds,
+ * while starting a chunking worker costs ~0.25 CPU-s (its module graph). Same cut points either way.
+ */
+async function isSmallFile(input: ChunkInput, ctx: EngineContext): Promise<boolean> {
+  if (!isFileInput(input)) return false;
+  const size = await stat(input.path).then((s) => s.size, () => Infinity);
+  return size <= 2 * maxChunk(ctx.chunker);
 }
 
 /** Heartbeat a session while `work` runs, so gc does not take it for a crashed upload. */

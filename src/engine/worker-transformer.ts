@@ -24,23 +24,33 @@ interface PoolWorker {
 
 export class WorkerPoolTransformer implements ChunkTransformer, ChunkCompressor {
   readonly #workers: PoolWorker[] = [];
+  readonly #max: number;
+  readonly #setup: WorkerSetup;
   #seq = 0;
   #closed = false;
 
+  /**
+   * Workers start on demand, up to `workers`: a command that never transforms a chunk (ls, stat,
+   * a put of already stored data) starts none, and a small file starts one. Each costs ~0.25 CPU-s
+   * of start-up (its module graph).
+   */
   constructor(options: { workers: number; keys?: RepositoryKeys }) {
-    const setup: WorkerSetup = options.keys ? { keys: options.keys } : {};
-    for (let i = 0; i < Math.max(1, options.workers); i++) {
-      const worker = new Worker(new URL('./chunk-worker.ts', import.meta.url), { workerData: setup, resourceLimits: WORKER_LIMITS });
-      const entry: PoolWorker = { worker, pending: new Map() };
-      worker.on('message', (reply: WorkerReply) => this.#onReply(entry, reply));
-      worker.on('error', (err) => this.#failAll(entry, err));
-      worker.on('exit', (code) => {
-        if (!this.#closed) this.#failAll(entry, new Error(`chunk worker exited unexpectedly (code ${code})`));
-      });
-      // An idle pool must not keep the process alive.
-      worker.unref();
-      this.#workers.push(entry);
-    }
+    this.#max = Math.max(1, options.workers);
+    this.#setup = options.keys ? { keys: options.keys } : {};
+  }
+
+  #spawn(): PoolWorker {
+    const worker = new Worker(new URL('./chunk-worker.ts', import.meta.url), { workerData: this.#setup, resourceLimits: WORKER_LIMITS });
+    const entry: PoolWorker = { worker, pending: new Map() };
+    worker.on('message', (reply: WorkerReply) => this.#onReply(entry, reply));
+    worker.on('error', (err) => this.#failAll(entry, err));
+    worker.on('exit', (code) => {
+      if (!this.#closed) this.#failAll(entry, new Error(`chunk worker exited unexpectedly (code ${code})`));
+    });
+    // An idle pool must not keep the process alive.
+    worker.unref();
+    this.#workers.push(entry);
+    return entry;
   }
 
   async encode(plain: Uint8Array, id: ChunkId, codec: CodecChoice, level?: number): Promise<EncodedChunk> {
@@ -83,19 +93,20 @@ export class WorkerPoolTransformer implements ChunkTransformer, ChunkCompressor 
   #call(req: WorkerRequest, data: Uint8Array): Promise<WorkerReply & { ok: true }> {
     if (this.#closed) return Promise.reject(new Error('chunk worker pool is closed'));
     // Least-loaded worker (chunks differ in cost, so plain round-robin would queue behind a slow
-    // one); ties rotate so every worker gets work.
+    // one); ties rotate so every worker gets work. A new worker starts while all are busy.
     const n = this.#workers.length;
-    const start = this.#seq % n;
-    let target = this.#workers[start]!;
-    for (let i = 1; i < n; i++) {
-      const w = this.#workers[(start + i) % n]!;
-      if (w.pending.size < target.pending.size) target = w;
+    let target: PoolWorker | undefined;
+    for (let i = 0; i < n; i++) {
+      const w = this.#workers[(this.#seq + i) % n]!;
+      if (!target || w.pending.size < target.pending.size) target = w;
     }
+    if (!target || (target.pending.size > 0 && n < this.#max)) target = this.#spawn();
     req.seq = ++this.#seq;
+    const chosen = target;
     return new Promise((resolve, reject) => {
-      if (target.pending.size === 0) target.worker.ref();
-      target.pending.set(req.seq, { resolve, reject });
-      target.worker.postMessage(req, [data.buffer as ArrayBuffer]);
+      if (chosen.pending.size === 0) chosen.worker.ref();
+      chosen.pending.set(req.seq, { resolve, reject });
+      chosen.worker.postMessage(req, [data.buffer as ArrayBuffer]);
     });
   }
 

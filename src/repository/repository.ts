@@ -20,7 +20,6 @@ import type { BlobStore } from '../storage/blob-store.ts';
 import { Placement, type Backend } from '../storage/placement.ts';
 import { openBlobStore, parseBackendUrl } from '../storage/registry.ts';
 import { withResilience, type ResilienceOptions, type ResilientStore } from '../storage/resilient-store.ts';
-import { withMetrics } from '../storage/metrics-store.ts';
 import type { Registry } from 'prom-client';
 
 function isResilient(store: BlobStore): store is ResilientStore {
@@ -119,7 +118,8 @@ async function openBackends(dir: string, backends: readonly BackendConfig[], res
   for (const b of backends) {
     let store = await openBlobStore({ name: b.name, url: b.url }, dir);
     // Metrics sit inside the retry layer: they count every request a backend actually receives.
-    if (metrics) store = withMetrics(store, metrics);
+    // Loaded only by servers: prom-client costs every CLI command ~60 ms of start-up otherwise.
+    if (metrics) store = (await import('../storage/metrics-store.ts')).withMetrics(store, metrics);
     // Local disks fail for good (full, gone) rather than transiently: retrying them only delays the
     // fallback to another copy, so they are wrapped only when dcs.yaml asks for it.
     if (resilience || NETWORK_SCHEMES.has(parseBackendUrl(b.url).scheme)) store = withResilience(store, resilience);
