@@ -32,7 +32,12 @@ before(async () => {
   await mkdir(shots, { recursive: true });
   // Three disks, two copies of every chunk, small chunks (so chunk maps have something to show).
   const initArgs = ['--backend', 'disk-a=fs:disk-a', '--backend', 'disk-b=fs:disk-b', '--backend', 'disk-c=fs:disk-c', '--replicate', '2', '--chunk-size', '256K'];
-  [server, browser] = await Promise.all([startServer({ token: TOKEN, partSize: '1M', initArgs }), launchBrowser()]);
+  // Both are kept even when the other fails, so after() stops the server (a missing browser must
+  // fail this file, not leave a server child holding it open until the runner's timeout).
+  const [started, launched] = await Promise.allSettled([startServer({ token: TOKEN, partSize: '1M', initArgs }), launchBrowser()]);
+  if (started.status === 'fulfilled') server = started.value;
+  if (launched.status === 'fulfilled') browser = launched.value;
+  for (const r of [started, launched]) if (r.status === 'rejected') throw r.reason;
   proxy = await startProxy(server.url);
   base = proxy.url;
 });
