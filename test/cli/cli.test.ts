@@ -89,6 +89,22 @@ describe('dcs CLI', () => {
     assert.deepEqual(dash.stdoutBytes, Buffer.from(data));
   });
 
+  it('get -o DIR writes the name\'s last segment inside DIR, as cp does', async () => {
+    const data = textBytes(3000, 9);
+    assert.equal((await dcs(['put', '-', '--name', 'docs/readme.txt'], data)).code, 0);
+    const fs = await import('node:fs/promises');
+    await fs.mkdir(join(dir, 'into'));
+    const r = await dcs(['get', 'docs/readme.txt', '-o', 'into']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await readFile(join(dir, 'into', 'readme.txt')), Buffer.from(data));
+    // A directory where the file would go is refused before anything is downloaded.
+    await fs.mkdir(join(dir, 'into', 'blocked', 'readme.txt'), { recursive: true });
+    const blocked = await dcs(['get', 'docs/readme.txt', '-o', join('into', 'blocked')]);
+    assert.equal(blocked.code, 1);
+    assert.match(blocked.stderr, /cannot write \S*blocked\/readme.txt: a directory of that name is in the way/);
+    assert.deepEqual((await readdir(join(dir, 'into'))).sort(), ['blocked', 'readme.txt'], 'no temporary file left');
+  });
+
   it('reports bad input in one line with a non-zero exit', async () => {
     const cases: [string[], number, RegExp][] = [
       [['put', 'no-such-file'], 1, /cannot read no-such-file: no such file/],
@@ -97,6 +113,8 @@ describe('dcs CLI', () => {
       [['get', 'missing-name'], 1, /no such file in repository: "missing-name"/],
       [['get', 'big file.txt', '--version', '9'], 1, /no version 9/],
       [['get', 'big file.txt', '--range', 'x-y'], 2, /invalid range/],
+      [['get', 'big file.txt', '-o', join('no-dir', 'x')], 1, /^dcs: cannot write \S*no-dir\/x: directory \S*no-dir does not exist$/m],
+      [['get', 'big file.txt', '-o', join('big file.txt', 'x')], 1, /cannot write .*: \S*big file.txt is not a directory$/m],
       [['rm', 'missing-name'], 1, /no such file/],
       [['ls', '--repo', join(dir, 'nowhere')], 1, /no dcs repository at/],
       [['frobnicate'], 2, /unknown command/],

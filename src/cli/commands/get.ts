@@ -1,6 +1,7 @@
 // `dcs get NAME`: restore a file (or a byte range of it) to a path or stdout, verified chunk by chunk.
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { access, rename, rm, stat } from 'node:fs/promises';
+import { DcsError } from '../../core/errors.ts';
 import { dirname, join, resolve, basename } from 'node:path';
 import type { Command } from 'commander';
 import { REPO_OPTION_HELP, wantsProgress, type RunState } from '../command.ts';
@@ -27,7 +28,7 @@ export function defineGet(program: Command, state: RunState): void {
     .argument('<name>', 'stored file name')
     .option('--repo <dir>', REPO_OPTION_HELP)
     .option('--server <url>', SERVER_OPTION_HELP)
-    .option('-o, --output <path>', "where to write ('-' for stdout; default: the name's last segment in the current directory)")
+    .option('-o, --output <path>', "where to write: a file, a directory to write into, or '-' for stdout (default: the name's last segment in the current directory)")
     .option('--version <n>', 'version to restore (default: latest)', positiveInt('--version'))
     .option('--range <A-B>', 'only bytes A..B (inclusive, from 0); also A- and -N (last N bytes)')
     .option('-q, --quiet', 'no progress bar or summary')
@@ -36,6 +37,7 @@ export function defineGet(program: Command, state: RunState): void {
       `
 Examples:
   dcs get big.iso -o copy.iso
+  dcs get isos/big.iso -o /tmp             writes /tmp/big.iso
   dcs get logs/app.log -o - | grep ERROR
   dcs get big.iso --version 1 --range 0-1023 -o head.bin
 
@@ -45,10 +47,12 @@ restore never leaves a partial file behind.`,
     .action(async (nameArg: string, flags: GetFlags) => {
       const name = validateName(nameArg);
       await withTarget(state, flags, async (t) => {
+        const toStdout = flags.output === '-';
+        // Checked before anything is downloaded, and named as the user wrote it (not the temporary file).
+        const target = toStdout ? undefined : await outputPath(resolve(state.io.cwd, flags.output ?? localFileName(name)), name);
         const version = await t.resolveVersion(name, flags.version);
         const range = flags.range === undefined ? undefined : parseRange(flags.range, version.size);
         const dl = await t.download(name, { version: version.version, ...(range ? { range } : {}) });
-        const toStdout = flags.output === '-';
         const bar = progressBar(state.io, wantsProgress(flags) && !toStdout, { unit: 'bytes', label: displayName(name).slice(0, 40), total: dl.length });
         let written = 0;
         const counted = async function* (): AsyncGenerator<Uint8Array> {
@@ -59,11 +63,10 @@ restore never leaves a partial file behind.`,
           }
         };
         try {
-          if (toStdout) {
+          if (!target) {
             await writePieces(state.io.stdout, counted(), { end: false });
             return;
           }
-          const target = resolve(state.io.cwd, flags.output ?? localFileName(name));
           const tmp = join(dirname(target), `.${basename(target)}.dcs-partial-${process.pid}`);
           try {
             const out = createWriteStream(tmp, { flags: 'wx' });
@@ -85,4 +88,21 @@ restore never leaves a partial file behind.`,
         }
       });
     });
+}
+
+/**
+ * Where to write: the path given, or NAME's last segment inside it when it is a directory (as cp
+ * does). Its directory must exist and be writable.
+ */
+async function outputPath(path: string, name: string): Promise<string> {
+  const target = (await stat(path).catch(() => undefined))?.isDirectory() ? join(path, localFileName(name)) : path;
+  const fail = (why: string): never => {
+    throw new DcsError('OUTPUT', `cannot write ${target}: ${why}`);
+  };
+  const dir = dirname(target);
+  const dirInfo = await stat(dir).catch(() => fail(`directory ${dir} does not exist`));
+  if (!dirInfo.isDirectory()) fail(`${dir} is not a directory`);
+  await access(dir, constants.W_OK).catch(() => fail(`directory ${dir} is not writable`));
+  if ((await stat(target).catch(() => undefined))?.isDirectory()) fail('a directory of that name is in the way');
+  return target;
 }
