@@ -11,6 +11,7 @@ import { maxChunk } from '../core/chunker.ts';
 import { isFileInput, type ChunkInput } from './chunk-source.ts';
 import { writeCopies } from './chunk-writer.ts';
 import { writeShards } from './erasure-io.ts';
+import { SHARD_HEADER_SIZE, shardPayloadLength } from '../core/erasure.ts';
 import { Semaphore, sleep, TaskGroup } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
 
@@ -130,7 +131,8 @@ export async function ingest(
       if (ctx.erasure) {
         const shards = await writeShards(id, encoded.envelope, ctx.placement.rank(id), ctx.erasure);
         if (shards.length < ctx.erasure.data + ctx.erasure.parity) result.degraded++;
-        unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends: shards.map((s) => s.backend), shards });
+        const shardBytes = SHARD_HEADER_SIZE + shardPayloadLength(encoded.envelope.length, ctx.erasure.data);
+        unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends: shards.map((s) => s.backend), shards, shardBytes });
       } else {
         const { backends, clean } = await writeCopies(id, encoded.envelope, ctx.placement.rank(id), ctx.replicas, ctx.minCopies ?? ctx.replicas);
         // Envelopes are fresh buffers (ChunkTransformer.encode) that the stores no longer read.

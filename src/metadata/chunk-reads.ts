@@ -174,7 +174,20 @@ export async function repositoryStats(db: Kysely<Database>): Promise<RepositoryS
       .select((eb) => [
         'k.backend',
         eb.fn.countAll<number>().as('copies'),
-        eb.fn.sum<number>(eb.case().when('k.state', '=', 'ok').then(eb.ref('c.stored_size')).else(0).end()).as('bytes'),
+        // A shard copy holds one shard object, not the whole envelope. (Shard copies recorded before
+        // schema version 4 have no shard size and count at the envelope's size, as they used to.)
+        eb.fn
+          .sum<number>(
+            eb
+              .case()
+              .when('k.state', '<>', 'ok')
+              .then(0)
+              .when('k.shard', 'is not', null)
+              .then(eb.fn.coalesce('c.shard_bytes', 'c.stored_size'))
+              .else(eb.ref('c.stored_size'))
+              .end(),
+          )
+          .as('bytes'),
         eb.fn.sum<number>(eb.case().when('k.state', '=', 'missing').then(1).else(0).end()).as('missing'),
         eb.fn.sum<number>(eb.case().when('k.state', '=', 'corrupt').then(1).else(0).end()).as('corrupt'),
       ])

@@ -72,6 +72,8 @@ export interface StoredChunk {
   backends: string[];
   /** For erasure-coded chunks: the shard index each backend (of `backends`) holds. */
   shards?: { backend: string; index: number }[];
+  /** For erasure-coded chunks: bytes of each shard object (what a shard copy occupies on its backend). */
+  shardBytes?: number;
 }
 
 /**

@@ -70,6 +70,11 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX stats_history_by_time ON stats_history (at, id)`,
     ],
   },
+  {
+    version: 4,
+    description: 'bytes of each erasure shard object per chunk (null: whole copies)',
+    statements: [`ALTER TABLE chunks ADD COLUMN shard_bytes INTEGER`],
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -77,6 +77,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX stats_history_by_time ON stats_history (at, id)`,
     ],
   },
+  {
+    version: 4,
+    description: 'bytes of each erasure shard object per chunk (null: whole copies)',
+    statements: [`ALTER TABLE chunks ADD COLUMN shard_bytes BIGINT CHECK (shard_bytes > 0)`],
+  },
 ];
 
 export const LATEST_POSTGRES_SCHEMA = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.version;

@@ -239,9 +239,10 @@ export class PostgresMetadataStore implements MetadataStore {
       for (const part of batches(sorted)) {
         await this.#lockChunks(trx, part.map((c) => c.id), 'no key update');
         // Sizes are filled in once; a live chunk rewritten by a later upload keeps its record.
-        await sql`UPDATE chunks SET raw_size = t.raw, stored_size = t.stored, codec_id = t.codec
+        await sql`UPDATE chunks SET raw_size = t.raw, stored_size = t.stored, codec_id = t.codec, shard_bytes = t.shard_bytes
                   FROM unnest(${part.map((c) => c.id)}::text[], ${part.map((c) => c.rawSize)}::bigint[],
-                              ${part.map((c) => c.storedSize)}::bigint[], ${part.map((c) => c.codecId)}::int[]) AS t(id, raw, stored, codec)
+                              ${part.map((c) => c.storedSize)}::bigint[], ${part.map((c) => c.codecId)}::int[],
+                              ${part.map((c) => c.shardBytes ?? null)}::bigint[]) AS t(id, raw, stored, codec, shard_bytes)
                   WHERE chunks.id = t.id AND chunks.state = 'pending'`.execute(trx);
         const copies = part.flatMap((c) => [...new Set(c.backends)].sort().map((backend) => ({ id: c.id, backend, shard: shardOf(c, backend) })));
         if (copies.length > 0) {

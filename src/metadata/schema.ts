@@ -1,5 +1,5 @@
 // Table types for the typed query layer (Kysely). One schema for SQLite now and PostgreSQL later.
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export interface FilesTable {
   id: Generated<number>;
@@ -37,6 +37,8 @@ export interface ChunksTable {
   refcount: number;
   state: ChunkState;
   created_at: number;
+  /** Bytes of each erasure shard object of this chunk; null when stored as whole copies (schema version 4). */
+  shard_bytes: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ChunkCopiesTable {

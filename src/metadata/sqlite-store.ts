@@ -157,7 +157,7 @@ export class SqliteMetadataStore implements MetadataStore {
         // Sizes are filled in once; a live chunk rewritten by a later upload keeps its record.
         await trx
           .updateTable('chunks')
-          .set({ raw_size: c.rawSize, stored_size: c.storedSize, codec_id: c.codecId })
+          .set({ raw_size: c.rawSize, stored_size: c.storedSize, codec_id: c.codecId, shard_bytes: c.shardBytes ?? null })
           .where('id', '=', c.id)
           .where('state', '=', 'pending')
           .execute();

@@ -209,7 +209,7 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       const { sessionId } = await s.beginUpload('ec');
       await s.claimChunks(sessionId, [id(7), id(8)]);
       await s.recordStored(sessionId, [
-        { id: id(7), rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1', 'b2', 'b3'], shards: [{ backend: 'b1', index: 0 }, { backend: 'b2', index: 2 }, { backend: 'b3', index: 1 }] },
+        { id: id(7), rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1', 'b2', 'b3'], shards: [{ backend: 'b1', index: 0 }, { backend: 'b2', index: 2 }, { backend: 'b3', index: 1 }], shardBytes: 44 },
         { id: id(8), rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1'] },
       ]);
       await s.stageChunks(sessionId, [{ seq: 0, offset: 0, length: 100, id: id(7) }, { seq: 1, offset: 100, length: 100, id: id(8) }]);
@@ -227,6 +227,17 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       const v = (await s.getVersion('ec'))!;
       const listed = await all(s.versionChunks(v.versionId));
       assert.deepEqual(listed[0]!.chunk.copies.map((k) => k.shard), [0, 2, 1, 3]);
+      // A shard copy occupies one shard object (44 bytes here), a whole copy the envelope (40).
+      await s.setCopyState(id(7), 'b3', 'corrupt');
+      const st = await s.stats();
+      assert.deepEqual(st.perBackend, [
+        { backend: 'b1', copies: 2, bytes: 44 + 40, missing: 0, corrupt: 0 },
+        { backend: 'b2', copies: 2, bytes: 44 + 40, missing: 0, corrupt: 0 },
+        { backend: 'b3', copies: 1, bytes: 0, missing: 0, corrupt: 1 },
+        { backend: 'b4', copies: 1, bytes: 44, missing: 0, corrupt: 0 },
+      ]);
+      assert.equal(st.physicalBytes, 3 * 44 + 2 * 40);
+      assert.equal(st.storedBytes, 80, 'stored bytes count each chunk once, however it is spread');
     }));
 
     it('stats count referenced chunks; unreferenced ones are reclaimable until gc forgets them', withStore(async (s) => {

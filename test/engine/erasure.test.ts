@@ -83,6 +83,18 @@ describe('erasure coding 4+2 over 6 backends', () => {
       const clean = await verify(t.ctx, { deep: true });
       assert.equal(clean.copies, clean.okCopies);
       assert.equal(clean.underReplicated + clean.lost + clean.orphans, 0);
+      // What stats say the backends hold is what their shard objects add up to (about 6/4 of the
+      // stored bytes), per backend and in total.
+      const st = await t.ctx.metadata.stats();
+      let held = 0;
+      for (const store of t.stores) {
+        let onThis = 0;
+        for await (const o of store.list(CHUNK_PREFIX)) onThis += o.size;
+        assert.equal(st.perBackend.find((b) => b.backend === store.name)?.bytes ?? 0, onThis, store.name);
+        held += onThis;
+      }
+      assert.equal(st.physicalBytes, held);
+      assert.ok(held > 1.4 * st.storedBytes && held < 1.7 * st.storedBytes, `${held} vs ${st.storedBytes} stored`);
     } finally {
       await t.close();
     }
