@@ -86,6 +86,36 @@ describe('FastCDC chunking', () => {
     }
   });
 
+  it('runs that overlap, or that are abandoned part-way, do not disturb each other (windows are reused)', async () => {
+    for (const params of [P, { kind: 'fixed', size: 20000 } as const]) {
+      const a = data.subarray(0, 3_000_000);
+      const b = data.subarray(5_000_000, 7_000_000);
+      const [wantA, wantB] = [hashes(await chunksOf(a, params)), hashes(await chunksOf(b, params))];
+      // Interleaved: one chunk of each in turn, so both runs hold a window at once.
+      const ia = chunkStream(pieces(a, [65536]), params)[Symbol.asyncIterator]();
+      const ib = chunkStream(pieces(b, [65536]), params)[Symbol.asyncIterator]();
+      const gotA: Uint8Array[] = [];
+      const gotB: Uint8Array[] = [];
+      for (let doneA = false, doneB = false; !doneA || !doneB; ) {
+        if (!doneA) {
+          const r = await ia.next();
+          if (r.done) doneA = true;
+          else gotA.push(r.value);
+        }
+        if (!doneB) {
+          const r = await ib.next();
+          if (r.done) doneB = true;
+          else gotB.push(r.value);
+        }
+      }
+      assert.deepEqual(hashes(gotA), wantA);
+      assert.deepEqual(hashes(gotB), wantB);
+      // A consumer that stops early hands its window back; the next run starts clean.
+      for await (const c of chunkStream(pieces(b, [65536]), params)) if (c.length > 0) break;
+      assert.deepEqual(hashes(await chunksOf(a, params)), wantA);
+    }
+  });
+
   it('keeps memory bounded on a large stream', async () => {
     const piece = randomBytes(1 << 20, 5);
     async function* big(): AsyncGenerator<Uint8Array> {
