@@ -4,7 +4,7 @@
 // Write transactions are BEGIN IMMEDIATE so concurrent processes (a gc beside a put) queue on the
 // busy timeout instead of failing on lock upgrade.
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import type { ChunkId } from '../core/chunk-id.ts';
 import { DcsError } from '../core/errors.ts';
 import type {
@@ -54,7 +54,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   constructor(raw: BetterSqlite3.Database, options: SqliteOptions = {}) {
     this.#raw = raw;
-    this.#db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+    this.#db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
     this.#reads = new ChunkReads(this.#db, inList, IN_BATCH);
     this.#now = options.now ?? (() => Date.now());
   }
@@ -491,6 +491,28 @@ export class SqliteMetadataStore implements MetadataStore {
   journalMode(): string {
     return String(this.#raw.pragma('journal_mode', { simple: true }));
   }
+}
+
+/**
+ * better-sqlite3 as Kysely sees it, with prepared statements kept by SQL text (the most recent 256).
+ * Kysely prepares every query anew: a put of 500 small files spent 0.83 of its main thread's 3.1
+ * CPU-s in prepare. Reuse is safe because every query here runs to completion in one synchronous
+ * call (all() or run(); nothing streams), so a statement is never in use twice at once.
+ */
+function withStatementCache(raw: BetterSqlite3.Database, max = 256): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement) cache.delete(text);
+      else statement = raw.prepare(text);
+      // Map order is insertion order: re-inserting keeps the most recently used last.
+      cache.set(text, statement);
+      if (cache.size > max) cache.delete(cache.keys().next().value!);
+      return statement;
+    },
+  };
 }
 
 export async function openSqliteMetadata(path: string, options: SqliteOptions = {}): Promise<SqliteMetadataStore> {
