@@ -51,12 +51,27 @@ function ownedCopy(src: Uint8Array, start: number, end: number): Uint8Array {
 }
 
 /**
- * Idle windows, one per kind and length per thread. A window is 4 × max (16 MiB by default) and a
- * run of small files needs one each: allocating it per file cost a 16 MiB zero-filled allocation
- * and made V8 collect over and over (500 small files: 5 s of the main thread's 7.4 CPU-s in GC).
+ * Idle windows per thread, by kind and length, at most IDLE_WINDOWS of each. A window is 4 × max
+ * (16 MiB by default) and a run of small files needs one each: allocating it per file cost a
+ * zero-filled 16 MiB allocation and made V8 collect over and over (500 small files: 5 s of the main
+ * thread's 7.4 CPU-s in GC). Several are kept because small files are chunked several at a time
+ * (`dcs put` of many files, concurrent HTTP uploads); only the pages a run touched are resident.
  */
-const idleGear = new Map<number, GearWindow>();
-const idlePlain = new Map<number, Uint8Array>();
+const IDLE_WINDOWS = 4;
+const idleGear = new Map<number, GearWindow[]>();
+const idlePlain = new Map<number, Uint8Array[]>();
+
+function idleOrNew<T>(idle: Map<number, T[]>, length: number, make: () => T): { value: T; release(): void } {
+  const value = idle.get(length)?.pop() ?? make();
+  return {
+    value,
+    release: () => {
+      const list = idle.get(length) ?? [];
+      if (list.length < IDLE_WINDOWS) list.push(value);
+      idle.set(length, list);
+    },
+  };
+}
 
 interface ChunkingWindow {
   window: Uint8Array;
@@ -70,20 +85,18 @@ function windowFor(params: ChunkerParams): ChunkingWindow {
   const length = Math.max(4 * maxChunk(params), 64 * 1024);
   if (params.kind === 'fixed') {
     const { size } = params;
-    const window = idlePlain.get(length) ?? new Uint8Array(length);
-    idlePlain.delete(length);
+    const { value: window, release } = idleOrNew(idlePlain, length, () => new Uint8Array(length));
     return {
       window,
       cut: (start, end, final) => {
         const n = end - start;
         return n >= size ? size : final ? n : 0;
       },
-      release: () => void idlePlain.set(length, window),
+      release,
     };
   }
-  const gear = idleGear.get(length) ?? new GearWindow(length);
-  idleGear.delete(length);
-  return { window: gear.bytes, cut: (start, end, final) => gear.cut(start, end, params, final), release: () => void idleGear.set(length, gear) };
+  const { value: gear, release } = idleOrNew(idleGear, length, () => new GearWindow(length));
+  return { window: gear.bytes, cut: (start, end, final) => gear.cut(start, end, params, final), release };
 }
 
 /**

@@ -105,6 +105,33 @@ describe('dcs CLI', () => {
     assert.deepEqual((await readdir(join(dir, 'into'))).sort(), ['blocked', 'readme.txt'], 'no temporary file left');
   });
 
+  it('puts many files (small ones several at a time) and reports them in argument order', async () => {
+    const fs = await import('node:fs/promises');
+    await fs.mkdir(join(dir, 'many'));
+    const files: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      // Sizes vary so that uploads finish out of order; one is above the small-file limit.
+      const path = join('many', `f${String(i).padStart(2, '0')}.txt`);
+      await writeFile(join(dir, path), textBytes(i === 5 ? 3_000_000 : 1000 + ((i * 7919) % 200_000), i + 100));
+      files.push(path);
+    }
+    const r = await dcs(['put', ...files.slice().reverse(), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { name: string }[]).map((x) => x.name), files.slice().reverse());
+    const plain = await dcs(['put', ...files]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.deepEqual(plain.stdout.trim().split('\n').map((l) => l.split('  ')[0]), files);
+    for (const f of files) assert.deepEqual(await dcs(['get', f, '-o', '-']).then((g) => g.stdoutBytes), await readFile(join(dir, f)), f);
+
+    // A missing file stops the command: what came before it is stored, what comes after is not.
+    const bad = await dcs(['put', 'many/f00.txt', 'many/f01.txt', 'many/nope.txt', 'many/f02.txt']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^dcs: cannot read many\/nope.txt: no such file$/m);
+    assert.deepEqual(bad.stdout.trim().split('\n').map((l) => l.split('  ').slice(0, 2).join(' ')), ['many/f00.txt v3', 'many/f01.txt v3']);
+    const st = await dcs(['stat', 'many/f02.txt', '--json']);
+    assert.equal((JSON.parse(st.stdout) as { version: { version: number } }).version.version, 2, 'f02 was not put a third time');
+  });
+
   it('reports bad input in one line with a non-zero exit', async () => {
     const cases: [string[], number, RegExp][] = [
       [['put', 'no-such-file'], 1, /cannot read no-such-file: no such file/],

@@ -37,7 +37,21 @@ async function inputFor(state: RunState, path: string): Promise<{ source: ChunkI
   return { source: { path: resolve(state.io.cwd, path) }, size: info.size };
 }
 
-function summary(r: UploadResult): Record<string, unknown> {
+interface PutSummary {
+  name: string;
+  version: number;
+  size: number;
+  chunks: number;
+  newChunks: number;
+  newStoredBytes: number;
+  newRawBytes: number;
+  codecs: UploadResult['codecs'];
+  /** Stored size of the whole version (new and deduplicated chunks), as `stat` reports it. */
+  storedSize: number;
+  ratio: number;
+}
+
+function summary(r: UploadResult, stored: { storedSize: number; ratio: number }): PutSummary {
   return {
     name: r.version.name,
     version: r.version.version,
@@ -47,7 +61,21 @@ function summary(r: UploadResult): Record<string, unknown> {
     newStoredBytes: r.newStoredBytes,
     newRawBytes: r.newRawBytes,
     codecs: r.codecs,
+    storedSize: stored.storedSize,
+    ratio: stored.ratio,
   };
+}
+
+/** Files up to this size are put up to SMALL_FILES_AT_ONCE at a time. */
+const SMALL_FILE = 1024 * 1024;
+const SMALL_FILES_AT_ONCE = 4;
+
+function summaryLine(r: PutSummary): string {
+  const dedup = r.chunks === 0 ? 0 : 1 - r.newChunks / r.chunks;
+  return (
+    `${displayName(r.name)}  v${r.version}  ${formatBytes(r.size)} -> ${formatBytes(r.storedSize)} stored  ratio ${formatRatio(r.ratio)}  ` +
+    `(${r.chunks} chunks, ${(dedup * 100).toFixed(1)}% already stored, ${formatBytes(r.newStoredBytes)} new)`
+  );
 }
 
 export function definePut(program: Command, state: RunState): void {
@@ -70,7 +98,9 @@ Examples:
   cat app.log | dcs put - --name logs/app.log --codec auto
   dcs put *.csv --json
 
-Putting an existing name adds a version; unchanged chunks are not stored again.`,
+Putting an existing name adds a version; unchanged chunks are not stored again. Files up to 1 MiB
+are stored four at a time; results print in the order the files were given. A file that cannot be
+read stops the command: the files before it are stored, the ones after it are not.`,
     )
     .action(async (files: string[], flags: PutFlags) => {
       if (flags.name !== undefined && files.length > 1) throw new UsageError('--name needs exactly one FILE');
@@ -80,11 +110,19 @@ Putting an existing name adds a version; unchanged chunks are not stored again.`
       else if (flags.level !== undefined) throw new UsageError('--level needs --codec');
       const names = files.map((f) => (flags.name !== undefined ? validateName(flags.name) : nameFromPath(f)));
       await withTarget(state, flags, async (t) => {
-        const results: Record<string, unknown>[] = [];
-        for (const [i, path] of files.entries()) {
+        const results: (PutSummary | undefined)[] = [];
+        let printed = 0;
+        /** Summary lines go out in the order of the arguments, whatever order uploads finish in. */
+        const printReady = (skipGaps = false): void => {
+          for (; printed < files.length; printed++) {
+            const r = results[printed];
+            if (r === undefined && !skipGaps) break;
+            if (r && !flags.json && !flags.quiet) writeLine(state.io.stdout, summaryLine(r));
+          }
+        };
+        const putOne = async (i: number, input: { source: ChunkInput; size?: number }, showBar: boolean): Promise<void> => {
           const name = names[i]!;
-          const input = await inputFor(state, path);
-          const bar = progressBar(state.io, wantsProgress(flags), { unit: 'bytes', label: displayName(name).slice(0, 40), ...(input.size !== undefined ? { total: input.size } : {}) });
+          const bar = progressBar(state.io, showBar && wantsProgress(flags), { unit: 'bytes', label: displayName(name).slice(0, 40), ...(input.size !== undefined ? { total: input.size } : {}) });
           let result: UploadResult;
           try {
             result = await t.upload(input.source, {
@@ -96,17 +134,39 @@ Putting an existing name adds a version; unchanged chunks are not stored again.`
           } finally {
             bar.stop();
           }
-          // Stored size of the whole version (new and deduplicated chunks), as `stat` reports it.
-          const stored = await t.stat(name, { version: result.version.version });
-          results.push({ ...summary(result), storedSize: stored.storedSize, ratio: stored.ratio });
-          if (!flags.json && !flags.quiet) {
-            const dedup = result.chunks === 0 ? 0 : 1 - result.newChunks / result.chunks;
-            writeLine(
-              state.io.stdout,
-              `${displayName(name)}  v${result.version.version}  ${formatBytes(result.size)} -> ${formatBytes(stored.storedSize)} stored  ratio ${formatRatio(stored.ratio)}  ` +
-                `(${result.chunks} chunks, ${(dedup * 100).toFixed(1)}% already stored, ${formatBytes(result.newStoredBytes)} new)`,
-            );
+          results[i] = summary(result, await t.stat(name, { version: result.version.version }));
+          printReady();
+        };
+        // Small files go several at a time (each is milliseconds of work and mostly waits for
+        // fsync); anything larger goes alone, with its progress bar, so memory stays that of one
+        // upload. The first failure stops new uploads; those already running finish.
+        const running = new Set<Promise<void>>();
+        let failure: { err: unknown } | undefined;
+        for (const [i, path] of files.entries()) {
+          if (failure) break;
+          let input: { source: ChunkInput; size?: number };
+          try {
+            input = await inputFor(state, path);
+          } catch (err) {
+            failure = { err };
+            break;
           }
+          if (files.length > 1 && input.size !== undefined && input.size <= SMALL_FILE) {
+            while (running.size >= SMALL_FILES_AT_ONCE) await Promise.race(running);
+            const task: Promise<void> = putOne(i, input, false)
+              .catch((err: unknown) => void (failure ??= { err }))
+              .finally(() => running.delete(task));
+            running.add(task);
+          } else {
+            await Promise.all(running);
+            if (failure) break;
+            await putOne(i, input, true);
+          }
+        }
+        await Promise.all(running);
+        if (failure) {
+          printReady(true);
+          throw failure.err;
         }
         if (flags.json) printJson(state, files.length === 1 ? results[0] : results);
       });
