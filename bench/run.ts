@@ -1,7 +1,8 @@
 // `npm run bench`: put/get throughput, stored size and peak RSS per codec on generated data of
 // several kinds and sizes, `zstd -T2 -3` / `zstd -d` on the same input where the command exists,
 // and (with --file) the targets on a real file: throughput vs zstd, dedup of a second put and of
-// scattered inserts. --stream N pipes N bytes through stdin/stdout and reports peak RSS.
+// scattered inserts. --stream N pipes N bytes through stdin/stdout and reports peak RSS;
+// --many-files N puts N small files in one command.
 // Prints a table and writes bench/out/results.json and bench/out/results.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, createReadStream, createWriteStream } from 'node:fs';
@@ -9,7 +10,7 @@ import { once } from 'node:events';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { blocks, DATA_KINDS, ensureDataFile, type DataKind } from './data.ts';
+import { blocks, DATA_KINDS, ensureDataFile, fillBlock, type DataKind } from './data.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -31,6 +32,8 @@ const { values: args } = parseArgs({
     cloud: { type: 'string' },
     /** Through the HTTP API of `dcs serve`: a streamed PUT, a GET and a resumable upload of this (or --file's) input. */
     http: { type: 'string' },
+    /** Many small files: put this many text files of 1-128 KiB in one command, vs tar | zstd -T2 -3. */
+    'many-files': { type: 'string' },
     /** Real file: alternate `zstd -T2 -3` and dcs this many times; the table shows the median round. */
     rounds: { type: 'string', default: '3' },
   },
@@ -69,7 +72,7 @@ async function dcs(cliArgs: string[], stdin?: Iterable<Uint8Array>, env: NodeJS.
     child.stdin!.end();
   }
   const [code] = (await once(child, 'exit')) as [number];
-  if (code !== 0) throw new Error(`dcs ${cliArgs.join(' ')} exited ${code}`);
+  if (code !== 0) throw new Error(`dcs ${cliArgs.slice(0, 6).join(' ')}${cliArgs.length > 6 ? ' …' : ''} exited ${code}`);
   const r = JSON.parse(readFileSync(report, 'utf8')) as Measured;
   rmSync(report, { force: true });
   return { ...r, stdout: discard ? '' : stdout };
@@ -381,6 +384,49 @@ async function httpMode(file: string, size: number): Promise<Record<string, unkn
   };
 }
 
+/**
+ * `dcs put` of many small text files in one command (what a backup of a source tree does), against
+ * `tar -c | zstd -T2 -3` of the same directory: files per second, stored size and peak RSS.
+ */
+async function manyFiles(n: number): Promise<Record<string, unknown>> {
+  const dir = join(args.work, `many-${n}`);
+  const names: string[] = [];
+  let bytes = 0;
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < n; i++) {
+    // Log-uniform sizes from 1 to 128 KiB, distinct text in every file (nothing dedups).
+    const size = Math.round(1024 * 2 ** (((i * 2654435761) % 1000) / 1000 * 7));
+    const name = `f${String(i).padStart(6, '0')}.txt`;
+    const block = new Uint8Array(size);
+    fillBlock('text', block, i + 1_000_000);
+    writeFileSync(join(dir, name), block);
+    names.push(name);
+    bytes += size;
+  }
+  const repo = await freshRepo(`many-${n}-repo`);
+  const put = await dcs(['put', ...names.map((f) => join(dir, f)), '--codec', 'zstd', '--repo', repo, '-q']);
+  const stored = await storedBytes(repo);
+  const result: Record<string, unknown> = {
+    files: n,
+    bytes,
+    seconds: Number(put.seconds.toFixed(2)),
+    filesPerSecond: Math.round(n / put.seconds),
+    putMBps: mbps(bytes, put.seconds),
+    storedBytes: stored,
+    putRssMB: Math.round(put.maxRssBytes / 1e6),
+  };
+  if (hasZstd) {
+    const out = join(args.work, 'many.tar.zst');
+    const t = timeShell(`tar -cf - -C ${JSON.stringify(dir)} . | zstd -T2 -3 -q -f -o ${out}`);
+    result.tarZstdSeconds = Number(t.toFixed(2));
+    result.tarZstdStoredBytes = statSync(out).size;
+    result.putVsTarZstdPercent = Math.round((t / put.seconds) * 100);
+    rmSync(out);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
 async function run(): Promise<void> {
   mkdirSync(args.work, { recursive: true });
   mkdirSync(args.out, { recursive: true });
@@ -429,6 +475,10 @@ async function run(): Promise<void> {
     if (!args.file) await ensureDataFile(file, 'mixed', size);
     extra.http = await httpMode(file, size);
     console.log(`\nhttp: ${JSON.stringify(extra.http)}`);
+  }
+  if (args['many-files']) {
+    extra.manyFiles = await manyFiles(Number(args['many-files']));
+    console.log(`\nmany files: ${JSON.stringify(extra.manyFiles)}`);
   }
   if (args.stream) {
     extra.stream = await streamRss(parseSize(args.stream));
