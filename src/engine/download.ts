@@ -62,8 +62,10 @@ async function* counted(ctx: EngineContext, name: string, chunks: AsyncIterable<
   let sent = 0;
   try {
     for await (const c of chunks) {
+      // Counted before it is handed over: the consumer may free the piece once written.
+      const n = c.length;
       yield c;
-      sent += c.length;
+      sent += n;
     }
   } finally {
     await ctx.metadata.recordDownload(name, sent).catch((err: unknown) => ctx.warn(`could not record the download of ${JSON.stringify(name)}: ${String(err)}`));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { openRepository } from '../../src/repository/repository.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { randomBytes, textBytes } from '../helpers/data.ts';
 
@@ -22,7 +23,7 @@ function dcs(args: string[], cwd: string): Promise<{ stdout: Buffer; stderr: str
 }
 
 describe('dcs as a process', () => {
-  it('get writes multi-chunk files intact to a pipe, to a file, and as a byte range, ', async () => {
+  it('get writes multi-chunk files intact to a pipe, to a file, and as a byte range, and counts every byte sent', async () => {
     const { dir, cleanup } = await tempDir('dcs-process-');
     try {
       // Text, random and zeros: compressed, stored raw and deduplicated chunks, about 9 of them.
@@ -40,6 +41,16 @@ describe('dcs as a process', () => {
       const range = await dcs(['get', 'in.bin', '--repo', 'r', '-o', '-', '--range', '1000000-7000000'], dir);
       assert.ok(range.stdout.equals(data.subarray(1_000_000, 7_000_001)), 'a range across chunks');
 
+      // Freed pieces still count: the analytics record every byte sent (they once read a freed
+      // piece's length, 0, after the write).
+      const repo = await openRepository(join(dir, 'r'));
+      try {
+        const access = await repo.ctx.metadata.fileAccess('in.bin');
+        assert.equal(access?.downloads, 3);
+        assert.equal(access?.bytesOut, 2 * data.length + 6_000_001);
+      } finally {
+        await repo.close();
+      }
     } finally {
       await cleanup();
     }
