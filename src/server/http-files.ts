@@ -1,7 +1,8 @@
 // /api/v1/files and /api/v1/stat: streamed uploads, downloads with ranges and validators, listing
 // with folders and pagination, stat, delete. Bodies stream both ways: memory does not grow with
 // file size.
-import { once } from 'node:events';
+import http from 'node:http';
+import { freeView } from '../core/memory.ts';
 import { parseCodecChoice, type CodecChoice } from '../core/codecs.ts';
 import { UsageError } from '../core/errors.ts';
 import { validateName } from '../core/file-name.ts';
@@ -149,21 +150,51 @@ export async function getFile(api: ApiContext, req: Req, res: Res, name: string,
   await writeBody(res, d.body);
 }
 
+/**
+ * Send a download's pieces with backpressure, stopping when the client goes away. Over HTTP/1.1 each
+ * piece waits for its write callback (the bytes are then in the kernel, or encrypted into OpenSSL's
+ * buffers) and is freed at once instead of being left, with hundreds of MB of others, for V8's full
+ * collections. HTTP/2 hands pieces to nghttp2 by reference, so those are left to the GC.
+ */
 async function writeBody(res: Res, body: AsyncIterable<Uint8Array>): Promise<void> {
-  const out = res as NodeJS.WritableStream & { destroyed?: boolean; writableEnded?: boolean } & NodeJS.EventEmitter;
+  const out = res as NodeJS.WritableStream & NodeJS.EventEmitter;
+  const free = res instanceof http.ServerResponse;
   let gone = false;
+  let wake: (() => void) | undefined;
+  // One listener of each for the whole body (a once() per wait would pile up on the response).
   const onClose = (): void => {
     gone = true;
+    wake?.();
   };
-  out.once('close', onClose);
+  const onDrain = (): void => wake?.();
+  out.on('close', onClose);
+  out.on('drain', onDrain);
+  const until = (start: (done: () => void) => void): Promise<void> =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      start(resolve);
+    }).finally(() => (wake = undefined));
   try {
     for await (const part of body) {
       if (gone) return; // the client went away: stop reading chunks (the generator's finally runs)
-      if (!out.write(part)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+      if (free) {
+        let written = false;
+        await until((done) =>
+          out.write(part, (err?: Error | null) => {
+            written = !err;
+            done();
+          }),
+        );
+        // Only a completed write is done with the bytes (a close may wake us while one is pending).
+        if (written) freeView(part);
+      } else if (!out.write(part)) {
+        await until(() => {});
+      }
     }
     if (!gone) out.end();
   } finally {
     out.off('close', onClose);
+    out.off('drain', onDrain);
   }
 }
 

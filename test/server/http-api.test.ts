@@ -144,6 +144,38 @@ describe('HTTP API', () => {
     assert.ok(old.bytes.equals(Buffer.from(data)));
   });
 
+  it('a slow reader gets every byte, with backpressure that piles nothing up on the response', async () => {
+    const data = randomBytes(6 * 1024 * 1024, 61);
+    assert.equal((await put(s, 'slow/reader.bin', data)).status, 201);
+    // Node warns once more than 10 listeners wait on one response; each chunk that meets
+    // backpressure used to leave two behind.
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const body = await new Promise<Buffer>((resolve, reject) => {
+        http
+          .get(`${s.url}/api/v1/files/slow%2Freader.bin`, { headers: AUTH }, (res) => {
+            const parts: Buffer[] = [];
+            res.on('data', (d: Buffer) => {
+              parts.push(d);
+              // Read a little, then stall, over and over: the server's socket stays full.
+              res.pause();
+              setTimeout(() => res.resume(), 2);
+            });
+            res.on('end', () => resolve(Buffer.concat(parts)));
+            res.on('error', reject);
+          })
+          .on('error', reject);
+      });
+      assert.ok(body.equals(Buffer.from(data)));
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('answers Range requests: first-last, open-ended, suffix, unsatisfiable, several ranges and If-Range', async () => {
     const data = randomBytes(500_000, 5);
     await put(s, 'ranges.bin', data);
