@@ -31,6 +31,8 @@ export interface ListenOptions {
   interceptors?: Interceptor[];
   /** Requests that are not RPCs (health, metrics, later the HTTP API). */
   fallback?: HttpFallback;
+  /** How long an HTTP/1.1 client may take to send a request's headers (default 60 s): slow-client protection. */
+  headersTimeoutMs?: number;
 }
 
 export interface RunningListener {
@@ -79,17 +81,24 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
   // allowHTTP1, so it would do nothing and a client's idle connection would hold close() up.)
   const h1InFlight = new Map<net.Socket, number>();
   const h2Sockets = new WeakSet<net.Socket>();
+  /** HTTP/1.1 over TLS: no http.Server of ours tracks these, so their header deadline is a socket timeout. */
+  const tlsH1Sockets = new WeakSet<net.Socket>();
+  const headersTimeout = options.headersTimeoutMs ?? 60_000;
   let stopping = false;
   const endSocket = (s: net.Socket): void => void s.end(() => s.destroy());
   const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
     if (req.httpVersionMajor === 1) {
       const socket = req.socket;
       h1InFlight.set(socket, (h1InFlight.get(socket) ?? 0) + 1);
+      // Headers are in: the request (an upload may take hours) has no deadline of its own.
+      if (tlsH1Sockets.has(socket)) socket.setTimeout(0);
       if (stopping) res.setHeader('connection', 'close');
       res.once('close', () => {
         const left = (h1InFlight.get(socket) ?? 1) - 1;
         h1InFlight.set(socket, left);
         if (stopping && left === 0) endSocket(socket);
+        // The next request's headers (or the end of an idle keep-alive connection) have a deadline again.
+        else if (left === 0 && tlsH1Sockets.has(socket) && !socket.destroyed) socket.setTimeout(headersTimeout);
       });
     }
     connectHandler(req, res);
@@ -111,14 +120,31 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
     outer = h2 as unknown as net.Server;
     h2.on('secureConnection', (s: tls.TLSSocket) => {
       track(s);
-      if (s.alpnProtocol === 'h2') h2Sockets.add(s);
+      if (s.alpnProtocol === 'h2') {
+        h2Sockets.add(s);
+      } else {
+        // HTTP/1.1: Node's parser (allowHTTP1) destroys a socket whose timeout fires, so a client
+        // that never finishes its headers is cut off after headersTimeout.
+        tlsH1Sockets.add(s);
+        s.setTimeout(headersTimeout);
+      }
     });
   } else {
     h2 = http2.createServer({}, handler);
-    h1 = http.createServer(handler);
-    h1.keepAliveTimeout = 5000;
-    // Uploads of large files take as long as they take (Node's default cuts requests at 5 minutes).
-    h1.requestTimeout = 0;
+    h1 = http.createServer(
+      {
+        keepAliveTimeout: 5000,
+        // Uploads of large files take as long as they take (Node's default cuts requests at 5 minutes).
+        requestTimeout: 0,
+        headersTimeout,
+        connectionsCheckingInterval: Math.min(30_000, Math.max(100, headersTimeout / 4)),
+      },
+      handler,
+    );
+    // http.Server starts the connection tracking that enforces headersTimeout when it starts
+    // listening. h1 never listens (the sniffer hands it sockets), so without this a client could
+    // hold a connection open forever by never finishing its headers.
+    h1.emit('listening');
     const plainH2 = h2;
     const plainH1 = h1;
     outer = net.createServer((socket) => {
@@ -178,6 +204,8 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
         })();
         await Promise.all([closed, drained]);
         clearTimeout(timer);
+        // Stops h1's connection-checking timer (it has no listening socket of its own to close).
+        h1?.close();
       })();
       return closing;
     },

@@ -96,6 +96,46 @@ for (const useTls of [false, true]) {
   });
 }
 
+describe('slow clients', () => {
+  for (const useTls of [false, true]) {
+    it(`a client that never finishes its headers is cut off after headersTimeout (${useTls ? 'HTTP/1.1 over TLS' : 'plain HTTP/1.1'})`, async () => {
+      const listener = await listen({
+        host: '127.0.0.1',
+        port: 0,
+        routes: () => {},
+        fallback,
+        headersTimeoutMs: 400,
+        ...(useTls ? { tls: { cert: pki.serverCert, key: pki.serverKey } } : {}),
+      });
+      const { connect } = await import('node:net');
+      const tls = await import('node:tls');
+      const socket = useTls ? tls.connect({ host: '127.0.0.1', port: listener.port, ca: readFileSync(pki.ca), ALPNProtocols: ['http/1.1'], servername: 'localhost' }) : connect(listener.port, '127.0.0.1');
+      try {
+        await once(socket, useTls ? 'secureConnect' : 'connect');
+        const began = performance.now();
+        socket.write('GET /hello HTTP/1.1\r\nHost: x\r\n'); // and never the blank line
+        let answer = '';
+        socket.on('data', (d: Buffer) => (answer += d.toString()));
+        socket.on('error', () => {});
+        const closed = await Promise.race([once(socket, 'close').then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+        const took = performance.now() - began;
+        assert.ok(closed, 'the server still holds the connection after 5 s');
+        assert.ok(took >= 350 && took < 3000, `cut off after ${Math.round(took)} ms`);
+        if (!useTls) assert.match(answer, /^HTTP\/1\.1 408 /);
+        // A client that finishes its headers in time is served as usual, and a response slower
+        // than headersTimeout (/slow takes 400 ms) is not cut off.
+        const agent = useTls ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+        assert.equal((await get(`${listener.url}/hello`, agent)).body, 'answer to /hello');
+        assert.equal((await get(`${listener.url}/slow`, agent)).body, 'answer to /slow');
+        agent.destroy();
+      } finally {
+        socket.destroy();
+        await listener.close(100);
+      }
+    });
+  }
+});
+
 describe('listener close over HTTP/2', () => {
   it('ends an idle HTTP/2 session at once', async () => {
     const listener = await start(false);
