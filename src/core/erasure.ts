@@ -104,6 +104,11 @@ export function shardPayloadLength(length: number, k: number): number {
   return Math.max(8, Math.ceil(Math.ceil(length / k) / 8) * 8);
 }
 
+/** Bytes of each shard object (header and payload) for an envelope of `length` bytes coded with k data shards. */
+export function shardObjectSize(length: number, k: number): number {
+  return SHARD_HEADER_SIZE + shardPayloadLength(length, k);
+}
+
 const ID_RE = /^[0-9a-f]{64}$/;
 
 /** Storage key of shard `index` of chunk `id`: `chunks/<2 hex>/<64 hex>.<index>`. */

@@ -12,7 +12,7 @@ import {
   SHARD_HEADER_SIZE,
   SHARD_MAGIC,
   shardKey,
-  shardPayloadLength,
+  shardObjectSize,
 } from '../core/erasure.ts';
 import { BlobNotFoundError, ChunkCorruptError, ChunkUnavailableError, DcsError, errorMessage, InsufficientBackendsError } from '../core/errors.ts';
 import type { ChunkRecord, CopyRecord, CopyState } from '../metadata/metadata-store.ts';
@@ -290,7 +290,7 @@ export async function checkShardCopy(ctx: EngineContext, chunk: ChunkRecord, bac
     }
     const info = await backend.store.head(shardKey(chunk.id, index));
     if (!info) return { state: 'missing', detail: `shard ${index}: object not found`, bytes: 0 };
-    const expected = SHARD_HEADER_SIZE + shardPayloadLength(chunk.storedSize, policy.data);
+    const expected = shardObjectSize(chunk.storedSize, policy.data);
     if (chunk.storedSize > 0 && info.size !== expected) return { state: 'corrupt', detail: `shard ${index}: size ${info.size}, expected ${expected}`, bytes: 0 };
     return { state: 'ok', detail: '', bytes: 0 };
   } catch (err) {

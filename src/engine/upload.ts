@@ -8,10 +8,10 @@ import { DcsError } from '../core/errors.ts';
 import type { StagedChunk, StoredChunk, VersionRecord } from '../metadata/metadata-store.ts';
 import { stat } from 'node:fs/promises';
 import { maxChunk } from '../core/chunker.ts';
+import { shardObjectSize } from '../core/erasure.ts';
 import { isFileInput, type ChunkInput } from './chunk-source.ts';
 import { writeCopies } from './chunk-writer.ts';
 import { writeShards } from './erasure-io.ts';
-import { SHARD_HEADER_SIZE, shardPayloadLength } from '../core/erasure.ts';
 import { Semaphore, sleep, TaskGroup } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
 
@@ -131,7 +131,7 @@ export async function ingest(
       if (ctx.erasure) {
         const shards = await writeShards(id, encoded.envelope, ctx.placement.rank(id), ctx.erasure);
         if (shards.length < ctx.erasure.data + ctx.erasure.parity) result.degraded++;
-        const shardBytes = SHARD_HEADER_SIZE + shardPayloadLength(encoded.envelope.length, ctx.erasure.data);
+        const shardBytes = shardObjectSize(encoded.storedSize, ctx.erasure.data);
         unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends: shards.map((s) => s.backend), shards, shardBytes });
       } else {
         const { backends, clean } = await writeCopies(id, encoded.envelope, ctx.placement.rank(id), ctx.replicas, ctx.minCopies ?? ctx.replicas);
