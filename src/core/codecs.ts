@@ -22,7 +22,7 @@ export interface Codec {
   readonly levels?: CodecLevels;
   /**
    * Its output is allocated by a native addon: V8 does not weigh it when deciding to collect, so
-   * threads that run this codec at volume collect on their own schedule (see chunk-worker.ts).
+   * threads that run this codec at volume collect on their own schedule (see codec-worker.ts).
    */
   readonly nativeOutput?: boolean;
   compress(data: Uint8Array, level?: number): Uint8Array;

@@ -7,7 +7,7 @@ import type { ChunkHasher, ChunkId } from '../core/chunk-id.ts';
 import { open } from 'node:fs/promises';
 import { chunkReader, chunkStream, type ChunkerParams, type WindowReader } from '../core/chunker.ts';
 import { Semaphore } from './concurrency.ts';
-import { GcPacer } from './gc-pacer.ts';
+import { GcPacer } from './v8-gc-pacer.ts';
 import { WORKER_LIMITS, type ChunkerReply, type ChunkerRequest, type ChunkerSetup } from './worker-protocol.ts';
 
 export interface IdentifiedChunk {
@@ -64,7 +64,7 @@ async function* runInWorker(input: ChunkInput, base: ChunkerSetup): AsyncGenerat
   const setup: ChunkerSetup = fd ? { ...base, fd: fd.fd } : base;
   const worker = new Worker(new URL('./chunking-worker.ts', import.meta.url), { workerData: setup, resourceLimits: WORKER_LIMITS });
   const credit = new Semaphore(INPUT_CREDIT);
-  // Chunks arrive here by transfer and die after upload; collect them promptly (see gc-pacer.ts).
+  // Chunks arrive here by transfer and die after upload; collect them promptly (see v8-gc-pacer.ts).
   const pacer = new GcPacer(32 * 1024 * 1024);
   const ready: IdentifiedChunk[] = [];
   let finished = false;

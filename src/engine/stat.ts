@@ -3,7 +3,7 @@ import { codecById } from '../core/codecs.ts';
 import type { CopyRecord, VersionRecord } from '../metadata/metadata-store.ts';
 import type { EngineContext } from './context.ts';
 import { resolveVersion } from './download.ts';
-import { chunkHealth, type Health, worstHealth } from './health.ts';
+import { chunkHealth, type Health, worstHealth } from './chunk-health.ts';
 
 export interface ChunkPlacement {
   seq: number;

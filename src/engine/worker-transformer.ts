@@ -40,7 +40,7 @@ export class WorkerPoolTransformer implements ChunkTransformer, ChunkCompressor 
   }
 
   #spawn(): PoolWorker {
-    const worker = new Worker(new URL('./chunk-worker.ts', import.meta.url), { workerData: this.#setup, resourceLimits: WORKER_LIMITS });
+    const worker = new Worker(new URL('./codec-worker.ts', import.meta.url), { workerData: this.#setup, resourceLimits: WORKER_LIMITS });
     const entry: PoolWorker = { worker, pending: new Map() };
     worker.on('message', (reply: WorkerReply) => this.#onReply(entry, reply));
     worker.on('error', (err) => this.#failAll(entry, err));

@@ -11,8 +11,8 @@ import { serverAuth } from '../services/auth.ts';
 import { OrchestratorService } from '../services/gen/dcs/v1/orchestrator_pb.js';
 import { StorageService } from '../services/gen/dcs/v1/storage_pb.js';
 import { Health } from '../services/gen/grpc/health/v1/health_pb.js';
-import { healthServiceImpl } from '../services/health-service.ts';
-import { NodeHealthMonitor } from '../services/node-health.ts';
+import { healthServiceImpl } from '../services/grpc-health-service.ts';
+import { NodeHealthMonitor } from '../services/storage-node-monitor.ts';
 import { listen, type HttpFallback, type TlsFiles } from '../services/listener.ts';
 import { orchestratorServiceImpl } from '../services/orchestrator-service.ts';
 import { storageServiceImpl } from '../services/storage-service.ts';
@@ -23,9 +23,9 @@ import type { HttpLimits } from './http-context.ts';
 import { createMetrics } from './metrics.ts';
 import { extraRoles } from './roles.ts';
 
-import type { Role } from './role.ts';
+import type { Role } from './role-names.ts';
 
-export { ROLES, type Role } from './role.ts';
+export { ROLES, type Role } from './role-names.ts';
 
 export interface NodeOptions {
   role: Role;

@@ -5,7 +5,7 @@ import { createClient, type Client } from '@connectrpc/connect';
 import type { ChunkInput } from '../engine/chunk-source.ts';
 import type { Download, DownloadOptions } from '../engine/download.ts';
 import type { GcOptions, GcReport } from '../engine/gc.ts';
-import type { Health } from '../engine/health.ts';
+import type { Health } from '../engine/chunk-health.ts';
 import type { RepairOptions, RepairReport } from '../engine/repair.ts';
 import type { FileStat } from '../engine/stat.ts';
 import type { StatsReport } from '../engine/stats.ts';

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { locateRepository } from '../../repository/locate.ts';
-import { ROLES, type Role } from '../../server/role.ts';
+import { ROLES, type Role } from '../../server/role-names.ts';
 import type { TlsFiles } from '../../services/listener.ts';
 import type { HttpLimits } from '../../server/http-context.ts';
 import { DEFAULT_WEB_ROOT } from '../../server/web-assets.ts';

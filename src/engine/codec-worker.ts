@@ -7,7 +7,7 @@ import { ENVELOPE_CODEC_OFFSET } from '../core/envelope.ts';
 import { decompressPayload } from './chunk-compressor.ts';
 import { ChunkCorruptError, DcsError } from '../core/errors.ts';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.ts';
-import { GcPacer } from './gc-pacer.ts';
+import { GcPacer } from './v8-gc-pacer.ts';
 import { freeMemory } from '../core/memory.ts';
 
 // Inputs are released explicitly (below); what is left to collect is the intermediate buffers of
