@@ -1,6 +1,7 @@
 // What every command file shares: the run context, repository opening, and output conventions.
 import type { Command } from 'commander';
-import { openRepository, type Repository } from '../repository/repository.ts';
+import { openRepository } from '../repository/local-repository.ts';
+import type { LocalRepository } from '../repository/repository.ts';
 import { locateRepository } from '../repository/locate.ts';
 import { writeLine, type CliIO } from './io.ts';
 import { passphraseFromEnvOrPrompt } from './passphrase.ts';
@@ -21,7 +22,7 @@ export interface RepoOptions {
 
 export const REPO_OPTION_HELP = 'repository directory (default: $DCS_REPO, else ./.dcs)';
 
-export async function withRepository<T>(state: RunState, options: RepoOptions, fn: (repo: Repository) => Promise<T>): Promise<T> {
+export async function withRepository<T>(state: RunState, options: RepoOptions, fn: (repo: LocalRepository) => Promise<T>): Promise<T> {
   const { io } = state;
   const dir = locateRepository(options.repo, io.env, io.cwd);
   const repo = await openRepository(dir, {

@@ -1,16 +1,12 @@
-// File names in the repository are arbitrary strings (spaces, unicode, newlines, '..', '/abs');
-// these helpers validate them and derive safe local paths from them — a stored name is never used
-// to write outside the directory the user asked for.
+// File names in the repository are arbitrary strings (spaces, unicode, newlines, '..', '/abs'),
+// checked by the Repository API; these helpers map local paths to names and names to safe local
+// paths — a stored name is never used to write outside the directory the user asked for.
 import { basename } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 
-import { validateName } from '../core/file-name.ts';
-
-export { validateName };
-
 /** The name a local path is stored under when --name is not given: the path as typed, minus './'. */
 export function nameFromPath(path: string): string {
-  return validateName(path.replace(/^(\.\/)+/, ''));
+  return path.replace(/^(\.\/)+/, '');
 }
 
 /** A local file name for `dcs get NAME` without -o: the last segment, made safe, in the current directory. */

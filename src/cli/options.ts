@@ -1,7 +1,9 @@
-// Parsers for option values, each failing with a one-line UsageError that names the option.
-import { parseCodecChoice, codecByName, validateLevel, type CodecChoice } from '../core/codecs.ts';
+// Parsers for option values: they turn flag syntax into values and fail with a one-line UsageError
+// that names the option. What the values may be (codec and level pairs, ranges within the file,
+// names) is checked by the Repository API, the same for every front end.
+import { CODEC_CHOICES, levelRanges, parseCodecChoice, type CodecChoice } from '../core/codecs.ts';
 import { UsageError } from '../core/errors.ts';
-import type { ByteSpan } from '../engine/download.ts';
+import type { RangeRequest } from '../repository/repository.ts';
 
 export function positiveInt(flag: string): (value: string) => number {
   return (value) => {
@@ -25,38 +27,28 @@ export function parseSize(flag: string, value: string): number {
   return Number(m[1]) * mult;
 }
 
+/** `--codec`: a name from the codec registry, or auto. */
 export function codecOption(value: string): CodecChoice {
-  try {
-    return parseCodecChoice(value);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseCodecChoice(value);
 }
 
-export function checkLevel(codec: CodecChoice, level: number | undefined): void {
-  if (level === undefined) return;
-  if (codec === 'auto') {
-    validateLevel(codecByName('zstd'), level);
-    return;
-  }
-  validateLevel(codecByName(codec), level);
-}
+/** Help texts for --codec and --level, from the codec registry. */
+export const CODEC_HELP = CODEC_CHOICES.join(', ');
+export const LEVEL_HELP = `compression level (${levelRanges()}; auto takes zstd's)`;
 
 /** `--range A-B` (inclusive, like HTTP), `A-` (to the end) or `-N` (the last N bytes). */
-export function parseRange(value: string, size?: number): ByteSpan {
+export function parseRange(value: string): RangeRequest {
   let m = /^(\d+)-(\d+)$/.exec(value);
   if (m) {
-    const span = { start: Number(m[1]), end: Number(m[2]) };
-    if (span.end < span.start) throw new UsageError(`--range ${value}: end is before start`);
-    return span;
+    if (Number(m[2]) < Number(m[1])) throw new UsageError(`--range ${value}: end is before start`);
+    return { start: Number(m[1]), end: Number(m[2]) };
   }
   m = /^(\d+)-$/.exec(value);
-  if (m) return { start: Number(m[1]), end: Number.MAX_SAFE_INTEGER };
+  if (m) return { start: Number(m[1]) };
   m = /^-(\d+)$/.exec(value);
-  if (m && size !== undefined) {
-    const n = Number(m[1]);
-    if (n === 0) throw new UsageError(`--range ${value}: empty range`);
-    return { start: Math.max(0, size - n), end: Number.MAX_SAFE_INTEGER };
+  if (m) {
+    if (Number(m[1]) === 0) throw new UsageError(`--range ${value}: empty range`);
+    return { suffix: Number(m[1]) };
   }
   throw new UsageError(`--range: invalid range ${JSON.stringify(value)} (use START-END, START- or -SUFFIXLENGTH; byte offsets, inclusive)`);
 }

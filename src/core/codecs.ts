@@ -1,14 +1,15 @@
-// Codec registry. Ids are written into every stored object's header, so they are stable forever:
-// never renumber or reuse one (a retired codec keeps its id as a tombstone). Codecs are
-// synchronous because they run inside worker threads, one chunk per call.
+// Codec registry: the one list of codecs. CLI help and validation, dcs.yaml, the HTTP API (which
+// serves the list to the web UI) and the services all read it, so adding a codec is one entry in
+// CODECS plus its golden sample (test/core/codecs.test.ts). Ids are written into every stored
+// object's header, so they are stable forever: never renumber or reuse one (a retired codec keeps
+// its id as a tombstone). Codecs are synchronous because they run inside worker threads, one
+// chunk per call.
 import zlib from 'node:zlib';
 import { compressSync as lz4Compress, uncompressSync as lz4Uncompress } from 'lz4-napi';
 import snappy from 'snappy';
 import { UnknownCodecError, UsageError } from './errors.ts';
 import { zstdCompress, zstdDecompress } from './zstd-context.ts';
 
-export type CodecName = 'none' | 'gzip' | 'zstd' | 'brotli' | 'snappy' | 'lz4';
-export type CodecChoice = CodecName | 'auto';
 
 export interface CodecLevels {
   min: number;
@@ -16,9 +17,9 @@ export interface CodecLevels {
   default: number;
 }
 
-export interface Codec {
+export interface Codec<N extends string = CodecName> {
   readonly id: number;
-  readonly name: CodecName;
+  readonly name: N;
   readonly levels?: CodecLevels;
   /**
    * Its output is allocated by a native addon: V8 does not weigh it when deciding to collect, so
@@ -41,20 +42,23 @@ function checkLength(name: string, out: Uint8Array, plainLength: number): Uint8A
 // maxOutputLength must be ≥ 1 for zlib; an empty chunk is handled before decompression.
 const maxOut = (n: number): number => Math.max(1, n);
 
-const none: Codec = {
+/** Keeps each codec's literal name, from which CodecName is derived. */
+const defineCodec = <const N extends string>(c: Codec<N>): Codec<N> => c;
+
+const none = defineCodec({
   id: 0,
   name: 'none',
   compress: (data) => data,
   decompress: (data, plainLength) => checkLength('none', data, plainLength),
-};
+});
 
-const gzip: Codec = {
+const gzip = defineCodec({
   id: 1,
   name: 'gzip',
   levels: { min: 1, max: 9, default: 6 },
   compress: (data, level = 6) => view(zlib.gzipSync(data, { level })),
   decompress: (data, n) => checkLength('gzip', n === 0 ? new Uint8Array(0) : view(zlib.gunzipSync(data, { maxOutputLength: maxOut(n) })), n),
-};
+});
 
 /**
  * zstd's low levels size their match tables for streaming through a 2 MB window (hashLog 17,
@@ -75,15 +79,15 @@ function zstdParams(level: number, size: number): Record<number, number> {
   return p;
 }
 
-const zstd: Codec = {
+const zstd = defineCodec({
   id: 2,
   name: 'zstd',
   levels: { min: 1, max: 19, default: 3 },
   compress: (data, level = 3) => zstdCompress(data, zstdParams(level, data.length)),
   decompress: (data, n) => (n === 0 ? new Uint8Array(0) : zstdDecompress(data, n)),
-};
+});
 
-const brotli: Codec = {
+const brotli = defineCodec({
   id: 3,
   name: 'brotli',
   // Quality 11 (zlib's default) runs at ~0.5 MB/s: never the default here.
@@ -95,44 +99,62 @@ const brotli: Codec = {
       }),
     ),
   decompress: (data, n) => checkLength('brotli', n === 0 ? new Uint8Array(0) : view(zlib.brotliDecompressSync(data, { maxOutputLength: maxOut(n) })), n),
-};
+});
 
-const snappyCodec: Codec = {
+const snappyCodec = defineCodec({
   id: 4,
   name: 'snappy',
   nativeOutput: true,
   compress: (data) => view(snappy.compressSync(buf(data))),
   decompress: (data, n) => checkLength('snappy', view(snappy.uncompressSync(buf(data), { asBuffer: true }) as Buffer), n),
-};
+});
 
-const lz4: Codec = {
+const lz4 = defineCodec({
   id: 5,
   name: 'lz4',
   nativeOutput: true,
   compress: (data) => view(lz4Compress(buf(data))),
   decompress: (data, n) => checkLength('lz4', view(lz4Uncompress(buf(data))), n),
-};
+});
 
-const BY_ID: readonly Codec[] = [none, gzip, zstd, brotli, snappyCodec, lz4];
-const BY_NAME = new Map<string, Codec>(BY_ID.map((c) => [c.name, c]));
+/** Every codec, at the index of its id. */
+const CODECS = [none, gzip, zstd, brotli, snappyCodec, lz4] as const;
 
-export const CODEC_NAMES: readonly CodecName[] = BY_ID.map((c) => c.name);
+export type CodecName = (typeof CODECS)[number]['name'];
+/** What a caller may ask for: a codec, or `auto` (chosen per chunk, see chooseAutoCodec). */
+export type CodecChoice = CodecName | 'auto';
+
+const BY_NAME = new Map<string, Codec>(CODECS.map((c) => [c.name, c]));
+
+export const CODEC_NAMES: readonly CodecName[] = CODECS.map((c) => c.name);
+/** The choices callers are offered, `auto` first. */
+export const CODEC_CHOICES: readonly CodecChoice[] = ['auto', ...CODEC_NAMES];
 
 export function codecByName(name: string): Codec {
   const c = BY_NAME.get(name);
-  if (!c) throw new UnknownCodecError(name);
+  if (!c) throw new UnknownCodecError(name, CODEC_CHOICES);
   return c;
 }
 
 export function codecById(id: number): Codec {
-  const c = BY_ID[id];
-  if (!c || c.id !== id) throw new UnknownCodecError(id);
+  const c: Codec | undefined = CODECS[id];
+  if (!c || c.id !== id) throw new UnknownCodecError(id, CODEC_CHOICES);
   return c;
 }
 
 export function parseCodecChoice(s: string): CodecChoice {
   if (s === 'auto') return 'auto';
   return codecByName(s).name;
+}
+
+/** The codec whose levels a choice takes: `auto` compresses what it compresses with zstd. */
+export function levelCodec(choice: CodecChoice): Codec {
+  return codecByName(choice === 'auto' ? AUTO_CODEC : choice);
+}
+
+/** `zstd 1-19, gzip 1-9, …`: the level ranges of the codecs that have levels, for help texts. */
+export function levelRanges(): string {
+  return CODECS.flatMap((c) => (c.levels ? [`${c.name} ${c.levels.min}-${c.levels.max}`] : [])).join(', ');
 }
 
 export function validateLevel(codec: Codec, level: number): number {
@@ -155,6 +177,8 @@ const AUTO_MIN_SAVING = 0.05;
  * the chunk with zstd-3. Incompressible data (media, archives, encrypted input) is stored raw;
  * everything else gets zstd.
  */
+const AUTO_CODEC = 'zstd';
+
 export function chooseAutoCodec(plain: Uint8Array): CodecName {
   if (plain.length < 64) return 'none';
   let raw = 0;
@@ -171,5 +195,5 @@ export function chooseAutoCodec(plain: Uint8Array): CodecName {
     }
   }
   // snappy is weaker than zstd, so a snappy saving this small means little for zstd too.
-  return 1 - packed / raw < AUTO_MIN_SAVING ? 'none' : 'zstd';
+  return 1 - packed / raw < AUTO_MIN_SAVING ? 'none' : AUTO_CODEC;
 }

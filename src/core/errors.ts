@@ -10,10 +10,14 @@ export class DcsError extends Error {
   }
 }
 
-/** Bad command-line or API input: unknown codec, bad range, missing argument. */
+/**
+ * Bad command-line or API input: unknown codec, bad level, bad range, missing argument. Every front
+ * end reports it as the caller's mistake (exit 2, HTTP 4xx, gRPC INVALID_ARGUMENT or OUT_OF_RANGE);
+ * subclasses carry a more specific code.
+ */
 export class UsageError extends DcsError {
-  constructor(message: string) {
-    super('USAGE', message);
+  constructor(message: string, code = 'USAGE') {
+    super(code, message);
   }
 }
 
@@ -51,11 +55,22 @@ export class PassphraseRequiredError extends DcsError {
   }
 }
 
-export class UnknownCodecError extends DcsError {
+export class UnknownCodecError extends UsageError {
   readonly codec: string | number;
-  constructor(codec: string | number) {
-    super('UNKNOWN_CODEC', `unknown codec ${JSON.stringify(codec)} (known: auto, zstd, gzip, brotli, snappy, lz4, none)`);
+  /** `known`: the names a caller may choose from (the codec registry's, plus auto). */
+  constructor(codec: string | number, known: readonly string[]) {
+    super(`unknown codec ${JSON.stringify(codec)} (known: ${known.join(', ')})`, 'UNKNOWN_CODEC');
     this.codec = codec;
+  }
+}
+
+/** A byte range that starts at or beyond the end of the file (HTTP 416). */
+export class RangeNotSatisfiableError extends UsageError {
+  /** Size of the file the range was asked of. */
+  readonly size: number;
+  constructor(message: string, size: number) {
+    super(message, 'RANGE_NOT_SATISFIABLE');
+    this.size = size;
   }
 }
 

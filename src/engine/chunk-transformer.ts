@@ -1,7 +1,7 @@
 // Where the CPU-heavy per-chunk work (compress + encrypt + envelope, and the reverse with
 // verification) runs. The engine sees one interface; an inline implementation runs on the calling
-// thread (tests, tiny jobs), a worker pool spreads chunks over cores (the default), and a later
-// remote implementation sends them to compressor services.
+// thread (tests, tiny jobs), a worker pool spreads chunks over cores (the default), and
+// RemoteTransformer (src/services) sends the compression to compressor services.
 import type { ChunkId } from '../core/chunk-id.ts';
 import { ChunkCodec, type EncodedChunk } from '../core/chunk-codec.ts';
 import type { CodecChoice } from '../core/codecs.ts';

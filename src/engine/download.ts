@@ -1,21 +1,16 @@
 // Download pipeline: a version's chunk list (streamed from metadata) → parallel fetch and verify
 // with bounded read-ahead → bytes out in order. Byte ranges start at the chunk holding the first
 // byte and trim the ends, so a small range reads only the chunks it covers.
-import { FileNotFoundError, UsageError } from '../core/errors.ts';
+import { FileNotFoundError } from '../core/errors.ts';
+import { resolveRange, type RangeRequest } from '../core/input/ranges.ts';
 import type { VersionChunk, VersionRecord } from '../metadata/metadata-store.ts';
 import { readChunk } from './chunk-reader.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
 
-/** An inclusive byte range, as in HTTP `Range: bytes=start-end`. */
-export interface ByteSpan {
-  start: number;
-  end: number;
-}
-
 export interface DownloadOptions {
-  version?: number;
-  range?: ByteSpan;
+  version?: number | undefined;
+  range?: RangeRequest | undefined;
 }
 
 export interface Download {
@@ -36,18 +31,7 @@ export async function resolveVersion(ctx: EngineContext, name: string, version?:
 
 export async function download(ctx: EngineContext, name: string, options: DownloadOptions = {}): Promise<Download> {
   const version = await resolveVersion(ctx, name, options.version);
-  let start = 0;
-  let end = version.size - 1;
-  if (options.range) {
-    ({ start, end } = options.range);
-    if (start < 0 || end < start || !Number.isSafeInteger(start) || !Number.isSafeInteger(end)) {
-      throw new UsageError(`invalid byte range ${start}-${end}`);
-    }
-    if (start >= version.size) {
-      throw new UsageError(`byte range ${start}-${end} starts beyond the end of ${JSON.stringify(name)} (size ${version.size})`);
-    }
-    end = Math.min(end, version.size - 1);
-  }
+  const { start, end } = options.range ? resolveRange(options.range, version.size, name) : { start: 0, end: version.size - 1 };
   const length = Math.max(0, end - start + 1);
   return { version, length, start, body: counted(ctx, name, length === 0 ? emptyBody() : body(ctx, version, start, end)) };
 }

@@ -3,13 +3,16 @@
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_CHUNKER, validateChunkerParams, type ChunkerParams } from '../core/chunker.ts';
-import { CODEC_NAMES, codecByName, validateLevel, type CodecChoice } from '../core/codecs.ts';
+import { CODEC_CHOICES, type CodecChoice } from '../core/codecs.ts';
+import { checkLevel, type Encoding } from '../core/input/encoding.ts';
 import { validateErasureParams } from '../core/erasure.ts';
 import { ConfigError } from '../core/errors.ts';
 import { resolveResilience, type ResilienceConfig, type ResilienceOptions } from '../storage/resilient-store.ts';
 
 export const CONFIG_FILE = 'dcs.yaml';
 export const CONFIG_VERSION = 1;
+/** What `put` stores with when neither dcs.yaml nor the request names a codec. */
+export const DEFAULT_COMPRESSION: Encoding = { codec: 'zstd', level: 3 };
 
 const backendSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'backend names use letters, digits, ".", "_" and "-" (at most 63)'),
@@ -44,10 +47,10 @@ const configSchema = z.strictObject({
   chunking: z.unknown().default(DEFAULT_CHUNKER),
   compression: z
     .strictObject({
-      codec: z.enum(['auto', ...CODEC_NAMES] as [string, ...string[]]),
+      codec: z.enum(CODEC_CHOICES),
       level: z.number().int().optional(),
     })
-    .default({ codec: 'zstd', level: 3 }),
+    .default(DEFAULT_COMPRESSION),
   encryption: z
     .strictObject({
       enabled: z.boolean(),
@@ -130,10 +133,10 @@ export function validateConfig(raw: unknown, where: string): RepositoryConfig {
   } catch (err) {
     throw new ConfigError(`${where}: chunking: ${(err as Error).message}`);
   }
-  const compression: RepositoryConfig['compression'] = { codec: c.compression.codec as CodecChoice };
+  const compression: RepositoryConfig['compression'] = { codec: c.compression.codec };
   if (c.compression.level !== undefined) {
     try {
-      if (c.compression.codec !== 'auto') validateLevel(codecByName(c.compression.codec), c.compression.level);
+      checkLevel(c.compression.codec, c.compression.level);
     } catch (err) {
       throw new ConfigError(`${where}: compression.level: ${(err as Error).message}`);
     }

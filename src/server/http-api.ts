@@ -3,23 +3,18 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { CODEC_NAMES } from '../core/codecs.ts';
-import { stats } from '../engine/stats.ts';
-import { RESUMABLE_TIMEOUT_MS } from '../engine/resumable.ts';
-import type { Repository } from '../repository/repository.ts';
-import { backendProbe } from './backend-probe.ts';
+import type { LocalRepository, UsageTotals } from '../repository/repository.ts';
 import { httpAuth, SESSION_COOKIE } from './http-auth.ts';
 import { DEFAULT_HTTP_LIMITS, type ApiContext, type HttpLimits } from './http-context.ts';
 import { deleteFile, getFile, listFiles, putFile, statFile } from './http-files.ts';
 import { abortUpload, beginUpload, completeUpload, getUpload, putPart } from './http-uploads.ts';
 import { HttpError, intParam, readJson, sendError, sendJson, toHttpError, type Req, type Res } from './http-util.ts';
-import { startStatsSampler } from './stats-sampler.ts';
 import { webAssets } from './web-assets.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface HttpApiOptions {
-  repo: Repository;
+  repo: LocalRepository;
   /** Required bearer token; undefined serves the API open (the caller checked it is allowed). */
   token?: string;
   limits?: Partial<HttpLimits>;
@@ -29,14 +24,11 @@ export interface HttpApiOptions {
   tls: boolean;
   registry: Registry;
   log: Logger;
-  /** Minimum time between size-history samples. */
-  statsIntervalMs?: number;
 }
 
 export interface HttpApi {
   /** Handles the request when its path belongs to the API or the UI; false otherwise. */
   handle(req: Req, res: Res, path: string): boolean;
-  close(): Promise<void>;
 }
 
 type Handler = (api: ApiContext, req: Req, res: Res, params: URLSearchParams, arg: string[]) => Promise<void>;
@@ -84,28 +76,27 @@ function nameParam(params: URLSearchParams): string {
 }
 
 async function info(api: ApiContext, _req: Req, res: Res): Promise<void> {
-  const { ctx, config } = api.repo;
+  const about = api.repo.info;
   sendJson(res, 200, {
     version: VERSION,
-    codecs: ['auto', ...CODEC_NAMES],
-    defaultCodec: ctx.compression.codec,
+    codecs: about.codecs,
+    defaultCodec: about.defaultEncoding.codec,
     partSize: api.limits.partSize,
     maxPartBytes: api.limits.maxPartBytes,
     maxUploadBytes: api.limits.maxUploadBytes,
-    resumableTimeoutMs: RESUMABLE_TIMEOUT_MS,
-    encrypted: config.encryption.enabled,
+    resumableTimeoutMs: api.repo.resumable.timeoutMs,
+    encrypted: about.encrypted,
     auth: api.authEnabled,
   });
 }
 
 async function repositoryStats(api: ApiContext, res: Res): Promise<void> {
-  const { ctx } = api.repo;
-  const [s, usage, health] = await Promise.all([stats(ctx), ctx.metadata.usageTotals(), api.backends()]);
+  const [s, usage, health] = await Promise.all([api.repo.stats(), api.repo.analytics.usageTotals(), api.repo.backends()]);
   // Every configured backend appears, also those holding nothing yet, with whether it answers.
   const byName = new Map(s.perBackend.map((b) => [b.backend, b]));
-  const perBackend = ctx.placement.backends.map((b) => ({
-    ...(byName.get(b.name) ?? { backend: b.name, copies: 0, bytes: 0, missing: 0, corrupt: 0 }),
-    ...(health.get(b.name) ?? { up: false }),
+  const perBackend = [...health].map(([name, state]) => ({
+    ...(byName.get(name) ?? { backend: name, copies: 0, bytes: 0, missing: 0, corrupt: 0 }),
+    ...state,
   }));
   sendJson(res, 200, { ...s, perBackend, usage });
 }
@@ -113,19 +104,19 @@ async function repositoryStats(api: ApiContext, res: Res): Promise<void> {
 async function statsHistory(api: ApiContext, _req: Req, res: Res, params: URLSearchParams): Promise<void> {
   const since = intParam(params, 'since');
   const limit = intParam(params, 'limit', { min: 1, max: 10_000 }) ?? 1000;
-  const samples = await api.repo.ctx.metadata.statsHistory({ ...(since === undefined ? {} : { since }), limit });
+  const samples = await api.repo.analytics.statsHistory({ since, limit });
   sendJson(res, 200, { samples });
 }
 
 async function topFiles(api: ApiContext, _req: Req, res: Res, params: URLSearchParams): Promise<void> {
   const limit = intParam(params, 'limit', { min: 1, max: 100 }) ?? 10;
-  sendJson(res, 200, { files: await api.repo.ctx.metadata.topFiles(limit) });
+  sendJson(res, 200, { files: await api.repo.analytics.topFiles(limit) });
 }
 
 /** Repository-wide analytics at /metrics, read from metadata at scrape time (shared by orchestrators). */
-function registerAnalytics(registry: Registry, repo: Repository): void {
-  const metadata = repo.ctx.metadata;
-  const totals = (name: string, help: string, pick: (u: Awaited<ReturnType<typeof metadata.usageTotals>>) => number): void => {
+function registerAnalytics(registry: Registry, repo: LocalRepository): void {
+  const metadata = repo.analytics;
+  const totals = (name: string, help: string, pick: (u: UsageTotals) => number): void => {
     registry.registerMetric(new Counter({
       name,
       help,
@@ -167,12 +158,9 @@ function registerAnalytics(registry: Registry, repo: Repository): void {
 
 export function createHttpApi(options: HttpApiOptions): HttpApi {
   const auth = httpAuth(options.token);
-  const sampler = startStatsSampler(options.repo.ctx.metadata, { ...(options.statsIntervalMs === undefined ? {} : { minIntervalMs: options.statsIntervalMs }), warn: (m) => options.log.warn(m) });
   const api: ApiContext = {
     repo: options.repo,
     limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits },
-    changed: () => sampler.changed(),
-    backends: backendProbe(options.repo.ctx.placement),
     authEnabled: auth.enabled,
   };
   const web = options.webRoot === undefined ? undefined : webAssets(options.webRoot);
@@ -254,6 +242,5 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
       }
       return false;
     },
-    close: () => sampler.close(),
   };
 }

@@ -1,6 +1,5 @@
-// What the HTTP API handlers share: the open repository, the limits, and a hook for writes.
-import type { Repository } from '../repository/repository.ts';
-import type { BackendState } from './backend-probe.ts';
+// What the HTTP API handlers share: the repository they serve and the limits.
+import type { LocalRepository } from '../repository/repository.ts';
 
 export interface HttpLimits {
   /** Part size the server tells clients to use for resumable uploads. */
@@ -17,12 +16,8 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 };
 
 export interface ApiContext {
-  repo: Repository;
+  repo: LocalRepository;
   limits: HttpLimits;
   /** Whether requests need a token (the UI shows a login screen then). */
   authEnabled: boolean;
-  /** Whether each backend answers right now (probed, cached for a few seconds). */
-  backends(): Promise<Map<string, BackendState>>;
-  /** Files changed: the size history takes a sample soon. */
-  changed(): void;
 }

@@ -3,16 +3,10 @@
 // file size.
 import http from 'node:http';
 import { freeView } from '../core/memory.ts';
-import { parseCodecChoice, type CodecChoice } from '../core/codecs.ts';
-import { UsageError } from '../core/errors.ts';
-import { validateName } from '../core/file-name.ts';
-import { download, resolveVersion } from '../engine/download.ts';
-import { remove } from '../engine/remove.ts';
-import { stat } from '../engine/stat.ts';
-import { upload } from '../engine/upload.ts';
-import type { FileSummary, VersionRecord } from '../metadata/metadata-store.ts';
+import { RangeNotSatisfiableError, UsageError } from '../core/errors.ts';
+import type { EncodingRequest, FileSummary, VersionRecord } from '../repository/repository.ts';
 import type { ApiContext } from './http-context.ts';
-import { contentDisposition, etagMatches, header, HttpError, intParam, limitBody, parseRange, sendJson, type Req, type Res } from './http-util.ts';
+import { contentDisposition, etagMatches, header, intParam, limitBody, parseRangeHeader, sendJson, type Req, type Res } from './http-util.ts';
 
 /** After every name with this prefix (C/byte order): U+10FFFF is the greatest code point. */
 const PAST = '\u{10FFFF}';
@@ -32,15 +26,16 @@ export function versionJson(v: VersionRecord): Record<string, unknown> {
   return { version: v.version, size: v.size, chunkCount: v.chunkCount, codec: v.codec, createdAt: v.createdAt, etag: etagOf(v) };
 }
 
-export function codecParams(params: URLSearchParams): { codec?: CodecChoice; level?: number } {
+/** `?codec=&level=` as the request gives them; the repository checks the pair. */
+export function codecParams(params: URLSearchParams): EncodingRequest {
   const codec = params.get('codec');
-  const level = intParam(params, 'level', { max: 22 });
-  return { ...(codec ? { codec: parseCodecChoice(codec) } : {}), ...(level === undefined ? {} : { level }) };
+  const level = intParam(params, 'level');
+  return { ...(codec ? { codec } : {}), ...(level === undefined ? {} : { level }) };
 }
 
 /** `{name, version, size, storedSize, ratio, chunks, newChunks, newStoredBytes, codecs}` of a committed version. */
 export async function uploadResultJson(api: ApiContext, v: VersionRecord, written?: { newChunks: number; newStoredBytes: number; codecs: Record<string, number> }): Promise<Record<string, unknown>> {
-  const s = await stat(api.repo.ctx, v.name, { version: v.version });
+  const s = await api.repo.stat(v.name, { version: v.version });
   return {
     name: v.name,
     version: v.version,
@@ -70,7 +65,7 @@ export async function listFiles(api: ApiContext, res: Res, params: URLSearchPara
   const grouping = delimiter === '/' && q === '';
   scan: for (;;) {
     let jumped = false;
-    for await (const f of api.repo.ctx.metadata.listFiles({ prefix, ...(cursor === undefined ? {} : { after: cursor }) })) {
+    for await (const f of api.repo.list({ prefix, ...(cursor === undefined ? {} : { after: cursor }) })) {
       const rest = f.name.slice(prefix.length);
       const slash = grouping ? rest.indexOf('/') : -1;
       const folder = slash >= 0 ? prefix + rest.slice(0, slash + 1) : undefined;
@@ -94,24 +89,18 @@ export async function listFiles(api: ApiContext, res: Res, params: URLSearchPara
 }
 
 export async function putFile(api: ApiContext, req: Req, res: Res, name: string, params: URLSearchParams): Promise<void> {
-  validateName(name);
-  const options = codecParams(params);
-  const r = await upload(api.repo.ctx, limitBody(req, api.limits.maxUploadBytes), { name, ...options });
-  api.changed();
+  const r = await api.repo.upload(limitBody(req, api.limits.maxUploadBytes), { name, ...codecParams(params) });
   sendJson(res, 201, await uploadResultJson(api, r.version, r));
 }
 
 export async function deleteFile(api: ApiContext, res: Res, name: string, params: URLSearchParams): Promise<void> {
-  const version = intParam(params, 'version', { min: 1 });
-  const { versionsRemoved } = await remove(api.repo.ctx, name, version === undefined ? {} : { version });
-  api.changed();
+  const { versionsRemoved } = await api.repo.remove(name, { version: intParam(params, 'version') });
   sendJson(res, 200, { removed: versionsRemoved });
 }
 
 /** GET and HEAD of a file: validators first, then the (ranged) body streamed with backpressure. */
 export async function getFile(api: ApiContext, req: Req, res: Res, name: string, params: URLSearchParams): Promise<void> {
-  const ctx = api.repo.ctx;
-  const version = await resolveVersion(ctx, name, intParam(params, 'version', { min: 1 }));
+  const version = await api.repo.resolveVersion(name, intParam(params, 'version'));
   const etag = etagOf(version);
   res.setHeader('etag', etag);
   res.setHeader('last-modified', new Date(version.createdAt).toUTCString());
@@ -128,25 +117,24 @@ export async function getFile(api: ApiContext, req: Req, res: Res, name: string,
     return;
   }
   const ifRange = header(req, 'if-range');
-  const range = ifRange !== undefined && !etagMatches(ifRange, etag) ? undefined : parseRange(header(req, 'range'), version.size);
-  if (range === 'unsatisfiable') {
-    res.setHeader('content-range', `bytes */${version.size}`);
-    throw new HttpError(416, 'RANGE_NOT_SATISFIABLE', `range ${header(req, 'range')} is outside ${JSON.stringify(name)} (size ${version.size})`);
-  }
+  const range = ifRange !== undefined && !etagMatches(ifRange, etag) ? undefined : parseRangeHeader(header(req, 'range'));
+  // Nothing is read until the body is iterated (a HEAD never is).
+  const d = await api.repo.download(name, { version: version.version, range }).catch((err: unknown) => {
+    if (err instanceof RangeNotSatisfiableError) res.setHeader('content-range', `bytes */${err.size}`);
+    throw err;
+  });
   res.setHeader('content-type', 'application/octet-stream');
   if (range) {
     res.statusCode = 206;
-    res.setHeader('content-range', `bytes ${range.start}-${range.end}/${version.size}`);
+    res.setHeader('content-range', `bytes ${d.start}-${d.start + d.length - 1}/${version.size}`);
   } else {
     res.statusCode = 200;
   }
-  const length = range ? range.end - range.start + 1 : version.size;
-  res.setHeader('content-length', length);
-  if (req.method === 'HEAD' || length === 0) {
+  res.setHeader('content-length', d.length);
+  if (req.method === 'HEAD' || d.length === 0) {
     res.end();
     return;
   }
-  const d = await download(ctx, name, { version: version.version, ...(range ? { range } : {}) });
   await writeBody(res, d.body);
 }
 
@@ -199,11 +187,9 @@ async function writeBody(res: Res, body: AsyncIterable<Uint8Array>): Promise<voi
 }
 
 export async function statFile(api: ApiContext, res: Res, name: string, params: URLSearchParams): Promise<void> {
-  const ctx = api.repo.ctx;
   const chunkLimit = intParam(params, 'chunkLimit', { max: 100_000 }) ?? 10_000;
-  const version = intParam(params, 'version', { min: 1 });
-  const s = await stat(ctx, name, { ...(version === undefined ? {} : { version }), chunks: true });
-  const [versions, access, backends] = await Promise.all([ctx.metadata.listVersions(name), ctx.metadata.fileAccess(name), api.backends()]);
+  const s = await api.repo.stat(name, { version: intParam(params, 'version'), chunks: true });
+  const [versions, access, backends] = await Promise.all([api.repo.versions(name), api.repo.analytics.fileAccess(name), api.repo.backends()]);
   const list = s.chunkList ?? [];
   sendJson(res, 200, {
     name,

@@ -3,6 +3,7 @@
 import type http from 'node:http';
 import type http2 from 'node:http2';
 import { DcsError, errorMessage } from '../core/errors.ts';
+import type { RangeRequest } from '../repository/repository.ts';
 
 export type Req = http.IncomingMessage | http2.Http2ServerRequest;
 export type Res = http.ServerResponse | http2.Http2ServerResponse;
@@ -21,6 +22,7 @@ export class HttpError extends Error {
 const STATUS_FOR: Record<string, number> = {
   USAGE: 400,
   UNKNOWN_CODEC: 400,
+  RANGE_NOT_SATISFIABLE: 416,
   FILE_NOT_FOUND: 404,
   UPLOAD_NOT_FOUND: 404,
   SESSION_EXPIRED: 404,
@@ -114,30 +116,19 @@ export function intParam(params: URLSearchParams, name: string, limits: { min?: 
   return Number(raw);
 }
 
-export interface ByteRange {
-  start: number;
-  end: number;
-}
-
 /**
- * One `bytes=` range against a resource of `size` bytes: the range, 'unsatisfiable' (416), or
- * undefined when the header is absent, malformed or asks for several ranges (then the whole
- * resource is sent, as RFC 9110 allows).
+ * One `bytes=` range, translated for the Repository API (which checks it against the file's size),
+ * or undefined when the header is absent, malformed or asks for several ranges: then the whole
+ * resource is sent, as RFC 9110 allows.
  */
-export function parseRange(value: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
+export function parseRangeHeader(value: string | undefined): RangeRequest | undefined {
   if (value === undefined) return undefined;
   const m = /^bytes=(\d*)-(\d*)$/.exec(value.trim());
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
+  if (m[1] === '') return { suffix: Number(m[2]) };
   const start = Number(m[1]);
-  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
   if (m[2] !== '' && Number(m[2]) < start) return undefined;
-  if (start >= size) return 'unsatisfiable';
-  return { start, end };
+  return m[2] === '' ? { start } : { start, end: Number(m[2]) };
 }
 
 /** Whether an If-None-Match / If-Range style list names this ETag (weak comparison). */

@@ -1,31 +1,27 @@
 // `dcs serve --role …`: assembles one process of a dcs deployment. Every role serves its gRPC
 // services, the gRPC health protocol, /healthz, /readyz and /metrics on one port, logs as JSON
 // lines, and shuts down gracefully (in-flight requests finish) when closed.
-import { mkdir } from 'node:fs/promises';
-import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
+import type { Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ConfigError, errorMessage } from '../core/errors.ts';
-import { openRepository, type OpenOptions, type Repository } from '../repository/repository.ts';
+import { openRepository, type OpenRepositoryOptions } from '../repository/local-repository.ts';
+import { REPO_MARKER_KEY } from '../repository/stores.ts';
 import { serverAuth } from '../services/auth.ts';
 import { OrchestratorService } from '../services/gen/dcs/v1/orchestrator_pb.js';
-import { StorageService } from '../services/gen/dcs/v1/storage_pb.js';
 import { Health } from '../services/gen/grpc/health/v1/health_pb.js';
 import { healthServiceImpl } from '../services/grpc-health-service.ts';
-import { NodeHealthMonitor } from '../services/storage-node-monitor.ts';
 import { listen, type HttpFallback, type TlsFiles } from '../services/listener.ts';
-import { orchestratorServiceImpl } from '../services/orchestrator-service.ts';
-import { storageServiceImpl } from '../services/storage-service.ts';
-import type { BlobStore } from '../storage/blob-store.ts';
-import { FsBlobStore } from '../storage/fs-store.ts';
+import { chunkerMount, compressorMount, storageMount, type ServiceMount } from '../services/stage-roles.ts';
+import type { ClientOptions } from '../services/transport.ts';
+import { orchestratorServiceImpl } from './grpc-orchestrator.ts';
 import { createHttpApi, type HttpApi } from './http-api.ts';
 import type { HttpLimits } from './http-context.ts';
 import { createMetrics } from './metrics.ts';
-import { extraRoles } from './roles.ts';
-
 import type { Role } from './role-names.ts';
 
 export { ROLES, type Role } from './role-names.ts';
+export type { TlsFiles } from '../services/listener.ts';
 
 export interface NodeOptions {
   role: Role;
@@ -38,7 +34,9 @@ export interface NodeOptions {
   open?: boolean;
   /** Orchestrator / all: repository directory. */
   repoDir?: string;
-  openOptions?: OpenOptions;
+  openOptions?: OpenRepositoryOptions;
+  /** Orchestrator / all: how to reach storage nodes, chunkers and compressors (token, TLS). */
+  nodeClient?: ClientOptions;
   /** Storage: directory of the node's own disk. */
   dataDir?: string;
   /** Storage: node name (default: the role and port). */
@@ -55,43 +53,30 @@ export interface RunningNode {
   close(graceMs?: number): Promise<void>;
 }
 
-interface Mounted {
+interface Mounted extends ServiceMount {
   /** The HTTP API and web UI (orchestrators). */
   http?: HttpApi;
   /** Storage nodes and whether they answer health checks (orchestrators). */
   nodeStatus?: () => ReadonlyMap<string, boolean>;
-  services: string[];
-  routes: (router: ConnectRouter) => void;
-  ready: () => Promise<boolean>;
-  close: () => Promise<void>;
 }
 
-async function mountStorage(options: NodeOptions): Promise<Mounted> {
-  if (!options.dataDir) throw new ConfigError('storage role needs --data DIR (the directory this node stores objects in)');
-  await mkdir(options.dataDir, { recursive: true });
-  const store: BlobStore = new FsBlobStore({ name: options.name ?? `storage-${options.port}`, root: options.dataDir });
-  return {
-    services: [StorageService.typeName],
-    routes: (r) => r.service(StorageService, storageServiceImpl(store)),
-    ready: async () => {
-      try {
-        await store.head('dcs-repository.json');
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    close: async () => {},
-  };
-}
-
-async function mountOrchestrator(options: NodeOptions, metricsRegistry: Registry): Promise<Mounted & { repo: Repository }> {
+async function mountOrchestrator(options: NodeOptions, metricsRegistry: Registry): Promise<Mounted> {
   if (!options.repoDir) throw new ConfigError('orchestrator role needs a repository (--repo DIR or DCS_REPO)');
-  const repo = await openRepository(options.repoDir, { initializeBackends: true, ...options.openOptions, ...(metricsRegistry ? { metricsRegistry } : {}) });
-  const monitor = new NodeHealthMonitor(repo.ctx.placement, {
-    onChange: (node, up) => (up ? options.log.info({ node }, 'storage node is back') : options.log.warn({ node }, 'storage node is not answering health checks: skipped for writes')),
+  const { log } = options;
+  const statsIntervalMs = options.http === false ? undefined : options.http?.statsIntervalMs;
+  const repo = await openRepository(options.repoDir, {
+    initializeBackends: true,
+    // Chunkers and compressors run in this process with role all; an orchestrator reaches them.
+    cluster: { client: options.nodeClient ?? {}, remoteStages: options.role === 'orchestrator' },
+    watchNodes: {
+      onChange: (node, up) => (up ? log.info({ node }, 'storage node is back') : log.warn({ node }, 'storage node is not answering health checks: skipped for writes')),
+    },
+    // The size history feeds the dashboard and /metrics, which the HTTP API serves.
+    ...(options.http === false ? {} : { sizeHistory: statsIntervalMs === undefined ? {} : { minIntervalMs: statsIntervalMs } }),
+    warn: (m) => log.warn(m),
+    ...options.openOptions,
+    metricsRegistry,
   });
-  await monitor.checkNow();
   const http = options.http === false
     ? undefined
     : createHttpApi({
@@ -99,30 +84,17 @@ async function mountOrchestrator(options: NodeOptions, metricsRegistry: Registry
         ...(options.token ? { token: options.token } : {}),
         ...(options.http?.limits ? { limits: options.http.limits } : {}),
         ...(options.http?.webRoot ? { webRoot: options.http.webRoot } : {}),
-        ...(options.http?.statsIntervalMs === undefined ? {} : { statsIntervalMs: options.http.statsIntervalMs }),
         tls: options.tls !== undefined,
         registry: metricsRegistry,
-        log: options.log,
+        log,
       });
   return {
-    repo,
     ...(http ? { http } : {}),
-    nodeStatus: () => monitor.status,
+    nodeStatus: () => repo.nodes(),
     services: [OrchestratorService.typeName],
-    routes: (r) => r.service(OrchestratorService, orchestratorServiceImpl(repo.ctx)),
-    ready: async () => {
-      try {
-        await repo.ctx.metadata.getVersion('\u0001readiness-probe');
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    close: async () => {
-      monitor.close();
-      await http?.close();
-      await repo.close();
-    },
+    routes: (r) => r.service(OrchestratorService, orchestratorServiceImpl(repo)),
+    ready: () => repo.ready(),
+    close: () => repo.close(),
   };
 }
 
@@ -137,9 +109,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     return all;
   });
   try {
-    if (options.role === 'storage') mounted.push(await mountStorage(options));
-    if (options.role === 'orchestrator' || options.role === 'all') mounted.push(await mountOrchestrator(options, metrics.registry));
-    for (const m of await extraRoles(options.role)) mounted.push(m);
+    const { role } = options;
+    if (role === 'storage') mounted.push(await storageMount({ dataDir: options.dataDir, name: options.name ?? `storage-${options.port}`, marker: REPO_MARKER_KEY }));
+    if (role === 'orchestrator' || role === 'all') mounted.push(await mountOrchestrator(options, metrics.registry));
+    if (role === 'chunker' || role === 'all') mounted.push(chunkerMount());
+    if (role === 'compressor' || role === 'all') mounted.push(compressorMount());
   } catch (err) {
     await Promise.allSettled(mounted.map((m) => m.close()));
     throw err;

@@ -3,7 +3,5 @@
 export const RPC_READ_MAX_BYTES = 80 * 1024 * 1024;
 /** Pieces of streamed file bytes (uploads, downloads, chunking input). */
 export const STREAM_PIECE_BYTES = 1024 * 1024;
-/** Longest accepted file name, in UTF-8 bytes. */
-export const MAX_NAME_BYTES = 4096;
 /** Objects per ListObjects / List page. */
 export const LIST_PAGE = 500;

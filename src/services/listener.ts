@@ -29,7 +29,7 @@ export interface ListenOptions {
   tls?: TlsFiles;
   routes: (router: ConnectRouter) => void;
   interceptors?: Interceptor[];
-  /** Requests that are not RPCs (health, metrics, later the HTTP API). */
+  /** Requests that are not RPCs (health, metrics, the HTTP API and the web UI). */
   fallback?: HttpFallback;
   /** How long an HTTP/1.1 client may take to send a request's headers (default 60 s): slow-client protection. */
   headersTimeoutMs?: number;

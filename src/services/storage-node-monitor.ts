@@ -19,7 +19,7 @@ function innermost(store: BlobStore): BlobStore {
   return s;
 }
 
-export class NodeHealthMonitor {
+export class StorageNodeMonitor {
   readonly #nodes: RemoteBlobStore[];
   readonly #up = new Map<string, boolean>();
   readonly #timer: NodeJS.Timeout | undefined;

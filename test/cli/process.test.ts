@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { openRepository } from '../../src/repository/repository.ts';
+import { openEngine } from '../../src/repository/open-engine.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { randomBytes, textBytes } from '../helpers/data.ts';
 
@@ -43,7 +43,7 @@ describe('dcs as a process', () => {
 
       // Freed pieces still count: the analytics record every byte sent (they once read a freed
       // piece's length, 0, after the write).
-      const repo = await openRepository(join(dir, 'r'));
+      const repo = await openEngine(join(dir, 'r'));
       try {
         const access = await repo.ctx.metadata.fileAccess('in.bin');
         assert.equal(access?.downloads, 3);

@@ -8,7 +8,8 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { after, before, describe, it } from 'node:test';
 import { download } from '../../src/engine/download.ts';
 import { upload } from '../../src/engine/upload.ts';
-import { initRepository, openRepository, type Repository } from '../../src/repository/repository.ts';
+import { initRepository } from '../../src/repository/init-repository.ts';
+import { openEngine, type OpenedEngine } from '../../src/repository/open-engine.ts';
 import { CHUNK_PREFIX } from '../../src/storage/blob-store.ts';
 import { startAzurite, type RunningAzurite } from '../helpers/azurite.ts';
 import { tempDir } from '../helpers/cli.ts';
@@ -59,7 +60,7 @@ describe('repository over fs + S3 + Azure + GCS with replicate 2', () => {
     return { dir, cleanup };
   }
 
-  async function readAll(repo: Repository): Promise<void> {
+  async function readAll(repo: OpenedEngine): Promise<void> {
     for (const [name, data] of FILES) {
       const dl = await download(repo.ctx, name);
       assert.equal(dl.length, data.length, name);
@@ -71,7 +72,7 @@ describe('repository over fs + S3 + Azure + GCS with replicate 2', () => {
     it(`round-trips files and reads them back after every object on ${victim} is deleted`, async () => {
       const { dir, cleanup } = await newRepository();
       try {
-        let repo = await openRepository(dir, { workers: 0 });
+        let repo = await openEngine(dir, { workers: 0 });
         try {
           for (const [name, data] of FILES) await upload(repo.ctx, pieces(data, [65536]), { name });
           await readAll(repo);
@@ -93,7 +94,7 @@ describe('repository over fs + S3 + Azure + GCS with replicate 2', () => {
         } finally {
           await repo.close();
         }
-        repo = await openRepository(dir, { workers: 0 });
+        repo = await openEngine(dir, { workers: 0 });
         try {
           await readAll(repo);
         } finally {

@@ -16,7 +16,8 @@ import { repair } from '../../src/engine/repair.ts';
 import { stat } from '../../src/engine/stat.ts';
 import { upload } from '../../src/engine/upload.ts';
 import { verify } from '../../src/engine/verify.ts';
-import { initRepository, openRepository } from '../../src/repository/repository.ts';
+import { initRepository } from '../../src/repository/init-repository.ts';
+import { openEngine } from '../../src/repository/open-engine.ts';
 import { CHUNK_PREFIX, chunkKey, type BlobStore } from '../../src/storage/blob-store.ts';
 import { withFaults } from '../../src/storage/fault-store.ts';
 import { MemoryBlobStore } from '../../src/storage/memory-store.ts';
@@ -309,7 +310,7 @@ describe('erasure in a repository (dcs.yaml redundancy.erasure)', () => {
         chunking: { kind: 'fastcdc', min: 4096, avg: 16384, max: 65536 },
       });
       assert.deepEqual(config.redundancy, { erasure: { data: 4, parity: 2, successThreshold: 6, repairThreshold: 5 } });
-      const repo = await openRepository(dir, { workers: 0 });
+      const repo = await openEngine(dir, { workers: 0 });
       try {
         assert.deepEqual(repo.ctx.erasure, { data: 4, parity: 2, successThreshold: 6, repairThreshold: 5 });
         assert.equal(repo.ctx.replicas, 6);

@@ -14,7 +14,8 @@ import { upload } from '../../src/engine/upload.ts';
 import { verify } from '../../src/engine/verify.ts';
 import { PostgresMetadataStore } from '../../src/metadata/postgres-store.ts';
 import { CONFIG_FILE, renderConfig } from '../../src/repository/config.ts';
-import { initRepository, openRepository, readConfig } from '../../src/repository/repository.ts';
+import { initRepository } from '../../src/repository/init-repository.ts';
+import { openEngine, readConfig } from '../../src/repository/open-engine.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { collect, pieces, randomBytes, textBytes } from '../helpers/data.ts';
 import { dropSchema, freshSchemaName, POSTGRES_URL, requirePostgres } from '../helpers/postgres.ts';
@@ -43,8 +44,8 @@ async function postgresRepository(metadataUrl?: (schema: string) => string): Pro
 describe('repository with PostgreSQL metadata', () => {
   it('round-trips files with dedup, rm and gc, seen from two orchestrators', async () => {
     const { dir, cleanup } = await postgresRepository();
-    const one = await openRepository(dir, { workers: 0 });
-    const two = await openRepository(dir, { workers: 0 });
+    const one = await openEngine(dir, { workers: 0 });
+    const two = await openEngine(dir, { workers: 0 });
     try {
       assert.ok(one.ctx.metadata instanceof PostgresMetadataStore);
       const shared = randomBytes(300_000, 21);
@@ -83,13 +84,13 @@ describe('repository with PostgreSQL metadata', () => {
   it('refuses a password in dcs.yaml and names an unreachable server', async () => {
     const secret = await postgresRepository(() => 'postgres://postgres:hunter2@127.0.0.1:5432/test');
     try {
-      await assert.rejects(openRepository(secret.dir, { workers: 0 }), (e: unknown) => e instanceof ConfigError && /PGPASSWORD/.test(e.message) && !/hunter2/.test(e.message));
+      await assert.rejects(openEngine(secret.dir, { workers: 0 }), (e: unknown) => e instanceof ConfigError && /PGPASSWORD/.test(e.message) && !/hunter2/.test(e.message));
     } finally {
       await secret.cleanup();
     }
     const down = await postgresRepository(() => 'postgresql://postgres@127.0.0.1:1/test');
     try {
-      await assert.rejects(openRepository(down.dir, { workers: 0 }), /cannot reach PostgreSQL at postgresql:\/\/postgres@127\.0\.0\.1:1\/test/);
+      await assert.rejects(openEngine(down.dir, { workers: 0 }), /cannot reach PostgreSQL at postgresql:\/\/postgres@127\.0\.0\.1:1\/test/);
     } finally {
       await down.cleanup();
     }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { initRepository } from '../../src/repository/repository.ts';
+import { initRepository } from '../../src/repository/init-repository.ts';
 import { startNode, type RunningNode } from '../../src/server/node.ts';
 import type { TlsFiles } from '../../src/services/listener.ts';
 import { randomBytes, textBytes } from '../helpers/data.ts';

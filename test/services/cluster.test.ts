@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clusterDown, clusterRestart, clusterUp, isAlive, readState, type ClusterState } from '../../src/cli/commands/cluster.ts';
-import { OrchestratorClient } from '../../src/services/orchestrator-client.ts';
+import { RemoteRepository } from '../../src/repository/remote-repository.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { collect, pieces, randomBytes, textBytes } from '../helpers/data.ts';
 
@@ -19,7 +19,7 @@ const MiB = 1024 * 1024;
 let dir: string;
 let cleanupDir: () => Promise<void>;
 let cluster: ClusterState;
-let client: OrchestratorClient;
+let client: RemoteRepository;
 
 async function pidOf(name: string): Promise<number> {
   const s = await readState(dir);
@@ -57,7 +57,7 @@ describe('local cluster (dcs cluster up: orchestrator, chunker, compressor, 3 st
     const port = 10_000 + Math.floor(Math.random() * 100) * 100;
     cluster = await clusterUp({ dir, nodes: 3, port, replicate: 2, env: process.env });
     const tokens = (await import(join(dir, 'tokens.json'), { with: { type: 'json' } })).default as { DCS_TOKEN: string };
-    client = new OrchestratorClient(cluster.server, { token: tokens.DCS_TOKEN });
+    client = new RemoteRepository(cluster.server, { token: tokens.DCS_TOKEN });
   });
 
   after(async () => {
@@ -158,7 +158,7 @@ describe('local cluster (dcs cluster up: orchestrator, chunker, compressor, 3 st
     client.close();
     await clusterRestart(dir, 'orchestrator');
     const tokens = (await import(join(dir, 'tokens.json'), { with: { type: 'json' } })).default as { DCS_TOKEN: string };
-    client = new OrchestratorClient(cluster.server, { token: tokens.DCS_TOKEN });
+    client = new RemoteRepository(cluster.server, { token: tokens.DCS_TOKEN });
     await assert.rejects(client.stat('half.bin'), /no such file/);
     const mid = await client.verify();
     const physicalMid = (await client.stats()).physicalBytes;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { pino } from 'pino';
-import { initRepository } from '../../src/repository/repository.ts';
+import { initRepository } from '../../src/repository/init-repository.ts';
 import { startNode, type RunningNode } from '../../src/server/node.ts';
 import { OrchestratorService, type UploadRequest } from '../../src/services/gen/dcs/v1/orchestrator_pb.js';
 import { Health, HealthCheckResponse_ServingStatus } from '../../src/services/gen/grpc/health/v1/health_pb.js';
@@ -123,8 +123,8 @@ describe('orchestrator service', () => {
 
   it('shuts down gracefully: a request in flight finishes, new ones are refused', async () => {
     const node = await startNode({ role: 'all', host: '127.0.0.1', port: 0, token: TOKEN, repoDir: `${dir}/repo`, openOptions: { workers: 0 }, log });
-    const { OrchestratorClient } = await import('../../src/services/orchestrator-client.ts');
-    const client = new OrchestratorClient(node.url, { token: TOKEN });
+    const { RemoteRepository } = await import('../../src/repository/remote-repository.ts');
+    const client = new RemoteRepository(node.url, { token: TOKEN });
     const data = textBytes(2_000_000, 11);
     let closing: Promise<void> | undefined;
     async function* slow(): AsyncGenerator<Uint8Array> {

@@ -8,7 +8,8 @@ import { after, describe, it } from 'node:test';
 import { BackendError, BlobNotFoundError, ConfigError } from '../../src/core/errors.ts';
 import { download } from '../../src/engine/download.ts';
 import { upload } from '../../src/engine/upload.ts';
-import { initRepository, openRepository } from '../../src/repository/repository.ts';
+import { initRepository } from '../../src/repository/init-repository.ts';
+import { openEngine } from '../../src/repository/open-engine.ts';
 import { FsBlobStore } from '../../src/storage/fs-store.ts';
 import { GcsBlobStore, parseGcsLocation, translateGcsError } from '../../src/storage/gcs-store.ts';
 import { openBlobStore, parseBackendUrl } from '../../src/storage/registry.ts';
@@ -153,7 +154,7 @@ describe('gcs store', () => {
       await initRepository(dir, { chunking: SMALL_CHUNKS, backends: ['disk=fs:b1', `cloud=gs://${bucket}/${prefix}`], replicate: 2 });
       const data = randomBytes(400_000, 11);
       const text = textBytes(150_000, 12);
-      const repo = await openRepository(dir, { workers: 0 });
+      const repo = await openEngine(dir, { workers: 0 });
       try {
         await upload(repo.ctx, pieces(data), { name: 'bin/data.bin' });
         await upload(repo.ctx, pieces(text), { name: 'notes.txt' });
@@ -170,7 +171,7 @@ describe('gcs store', () => {
       assert.deepEqual(inCloud, onDisk, 'replicate 2 over two backends: both hold every object');
       for (const k of onDisk) await disk.delete(k);
 
-      const again = await openRepository(dir, { workers: 0 });
+      const again = await openEngine(dir, { workers: 0 });
       try {
         assert.deepEqual(await collect((await download(again.ctx, 'bin/data.bin')).body), data);
         assert.deepEqual(await collect((await download(again.ctx, 'notes.txt')).body), text);

@@ -6,7 +6,7 @@ import { dirname, join, resolve, basename } from 'node:path';
 import type { Command } from 'commander';
 import { REPO_OPTION_HELP, wantsProgress, type RunState } from '../command.ts';
 import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
-import { localFileName, validateName } from '../names.ts';
+import { localFileName } from '../names.ts';
 import { parseRange, positiveInt } from '../options.ts';
 import { progressBar } from '../progress.ts';
 import { displayName, formatBytes } from '../format.ts';
@@ -44,15 +44,14 @@ Examples:
 The file is written to a temporary name beside the target and renamed when complete, so a failed
 restore never leaves a partial file behind.`,
     )
-    .action(async (nameArg: string, flags: GetFlags) => {
-      const name = validateName(nameArg);
+    .action(async (name: string, flags: GetFlags) => {
       await withTarget(state, flags, async (t) => {
         const toStdout = flags.output === '-';
+        const version = await t.resolveVersion(name, flags.version);
         // Checked before anything is downloaded, and named as the user wrote it (not the temporary file).
         const target = toStdout ? undefined : await outputPath(resolve(state.io.cwd, flags.output ?? localFileName(name)), name);
-        const version = await t.resolveVersion(name, flags.version);
-        const range = flags.range === undefined ? undefined : parseRange(flags.range, version.size);
-        const dl = await t.download(name, { version: version.version, ...(range ? { range } : {}) });
+        const range = flags.range === undefined ? undefined : parseRange(flags.range);
+        const dl = await t.download(name, { version: version.version, range });
         const bar = progressBar(state.io, wantsProgress(flags) && !toStdout, { unit: 'bytes', label: displayName(name).slice(0, 40), total: dl.length });
         let written = 0;
         const counted = async function* (): AsyncGenerator<Uint8Array> {

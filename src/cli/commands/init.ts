@@ -2,11 +2,11 @@
 import type { Command } from 'commander';
 import { validateChunkerParams } from '../../core/chunker.ts';
 import type { CodecChoice } from '../../core/codecs.ts';
-import { initRepository } from '../../repository/repository.ts';
+import { initRepository } from '../../repository/init-repository.ts';
 import { locateRepository } from '../../repository/locate.ts';
 import { printJson, REPO_OPTION_HELP, type RunState } from '../command.ts';
 import { writeLine } from '../io.ts';
-import { checkLevel, codecOption, intOption, parseSize, positiveInt } from '../options.ts';
+import { CODEC_HELP, codecOption, intOption, LEVEL_HELP, parseSize, positiveInt } from '../options.ts';
 import { newPassphrase } from '../passphrase.ts';
 import { UsageError } from '../../core/errors.ts';
 
@@ -36,8 +36,8 @@ export function defineInit(program: Command, state: RunState): void {
       return { data: Number(m[1]), parity: Number(m[2]) };
     })
     .option('--encrypt', 'encrypt chunks with AES-256-GCM; passphrase from $DCS_PASSPHRASE or a prompt')
-    .option('--codec <codec>', 'default codec: auto, zstd, gzip, brotli, snappy, lz4, none', codecOption)
-    .option('--level <n>', 'default compression level for the codec', intOption('--level'))
+    .option('--codec <codec>', `default codec: ${CODEC_HELP} (default: zstd)`, codecOption)
+    .option('--level <n>', `default ${LEVEL_HELP}`, intOption('--level'))
     .option('--chunk-size <avg>', 'average FastCDC chunk size (min = avg/2, max = avg*4), e.g. 1M')
     .option('--fixed <size>', 'fixed-size chunks instead of content-defined ones, e.g. 4M')
     .option('--json', 'print the created configuration as JSON')
@@ -53,7 +53,6 @@ Examples:
     .action(async (flags: InitFlags) => {
       const { io } = state;
       const dir = locateRepository(flags.repo, io.env, io.cwd);
-      if (flags.codec) checkLevel(flags.codec, flags.level);
       if (flags.erasure && flags.replicate !== undefined) throw new UsageError('--replicate and --erasure exclude each other');
       if (flags.chunkSize && flags.fixed) throw new UsageError('--chunk-size and --fixed exclude each other');
       let chunking;

@@ -1,7 +1,7 @@
 // `dcs rebalance`: after editing backends in dcs.yaml (added, removed, reweighted), move copies to
 // where the rendezvous ranking now places them.
 import type { Command } from 'commander';
-import { rebalance, type RebalanceReport } from '../../engine/rebalance.ts';
+import type { RebalanceReport } from '../../repository/repository.ts';
 import { REPO_OPTION_HELP, printJson, wantsProgress, withRepository, type RunState } from '../command.ts';
 import { formatBytes } from '../format.ts';
 import { writeLine } from '../io.ts';
@@ -39,7 +39,7 @@ Examples:
         const bar = progressBar(state.io, wantsProgress(flags), { unit: 'items', label: flags.dryRun ? 'planning' : 'rebalancing' });
         let r: RebalanceReport;
         try {
-          r = await rebalance(repo.ctx, { dryRun: flags.dryRun ?? false, onProgress: (p) => bar.update(p.chunks) });
+          r = await repo.rebalance({ dryRun: flags.dryRun ?? false, onProgress: (p) => bar.update(p.chunks) });
         } finally {
           bar.stop();
         }

@@ -1,6 +1,6 @@
 // `dcs repair`: rewrite missing or corrupt copies from healthy ones and restore the replica count.
 import type { Command } from 'commander';
-import type { RepairReport } from '../../engine/repair.ts';
+import type { RepairReport } from '../../repository/repository.ts';
 import { REPO_OPTION_HELP, printJson, wantsProgress, type RunState } from '../command.ts';
 import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { writeLine } from '../io.ts';

@@ -4,7 +4,6 @@ import { REPO_OPTION_HELP, printJson, type RunState } from '../command.ts';
 import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { displayName } from '../format.ts';
 import { writeLine } from '../io.ts';
-import { validateName } from '../names.ts';
 import { positiveInt } from '../options.ts';
 
 interface RmFlags {
@@ -23,8 +22,7 @@ export function defineRm(program: Command, state: RunState): void {
     .option('--server <url>', SERVER_OPTION_HELP)
     .option('--version <n>', 'delete only this version', positiveInt('--version'))
     .option('--json', 'print the result as JSON')
-    .action(async (nameArg: string, flags: RmFlags) => {
-      const name = validateName(nameArg);
+    .action(async (name: string, flags: RmFlags) => {
       await withTarget(state, flags, async (t) => {
         const r = await t.remove(name, flags.version === undefined ? {} : { version: flags.version });
         if (flags.json) printJson(state, { name, ...r });

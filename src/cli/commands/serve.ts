@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { locateRepository } from '../../repository/locate.ts';
 import { ROLES, type Role } from '../../server/role-names.ts';
-import type { TlsFiles } from '../../services/listener.ts';
+import type { TlsFiles } from '../../server/node.ts';
 import type { HttpLimits } from '../../server/http-context.ts';
 import { DEFAULT_WEB_ROOT } from '../../server/web-assets.ts';
 import { REPO_OPTION_HELP, type RunState } from '../command.ts';
@@ -152,19 +152,12 @@ export async function runServer(state: RunState, p: ServerParams): Promise<void>
     },
   };
   // The server stack loads only here, so other commands start without it.
-  const [{ pino }, { startNode }, { registerStorageNodeBackends }, { serviceStages }] = await Promise.all([
-    import('pino'),
-    import('../../server/node.ts'),
-    import('../../services/register.ts'),
-    import('../../services/stages.ts'),
-  ]);
-  registerStorageNodeBackends(nodeClient);
+  const [{ pino }, { startNode }] = await Promise.all([import('pino'), import('../../server/node.ts')]);
   // Signals are taken from here on, not only once the node serves: one that comes while the node
   // starts, or just after its URL is printed, must still stop it gracefully (as soon as it is up)
   // instead of killing it.
   const stopSignal = takeStopSignal();
   const log = pino({ level: p.logLevel, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
-  const stages = serviceStages(nodeClient, (m) => log.warn(m));
   const http = p.http === false ? false : { limits: p.http.limits, ...(p.http.webRoot ? { webRoot: p.http.webRoot } : {}) };
   const node = await startNode({
     role,
@@ -176,12 +169,13 @@ export async function runServer(state: RunState, p: ServerParams): Promise<void>
     ...(p.repoDir
       ? {
           repoDir: p.repoDir,
-          openOptions: { passphrase: passphraseFromEnvOrPrompt(state.io), warn: (m: string) => log.warn(m), ...(role === 'orchestrator' ? { stages } : {}) },
+          openOptions: { passphrase: passphraseFromEnvOrPrompt(state.io) },
           http,
         }
       : {}),
     ...(p.dataDir ? { dataDir: p.dataDir } : {}),
     ...(p.name ? { name: p.name } : {}),
+    nodeClient,
     log,
   }).catch((err: unknown) => {
     stopSignal.cancel();
@@ -190,7 +184,7 @@ export async function runServer(state: RunState, p: ServerParams): Promise<void>
   (p.onListening ?? ((url: string) => state.io.stdout.write(`${url}\n`)))(node.url);
   const signal = await stopSignal.received;
   log.info({ signal }, 'signal received');
-  await node.close().finally(() => stages.close());
+  await node.close();
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { CONFIG_FILE } from '../../repository/config.ts';
 import { locateRepository } from '../../repository/locate.ts';
-import { initRepository } from '../../repository/repository.ts';
+import { initRepository } from '../../repository/init-repository.ts';
 import { REPO_OPTION_HELP, type RunState } from '../command.ts';
 import { writeLine } from '../io.ts';
 import { addHttpOptions, DEFAULT_PORT, httpOptions, runServer, type HttpFlags } from './serve.ts';

@@ -4,7 +4,6 @@ import { REPO_OPTION_HELP, printJson, type RunState } from '../command.ts';
 import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { displayName, formatBytes, formatDate, formatRatio, table } from '../format.ts';
 import { writeLine } from '../io.ts';
-import { validateName } from '../names.ts';
 import { positiveInt } from '../options.ts';
 
 interface StatFlags {
@@ -25,8 +24,7 @@ export function defineStat(program: Command, state: RunState): void {
     .option('--version <n>', 'version (default: latest)', positiveInt('--version'))
     .option('--no-chunks', 'omit the per-chunk table')
     .option('--json', 'print as JSON')
-    .action(async (nameArg: string, flags: StatFlags) => {
-      const name = validateName(nameArg);
+    .action(async (name: string, flags: StatFlags) => {
       await withTarget(state, flags, async (t) => {
         const s = await t.stat(name, { ...(flags.version !== undefined ? { version: flags.version } : {}), chunks: flags.chunks !== false });
         if (flags.json) {
@@ -41,11 +39,12 @@ export function defineStat(program: Command, state: RunState): void {
         writeLine(out, `stored:    ${formatBytes(s.storedSize)} per copy, ratio ${formatRatio(s.ratio)}`);
         writeLine(out, `chunks:    ${s.chunks} (${s.distinctChunks} distinct, ${s.sharedChunks} shared with other versions or files)`);
         writeLine(out, `codecs:    ${Object.entries(s.codecs).map(([c, n]) => `${c} x${n}`).join(', ') || '-'} (requested: ${v.codec})`);
-        const policy = t.erasure
-          ? ` (policy: erasure ${t.erasure.data}+${t.erasure.parity} shards)`
-          : t.replicas === undefined
-            ? ''
-            : ` (policy: ${t.replicas} cop${t.replicas === 1 ? 'y' : 'ies'})`;
+        const p = t.policy;
+        const policy = p === undefined
+          ? ''
+          : 'erasure' in p
+            ? ` (policy: erasure ${p.erasure.data}+${p.erasure.parity} shards)`
+            : ` (policy: ${p.replicas} cop${p.replicas === 1 ? 'y' : 'ies'})`;
         writeLine(out, `health:    ${s.health}${policy}`);
         if (s.chunkList && s.chunkList.length > 0) {
           writeLine(out);

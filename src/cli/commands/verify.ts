@@ -1,11 +1,10 @@
 // `dcs verify [NAME] [--deep]`: check metadata against storage; exit 3 when problems are found.
 import type { Command } from 'commander';
-import type { VerifyReport } from '../../engine/verify.ts';
+import type { VerifyReport } from '../../repository/repository.ts';
 import { REPO_OPTION_HELP, printJson, wantsProgress, type RunState } from '../command.ts';
 import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { formatBytes } from '../format.ts';
 import { writeLine } from '../io.ts';
-import { validateName } from '../names.ts';
 import { parseSize, positiveInt } from '../options.ts';
 import { UsageError } from '../../core/errors.ts';
 import { progressBar } from '../progress.ts';
@@ -38,10 +37,9 @@ export function defineVerify(program: Command, state: RunState): void {
     .option('--json', 'print the report as JSON')
     .option('-q, --quiet', 'no progress bar')
     .addHelpText('after', "\nExamples:\n  dcs verify                 every copy exists with the right size\n  dcs verify --deep --rate 50M   read back every copy (bitrot scrub), at 50 MB/s\n\nExit status: 0 all healthy, 3 problems found (run 'dcs repair'), 1 could not run.")
-    .action(async (nameArg: string | undefined, flags: VerifyFlags) => {
+    .action(async (name: string | undefined, flags: VerifyFlags) => {
       if (flags.rate !== undefined && !flags.deep) throw new UsageError('--rate paces the reads of --deep; add --deep');
       if (flags.rate === 0) throw new UsageError('--rate must be more than 0');
-      const name = nameArg === undefined ? undefined : validateName(nameArg);
       await withTarget(state, flags, async (t) => {
         const bar = progressBar(state.io, wantsProgress(flags), { unit: 'items', label: flags.deep ? 'verifying (deep)' : 'verifying' });
         let report: VerifyReport;

@@ -1,7 +1,8 @@
-// Stored file names are arbitrary UTF-8 strings (spaces, unicode, newlines, '..', '/abs'): they are
-// names, never paths. The only rules: not empty, no NUL, at most MAX_NAME_BYTES. Every entry point
-// (CLI, gRPC, HTTP) applies the same check.
-import { UsageError } from './errors.ts';
+// Stored file names, as every request carries them. They are arbitrary UTF-8 strings (spaces,
+// unicode, newlines, '..', '/abs'): names, never paths. The only rules: not empty, no NUL, at most
+// MAX_NAME_BYTES. Checked where a request enters the repository API, so the CLI, HTTP and gRPC
+// refuse the same names with the same message.
+import { UsageError } from '../errors.ts';
 
 export const MAX_NAME_BYTES = 4096;
 

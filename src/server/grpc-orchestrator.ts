@@ -1,24 +1,13 @@
-// OrchestratorService server: the engine operations of one opened repository, over gRPC. Uploads
-// arrive as a client stream (header, then bytes) and go through the same upload pipeline as a local
-// put, so a broken stream aborts the session and leaves no visible version.
+// gRPC's OrchestratorService (proto/dcs/v1/orchestrator.proto) as a front end of the Repository
+// API: it translates messages and errors, nothing more; the repository checks every request.
+// Uploads arrive as a client stream (header, then bytes) and go through the same upload pipeline as
+// a local put, so a broken stream aborts the session and leaves no visible version.
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import { validateName } from '../core/file-name.ts';
 import { UsageError } from '../core/errors.ts';
-import { parseCodecChoice, codecByName, validateLevel } from '../core/codecs.ts';
-import type { EngineContext } from '../engine/context.ts';
-import { download } from '../engine/download.ts';
-import { gc } from '../engine/gc.ts';
-import { list } from '../engine/list.ts';
-import { remove } from '../engine/remove.ts';
-import { repair } from '../engine/repair.ts';
-import { stat } from '../engine/stat.ts';
-import { stats } from '../engine/stats.ts';
-import { upload } from '../engine/upload.ts';
-import { verify, type VerifyProblem } from '../engine/verify.ts';
-import type { VersionRecord } from '../metadata/metadata-store.ts';
-import { OrchestratorService, type UploadRequest } from './gen/dcs/v1/orchestrator_pb.js';
-import { LIST_PAGE, STREAM_PIECE_BYTES } from './limits.ts';
-import { handled, toConnectError } from './rpc-errors.ts';
+import type { Repository, VerifyProblem, VersionRecord } from '../repository/repository.ts';
+import { OrchestratorService, type UploadRequest } from '../services/gen/dcs/v1/orchestrator_pb.js';
+import { LIST_PAGE, STREAM_PIECE_BYTES } from '../services/limits.ts';
+import { handled, toConnectError } from '../services/rpc-errors.ts';
 
 const big = (n: number): bigint => BigInt(Math.round(n));
 
@@ -29,6 +18,7 @@ export function versionInfo(v: VersionRecord): { name: string; version: number; 
 const problems = (found: VerifyProblem[]): { kind: string; chunkId: string; backend: string; detail: string }[] =>
   found.map((p) => ({ kind: p.kind, chunkId: p.chunkId, backend: p.backend ?? '', detail: p.detail }));
 
+/** proto3 scalars have no "absent": a version or level of 0 means unset. */
 const optionalVersion = (v: number): { version?: number } => (v > 0 ? { version: v } : {});
 
 /** The file bytes of an upload stream after its header; anything out of order is refused. */
@@ -42,14 +32,9 @@ async function* uploadBody(requests: AsyncIterator<UploadRequest>): AsyncGenerat
   }
 }
 
-function codecOption(codec: string, level: number): { codec?: ReturnType<typeof parseCodecChoice>; level?: number } {
-  if (codec === '') return level ? { level } : {};
-  const choice = parseCodecChoice(codec);
-  if (level && choice !== 'auto') validateLevel(codecByName(choice), level);
-  return { codec: choice, ...(level ? { level } : {}) };
-}
+const encoding = (codec: string, level: number): { codec?: string; level?: number } => ({ ...(codec === '' ? {} : { codec }), ...(level === 0 ? {} : { level }) });
 
-export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof OrchestratorService> {
+export function orchestratorServiceImpl(repo: Repository): ServiceImpl<typeof OrchestratorService> {
   return {
     upload: (requests: AsyncIterable<UploadRequest>, hctx: HandlerContext) =>
       handled(async () => {
@@ -57,9 +42,8 @@ export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof 
         const first = await it.next();
         if (first.done || first.value.msg.case !== 'header') throw new UsageError('upload: the first message must be the header');
         const h = first.value.msg.value;
-        const name = validateName(h.name);
         hctx.signal.throwIfAborted();
-        const r = await upload(ctx, uploadBody(it), { name, ...codecOption(h.codec, h.level) });
+        const r = await repo.upload(uploadBody(it), { name: h.name, ...encoding(h.codec, h.level) });
         return {
           version: versionInfo(r.version),
           newChunks: r.newChunks,
@@ -72,16 +56,11 @@ export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof 
     async *download(req) {
       let dl;
       try {
-        const name = validateName(req.name);
         const range =
           req.rangeStart === undefined && req.rangeEnd === undefined
             ? undefined
-            : { start: Number(req.rangeStart ?? 0n), end: req.rangeEnd === undefined ? Number.MAX_SAFE_INTEGER : Number(req.rangeEnd) };
-        if (range && req.rangeEnd === undefined) {
-          const v = await ctx.metadata.getVersion(name, req.version > 0 ? req.version : undefined);
-          if (v) range.end = Math.max(range.start, v.size - 1);
-        }
-        dl = await download(ctx, name, { ...optionalVersion(req.version), ...(range ? { range } : {}) });
+            : { start: Number(req.rangeStart ?? 0n), ...(req.rangeEnd === undefined ? {} : { end: Number(req.rangeEnd) }) };
+        dl = await repo.download(req.name, { ...optionalVersion(req.version), ...(range ? { range } : {}) });
       } catch (err) {
         throw toConnectError(err);
       }
@@ -99,7 +78,7 @@ export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof 
 
     stat: (req) =>
       handled(async () => {
-        const s = await stat(ctx, validateName(req.name), { ...optionalVersion(req.version), chunks: req.chunks });
+        const s = await repo.stat(req.name, { ...optionalVersion(req.version), chunks: req.chunks });
         return {
           version: versionInfo(s.version),
           versions: s.versions,
@@ -127,7 +106,7 @@ export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof 
     async *list(req) {
       let page: { name: string; version: number; versions: number; size: bigint; storedSize: bigint; createdAtMs: bigint }[] = [];
       try {
-        const files = list(ctx, { ...(req.prefix ? { prefix: req.prefix } : {}), ...(req.after ? { after: req.after } : {}), ...(req.limit ? { limit: req.limit } : {}) });
+        const files = repo.list({ ...(req.prefix ? { prefix: req.prefix } : {}), ...(req.after ? { after: req.after } : {}), ...(req.limit ? { limit: req.limit } : {}) });
         for await (const f of files) {
           page.push({ name: f.name, version: f.version, versions: f.versions, size: big(f.size), storedSize: big(f.storedSize), createdAtMs: big(f.createdAt) });
           if (page.length >= LIST_PAGE) {
@@ -143,14 +122,14 @@ export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof 
 
     delete: (req) =>
       handled(async () => {
-        const r = await remove(ctx, validateName(req.name), optionalVersion(req.version));
+        const r = await repo.remove(req.name, optionalVersion(req.version));
         return { versionsRemoved: r.versionsRemoved };
       }),
 
     verify: (req) =>
       handled(async () => {
         const rate = req.rateBytesPerSec ? Number(req.rateBytesPerSec) : 0;
-        const r = await verify(ctx, { deep: req.deep, ...(req.name ? { name: validateName(req.name) } : {}), ...optionalVersion(req.version), ...(rate > 0 ? { rateBytesPerSec: rate } : {}) });
+        const r = await repo.verify({ deep: req.deep, ...(req.name ? { name: req.name } : {}), ...optionalVersion(req.version), ...(rate > 0 ? { rateBytesPerSec: rate } : {}) });
         return {
           deep: r.deep,
           chunks: big(r.chunks),
@@ -170,13 +149,13 @@ export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof 
 
     repair: (req) =>
       handled(async () => {
-        const r = await repair(ctx, { deep: req.deep });
+        const r = await repo.repair({ deep: req.deep });
         return { chunks: big(r.chunks), rewritten: big(r.rewritten), added: big(r.added), lost: big(r.lost), stillDegraded: big(r.stillDegraded), problems: problems(r.problems) };
       }),
 
     gc: (req) =>
       handled(async () => {
-        const r = await gc(ctx, { orphans: req.orphans ?? true, ...(req.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: Number(req.sessionTimeoutMs) } : {}) });
+        const r = await repo.gc({ orphans: req.orphans ?? true, ...(req.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: Number(req.sessionTimeoutMs) } : {}) });
         return {
           sessionsExpired: big(r.sessionsExpired),
           chunksDeleted: big(r.chunksDeleted),
@@ -189,7 +168,7 @@ export function orchestratorServiceImpl(ctx: EngineContext): ServiceImpl<typeof 
 
     stats: () =>
       handled(async () => {
-        const s = await stats(ctx);
+        const s = await repo.stats();
         return {
           files: big(s.files),
           versions: big(s.versions),

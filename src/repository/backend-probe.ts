@@ -2,14 +2,9 @@
 // every backend holds, with a short timeout, cached briefly so a busy dashboard does not turn
 // into load on the backends. A local disk that vanished shows as down just like a dead node.
 import { errorMessage } from '../core/errors.ts';
-import { REPO_MARKER_KEY } from '../repository/repository.ts';
 import type { Placement } from '../storage/placement.ts';
-
-export interface BackendState {
-  up: boolean;
-  /** Why it is down (one line), when it is. */
-  error?: string;
-}
+import type { BackendState } from './repository.ts';
+import { REPO_MARKER_KEY } from './stores.ts';
 
 export function backendProbe(placement: Placement, options: { timeoutMs?: number; cacheMs?: number } = {}): () => Promise<Map<string, BackendState>> {
   const timeoutMs = options.timeoutMs ?? 2000;

@@ -1,25 +1,46 @@
-// Client of a remote orchestrator that answers with the engine's own result types, so the CLI (and
-// anything else) runs the same code whether the repository is local or behind `--server URL`.
+// RemoteRepository: the Repository API of an orchestrator, over its gRPC OrchestratorService
+// (`--server URL`). Results come back as the same types a local repository returns, so a command
+// has one code path either way. Requests are checked by the orchestrator's own local repository;
+// its errors come back with their dcs code and message (rpc-errors.ts).
 import { createReadStream } from 'node:fs';
 import { createClient, type Client } from '@connectrpc/connect';
-import type { ChunkInput } from '../engine/chunk-source.ts';
-import type { Download, DownloadOptions } from '../engine/download.ts';
-import type { GcOptions, GcReport } from '../engine/gc.ts';
-import type { Health } from '../engine/chunk-health.ts';
-import type { RepairOptions, RepairReport } from '../engine/repair.ts';
-import type { FileStat } from '../engine/stat.ts';
-import type { StatsReport } from '../engine/stats.ts';
-import type { UploadOptions, UploadResult } from '../engine/upload.ts';
-import type { BackendHealth, ProblemKind, VerifyOptions, VerifyReport, VerifyProblem } from '../engine/verify.ts';
-import type { CopyState, FileSummary, ListFilesOptions, VersionRecord } from '../metadata/metadata-store.ts';
-import { OrchestratorService, type Problem, type UploadRequest, type VersionInfo } from './gen/dcs/v1/orchestrator_pb.js';
-import { STREAM_PIECE_BYTES } from './limits.ts';
-import { fromConnectError } from './rpc-errors.ts';
-import { createTransport, type ClientOptions } from './transport.ts';
+import { resolveRange } from '../core/input/ranges.ts';
+import { OrchestratorService, type Problem, type UploadRequest as UploadMessage, type VersionInfo } from '../services/gen/dcs/v1/orchestrator_pb.js';
+import { STREAM_PIECE_BYTES } from '../services/limits.ts';
+import { fromConnectError } from '../services/rpc-errors.ts';
+import { createTransport, type ClientOptions } from '../services/transport.ts';
+import type {
+  BackendHealth,
+  CopyState,
+  Download,
+  DownloadRequest,
+  FileStat,
+  FileSummary,
+  FileToUpload,
+  GcOptions,
+  GcReport,
+  Health,
+  ListRequest,
+  ProblemKind,
+  RepairOptions,
+  RepairReport,
+  Repository,
+  StatRequest,
+  StatsReport,
+  UploadFilesRequest,
+  UploadInput,
+  UploadRequest,
+  UploadResult,
+  VerifyOptions,
+  VerifyProblem,
+  VerifyReport,
+  VersionRecord,
+} from './repository.ts';
+import { uploadFiles } from './upload-files.ts';
 
 const num = (b: bigint): number => Number(b);
 
-function version(v: VersionInfo | undefined): VersionRecord {
+function versionRecord(v: VersionInfo | undefined): VersionRecord {
   if (!v) throw new Error('orchestrator sent no version');
   return { versionId: 0, name: v.name, version: v.version, size: num(v.size), chunkCount: v.chunkCount, codec: v.codec, createdAt: num(v.createdAtMs) };
 }
@@ -27,14 +48,14 @@ function version(v: VersionInfo | undefined): VersionRecord {
 const problems = (ps: Problem[]): VerifyProblem[] =>
   ps.map((p) => ({ kind: p.kind as ProblemKind, chunkId: p.chunkId, ...(p.backend ? { backend: p.backend } : {}), detail: p.detail }));
 
-async function* pieces(input: ChunkInput): AsyncGenerator<Uint8Array> {
+async function* pieces(input: UploadInput): AsyncGenerator<Uint8Array> {
   const source: AsyncIterable<Uint8Array> = 'path' in input ? createReadStream(input.path, { highWaterMark: STREAM_PIECE_BYTES }) : input;
   for await (const piece of source) {
     for (let o = 0; o < piece.length; o += STREAM_PIECE_BYTES) yield piece.subarray(o, o + STREAM_PIECE_BYTES);
   }
 }
 
-export class OrchestratorClient {
+export class RemoteRepository implements Repository {
   readonly url: string;
   readonly #client: Client<typeof OrchestratorService>;
   readonly #close: () => void;
@@ -46,7 +67,7 @@ export class OrchestratorClient {
     this.#close = close;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#close();
   }
 
@@ -58,27 +79,40 @@ export class OrchestratorClient {
     }
   }
 
-  async upload(input: ChunkInput, options: UploadOptions): Promise<UploadResult> {
+  async upload(input: UploadInput, options: UploadRequest): Promise<UploadResult> {
     let sent = 0;
     const onProgress = options.onProgress;
-    async function* requests(): AsyncGenerator<UploadRequest> {
-      yield { msg: { case: 'header', value: { name: options.name, codec: options.codec ?? '', level: options.level ?? 0 } } } as UploadRequest;
+    async function* requests(): AsyncGenerator<UploadMessage> {
+      // The wire's level 0 means "unset" (proto3 has no absent scalars).
+      yield { msg: { case: 'header', value: { name: options.name, codec: options.codec ?? '', level: options.level ?? 0 } } } as UploadMessage;
       for await (const data of pieces(input)) {
         sent += data.length;
         onProgress?.({ bytesRead: sent, chunks: 0 });
-        yield { msg: { case: 'data', value: data } } as UploadRequest;
+        yield { msg: { case: 'data', value: data } } as UploadMessage;
       }
     }
     const r = await this.#call(() => this.#client.upload(requests()), options.name);
-    const v = version(r.version);
+    const v = versionRecord(r.version);
     return { version: v, size: v.size, chunks: v.chunkCount, newChunks: r.newChunks, newStoredBytes: num(r.newStoredBytes), newRawBytes: num(r.newRawBytes), codecs: { ...r.codecs } };
   }
 
-  async download(name: string, options: DownloadOptions = {}): Promise<Download> {
+  uploadFiles(files: readonly FileToUpload[], request: UploadFilesRequest): Promise<void> {
+    return uploadFiles(this, files, request);
+  }
+
+  async download(name: string, options: DownloadRequest = {}): Promise<Download> {
+    let version = options.version;
+    let range = options.range;
+    if (range && 'suffix' in range) {
+      // The wire carries start and end: a suffix needs the size of the version it reads.
+      const v = await this.resolveVersion(name, version);
+      version = v.version;
+      range = resolveRange(range, v.size, name);
+    }
     const stream = this.#client.download({
       name,
-      version: options.version ?? 0,
-      ...(options.range ? { rangeStart: BigInt(options.range.start), rangeEnd: BigInt(options.range.end) } : {}),
+      version: version ?? 0,
+      ...(range ? { rangeStart: BigInt(range.start), ...(range.end === undefined ? {} : { rangeEnd: BigInt(range.end) }) } : {}),
     })[Symbol.asyncIterator]();
     const first = await this.#call(() => stream.next(), name);
     if (first.done || first.value.msg.case !== 'header') throw new Error('orchestrator sent no download header');
@@ -95,17 +129,17 @@ export class OrchestratorClient {
         if (next.value.msg.case === 'data') yield next.value.msg.value;
       }
     }
-    return { version: version(h.version), start: num(h.start), length: num(h.length), body: body() };
+    return { version: versionRecord(h.version), start: num(h.start), length: num(h.length), body: body() };
   }
 
   async resolveVersion(name: string, v?: number): Promise<VersionRecord> {
     return (await this.stat(name, { ...(v === undefined ? {} : { version: v }), chunks: false })).version;
   }
 
-  async stat(name: string, options: { version?: number; chunks?: boolean } = {}): Promise<FileStat> {
+  async stat(name: string, options: StatRequest = {}): Promise<FileStat> {
     const s = await this.#call(() => this.#client.stat({ name, version: options.version ?? 0, chunks: options.chunks ?? false }), name);
     return {
-      version: version(s.version),
+      version: versionRecord(s.version),
       versions: s.versions,
       storedSize: num(s.storedSize),
       ratio: s.ratio,
@@ -132,7 +166,7 @@ export class OrchestratorClient {
     };
   }
 
-  async *list(options: ListFilesOptions = {}): AsyncIterable<FileSummary> {
+  async *list(options: ListRequest = {}): AsyncIterable<FileSummary> {
     try {
       for await (const page of this.#client.list({ prefix: options.prefix ?? '', after: options.after ?? '', limit: options.limit ?? 0 })) {
         for (const f of page.files) {
@@ -144,7 +178,7 @@ export class OrchestratorClient {
     }
   }
 
-  async remove(name: string, options: { version?: number } = {}): Promise<{ versionsRemoved: number }> {
+  async remove(name: string, options: { version?: number | undefined } = {}): Promise<{ versionsRemoved: number }> {
     const r = await this.#call(() => this.#client.delete({ name, version: options.version ?? 0 }), name);
     return { versionsRemoved: r.versionsRemoved };
   }

@@ -1,6 +1,6 @@
-// Records the repository's size history for the dashboard: one sample at start, then one after
-// writes, at most every `minIntervalMs` (stats() aggregates the whole repository, so it is not
-// run per request). Samples live in metadata, so the history survives restarts and is shared by
+// Records the repository's size history (the dashboard's chart, the sizes at /metrics): one sample
+// at start, then one after writes, at most every `minIntervalMs` (stats() aggregates the whole
+// repository, so it is not run per request). Servers turn it on; CLI commands do not. Samples live in metadata, so the history survives restarts and is shared by
 // orchestrators on one PostgreSQL.
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 

@@ -1,0 +1,191 @@
+// LocalRepository: the Repository API over the engine of a repository opened from its directory.
+// Every request is checked here, where it enters the API (names, codec and level, versions, part
+// numbers and sizes; ranges once the file's size is known), with the shared rules of
+// src/core/input/ — so the CLI, the HTTP API and gRPC refuse the same input with the same error.
+import { CODEC_CHOICES } from '../core/codecs.ts';
+import { resolveEncoding, type Encoding, type EncodingRequest } from '../core/input/encoding.ts';
+import { validateName } from '../core/input/names.ts';
+import { checkByteCount, checkPartNumber, checkVersion } from '../core/input/sizes.ts';
+import type { EngineContext } from '../engine/context.ts';
+import { download, resolveVersion } from '../engine/download.ts';
+import { gc } from '../engine/gc.ts';
+import { list } from '../engine/list.ts';
+import { rebalance } from '../engine/rebalance.ts';
+import { remove } from '../engine/remove.ts';
+import { repair } from '../engine/repair.ts';
+import { abortResumableUpload, beginResumableUpload, completeResumableUpload, RESUMABLE_TIMEOUT_MS, resumableUpload, uploadPart } from '../engine/resumable.ts';
+import { stat } from '../engine/stat.ts';
+import { stats } from '../engine/stats.ts';
+import { upload } from '../engine/upload.ts';
+import { verify } from '../engine/verify.ts';
+import { backendProbe } from './backend-probe.ts';
+import { openEngine, type OpenedEngine, type OpenOptions } from './open-engine.ts';
+import type {
+  Analytics,
+  BackendState,
+  Download,
+  DownloadRequest,
+  FileStat,
+  FileSummary,
+  FileToUpload,
+  GcOptions,
+  GcReport,
+  ListRequest,
+  LocalRepository,
+  RebalanceOptions,
+  RebalanceReport,
+  RedundancyPolicy,
+  RepairOptions,
+  RepairReport,
+  RepositoryInfo,
+  ResumableUploads,
+  StatRequest,
+  StatsReport,
+  UploadFilesRequest,
+  UploadInput,
+  UploadRequest,
+  UploadResult,
+  VerifyOptions,
+  VerifyReport,
+  VersionRecord,
+} from './repository.ts';
+import { startStatsSampler, type StatsSampler } from './size-history.ts';
+import { uploadFiles } from './upload-files.ts';
+
+export interface OpenRepositoryOptions extends OpenOptions {
+  /** Keep a size history: a sample after writes, at most this often (servers; CLI commands do not). */
+  sizeHistory?: { minIntervalMs?: number };
+}
+
+const optionalVersion = (version: number | undefined): { version?: number } => (version === undefined ? {} : { version: checkVersion(version) });
+
+class EngineRepository implements LocalRepository {
+  readonly policy: RedundancyPolicy;
+  readonly info: RepositoryInfo;
+  readonly resumable: ResumableUploads;
+  readonly analytics: Analytics;
+  readonly #engine: OpenedEngine;
+  readonly #ctx: EngineContext;
+  readonly #sampler: StatsSampler | undefined;
+  readonly #probe: () => Promise<Map<string, BackendState>>;
+
+  constructor(engine: OpenedEngine, options: OpenRepositoryOptions) {
+    const ctx = engine.ctx;
+    this.#engine = engine;
+    this.#ctx = ctx;
+    this.policy = ctx.erasure ? { erasure: { data: ctx.erasure.data, parity: ctx.erasure.parity } } : { replicas: ctx.replicas };
+    this.info = { defaultEncoding: { ...ctx.compression }, codecs: CODEC_CHOICES, encrypted: engine.config.encryption.enabled };
+    this.#probe = backendProbe(ctx.placement);
+    this.#sampler = options.sizeHistory
+      ? startStatsSampler(ctx.metadata, { ...(options.sizeHistory.minIntervalMs === undefined ? {} : { minIntervalMs: options.sizeHistory.minIntervalMs }), warn: ctx.warn })
+      : undefined;
+    const changed = (): void => this.#sampler?.changed();
+    const encoding = (request: EncodingRequest): Encoding => resolveEncoding(request, this.info.defaultEncoding);
+    this.resumable = {
+      timeoutMs: RESUMABLE_TIMEOUT_MS,
+      begin: async (request) => resumableUpload(ctx, await beginResumableUpload(ctx, { name: validateName(request.name), ...encoding(request) })),
+      get: async (id) => resumableUpload(ctx, id),
+      uploadPart: async (id, part, input) => uploadPart(ctx, id, checkPartNumber(part), input),
+      complete: async (id, expectedSize) => {
+        const report = await completeResumableUpload(ctx, id, expectedSize === undefined ? undefined : checkByteCount('size', expectedSize));
+        changed();
+        return report;
+      },
+      abort: (id) => abortResumableUpload(ctx, id),
+    };
+    const metadata = ctx.metadata;
+    this.analytics = {
+      fileAccess: (name) => metadata.fileAccess(name),
+      topFiles: (limit) => metadata.topFiles(limit),
+      usageTotals: () => metadata.usageTotals(),
+      statsHistory: (request = {}) => metadata.statsHistory({ ...(request.since === undefined ? {} : { since: request.since }), ...(request.limit === undefined ? {} : { limit: request.limit }) }),
+    };
+  }
+
+  async upload(input: UploadInput, request: UploadRequest): Promise<UploadResult> {
+    const name = validateName(request.name);
+    const result = await upload(this.#ctx, input, { name, ...resolveEncoding(request, this.info.defaultEncoding), ...(request.onProgress ? { onProgress: request.onProgress } : {}) });
+    this.#sampler?.changed();
+    return result;
+  }
+
+  uploadFiles(files: readonly FileToUpload[], request: UploadFilesRequest): Promise<void> {
+    return uploadFiles(this, files, request);
+  }
+
+  async download(name: string, request: DownloadRequest = {}): Promise<Download> {
+    return download(this.#ctx, validateName(name), { ...optionalVersion(request.version), ...(request.range ? { range: request.range } : {}) });
+  }
+
+  async resolveVersion(name: string, version?: number): Promise<VersionRecord> {
+    return resolveVersion(this.#ctx, validateName(name), optionalVersion(version).version);
+  }
+
+  async stat(name: string, request: StatRequest = {}): Promise<FileStat> {
+    return stat(this.#ctx, validateName(name), { ...optionalVersion(request.version), chunks: request.chunks ?? false });
+  }
+
+  async *list(request: ListRequest = {}): AsyncIterable<FileSummary> {
+    const { prefix, after, limit } = request;
+    yield* list(this.#ctx, { ...(prefix ? { prefix } : {}), ...(after ? { after } : {}), ...(limit ? { limit } : {}) });
+  }
+
+  async remove(name: string, request: { version?: number | undefined } = {}): Promise<{ versionsRemoved: number }> {
+    const result = await remove(this.#ctx, validateName(name), optionalVersion(request.version));
+    this.#sampler?.changed();
+    return result;
+  }
+
+  async verify(request: VerifyOptions = {}): Promise<VerifyReport> {
+    return verify(this.#ctx, { ...request, ...(request.name === undefined ? {} : { name: validateName(request.name) }), ...optionalVersion(request.version) });
+  }
+
+  async repair(request: RepairOptions = {}): Promise<RepairReport> {
+    return repair(this.#ctx, request);
+  }
+
+  async gc(request: GcOptions = {}): Promise<GcReport> {
+    const report = await gc(this.#ctx, request);
+    this.#sampler?.changed();
+    return report;
+  }
+
+  async stats(): Promise<StatsReport> {
+    return stats(this.#ctx);
+  }
+
+  async versions(name: string): Promise<VersionRecord[]> {
+    return this.#ctx.metadata.listVersions(validateName(name));
+  }
+
+  async rebalance(request: RebalanceOptions = {}): Promise<RebalanceReport> {
+    return rebalance(this.#ctx, request);
+  }
+
+  backends(): Promise<ReadonlyMap<string, BackendState>> {
+    return this.#probe();
+  }
+
+  nodes(): ReadonlyMap<string, boolean> {
+    return this.#engine.nodeStatus();
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      await this.#ctx.metadata.getVersion('\u0001readiness-probe');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#sampler?.close();
+    await this.#engine.close();
+  }
+}
+
+/** Open the repository in `dir` (dcs.yaml) and answer the Repository API over its engine. */
+export async function openRepository(dir: string, options: OpenRepositoryOptions = {}): Promise<LocalRepository> {
+  return new EngineRepository(await openEngine(dir, options), options);
+}

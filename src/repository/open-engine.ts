@@ -1,0 +1,220 @@
+// The one place that turns a repository directory (dcs.yaml) into a running engine: config →
+// stores → placement → keys → metadata → chunk source and transformer → EngineContext. Front ends
+// never see the result: they get the Repository API over it (local-repository.ts); engine-level
+// tests use it directly.
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Registry } from 'prom-client';
+import { hmacHasher, sha256Hasher } from '../core/chunk-id.ts';
+import { BlobNotFoundError, ConfigError, RepositoryNotFoundError } from '../core/errors.ts';
+import { unlockKeyFile, type RepositoryKeys } from '../core/keyfile.ts';
+import { inlineChunkSource, workerChunkSource, type ChunkSource } from '../engine/chunk-source.ts';
+import { InlineTransformer, type ChunkTransformer } from '../engine/chunk-transformer.ts';
+import { DEFAULT_LIMITS, type EngineContext } from '../engine/context.ts';
+import { WorkerPoolTransformer } from '../engine/worker-transformer.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import { Placement, type Backend } from '../storage/placement.ts';
+import type { ResilientStore } from '../storage/resilient-store.ts';
+import type { ServiceStages } from '../services/stages.ts';
+import type { ClientOptions } from '../services/transport.ts';
+import { CONFIG_FILE, parseConfig, type RedundancyConfig, type RepositoryConfig } from './config.ts';
+import { closeBackends, initStore, KEY_FILE, KEY_OBJECT_KEY, markerOf, openBackends, openMetadata, REPO_MARKER_KEY } from './stores.ts';
+
+export type PassphraseSource = () => Promise<string>;
+
+/** An opened repository at the engine level: what the Repository API and engine tests work on. */
+export interface OpenedEngine {
+  dir: string;
+  config: RepositoryConfig;
+  ctx: EngineContext;
+  /** Storage nodes and whether their last health check passed (when `watchNodes` was asked for). */
+  nodeStatus(): ReadonlyMap<string, boolean>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  passphrase?: PassphraseSource;
+  /**
+   * Distributed mode: reach storage nodes (grpc:// and grpcs:// backends) with these client
+   * options, and with `remoteStages` also the chunker and compressor services dcs.yaml names.
+   */
+  cluster?: { client: ClientOptions; remoteStages: boolean };
+  /** Poll storage nodes' health: placement skips nodes that stop answering until they are back. */
+  watchNodes?: { onChange(node: string, up: boolean): void };
+  /**
+   * A deployed dcs.yaml may omit `id`: the repository is then recognised from the backends'
+   * markers, and when no backend holds one yet (first start of a cluster) they are initialised.
+   */
+  initializeBackends?: boolean;
+  /** Record per-backend operations, errors, latency and bytes here (servers export it at /metrics). */
+  metricsRegistry?: Registry;
+  /** Override performance.workers (0 = inline). */
+  workers?: number;
+  warn?: (message: string) => void;
+}
+
+function isResilient(store: BlobStore): store is ResilientStore {
+  return typeof (store as Partial<ResilientStore>).isAvailable === 'function';
+}
+
+/** Writes skip a backend whose circuit breaker is open (reads try it last) until it recovers. */
+function watchBreakers(placement: Placement): void {
+  const breakers = new Map(placement.backends.flatMap((b) => (isResilient(b.store) ? [[b.name, b.store] as const] : [])));
+  if (breakers.size > 0) placement.addAvailability((name) => breakers.get(name)?.isAvailable() ?? true);
+}
+
+export async function readConfig(dir: string): Promise<RepositoryConfig> {
+  const file = join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RepositoryNotFoundError(dir);
+    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  return parseConfig(text, file);
+}
+
+/** For a config without `id`: the id from the first backend marker, or (first start) new markers everywhere. */
+async function adoptBackends(config: RepositoryConfig, backends: readonly Backend[], initialize: boolean): Promise<string> {
+  for (const b of backends) {
+    try {
+      const marker = JSON.parse(new TextDecoder().decode(await b.store.get(REPO_MARKER_KEY))) as { id?: unknown };
+      if (typeof marker.id === 'string') return marker.id;
+    } catch (err) {
+      if (!(err instanceof BlobNotFoundError)) throw err;
+    }
+  }
+  if (!initialize) throw new ConfigError(`dcs.yaml has no id and no backend holds a repository yet (start the orchestrator with \`dcs serve\`, or run \`dcs init\`)`);
+  if (config.encryption.enabled) throw new ConfigError('an encrypted repository must be created with `dcs init --encrypt`, then deployed with its key file');
+  const id = randomUUID();
+  const marker = new TextEncoder().encode(markerOf({ ...config, id }));
+  for (const b of backends) {
+    await initStore(b.store);
+    await b.store.put(REPO_MARKER_KEY, marker);
+  }
+  return id;
+}
+
+async function loadKeyFile(dir: string, config: RepositoryConfig, backends: readonly Backend[]): Promise<unknown> {
+  const local = join(dir, config.encryption.keyFile ?? KEY_FILE);
+  try {
+    return JSON.parse(await readFile(local, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read key file ${local}: ${(err as Error).message}`);
+  }
+  // The local copy is gone: every backend keeps one.
+  for (const b of backends) {
+    try {
+      return JSON.parse(new TextDecoder().decode(await b.store.get(KEY_OBJECT_KEY)));
+    } catch (err) {
+      if (!(err instanceof BlobNotFoundError)) continue;
+    }
+  }
+  throw new ConfigError(`repository is encrypted but no key file was found (${local}, or ${KEY_OBJECT_KEY} on a backend)`);
+}
+
+/**
+ * Storage nodes become backends (grpc:// URLs) and, for orchestrators of a split deployment, the
+ * chunker and compressor services become engine stages. Loaded only in distributed mode: the gRPC
+ * stack costs every other command start-up time.
+ */
+async function clusterStages(cluster: NonNullable<OpenOptions['cluster']>, warn: ((message: string) => void) | undefined): Promise<ServiceStages & { remoteStages: boolean }> {
+  const [{ registerStorageNodeBackends }, { serviceStages }] = await Promise.all([import('../services/register.ts'), import('../services/stages.ts')]);
+  registerStorageNodeBackends(cluster.client);
+  return { ...serviceStages(cluster.client, warn), remoteStages: cluster.remoteStages };
+}
+
+export async function openEngine(dirArg: string, options: OpenOptions = {}): Promise<OpenedEngine> {
+  const dir = resolve(dirArg);
+  const config = await readConfig(dir);
+  const cluster = options.cluster ? await clusterStages(options.cluster, options.warn) : undefined;
+  const backends = await openBackends(dir, config.backends, config.resilience, options.metricsRegistry).catch(async (err: unknown) => {
+    cluster?.close();
+    throw err;
+  });
+  let metadata: MetadataStore | undefined;
+  let transformer: ChunkTransformer | undefined;
+  let stopWatching = (): void => {};
+  try {
+    let keys: RepositoryKeys | undefined;
+    if (config.encryption.enabled) {
+      const keyFile = await loadKeyFile(dir, config, backends);
+      if (!options.passphrase) throw new ConfigError('this repository is encrypted and no passphrase source was given');
+      keys = await unlockKeyFile(keyFile, await options.passphrase());
+    }
+    if (config.id === undefined) config.id = await adoptBackends(config, backends, options.initializeBackends === true);
+    metadata = await openMetadata(dir, config.metadata);
+    const workers = options.workers ?? config.performance.workers ?? Math.min(availableParallelism(), 8);
+    const localTransformer = (): ChunkTransformer => (workers > 0 ? new WorkerPoolTransformer({ workers, ...(keys ? { keys } : {}) }) : new InlineTransformer(keys));
+    const hasher = keys ? hmacHasher(keys.idKey) : sha256Hasher();
+    const localSource = (): ChunkSource => (workers > 0 ? workerChunkSource(keys ? { idKey: keys.idKey } : {}) : inlineChunkSource(hasher));
+    const remote = cluster?.remoteStages ? cluster : undefined;
+    transformer = remote ? remote.transformer(config.services, keys, localTransformer) : localTransformer();
+    const placement = new Placement(backends);
+    watchBreakers(placement);
+    let nodeStatus = (): ReadonlyMap<string, boolean> => new Map();
+    if (options.watchNodes && cluster) {
+      const { StorageNodeMonitor } = await import('../services/storage-node-monitor.ts');
+      const monitor = new StorageNodeMonitor(placement, { onChange: options.watchNodes.onChange });
+      await monitor.checkNow();
+      nodeStatus = () => monitor.status;
+      stopWatching = () => monitor.close();
+    }
+    const ctx: EngineContext = {
+      metadata,
+      placement,
+      chunkSource: remote ? remote.chunkSource(config.services, keys, localSource) : localSource(),
+      smallChunkSource: inlineChunkSource(hasher),
+      transformer,
+      ...redundancyOf(config.redundancy),
+      chunker: config.chunking,
+      compression: config.compression,
+      limits: {
+        ...DEFAULT_LIMITS,
+        ...(config.performance.inFlightChunks ? { inFlightChunks: config.performance.inFlightChunks } : {}),
+        ...(config.performance.readAhead ? { readAhead: config.performance.readAhead } : {}),
+      },
+      now: () => Date.now(),
+      warn: options.warn ?? (() => {}),
+    };
+    const opened = { metadata, transformer, stopWatching };
+    return {
+      dir,
+      config,
+      ctx,
+      nodeStatus: () => nodeStatus(),
+      close: async () => {
+        opened.stopWatching();
+        await opened.transformer.close();
+        await opened.metadata.close();
+        await closeBackends(backends);
+        cluster?.close();
+      },
+    };
+  } catch (err) {
+    stopWatching();
+    await transformer?.close();
+    await metadata?.close();
+    await closeBackends(backends);
+    cluster?.close();
+    throw err;
+  }
+}
+
+/** The engine's redundancy fields from dcs.yaml's policy (erasure: `replicas` counts shards, k+m). */
+function redundancyOf(r: RedundancyConfig): Pick<EngineContext, 'replicas' | 'minCopies' | 'erasure'> {
+  if ('erasure' in r) {
+    const e = r.erasure;
+    const n = e.data + e.parity;
+    const successThreshold = e.successThreshold ?? n;
+    return {
+      replicas: n,
+      erasure: { data: e.data, parity: e.parity, successThreshold, repairThreshold: e.repairThreshold ?? Math.min(e.data + 1, successThreshold - 1) },
+    };
+  }
+  return { replicas: r.replicate, ...(r.minCopies !== undefined ? { minCopies: r.minCopies } : {}) };
+}

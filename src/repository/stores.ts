@@ -1,0 +1,97 @@
+// What opening and creating a repository share: the objects every backend holds besides chunks,
+// dcs.yaml's backends turned into wrapped stores, and the metadata store its URL names.
+import { access, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Registry } from 'prom-client';
+import { ConfigError } from '../core/errors.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+import { openSqliteMetadata } from '../metadata/sqlite-store.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { Backend } from '../storage/placement.ts';
+import { openBlobStore, parseBackendUrl } from '../storage/registry.ts';
+import { withResilience, type ResilienceOptions } from '../storage/resilient-store.ts';
+import { CONFIG_FILE, CONFIG_VERSION, type BackendConfig, type RepositoryConfig } from './config.ts';
+
+/** Objects every backend holds besides chunks, so a repository can be recognised from storage alone. */
+export const REPO_MARKER_KEY = 'dcs-repository.json';
+export const KEY_OBJECT_KEY = 'keys/default.json';
+export const KEY_FILE = 'key.json';
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, data, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+export function markerOf(config: RepositoryConfig): string {
+  return JSON.stringify({ id: config.id, version: CONFIG_VERSION, chunking: config.chunking, encrypted: config.encryption.enabled });
+}
+
+function metadataPath(dir: string, url: string): string {
+  if (!url.startsWith('sqlite:')) {
+    throw new ConfigError(
+      `${join(dir, CONFIG_FILE)}: metadata: unsupported metadata URL ${JSON.stringify(url)} (supported: sqlite:PATH, postgres://[USER@]HOST[:PORT]/DB[?schema=NAME], postgresql://…)`,
+    );
+  }
+  const path = url.slice('sqlite:'.length);
+  if (path.length === 0) throw new ConfigError(`${join(dir, CONFIG_FILE)}: metadata: sqlite: needs a path`);
+  return path === ':memory:' ? path : resolve(dir, path);
+}
+
+export async function openMetadata(dir: string, url: string): Promise<MetadataStore> {
+  let store: MetadataStore;
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    // Secrets never live in dcs.yaml: the password comes from PGPASSWORD (or ~/.pgpass).
+    if (/^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(url)) {
+      throw new ConfigError(`${join(dir, CONFIG_FILE)}: metadata: remove the password from the PostgreSQL URL and set PGPASSWORD instead`);
+    }
+    // Loaded only when configured, like the cloud stores.
+    const { openPostgresMetadata } = await import('../metadata/postgres-store.ts');
+    store = await openPostgresMetadata(url);
+  } else {
+    store = await openSqliteMetadata(metadataPath(dir, url));
+  }
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close(); // an open pool would keep the process alive
+    throw err;
+  }
+  return store;
+}
+
+/** Backends reached over a network: wrapped in timeouts, retries and a circuit breaker by default. */
+const NETWORK_SCHEMES = new Set(['grpc', 'grpcs', 's3', 'azure', 'gs']);
+
+export async function openBackends(dir: string, backends: readonly BackendConfig[], resilience?: ResilienceOptions, metrics?: Registry): Promise<Backend[]> {
+  const opened: Backend[] = [];
+  for (const b of backends) {
+    let store = await openBlobStore({ name: b.name, url: b.url }, dir);
+    // Metrics sit inside the retry layer: they count every request a backend actually receives.
+    // Loaded only by servers: prom-client costs every CLI command ~60 ms of start-up otherwise.
+    if (metrics) store = (await import('../storage/metrics-store.ts')).withMetrics(store, metrics);
+    // Local disks fail for good (full, gone) rather than transiently: retrying them only delays the
+    // fallback to another copy, so they are wrapped only when dcs.yaml asks for it.
+    if (resilience || NETWORK_SCHEMES.has(parseBackendUrl(b.url).scheme)) store = withResilience(store, resilience);
+    opened.push({ name: b.name, weight: b.weight, store });
+  }
+  return opened;
+}
+
+export async function closeBackends(backends: readonly Backend[]): Promise<void> {
+  await Promise.allSettled(backends.map((b) => b.store.close?.()));
+}
+
+/** `dcs init` creates the bucket, container or directory of a store that needs one. */
+export async function initStore(store: BlobStore): Promise<void> {
+  await (store as BlobStore & { init?: () => Promise<void> }).init?.();
+}

@@ -1,0 +1,63 @@
+// Several files in one request (`dcs put a b c…`), scheduled for any Repository: a small file is
+// milliseconds of work that mostly waits for fsync and a metadata commit, so small files go a few
+// at a time; a large one goes alone, with its progress reported, so memory stays that of one upload.
+import type { FileToUpload, Repository, UploadFilesRequest, UploadResult } from './repository.ts';
+
+/** Files up to this size go up to SMALL_FILES_AT_ONCE at a time. */
+export const SMALL_FILE = 1024 * 1024;
+export const SMALL_FILES_AT_ONCE = 4;
+
+export async function uploadFiles(repo: Repository, files: readonly FileToUpload[], request: UploadFilesRequest): Promise<void> {
+  const { progress, onResult, ...encoding } = request;
+  const results: (UploadResult | undefined)[] = [];
+  let reported = 0;
+  let reporting: Promise<void> = Promise.resolve();
+  /** Results go out in the order of the files, whatever order uploads finish in. */
+  const report = (skipGaps = false): Promise<void> => {
+    reporting = reporting.then(async () => {
+      for (; reported < files.length; reported++) {
+        const r = results[reported];
+        if (r === undefined && !skipGaps) break;
+        if (r) await onResult(reported, r);
+      }
+    });
+    return reporting;
+  };
+  const uploadOne = async (i: number, input: Awaited<ReturnType<FileToUpload['open']>>, alone: boolean): Promise<void> => {
+    const file = files[i]!;
+    const reporter = alone ? progress?.(file, input.size) : undefined;
+    try {
+      results[i] = await repo.upload(input.input, { ...encoding, name: file.name, ...(reporter ? { onProgress: (p) => reporter.update(p.bytesRead) } : {}) });
+    } finally {
+      reporter?.stop();
+    }
+    await report();
+  };
+  // The first failure stops new uploads; those already running finish.
+  const running = new Set<Promise<void>>();
+  let failure: { err: unknown } | undefined;
+  for (const [i, file] of files.entries()) {
+    if (failure) break;
+    let input: Awaited<ReturnType<FileToUpload['open']>>;
+    try {
+      input = await file.open();
+    } catch (err) {
+      failure = { err };
+      break;
+    }
+    if (files.length > 1 && input.size !== undefined && input.size <= SMALL_FILE) {
+      while (running.size >= SMALL_FILES_AT_ONCE) await Promise.race(running);
+      const task: Promise<void> = uploadOne(i, input, false)
+        .catch((err: unknown) => void (failure ??= { err }))
+        .finally(() => running.delete(task));
+      running.add(task);
+    } else {
+      await Promise.all(running);
+      if (failure) break;
+      await uploadOne(i, input, true);
+    }
+  }
+  await Promise.all(running);
+  await report(failure !== undefined);
+  if (failure) throw failure.err;
+}
