@@ -2,7 +2,7 @@
 // 0 ok; 1 a problem dcs reports in one line (missing file, wrong passphrase, dead backend…);
 // 2 bad usage; 3 the command ran but found problems (verify, repair); 70 an internal error (bug).
 import { Command, CommanderError } from 'commander';
-import { DcsError, UsageError } from '../core/errors.ts';
+import { DcsError, errnoCode, UsageError } from '../core/errors.ts';
 import type { CommandDefinition, RunState } from './command.ts';
 import { processIO, writeLine, type CliIO } from './io.ts';
 import { EXIT_BUG, EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
@@ -89,10 +89,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       writeLine(io.stderr, `dcs: ${err.message.split('\n')[0]}`);
       return EXIT_ERROR;
     }
-    const e = err as NodeJS.ErrnoException;
-    if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
+    if (err instanceof Error && errnoCode(err) !== undefined && 'syscall' in err) {
       // An operating-system error on a user-supplied path (missing input file, unwritable output).
-      writeLine(io.stderr, `dcs: ${e.message}`);
+      writeLine(io.stderr, `dcs: ${err.message}`);
       return EXIT_ERROR;
     }
     writeLine(io.stderr, `dcs: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

@@ -6,7 +6,7 @@ import { DEFAULT_CHUNKER, validateChunkerParams, type ChunkerParams } from '../c
 import { CODEC_CHOICES, type CodecChoice } from '../core/codecs.ts';
 import { checkLevel, type Encoding } from '../core/input/encoding.ts';
 import { validateErasureParams } from '../core/erasure.ts';
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, errorMessage } from '../core/errors.ts';
 import { resolveResilience, type ResilienceConfig, type ResilienceOptions } from '../storage/resilient-store.ts';
 
 export const CONFIG_FILE = 'dcs.yaml';
@@ -131,14 +131,14 @@ export function validateConfig(raw: unknown, where: string): RepositoryConfig {
   try {
     chunking = validateChunkerParams(c.chunking);
   } catch (err) {
-    throw new ConfigError(`${where}: chunking: ${(err as Error).message}`);
+    throw new ConfigError(`${where}: chunking: ${errorMessage(err)}`);
   }
   const compression: RepositoryConfig['compression'] = { codec: c.compression.codec };
   if (c.compression.level !== undefined) {
     try {
       checkLevel(c.compression.codec, c.compression.level);
     } catch (err) {
-      throw new ConfigError(`${where}: compression.level: ${(err as Error).message}`);
+      throw new ConfigError(`${where}: compression.level: ${errorMessage(err)}`);
     }
     compression.level = c.compression.level;
   }
@@ -161,7 +161,7 @@ function validateRedundancy(
     try {
       validateErasureParams(e.data, e.parity);
     } catch (err) {
-      throw new ConfigError(`${at}.erasure: ${(err as Error).message}`);
+      throw new ConfigError(`${at}.erasure: ${errorMessage(err)}`);
     }
     const k = e.data;
     const n = k + e.parity;
@@ -187,7 +187,7 @@ export function parseConfig(text: string, where: string): RepositoryConfig {
   try {
     raw = parse(text);
   } catch (err) {
-    throw new ConfigError(`${where}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new ConfigError(`${where}: not valid YAML: ${errorMessage(err).split('\n')[0]}`);
   }
   return validateConfig(raw, where);
 }

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import { hmacHasher, sha256Hasher } from '../core/chunk-id.ts';
-import { BlobNotFoundError, ConfigError, RepositoryNotFoundError } from '../core/errors.ts';
+import { BlobNotFoundError, ConfigError, errnoCode, errorMessage, RepositoryNotFoundError } from '../core/errors.ts';
 import { unlockKeyFile, type RepositoryKeys } from '../core/keyfile.ts';
 import { inlineChunkSource, workerChunkSource, type ChunkSource } from '../engine/chunk-source.ts';
 import { InlineTransformer, type ChunkTransformer } from '../engine/chunk-transformer.ts';
@@ -72,8 +72,8 @@ export async function readConfig(dir: string): Promise<RepositoryConfig> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RepositoryNotFoundError(dir);
-    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+    if (errnoCode(err) === 'ENOENT') throw new RepositoryNotFoundError(dir);
+    throw new ConfigError(`cannot read ${file}: ${errorMessage(err)}`);
   }
   return parseConfig(text, file);
 }
@@ -104,7 +104,7 @@ async function loadKeyFile(dir: string, config: RepositoryConfig, backends: read
   try {
     return JSON.parse(await readFile(local, 'utf8'));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read key file ${local}: ${(err as Error).message}`);
+    if (errnoCode(err) !== 'ENOENT') throw new ConfigError(`cannot read key file ${local}: ${errorMessage(err)}`);
   }
   // The local copy is gone: every backend keeps one.
   for (const b of backends) {

@@ -4,8 +4,10 @@
 // its errors come back with their dcs code and message (rpc-errors.ts).
 import { createReadStream } from 'node:fs';
 import { createClient, type Client } from '@connectrpc/connect';
+import { DcsError } from '../core/errors.ts';
 import { resolveRange } from '../core/input/ranges.ts';
-import { OrchestratorService, type Problem, type UploadRequest as UploadMessage, type VersionInfo } from '../services/gen/dcs/v1/orchestrator_pb.js';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { OrchestratorService, type Problem, type UploadRequestSchema, type VersionInfo } from '../services/gen/dcs/v1/orchestrator_pb.js';
 import { STREAM_PIECE_BYTES } from '../services/limits.ts';
 import { fromConnectError } from '../services/rpc-errors.ts';
 import { createTransport, type ClientOptions } from '../services/transport.ts';
@@ -45,8 +47,19 @@ function versionRecord(v: VersionInfo | undefined): VersionRecord {
   return { versionId: 0, name: v.name, version: v.version, size: num(v.size), chunkCount: v.chunkCount, codec: v.codec, createdAt: num(v.createdAtMs) };
 }
 
+/** A string field of the wire that holds one of a few words: checked, not trusted. */
+function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
+  const found = allowed.find((a) => a === value);
+  if (found === undefined) throw new DcsError('PROTOCOL', `orchestrator sent an unknown ${what} ${JSON.stringify(value)}`);
+  return found;
+}
+const HEALTH: readonly Health[] = ['healthy', 'degraded', 'lost'];
+const BACKEND_HEALTH: readonly BackendHealth['health'][] = ['healthy', 'degraded', 'down'];
+const COPY_STATES: readonly CopyState[] = ['ok', 'missing', 'corrupt'];
+const PROBLEM_KINDS: readonly ProblemKind[] = ['missing', 'corrupt', 'unreachable', 'under-replicated', 'lost', 'orphan'];
+
 const problems = (ps: Problem[]): VerifyProblem[] =>
-  ps.map((p) => ({ kind: p.kind as ProblemKind, chunkId: p.chunkId, ...(p.backend ? { backend: p.backend } : {}), detail: p.detail }));
+  ps.map((p) => ({ kind: oneOf(p.kind, PROBLEM_KINDS, 'problem kind'), chunkId: p.chunkId, ...(p.backend ? { backend: p.backend } : {}), detail: p.detail }));
 
 async function* pieces(input: UploadInput): AsyncGenerator<Uint8Array> {
   const source: AsyncIterable<Uint8Array> = 'path' in input ? createReadStream(input.path, { highWaterMark: STREAM_PIECE_BYTES }) : input;
@@ -82,13 +95,13 @@ export class RemoteRepository implements Repository {
   async upload(input: UploadInput, options: UploadRequest): Promise<UploadResult> {
     let sent = 0;
     const onProgress = options.onProgress;
-    async function* requests(): AsyncGenerator<UploadMessage> {
+    async function* requests(): AsyncGenerator<MessageInitShape<typeof UploadRequestSchema>> {
       // The wire's level 0 means "unset" (proto3 has no absent scalars).
-      yield { msg: { case: 'header', value: { name: options.name, codec: options.codec ?? '', level: options.level ?? 0 } } } as UploadMessage;
+      yield { msg: { case: 'header', value: { name: options.name, codec: options.codec ?? '', level: options.level ?? 0 } } };
       for await (const data of pieces(input)) {
         sent += data.length;
         onProgress?.({ bytesRead: sent, chunks: 0 });
-        yield { msg: { case: 'data', value: data } } as UploadMessage;
+        yield { msg: { case: 'data', value: data } };
       }
     }
     const r = await this.#call(() => this.#client.upload(requests()), options.name);
@@ -147,7 +160,7 @@ export class RemoteRepository implements Repository {
       distinctChunks: s.distinctChunks,
       sharedChunks: s.sharedChunks,
       codecs: { ...s.codecs },
-      health: s.health as Health,
+      health: oneOf(s.health, HEALTH, 'health'),
       ...(options.chunks
         ? {
             chunkList: s.chunkList.map((c) => ({
@@ -158,8 +171,8 @@ export class RemoteRepository implements Repository {
               codec: c.codec,
               storedSize: c.storedSize,
               refcount: c.refcount,
-              copies: c.copies.map((k) => ({ backend: k.backend, state: k.state as CopyState, ...(k.checkedAtMs > 0n ? { checkedAt: num(k.checkedAtMs) } : {}) })),
-              health: c.health as Health,
+              copies: c.copies.map((k) => ({ backend: k.backend, state: oneOf(k.state, COPY_STATES, 'copy state'), ...(k.checkedAtMs > 0n ? { checkedAt: num(k.checkedAtMs) } : {}) })),
+              health: oneOf(c.health, HEALTH, 'health'),
             })),
           }
         : {}),
@@ -204,7 +217,7 @@ export class RemoteRepository implements Repository {
         missing: num(b.missing),
         corrupt: num(b.corrupt),
         unreachable: num(b.unreachable),
-        health: b.health as BackendHealth['health'],
+        health: oneOf(b.health, BACKEND_HEALTH, 'backend health'),
       })),
     };
   }

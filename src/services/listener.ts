@@ -10,7 +10,7 @@ import type tls from 'node:tls';
 import type { Interceptor } from '@connectrpc/connect';
 import type { ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, errnoCode } from '../core/errors.ts';
 import { RPC_READ_MAX_BYTES } from './limits.ts';
 
 export interface TlsFiles {
@@ -50,7 +50,7 @@ function readTls(tls: TlsFiles): { cert: Buffer; key: Buffer; ca?: Buffer } {
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new ConfigError(`cannot read TLS ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new ConfigError(`cannot read TLS ${what} ${path}: ${errnoCode(err) ?? String(err)}`);
     }
   };
   return { cert: read('certificate', tls.cert), key: read('key', tls.key), ...(tls.clientCa ? { ca: read('client CA', tls.clientCa) } : {}) };

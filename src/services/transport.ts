@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Transport } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, errnoCode } from '../core/errors.ts';
 import { sendBearer } from './auth.ts';
 import { RPC_READ_MAX_BYTES } from './limits.ts';
 
@@ -28,7 +28,7 @@ function read(what: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new ConfigError(`cannot read TLS ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new ConfigError(`cannot read TLS ${what} ${path}: ${errnoCode(err) ?? String(err)}`);
   }
 }
 

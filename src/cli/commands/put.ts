@@ -2,7 +2,7 @@
 import { stat as fsStat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DcsError, UsageError } from '../../core/errors.ts';
+import { DcsError, errnoCode, errorMessage, UsageError } from '../../core/errors.ts';
 import type { FileToUpload, UploadInput, UploadResult } from '../../repository/repository.ts';
 import { SMALL_FILE, SMALL_FILES_AT_ONCE } from '../../repository/upload-files.ts';
 import { printJson, REPO_OPTION_HELP, wantsProgress, type RunState } from '../command.ts';
@@ -29,8 +29,8 @@ async function inputFor(state: RunState, path: string): Promise<{ input: UploadI
   try {
     info = await fsStat(resolve(state.io.cwd, path));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DcsError('INPUT', `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+    const code = errnoCode(err);
+    throw new DcsError('INPUT', `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(err)}`);
   }
   if (info.isDirectory()) throw new UsageError(`${path} is a directory (dcs put stores files; pass the files, e.g. with a shell glob)`);
   return { input: { path: resolve(state.io.cwd, path) }, size: info.size };
