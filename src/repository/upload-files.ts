@@ -7,6 +7,8 @@ import type { FileToUpload, Repository, UploadFilesRequest, UploadResult } from 
 export const SMALL_FILE = 1024 * 1024;
 export const SMALL_FILES_AT_ONCE = 4;
 
+type Opened = Awaited<ReturnType<FileToUpload['open']>>;
+
 export async function uploadFiles(repo: Repository, files: readonly FileToUpload[], request: UploadFilesRequest): Promise<void> {
   const { progress, onResult, ...encoding } = request;
   const results: (UploadResult | undefined)[] = [];
@@ -23,7 +25,7 @@ export async function uploadFiles(repo: Repository, files: readonly FileToUpload
     });
     return reporting;
   };
-  const uploadOne = async (i: number, input: Awaited<ReturnType<FileToUpload['open']>>, alone: boolean): Promise<void> => {
+  const uploadOne = async (i: number, input: Opened, alone: boolean): Promise<void> => {
     const file = files[i]!;
     const reporter = alone ? progress?.(file, input.size) : undefined;
     try {
@@ -38,7 +40,7 @@ export async function uploadFiles(repo: Repository, files: readonly FileToUpload
   let failure: { err: unknown } | undefined;
   for (const [i, file] of files.entries()) {
     if (failure) break;
-    let input: Awaited<ReturnType<FileToUpload['open']>>;
+    let input: Opened;
     try {
       input = await file.open();
     } catch (err) {

@@ -115,7 +115,7 @@ async function topFiles(api: ApiContext, _req: Req, res: Res, params: URLSearchP
 
 /** Repository-wide analytics at /metrics, read from metadata at scrape time (shared by orchestrators). */
 function registerAnalytics(registry: Registry, repo: LocalRepository): void {
-  const metadata = repo.analytics;
+  const analytics = repo.analytics;
   const totals = (name: string, help: string, pick: (u: UsageTotals) => number): void => {
     registry.registerMetric(new Counter({
       name,
@@ -123,7 +123,7 @@ function registerAnalytics(registry: Registry, repo: LocalRepository): void {
       registers: [],
       async collect() {
         this.reset();
-        this.inc(pick(await metadata.usageTotals()));
+        this.inc(pick(await analytics.usageTotals()));
       },
     }));
   };
@@ -137,7 +137,7 @@ function registerAnalytics(registry: Registry, repo: LocalRepository): void {
     labelNames: ['kind'],
     registers: [],
     async collect() {
-      const last = (await metadata.statsHistory({ limit: 1 }))[0];
+      const last = (await analytics.statsHistory({ limit: 1 }))[0];
       if (!last) return;
       this.set({ kind: 'logical' }, last.logicalBytes);
       this.set({ kind: 'unique' }, last.uniqueBytes);
@@ -150,7 +150,7 @@ function registerAnalytics(registry: Registry, repo: LocalRepository): void {
     help: 'Files at the last size-history sample',
     registers: [],
     async collect() {
-      const last = (await metadata.statsHistory({ limit: 1 }))[0];
+      const last = (await analytics.statsHistory({ limit: 1 }))[0];
       if (last) this.set(last.files);
     },
   }));
