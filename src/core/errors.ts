@@ -12,7 +12,7 @@ export class DcsError extends Error {
 
 /**
  * Bad command-line or API input: unknown codec, bad level, bad range, missing argument. Every front
- * end reports it as the caller's mistake (exit 2, HTTP 4xx, gRPC INVALID_ARGUMENT or OUT_OF_RANGE);
+ * end reports it as the caller's mistake (exit 2, HTTP 4xx, gRPC INVALID_ARGUMENT with the code);
  * subclasses carry a more specific code.
  */
 export class UsageError extends DcsError {

@@ -10,7 +10,8 @@ const CODE_FOR: Record<string, Code> = {
   FILE_NOT_FOUND: Code.NotFound,
   BLOB_NOT_FOUND: Code.NotFound,
   UNKNOWN_CODEC: Code.InvalidArgument,
-  RANGE_NOT_SATISFIABLE: Code.OutOfRange,
+  // INVALID_ARGUMENT as it always was on the wire; dcs-error tells it apart (HTTP's 416).
+  RANGE_NOT_SATISFIABLE: Code.InvalidArgument,
   CHUNK_CORRUPT: Code.DataLoss,
   CHUNK_UNAVAILABLE: Code.Unavailable,
   BACKEND_ERROR: Code.Unavailable,
@@ -48,7 +49,7 @@ export function fromConnectError(err: unknown, context: { backend?: string; oper
   }
   if (dcsCode === 'FILE_NOT_FOUND' && context.fileName !== undefined) return new FileNotFoundError(context.fileName);
   // The caller's mistake, with the code the server gave it (USAGE, UNKNOWN_CODEC, RANGE_NOT_SATISFIABLE).
-  if (err.code === Code.InvalidArgument || err.code === Code.OutOfRange) return new UsageError(err.rawMessage, dcsCode ?? 'USAGE');
+  if (err.code === Code.InvalidArgument) return new UsageError(err.rawMessage, dcsCode ?? 'USAGE');
   if (context.backend !== undefined) {
     const transient = [Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted, Code.Internal, Code.Unknown].includes(err.code);
     return new BackendError(context.backend, context.operation ?? 'call', err.rawMessage, transient, { cause: err });
