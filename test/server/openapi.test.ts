@@ -80,6 +80,16 @@ describe('docs/openapi.yaml', () => {
     for (const [, kind, name] of refs) assert.ok(components[kind!]?.[name!], `${kind}/${name} is defined`);
   });
 
+  it('has no keys without a value (an unquoted comma in a `{ ... }` mapping cuts a description short)', () => {
+    const empty: string[] = [];
+    const walk = (node: unknown, at: string): void => {
+      if (node === null) empty.push(at);
+      else if (typeof node === 'object') for (const [k, v] of Object.entries(node)) walk(v, `${at}.${k}`);
+    };
+    walk(spec, '$');
+    assert.deepEqual(empty, []);
+  });
+
   it('documents exactly the routes the server has', () => {
     const documented = new Set<string>();
     for (const [path, item] of Object.entries(spec.paths)) {
