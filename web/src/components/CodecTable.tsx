@@ -1,7 +1,7 @@
 // Chunks, raw and stored bytes and ratio per codec: the dashboard (whole repository) and the file
 // page (one version) show the same table. Unknown sizes (a truncated chunk list) show as a dash.
+import { useCodecColour } from '../codec-colours.ts';
 import { formatBytes, formatCount, formatRatio } from '../format.ts';
-import { codecColour } from './ChunkMap.tsx';
 
 export interface CodecRow {
   codec: string;
@@ -11,6 +11,7 @@ export interface CodecRow {
 }
 
 export function CodecTable({ rows }: { rows: readonly CodecRow[] }) {
+  const codecColour = useCodecColour();
   return (
     <div className="table-wrap">
       <table className="table table--compact">

@@ -4,9 +4,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Cell, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { getHistory, getStats, getTop, type FileAccess, type Stats, type StatsSample } from '../api.ts';
-import { codecColour } from '../components/ChunkMap.tsx';
 import { CodecTable } from '../components/CodecTable.tsx';
 import { Card, ErrorLine, Spinner, UpBadge } from '../components/common.tsx';
+import { useCodecColour } from '../codec-colours.ts';
 import { byteTicks, formatBytes, formatBytesShort, formatCount, formatDate, formatRatio, formatTime } from '../format.ts';
 import { fileHref, Link } from '../router.tsx';
 
@@ -29,6 +29,7 @@ const bytesTick = (v: number): string => formatBytesShort(v);
 const axisStyle = { fontSize: 12, fill: 'var(--muted)' };
 
 export default function DashboardPage() {
+  const codecColour = useCodecColour();
   const [data, setData] = useState<Data>();
   const [error, setError] = useState<unknown>();
   const [loading, setLoading] = useState(false);

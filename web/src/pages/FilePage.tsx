@@ -2,7 +2,8 @@
 // chunk map, codec breakdown, dedup, copy locations with backend health, and access counts.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError, deleteFile, fileUrl, statFile, type FileStat } from '../api.ts';
-import { ChunkMap, codecColour } from '../components/ChunkMap.tsx';
+import { useCodecColour } from '../codec-colours.ts';
+import { ChunkMap } from '../components/ChunkMap.tsx';
 import { CodecTable } from '../components/CodecTable.tsx';
 import { Card, ConfirmDialog, ErrorLine, HealthBadge, Spinner, UpBadge, type ConfirmRequest } from '../components/common.tsx';
 import { baseName, formatBytes, formatCount, formatDate, formatRatio, isoDate, parentPrefix } from '../format.ts';
@@ -134,6 +135,7 @@ export function FilePage({ name, version }: { name: string; version?: number }) 
 }
 
 function FileDetails({ stat, selectedVersion, onDeleteVersion }: { stat: FileStat; selectedVersion?: number; onDeleteVersion: (v: number) => void }) {
+  const codecColour = useCodecColour();
   const byCodec = useMemo(() => {
     const m = new Map<string, { chunks: number; raw: number; stored: number }>();
     const seen = new Set<string>();

@@ -21,16 +21,6 @@ import {
   type UploadRow,
 } from '../uploads.ts';
 
-const CODEC_HELP: Record<string, string> = {
-  auto: 'auto — zstd, or raw where a chunk does not compress',
-  none: 'none — store as is',
-  gzip: 'gzip',
-  zstd: 'zstd — fast, strong',
-  brotli: 'brotli — strongest, slower',
-  snappy: 'snappy — fastest',
-  lz4: 'lz4 — very fast',
-};
-
 const PREFS = 'dcs.uploadPrefs';
 
 function loadPrefs(): { codec?: string; prefix?: string } {
@@ -46,7 +36,7 @@ export function UploadPage() {
   const rows = useSyncExternalStore(subscribeUploads, uploadsSnapshot);
   const unfinished = useSyncExternalStore(subscribeUnfinished, unfinishedUploads);
   const prefs = loadPrefs();
-  const [codec, setCodec] = useState(prefs.codec && info.codecs.includes(prefs.codec as never) ? prefs.codec : info.defaultCodec);
+  const [codec, setCodec] = useState(prefs.codec && info.codecs.includes(prefs.codec) ? prefs.codec : info.defaultCodec);
   const [prefix, setPrefix] = useState(prefs.prefix ?? '');
   const [dragging, setDragging] = useState(false);
   const [notice, setNotice] = useState<unknown>();
@@ -106,14 +96,14 @@ export function UploadPage() {
               id={codecId}
               value={codec}
               onChange={(e) => {
-                setCodec(e.target.value as typeof codec);
+                setCodec(e.target.value);
                 remember({ codec: e.target.value });
               }}
               data-testid="codec-select"
             >
               {info.codecs.map((c) => (
                 <option key={c} value={c}>
-                  {CODEC_HELP[c] ?? c}
+                  {info.codecSummaries?.[c] ? `${c} — ${info.codecSummaries[c]}` : c}
                   {c === info.defaultCodec ? ' (server default)' : ''}
                 </option>
               ))}
