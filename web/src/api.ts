@@ -1,150 +1,34 @@
 // The HTTP API client (docs/openapi.yaml). The UI talks to the server only through this module
 // (plain fetch for JSON, XMLHttpRequest for uploads because fetch reports no upload progress).
+// Its types come from the contract: web/src/generated/openapi.ts is generated from
+// docs/openapi.yaml (`npm run generate:api-types`), so a change of the API is a type error here.
 import { authHeaders, reportUnauthorized } from './auth.ts';
+import type { components, paths } from './generated/openapi.ts';
 
-export type Codec = 'auto' | 'none' | 'gzip' | 'zstd' | 'brotli' | 'snappy' | 'lz4';
-export type Health = 'healthy' | 'degraded' | 'lost';
+/** A schema of docs/openapi.yaml by name. */
+export type Schema<N extends keyof components['schemas']> = components['schemas'][N];
+export type Info = Schema<'Info'>;
+export type Health = Schema<'Health'>;
+export type FileSummary = Schema<'FileSummary'>;
+export type FileStat = Schema<'FileStat'>;
+export type Chunk = Schema<'Chunk'>;
+export type FileAccess = Schema<'FileAccess'>;
+export type UploadResult = Schema<'UploadResult'>;
+export type ResumableUpload = Schema<'ResumableUpload'>;
+export type PartResult = Schema<'PartResult'>;
+export type Stats = Schema<'Stats'>;
+export type StatsSample = Schema<'StatsSample'>;
 
-export interface Info {
-  version: string;
-  codecs: Codec[];
-  defaultCodec: Codec;
-  partSize: number;
-  maxPartBytes: number;
-  maxUploadBytes: number;
-  resumableTimeoutMs: number;
-  encrypted: boolean;
-  auth: boolean;
-}
-
-export interface FileSummary {
-  name: string;
-  version: number;
-  versions: number;
-  size: number;
-  storedSize: number;
-  ratio: number;
-  createdAt: number;
-}
-
-export interface FileList {
-  files: FileSummary[];
-  folders: string[];
-  next?: string;
-}
-
-export interface Version {
-  version: number;
-  size: number;
-  chunkCount: number;
-  codec: string;
-  createdAt: number;
-  etag: string;
-}
-
-export interface Copy {
-  backend: string;
-  state: 'ok' | 'missing' | 'corrupt';
-  checkedAt?: number;
-  shard?: number;
-  up: boolean;
-}
-
-export interface Chunk {
-  seq: number;
-  offset: number;
-  length: number;
-  id: string;
-  storedSize: number;
-  codec: string;
-  refcount: number;
-  health: Health;
-  copies: Copy[];
-}
-
-export interface FileAccess {
-  name: string;
-  uploads: number;
-  downloads: number;
-  bytesIn: number;
-  bytesOut: number;
-  lastAccessAt: number;
-}
-
-export interface FileStat {
-  name: string;
-  version: Version;
-  size: number;
-  storedSize: number;
-  ratio: number;
-  chunkCount: number;
-  uniqueChunks: number;
-  sharedChunks: number;
-  codecs: Record<string, number>;
-  health: Health;
-  versions: Version[];
-  chunks: Chunk[];
-  chunksTruncated: boolean;
-  access: FileAccess;
-}
-
-export interface UploadResult {
-  name: string;
-  version: number;
-  size: number;
-  storedSize: number;
-  ratio: number;
-  chunks: number;
-  newChunks: number;
-  newStoredBytes: number;
-  codecs: Record<string, number>;
-}
-
-export interface ResumableUpload {
-  id: string;
-  name: string;
-  codec: string;
-  partSize: number;
-  maxPartBytes: number;
-  parts: { part: number; size: number }[];
-  createdAt: number;
-  expiresAfterMs: number;
-}
-
-export interface PartResult {
-  part: number;
-  size: number;
-  chunks: number;
-  newChunks: number;
-}
-
-export interface Stats {
-  files: number;
-  versions: number;
-  logicalBytes: number;
-  uniqueBytes: number;
-  storedBytes: number;
-  physicalBytes: number;
-  /** Chunks no version references any more (freed by `dcs gc`) and their stored size. */
-  reclaimableChunks: number;
-  reclaimableBytes: number;
-  chunks: number;
-  dedupRatio: number;
-  compressionRatio: number;
-  totalRatio: number;
-  perCodec: { codec: string; chunks: number; rawBytes: number; storedBytes: number; ratio: number }[];
-  perBackend: { backend: string; up: boolean; error?: string; copies: number; bytes: number; missing: number; corrupt: number }[];
-  usage: { uploads: number; downloads: number; bytesIn: number; bytesOut: number };
-}
-
-export interface StatsSample {
-  at: number;
-  files: number;
-  logicalBytes: number;
-  uniqueBytes: number;
-  storedBytes: number;
-  physicalBytes: number;
-}
+type Operation<P extends keyof paths, M extends keyof paths[P]> = paths[P][M];
+/** The JSON of the 2xx answer of `M P` (never for answers without a body). */
+type Ok<P extends keyof paths, M extends keyof paths[P]> =
+  Operation<P, M> extends { responses: infer R } ? JsonOf<R[(200 | 201) & keyof R]> : never;
+type JsonOf<A> = A extends { content: { 'application/json': infer T } } ? T : never;
+/** The query parameters of `M P`. */
+type QueryOf<P extends keyof paths, M extends keyof paths[P]> = Operation<P, M> extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+/** The JSON request body of `M P`. */
+type BodyOf<P extends keyof paths, M extends keyof paths[P]> =
+  Operation<P, M> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 
 /** An API failure: the server's `{error: {code, message}}`, or NETWORK (status 0) / ABORTED. */
 export class ApiError extends Error {
@@ -308,23 +192,23 @@ export function sendWithProgress<T>(method: string, url: string, body: Blob, onP
   return { promise, abort: () => xhr.abort() };
 }
 
-// Typed endpoint helpers.
-export const getInfo = (): Promise<Info> => request<Info>('GET', '/api/v1/info');
-export const listFiles = (query: { prefix?: string; delimiter?: '/'; q?: string; after?: string; limit?: number }, signal?: AbortSignal): Promise<FileList> =>
-  request<FileList>('GET', '/api/v1/files', { query, ...(signal ? { signal } : {}) });
-export const statFile = (name: string, version?: number, signal?: AbortSignal): Promise<FileStat> =>
-  request<FileStat>('GET', statUrl(name, { version }), signal ? { signal } : {});
-export const deleteFile = (name: string, version?: number): Promise<{ removed: number }> =>
-  request<{ removed: number }>('DELETE', fileUrl(name, { version }));
-export const getStats = (): Promise<Stats> => request<Stats>('GET', '/api/v1/stats');
-export const getHistory = (limit = 1000): Promise<{ samples: StatsSample[] }> => request('GET', '/api/v1/stats/history', { query: { limit } });
-export const getTop = (limit = 10): Promise<{ files: FileAccess[] }> => request('GET', '/api/v1/stats/top', { query: { limit } });
-export const beginUpload = (body: { name: string; codec: string; size: number }): Promise<ResumableUpload> =>
-  request<ResumableUpload>('POST', '/api/v1/uploads', { json: body });
-export const getUpload = (id: string): Promise<ResumableUpload> => request<ResumableUpload>('GET', `/api/v1/uploads/${encodeURIComponent(id)}`);
-export const abortUpload = (id: string): Promise<void> => request<void>('DELETE', `/api/v1/uploads/${encodeURIComponent(id)}`);
-export const completeUpload = (id: string, size: number): Promise<UploadResult> =>
-  request<UploadResult>('POST', `/api/v1/uploads/${encodeURIComponent(id)}/complete`, { json: { size } });
-export const partUrl = (id: string, part: number): string => `/api/v1/uploads/${encodeURIComponent(id)}/parts/${part}`;
-export const openSession = (token: string): Promise<void> => request<void>('POST', '/api/v1/session', { json: { token }, quiet401: true });
-export const closeSession = (): Promise<void> => request<void>('DELETE', '/api/v1/session', { quiet401: true });
+// One function per operation of docs/openapi.yaml that the UI uses, typed by the contract.
+const id = encodeURIComponent;
+export const getInfo = (): Promise<Ok<'/api/v1/info', 'get'>> => request('GET', '/api/v1/info');
+export const listFiles = (query: QueryOf<'/api/v1/files', 'get'>, signal?: AbortSignal): Promise<Ok<'/api/v1/files', 'get'>> =>
+  request('GET', '/api/v1/files', { query, ...(signal ? { signal } : {}) });
+export const statFile = (name: string, version?: number, signal?: AbortSignal): Promise<Ok<'/api/v1/stat/{name}', 'get'>> =>
+  request('GET', statUrl(name, { version }), signal ? { signal } : {});
+export const deleteFile = (name: string, version?: number): Promise<Ok<'/api/v1/files/{name}', 'delete'>> => request('DELETE', fileUrl(name, { version }));
+export const getStats = (): Promise<Ok<'/api/v1/stats', 'get'>> => request('GET', '/api/v1/stats');
+export const getHistory = (limit = 1000): Promise<Ok<'/api/v1/stats/history', 'get'>> => request('GET', '/api/v1/stats/history', { query: { limit } });
+export const getTop = (limit = 10): Promise<Ok<'/api/v1/stats/top', 'get'>> => request('GET', '/api/v1/stats/top', { query: { limit } });
+export const beginUpload = (body: BodyOf<'/api/v1/uploads', 'post'>): Promise<Ok<'/api/v1/uploads', 'post'>> => request('POST', '/api/v1/uploads', { json: body });
+export const getUpload = (upload: string): Promise<Ok<'/api/v1/uploads/{id}', 'get'>> => request('GET', `/api/v1/uploads/${id(upload)}`);
+export const abortUpload = (upload: string): Promise<void> => request('DELETE', `/api/v1/uploads/${id(upload)}`);
+export const completeUpload = (upload: string, size: number): Promise<Ok<'/api/v1/uploads/{id}/complete', 'post'>> =>
+  request('POST', `/api/v1/uploads/${id(upload)}/complete`, { json: { size } satisfies BodyOf<'/api/v1/uploads/{id}/complete', 'post'> });
+export const partUrl = (upload: string, part: number): string => `/api/v1/uploads/${id(upload)}/parts/${part}`;
+export const openSession = (token: string): Promise<void> =>
+  request('POST', '/api/v1/session', { json: { token } satisfies BodyOf<'/api/v1/session', 'post'>, quiet401: true });
+export const closeSession = (): Promise<void> => request('DELETE', '/api/v1/session', { quiet401: true });

@@ -15,7 +15,6 @@ import {
   getUpload,
   partUrl,
   sendWithProgress,
-  type Codec,
   type PartResult,
   type ResumableUpload,
   type UploadResult,
@@ -208,7 +207,7 @@ function progress(rt: Runtime, loaded: number): void {
 }
 
 export interface AddOptions {
-  codec: Codec | string;
+  codec: string;
   /** folder prefix for the names, e.g. "photos/2024/" ('' for none) */
   prefix: string;
   partSize: number;

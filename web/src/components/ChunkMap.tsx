@@ -2,33 +2,22 @@
 // codec, health or dedup. Hover, tap or arrow keys select a chunk; its details show below.
 import { useMemo, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import type { Chunk } from '../api.ts';
+import { useCodecColour } from '../codec-colours.ts';
 import { formatBytes, formatCount, formatRatio } from '../format.ts';
 
 export type ColourBy = 'codec' | 'health' | 'dedup';
 
-export const CODEC_COLOURS: Record<string, string> = {
-  none: '#94a3b8',
-  gzip: '#f59e0b',
-  zstd: '#6366f1',
-  brotli: '#ec4899',
-  snappy: '#14b8a6',
-  lz4: '#0ea5e9',
-  auto: '#8b5cf6',
-};
 const HEALTH_COLOURS: Record<string, string> = { healthy: '#22c55e', degraded: '#f59e0b', lost: '#ef4444' };
 const DEDUP_COLOURS = { shared: '#a855f7', unique: '#cbd5e1' };
 
-export function codecColour(codec: string): string {
-  return CODEC_COLOURS[codec] ?? '#64748b';
-}
-
-function colour(c: Chunk, by: ColourBy): string {
+function colour(c: Chunk, by: ColourBy, codecColour: (codec: string) => string): string {
   if (by === 'codec') return codecColour(c.codec);
   if (by === 'health') return HEALTH_COLOURS[c.health] ?? '#64748b';
   return c.refcount > 1 ? DEDUP_COLOURS.shared : DEDUP_COLOURS.unique;
 }
 
 export function ChunkMap({ chunks, size, truncated, total }: { chunks: Chunk[]; size: number; truncated: boolean; total: number }) {
+  const codecColour = useCodecColour();
   const [by, setBy] = useState<ColourBy>('codec');
   const [layout, setLayout] = useState<'proportional' | 'equal'>(chunks.length > 400 ? 'equal' : 'proportional');
   const [selected, setSelected] = useState<number | undefined>(chunks.length > 0 ? 0 : undefined);
@@ -50,7 +39,7 @@ export function ChunkMap({ chunks, size, truncated, total }: { chunks: Chunk[]; 
       { label: `shared, refcount > 1 (${shared})`, colour: DEDUP_COLOURS.shared },
       { label: `only here (${chunks.length - shared})`, colour: DEDUP_COLOURS.unique },
     ];
-  }, [chunks, by]);
+  }, [chunks, by, codecColour]);
 
   const pick = (e: PointerEvent<HTMLDivElement>): void => {
     const t = (e.target as HTMLElement).closest<HTMLElement>('[data-seq]');
@@ -109,7 +98,7 @@ export function ChunkMap({ chunks, size, truncated, total }: { chunks: Chunk[]; 
             data-index={i}
             data-testid="chunk"
             className={`chunkmap__cell${i === selected ? ' chunkmap__cell--selected' : ''}${c.health !== 'healthy' ? ' chunkmap__cell--bad' : ''}`}
-            style={{ background: colour(c, by), ...(layout === 'proportional' ? { flexGrow: Math.max(c.length, 1), flexBasis: 0 } : {}) }}
+            style={{ background: colour(c, by, codecColour), ...(layout === 'proportional' ? { flexGrow: Math.max(c.length, 1), flexBasis: 0 } : {}) }}
           />
         ))}
       </div>

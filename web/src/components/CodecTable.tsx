@@ -1,7 +1,8 @@
 // Chunks, raw and stored bytes and ratio per codec: the dashboard (whole repository) and the file
 // page (one version) show the same table. Unknown sizes (a truncated chunk list) show as a dash.
+import { useCodecColour } from '../codec-colours.ts';
 import { formatBytes, formatCount, formatRatio } from '../format.ts';
-import { codecColour } from './ChunkMap.tsx';
+import { Table, type Column } from './Table.tsx';
 
 export interface CodecRow {
   codec: string;
@@ -10,41 +11,29 @@ export interface CodecRow {
   stored?: number | undefined;
 }
 
+const COLUMNS: Column[] = [
+  { label: 'Codec' },
+  { label: 'Chunks', className: 'num' },
+  { label: 'Raw', className: 'num' },
+  { label: 'Stored', className: 'num' },
+  { label: 'Ratio', className: 'num' },
+];
+
 export function CodecTable({ rows }: { rows: readonly CodecRow[] }) {
+  const codecColour = useCodecColour();
   return (
-    <div className="table-wrap">
-      <table className="table table--compact">
-        <thead>
-          <tr>
-            <th scope="col">Codec</th>
-            <th scope="col" className="num">
-              Chunks
-            </th>
-            <th scope="col" className="num">
-              Raw
-            </th>
-            <th scope="col" className="num">
-              Stored
-            </th>
-            <th scope="col" className="num">
-              Ratio
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((c) => (
-            <tr key={c.codec}>
-              <td>
-                <span className="swatch" style={{ background: codecColour(c.codec) }} aria-hidden="true" /> {c.codec}
-              </td>
-              <td className="num">{formatCount(c.chunks)}</td>
-              <td className="num">{c.raw === undefined ? '—' : formatBytes(c.raw)}</td>
-              <td className="num">{c.stored === undefined ? '—' : formatBytes(c.stored)}</td>
-              <td className="num">{c.raw && c.stored ? formatRatio(c.raw / c.stored) : '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table className="table table--compact" columns={COLUMNS}>
+      {rows.map((c) => (
+        <tr key={c.codec}>
+          <td>
+            <span className="swatch" style={{ background: codecColour(c.codec) }} aria-hidden="true" /> {c.codec}
+          </td>
+          <td className="num">{formatCount(c.chunks)}</td>
+          <td className="num">{c.raw === undefined ? '—' : formatBytes(c.raw)}</td>
+          <td className="num">{c.stored === undefined ? '—' : formatBytes(c.stored)}</td>
+          <td className="num">{c.raw && c.stored ? formatRatio(c.raw / c.stored) : '—'}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
