@@ -21,6 +21,8 @@ export interface Codec<N extends string = CodecName> {
   readonly id: number;
   readonly name: N;
   readonly levels?: CodecLevels;
+  /** What it is good for, in a few words (pickers and help). */
+  readonly summary?: string;
   /**
    * Its output is allocated by a native addon: V8 does not weigh it when deciding to collect, so
    * threads that run this codec at volume collect on their own schedule (see codec-worker.ts).
@@ -48,6 +50,7 @@ const defineCodec = <const N extends string>(c: Codec<N>): Codec<N> => c;
 const none = defineCodec({
   id: 0,
   name: 'none',
+  summary: 'store as is',
   compress: (data) => data,
   decompress: (data, plainLength) => checkLength('none', data, plainLength),
 });
@@ -82,6 +85,7 @@ function zstdParams(level: number, size: number): Record<number, number> {
 const zstd = defineCodec({
   id: 2,
   name: 'zstd',
+  summary: 'fast, strong',
   levels: { min: 1, max: 19, default: 3 },
   compress: (data, level = 3) => zstdCompress(data, zstdParams(level, data.length)),
   decompress: (data, n) => (n === 0 ? new Uint8Array(0) : zstdDecompress(data, n)),
@@ -90,6 +94,7 @@ const zstd = defineCodec({
 const brotli = defineCodec({
   id: 3,
   name: 'brotli',
+  summary: 'strongest, slower',
   // Quality 11 (zlib's default) runs at ~0.5 MB/s: never the default here.
   levels: { min: 0, max: 11, default: 4 },
   compress: (data, level = 4) =>
@@ -104,6 +109,7 @@ const brotli = defineCodec({
 const snappyCodec = defineCodec({
   id: 4,
   name: 'snappy',
+  summary: 'fastest',
   nativeOutput: true,
   compress: (data) => view(snappy.compressSync(buf(data))),
   decompress: (data, n) => checkLength('snappy', view(snappy.uncompressSync(buf(data), { asBuffer: true }) as Buffer), n),
@@ -112,10 +118,14 @@ const snappyCodec = defineCodec({
 const lz4 = defineCodec({
   id: 5,
   name: 'lz4',
+  summary: 'very fast',
   nativeOutput: true,
   compress: (data) => view(lz4Compress(buf(data))),
   decompress: (data, n) => checkLength('lz4', view(lz4Uncompress(buf(data))), n),
 });
+
+/** What `auto` compresses with, where a chunk compresses at all. */
+const AUTO_CODEC_NAME = 'zstd';
 
 /** Every codec, at the index of its id. */
 const CODECS = [none, gzip, zstd, brotli, snappyCodec, lz4] as const;
@@ -147,9 +157,15 @@ export function parseCodecChoice(s: string): CodecChoice {
   return codecByName(s).name;
 }
 
+/** What each choice is good for, by name (served to the web UI's codec picker). */
+export const CODEC_SUMMARIES: Readonly<Record<string, string>> = {
+  auto: `${AUTO_CODEC_NAME}, or raw where a chunk does not compress`,
+  ...Object.fromEntries(CODECS.flatMap((c) => (c.summary === undefined ? [] : [[c.name, c.summary]]))),
+};
+
 /** The codec whose levels a choice takes: `auto` compresses what it compresses with zstd. */
 export function levelCodec(choice: CodecChoice): Codec {
-  return codecByName(choice === 'auto' ? AUTO_CODEC : choice);
+  return codecByName(choice === 'auto' ? AUTO_CODEC_NAME : choice);
 }
 
 /** `zstd 1-19, gzip 1-9, …`: the level ranges of the codecs that have levels, for help texts. */
@@ -177,7 +193,6 @@ const AUTO_MIN_SAVING = 0.05;
  * the chunk with zstd-3. Incompressible data (media, archives, encrypted input) is stored raw;
  * everything else gets zstd.
  */
-const AUTO_CODEC = 'zstd';
 
 export function chooseAutoCodec(plain: Uint8Array): CodecName {
   if (plain.length < 64) return 'none';
@@ -195,5 +210,5 @@ export function chooseAutoCodec(plain: Uint8Array): CodecName {
     }
   }
   // snappy is weaker than zstd, so a snappy saving this small means little for zstd too.
-  return 1 - packed / raw < AUTO_MIN_SAVING ? 'none' : AUTO_CODEC;
+  return 1 - packed / raw < AUTO_MIN_SAVING ? 'none' : AUTO_CODEC_NAME;
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { CODEC_SUMMARIES } from '../core/codecs.ts';
 import type { LocalRepository, UsageTotals } from '../repository/repository.ts';
 import { httpAuth, SESSION_COOKIE } from './http-auth.ts';
 import { DEFAULT_HTTP_LIMITS, type ApiContext, type HttpLimits } from './http-context.ts';
@@ -80,6 +81,7 @@ async function info(api: ApiContext, _req: Req, res: Res): Promise<void> {
   sendJson(res, 200, {
     version: VERSION,
     codecs: about.codecs,
+    codecSummaries: CODEC_SUMMARIES,
     defaultCodec: about.defaultEncoding.codec,
     partSize: api.limits.partSize,
     maxPartBytes: api.limits.maxPartBytes,
