@@ -5,7 +5,7 @@ import type { ChunkId } from '../core/chunk-id.ts';
 import { BlobNotFoundError, ChunkCorruptError, ChunkUnavailableError, errorMessage } from '../core/errors.ts';
 import type { ChunkRecord, CopyState } from '../metadata/metadata-store.ts';
 import { chunkKey } from '../storage/blob-store.ts';
-import { hedgedRead, type LatencyTracker } from '../storage/hedged-read.ts';
+import { hedgedRead } from '../storage/hedged-read.ts';
 import type { Backend } from '../storage/placement.ts';
 import type { EngineContext } from './context.ts';
 import { isSharded, readShardedChunk } from './erasure-io.ts';
@@ -60,7 +60,7 @@ const HEDGE_FALLBACK_MS = 50;
  */
 async function hedgedChunkRead(ctx: EngineContext, chunk: ChunkRecord, options: ReadChunkOptions): Promise<Uint8Array | undefined> {
   const copies = orderedCopies(ctx, chunk).filter((c) => c.backend !== undefined && c.state === 'ok');
-  const latency = (copies[0]?.backend?.store as { latency?: LatencyTracker } | undefined)?.latency;
+  const latency = copies[0]?.backend?.store.latency;
   if (!latency || copies.length < 2) return undefined;
   const failures: CopyFailure[] = [];
   let got: { plain: Uint8Array; envelope: Uint8Array };

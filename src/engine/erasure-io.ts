@@ -16,7 +16,6 @@ import {
 } from '../core/erasure.ts';
 import { BlobNotFoundError, ChunkCorruptError, ChunkUnavailableError, DcsError, errorMessage, InsufficientBackendsError } from '../core/errors.ts';
 import type { ChunkRecord, CopyRecord, CopyState } from '../metadata/metadata-store.ts';
-import type { LatencyTracker } from '../storage/hedged-read.ts';
 import type { Backend } from '../storage/placement.ts';
 import type { EngineContext, ErasurePolicy } from './context.ts';
 
@@ -160,7 +159,7 @@ async function gatherShards(ctx: EngineContext, chunk: ChunkRecord, policy: Eras
   let valid = 0;
   let next = 0;
   let inFlight = 0;
-  const latency = (sources.find((s) => s.backend)?.backend?.store as { latency?: LatencyTracker } | undefined)?.latency;
+  const latency = sources.find((s) => s.backend)?.backend?.store.latency;
   const delay = latency ? latency.hedgeDelayMs(HEDGE_FALLBACK_MS) : UNTRACKED_HEDGE_MS;
   await new Promise<void>((resolve) => {
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -16,15 +16,10 @@ import { DEFAULT_LIMITS, type EngineContext } from '../engine/context.ts';
 import { WorkerPoolTransformer } from '../engine/worker-transformer.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import { openSqliteMetadata } from '../metadata/sqlite-store.ts';
-import type { BlobStore } from '../storage/blob-store.ts';
 import { Placement, type Backend } from '../storage/placement.ts';
 import { openBlobStore, parseBackendUrl } from '../storage/registry.ts';
-import { withResilience, type ResilienceOptions, type ResilientStore } from '../storage/resilient-store.ts';
+import { withResilience, type ResilienceOptions } from '../storage/resilient-store.ts';
 import type { Registry } from 'prom-client';
-
-function isResilient(store: BlobStore): store is ResilientStore {
-  return typeof (store as Partial<ResilientStore>).isAvailable === 'function';
-}
 import { CONFIG_FILE, CONFIG_VERSION, parseConfig, renderConfig, type BackendConfig, type RedundancyConfig, type RepositoryConfig, type ServiceUrls } from './config.ts';
 
 /** Objects every backend holds besides chunks, so a repository can be recognised from storage alone. */
@@ -130,8 +125,8 @@ async function openBackends(dir: string, backends: readonly BackendConfig[], res
 
 /** Writes skip a backend whose circuit breaker is open (reads try it last) until it recovers. */
 function watchBreakers(placement: Placement): void {
-  const breakers = new Map(placement.backends.flatMap((b) => (isResilient(b.store) ? [[b.name, b.store] as const] : [])));
-  if (breakers.size > 0) placement.addAvailability((name) => breakers.get(name)?.isAvailable() ?? true);
+  const breakers = new Map(placement.backends.flatMap((b) => (b.store.isAvailable ? [[b.name, b.store.isAvailable.bind(b.store)] as const] : [])));
+  if (breakers.size > 0) placement.addAvailability((name) => breakers.get(name)?.() ?? true);
 }
 
 async function closeBackends(backends: readonly Backend[]): Promise<void> {
@@ -201,7 +196,7 @@ export async function initRepository(dirArg: string, options: InitOptions = {}):
   try {
     const marker = markerOf(validated);
     for (const b of opened) {
-      await (b.store as BlobStore & { init?: () => Promise<void> }).init?.();
+      await b.store.init?.();
       const existing = await b.store.head(REPO_MARKER_KEY);
       if (existing) {
         throw new DcsError('BACKEND_IN_USE', `backend ${b.name} already holds a dcs repository (${REPO_MARKER_KEY} exists); use an empty location`);
@@ -242,7 +237,7 @@ async function adoptBackends(config: RepositoryConfig, backends: readonly Backen
   const id = randomUUID();
   const marker = new TextEncoder().encode(markerOf({ ...config, id }));
   for (const b of backends) {
-    await (b.store as BlobStore & { init?: () => Promise<void> }).init?.();
+    await b.store.init?.();
     await b.store.put(REPO_MARKER_KEY, marker);
   }
   return id;
