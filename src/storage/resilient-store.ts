@@ -3,6 +3,10 @@
 // timeout → the backend. The policies are cockatiel's (retry, circuitBreaker, bulkhead, timeout):
 // backoff and breaker state machines are easy to get subtly wrong, and cockatiel's are tested,
 // small, dependency-free and pass AbortSignals through every layer. See docs/resilience.md.
+// The limit sits outside the timeout, where STYLE.md's list has it inside, on purpose: time spent
+// in our own queue must not count against the backend (a deep queue of healthy requests would
+// time out and trip the breaker), and an attempt that times out still frees its slot at once.
+// The metrics wrapper goes around this one (repository.ts).
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
