@@ -89,18 +89,30 @@ describe('hedgedGather', () => {
 
   it('gathers k distinct pieces, skips copies of a piece in hand, and aborts the rest', async () => {
     const log: string[] = [];
+    const now = (value: string, name: string) => async (): Promise<string> => {
+      log.push(`start ${name}`);
+      return value;
+    };
+    const hanging = (signal: AbortSignal): Promise<string> => {
+      log.push('start p0b');
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    };
     const fail = async (): Promise<string> => {
       log.push('start bad');
       throw new Error('gone');
     };
-    // Pieces: 0, 0 (a second copy of piece 0), 1 (fails), 2, 3, 4 (never needed).
+    // Pieces: 0, 0 (a second copy of piece 0, which never answers), 1 (fails), 2, 3, 4 (never needed).
+    const signals: AbortSignal[] = [];
     const result = await hedgedGather(
-      [after(5, 'a', log, 'p0'), after(1, 'a2', log, 'p0b'), fail, after(5, 'c', log, 'p2'), after(20, 'd', log, 'p3'), after(1, 'e', log, 'p4')],
-      { wanted: 3, pieceOf: (i) => [0, 0, 1, 2, 3, 4][i]!, delayMs: 50 },
+      [now('a', 'p0'), (signal) => (signals.push(signal), hanging(signal)), fail, now('c', 'p2'), now('d', 'p3'), now('e', 'p4')],
+      { wanted: 3, pieceOf: (i) => [0, 0, 1, 2, 3, 4][i]!, delayMs: 30 },
     );
-    assert.deepEqual(result.got.map((g) => [g.piece, g.value]), [[0, 'a2'], [2, 'c'], [3, 'd']]);
+    assert.deepEqual(result.got.map((g) => [g.piece, g.value]), [[0, 'a'], [2, 'c'], [3, 'd']]);
     assert.deepEqual(result.failed.map((f) => f.candidate), [2]);
-    assert.deepEqual(log, ['start p0', 'start p0b', 'start bad', 'start p2', 'start p3'], 'a failure starts the next read at once, a slow gather one more');
+    // k reads at once; the failure starts the next at once; the copy of piece 0 still in flight
+    // starts nothing, so the hedge delay starts piece 3; piece 4 is never read.
+    assert.deepEqual(log, ['start p0', 'start p0b', 'start bad', 'start p2', 'start p3']);
+    assert.equal(signals[0]?.aborted, true, 'the read still in flight was aborted');
   });
 
   it('starts one more read when the ones in flight are slow', async () => {
