@@ -258,12 +258,13 @@ export async function repairShardedChunk(ctx: EngineContext, chunk: ChunkRecord)
   const inPlace = new Map<number, Backend>();
   const unreachable: CopyRecord[] = [];
   for (const s of shardSources(ctx, chunk)) {
-    if (!s.backend) {
+    const backend = s.backend;
+    if (!backend) {
       unreachable.push(chunk.copies.find((c) => c.backend === s.name)!);
       continue;
     }
     try {
-      const bytes = await fetchShard(chunk.id, s as ShardSource & { backend: Backend }, policy);
+      const bytes = await fetchShard(chunk.id, { ...s, backend }, policy);
       if (shards[s.index] === undefined) shards[s.index] = bytes;
       if (s.state !== 'ok') await ctx.metadata.setCopyState(chunk.id, s.name, 'ok');
     } catch (err) {
@@ -274,7 +275,7 @@ export async function repairShardedChunk(ctx: EngineContext, chunk: ChunkRecord)
         continue;
       }
       if (state !== s.state) await ctx.metadata.setCopyState(chunk.id, s.name, state);
-      inPlace.set(s.index, s.backend);
+      inPlace.set(s.index, backend);
     }
   }
   const valid = shards.filter((s) => s !== undefined).length;
