@@ -112,10 +112,8 @@ export function hedgedGather<T>(candidates: readonly ReadCandidate<T>[], options
       settle(new DOMException('enough copies answered', 'AbortError'));
       resolve({ got, failed });
     };
-    /** Start the next candidate whose piece is not in hand yet. */
+    /** Start the next candidate whose piece is not in hand yet, if any. */
     const startNext = (): void => {
-      clearTimeout(timer);
-      if (settled) return;
       while (next < candidates.length) {
         const index = next++;
         const piece = pieceOf(index);
@@ -143,16 +141,28 @@ export function hedgedGather<T>(candidates: readonly ReadCandidate<T>[], options
             if (settled) return;
             failed.push({ candidate: index, error });
             startNext();
+            armHedge();
             check();
           },
         );
-        if (next < candidates.length) timer = setTimeout(startNext, Math.max(0, delayMs));
         return;
       }
     };
 
+    /** The hedge: delayMs after the last start, start one more while any is left. */
+    const armHedge = (): void => {
+      clearTimeout(timer);
+      if (!settled && next < candidates.length) timer = setTimeout(hedge, Math.max(0, delayMs));
+    };
+    const hedge = (): void => {
+      if (settled) return;
+      startNext();
+      armHedge();
+    };
+
     signal?.addEventListener('abort', onCallerAbort, { once: true });
     for (let i = 0; i < wanted && next < candidates.length; i++) startNext();
+    armHedge();
     check();
   });
 }
