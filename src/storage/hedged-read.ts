@@ -109,7 +109,8 @@ export function hedgedGather<T>(candidates: readonly ReadCandidate<T>[], options
     };
     const check = (): void => {
       if (settled || (inHand.size < wanted && (running.size > 0 || next < candidates.length))) return;
-      settle(new DOMException('enough copies answered', 'AbortError'));
+      // Reads are usually all done by now; a DOMException costs a stack trace, so only when needed.
+      settle(running.size > 0 ? new DOMException('enough copies answered', 'AbortError') : undefined);
       resolve({ got, failed });
     };
     /** Start the next candidate whose piece is not in hand yet, if any. */
