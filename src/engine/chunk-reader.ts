@@ -2,37 +2,19 @@
 // through the transformer, and returns the first good one. Copies found missing or corrupt are
 // marked in metadata and, once a good copy is in hand, rewritten from it (repair on read).
 import type { ChunkId } from '../core/chunk-id.ts';
-import { BlobNotFoundError, ChunkCorruptError, ChunkUnavailableError, errorMessage } from '../core/errors.ts';
+import { ChunkUnavailableError, errorMessage } from '../core/errors.ts';
 import type { ChunkRecord, CopyState } from '../metadata/metadata-store.ts';
 import { chunkKey } from '../storage/blob-store.ts';
-import { hedgedRead, type LatencyTracker } from '../storage/hedged-read.ts';
 import type { Backend } from '../storage/placement.ts';
 import type { EngineContext } from './context.ts';
+import { BACKEND_GONE, classifyFailure, HEDGE_FALLBACK_MS, rankCopies, readCopies, type CopyFailure } from './copy-reads.ts';
 import { isSharded, readShardedChunk } from './erasure-io.ts';
 
-export interface CopyFailure {
-  backend: string;
-  reason: string;
-  /** missing/corrupt copies can be healed by rewriting; others (backend down) cannot now. */
-  state: CopyState | 'unreachable';
-}
+// verify and repair classify failed reads the same way.
 
 /** The chunk's recorded copies as backends, ok copies first, each group in placement order. */
 export function orderedCopies(ctx: EngineContext, chunk: ChunkRecord): { backend: Backend | undefined; name: string; state: CopyState }[] {
-  const rank = ctx.placement.rank(chunk.id).map((b) => b.name);
-  const pos = (name: string): number => {
-    const i = rank.indexOf(name);
-    return i === -1 ? rank.length : i;
-  };
-  return [...chunk.copies]
-    .sort((a, b) => Number(a.state !== 'ok') - Number(b.state !== 'ok') || pos(a.backend) - pos(b.backend))
-    .map((c) => ({ backend: ctx.placement.byName(c.backend), name: c.backend, state: c.state }));
-}
-
-export function classifyFailure(err: unknown): CopyFailure['state'] {
-  if (err instanceof BlobNotFoundError) return 'missing';
-  if (err instanceof ChunkCorruptError) return 'corrupt';
-  return 'unreachable';
+  return rankCopies(ctx, chunk.id, chunk.copies).map((c) => ({ backend: ctx.placement.byName(c.backend), name: c.backend, state: c.state }));
 }
 
 /** Read and verify a chunk's envelope from one backend. */
@@ -49,51 +31,41 @@ export interface ReadChunkOptions {
   heal?: boolean;
 }
 
-/** Default hedge delay until a backend has enough latency samples for its p95. */
-const HEDGE_FALLBACK_MS = 50;
-
 /**
  * Hedged first pass over the healthy copies of a chunk on backends that track their latency
  * (network backends): when the first copy is slower than that backend's p95, ask the next one too;
  * the first verified answer wins and the other reads are aborted. Returns undefined when every
  * copy failed, so the caller's full pass records and reports the failures.
  */
-async function hedgedChunkRead(ctx: EngineContext, chunk: ChunkRecord, options: ReadChunkOptions): Promise<Uint8Array | undefined> {
-  const copies = orderedCopies(ctx, chunk).filter((c) => c.backend !== undefined && c.state === 'ok');
-  const latency = (copies[0]?.backend?.store as { latency?: LatencyTracker } | undefined)?.latency;
+async function hedgedChunkRead(ctx: EngineContext, chunk: ChunkRecord, ordered: ReturnType<typeof orderedCopies>, options: ReadChunkOptions): Promise<Uint8Array | undefined> {
+  const copies = ordered.filter((c) => c.backend !== undefined && c.state === 'ok');
+  const latency = copies[0]?.backend?.store.latency;
   if (!latency || copies.length < 2) return undefined;
-  const failures: CopyFailure[] = [];
-  let got: { plain: Uint8Array; envelope: Uint8Array };
-  try {
-    got = await hedgedRead(
-      copies.map((c) => async (signal: AbortSignal) => {
-        try {
-          const envelope = await c.backend!.store.get(chunkKey(chunk.id), { signal });
-          // The transformer may take the buffer; keep the envelope for healing other copies.
-          return { plain: await ctx.transformer.decode(new Uint8Array(envelope), chunk.id, c.name), envelope };
-        } catch (err) {
-          if (!signal.aborted) failures.push({ backend: c.name, reason: errorMessage(err), state: classifyFailure(err) });
-          throw err;
-        }
-      }),
-      { delayMs: latency.hedgeDelayMs(HEDGE_FALLBACK_MS) },
-    );
-  } catch {
-    return undefined;
-  }
+  const { got, failures } = await readCopies(
+    copies,
+    async (c, signal) => {
+      const envelope = await c.backend.store.get(chunkKey(chunk.id), { signal });
+      // The transformer may take the buffer; keep the envelope for healing other copies.
+      return { plain: await ctx.transformer.decode(new Uint8Array(envelope), chunk.id, c.name), envelope };
+    },
+    { delayMs: latency.hedgeDelayMs(HEDGE_FALLBACK_MS) },
+  );
+  const winner = got[0]?.value;
+  if (!winner) return undefined;
   for (const f of failures) if (f.state !== 'unreachable') await ctx.metadata.setCopyState(chunk.id, f.backend, f.state);
-  if (options.heal !== false && failures.length > 0) await healCopies(ctx, chunk.id, got.envelope, failures);
-  return got.plain;
+  if (options.heal !== false && failures.length > 0) await healCopies(ctx, chunk.id, winner.envelope, failures);
+  return winner.plain;
 }
 
 export async function readChunk(ctx: EngineContext, chunk: ChunkRecord, options: ReadChunkOptions = {}): Promise<Uint8Array> {
   if (isSharded(chunk)) return readShardedChunk(ctx, chunk, options);
-  const hedged = await hedgedChunkRead(ctx, chunk, options);
+  const copies = orderedCopies(ctx, chunk);
+  const hedged = await hedgedChunkRead(ctx, chunk, copies, options);
   if (hedged) return hedged;
   const failures: CopyFailure[] = [];
-  for (const copy of orderedCopies(ctx, chunk)) {
+  for (const copy of copies) {
     if (!copy.backend) {
-      failures.push({ backend: copy.name, reason: 'backend is no longer configured', state: 'unreachable' });
+      failures.push({ backend: copy.name, reason: BACKEND_GONE, state: 'unreachable' });
       continue;
     }
     let got: { plain: Uint8Array; envelope: Uint8Array };

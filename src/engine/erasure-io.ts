@@ -14,11 +14,11 @@ import {
   shardKey,
   shardObjectSize,
 } from '../core/erasure.ts';
-import { BlobNotFoundError, ChunkCorruptError, ChunkUnavailableError, DcsError, errorMessage, InsufficientBackendsError } from '../core/errors.ts';
+import { ChunkCorruptError, ChunkUnavailableError, DcsError, errorMessage, InsufficientBackendsError } from '../core/errors.ts';
 import type { ChunkRecord, CopyRecord, CopyState } from '../metadata/metadata-store.ts';
-import type { LatencyTracker } from '../storage/hedged-read.ts';
 import type { Backend } from '../storage/placement.ts';
 import type { EngineContext, ErasurePolicy } from './context.ts';
+import { classifyFailure, HEDGE_FALLBACK_MS, rankCopies, readCopies, type CopyFailure } from './copy-reads.ts';
 
 /** Where one shard of a chunk went. */
 export interface ShardPlacement {
@@ -61,12 +61,6 @@ async function codedPolicy(chunk: ChunkRecord, sources: readonly ShardSource[]):
     }
   }
   return undefined;
-}
-
-function classify(err: unknown): CopyState | 'unreachable' {
-  if (err instanceof BlobNotFoundError) return 'missing';
-  if (err instanceof ChunkCorruptError) return 'corrupt';
-  return 'unreachable';
 }
 
 /**
@@ -116,23 +110,11 @@ interface ShardSource {
 
 /** The chunk's shard copies, ok ones first, each group in placement order. */
 function shardSources(ctx: EngineContext, chunk: ChunkRecord): ShardSource[] {
-  const rank = ctx.placement.rank(chunk.id).map((b) => b.name);
-  const pos = (name: string): number => {
-    const i = rank.indexOf(name);
-    return i === -1 ? rank.length : i;
-  };
-  return chunk.copies
-    .filter((c): c is CopyRecord & { shard: number } => c.shard !== undefined)
-    .sort((a, b) => Number(a.state !== 'ok') - Number(b.state !== 'ok') || pos(a.backend) - pos(b.backend))
-    .map((c) => ({ index: c.shard, name: c.backend, backend: ctx.placement.byName(c.backend), state: c.state }));
+  const shards = chunk.copies.filter((c): c is CopyRecord & { shard: number } => c.shard !== undefined);
+  return rankCopies(ctx, chunk.id, shards).map((c) => ({ index: c.shard, name: c.backend, backend: ctx.placement.byName(c.backend), state: c.state }));
 }
 
-interface ShardFailure {
-  backend: string;
-  index: number;
-  reason: string;
-  state: CopyState | 'unreachable';
-}
+type ShardFailure = CopyFailure & { index: number };
 
 /** Read one shard and check it on its own (header, lengths, CRC); throws BlobNotFound/ChunkCorrupt. */
 async function fetchShard(id: ChunkId, source: ShardSource & { backend: Backend }, policy: ErasurePolicy, signal?: AbortSignal): Promise<Uint8Array> {
@@ -144,74 +126,27 @@ async function fetchShard(id: ChunkId, source: ShardSource & { backend: Backend 
 
 /** Untracked (local) backends get this long before another shard read is started. */
 const UNTRACKED_HEDGE_MS = 500;
-const HEDGE_FALLBACK_MS = 50;
 
 /**
  * Fetch shards until k valid ones are in hand: k reads start at once (ok copies first, placement
  * order), each failure starts the next source, and when the reads are slow (beyond the backend's
  * p95, or a fixed delay for untracked backends) one more is started. Returns shards by index.
  */
-async function gatherShards(ctx: EngineContext, chunk: ChunkRecord, policy: ErasurePolicy, sources: readonly ShardSource[]): Promise<{ shards: (Uint8Array | undefined)[]; valid: number; failures: ShardFailure[]; used: ShardSource[] }> {
-  const k = policy.data;
-  const shards: (Uint8Array | undefined)[] = Array.from<Uint8Array | undefined>({ length: policy.data + policy.parity });
-  const failures: ShardFailure[] = [];
-  const used: ShardSource[] = [];
-  const controller = new AbortController();
-  let valid = 0;
-  let next = 0;
-  let inFlight = 0;
-  const latency = (sources.find((s) => s.backend)?.backend?.store as { latency?: LatencyTracker } | undefined)?.latency;
-  const delay = latency ? latency.hedgeDelayMs(HEDGE_FALLBACK_MS) : UNTRACKED_HEDGE_MS;
-  await new Promise<void>((resolve) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let done = false;
-    const settle = (): void => {
-      if (done || (valid < k && (inFlight > 0 || next < sources.length))) return;
-      done = true;
-      if (timer) clearTimeout(timer);
-      controller.abort();
-      resolve();
-    };
-    const launch = (): boolean => {
-      while (next < sources.length) {
-        const s = sources[next++]!;
-        if (!s.backend || shards[s.index] !== undefined) {
-          if (!s.backend) failures.push({ backend: s.name, index: s.index, reason: 'backend is no longer configured', state: 'unreachable' });
-          continue;
-        }
-        inFlight++;
-        const source = s as ShardSource & { backend: Backend };
-        void fetchShard(chunk.id, source, policy, controller.signal)
-          .then((bytes) => {
-            if (done || shards[source.index] !== undefined) return;
-            shards[source.index] = bytes;
-            used.push(source);
-            valid++;
-          })
-          .catch((err: unknown) => {
-            if (done) return;
-            failures.push({ backend: source.name, index: source.index, reason: errorMessage(err), state: classify(err) });
-            launch();
-          })
-          .finally(() => {
-            inFlight--;
-            settle();
-          });
-        return true;
-      }
-      return false;
-    };
-    const hedge = (): void => {
-      timer = setTimeout(() => {
-        if (!done && valid < k && launch()) hedge();
-      }, delay);
-      timer.unref?.();
-    };
-    for (let i = 0; i < k; i++) launch();
-    hedge();
-    settle();
+async function gatherShards(chunk: ChunkRecord, policy: ErasurePolicy, sources: readonly ShardSource[]): Promise<{ shards: (Uint8Array | undefined)[]; valid: number; failures: ShardFailure[]; used: ShardSource[] }> {
+  const latency = sources.find((s) => s.backend)?.backend?.store.latency;
+  const { got, failures } = await readCopies(sources, (source, signal) => fetchShard(chunk.id, source, policy, signal), {
+    wanted: policy.data,
+    pieceOf: (source) => source.index,
+    delayMs: latency ? latency.hedgeDelayMs(HEDGE_FALLBACK_MS) : UNTRACKED_HEDGE_MS,
   });
-  return { shards, valid, failures, used };
+  const shards: (Uint8Array | undefined)[] = Array.from<Uint8Array | undefined>({ length: policy.data + policy.parity });
+  for (const g of got) shards[g.source.index] = g.value;
+  return {
+    shards,
+    valid: got.length,
+    failures: failures.map((f) => ({ backend: f.backend, index: f.source.index, reason: f.reason, state: f.state })),
+    used: got.map((g) => g.source),
+  };
 }
 
 export interface ShardedReadOptions {
@@ -224,13 +159,13 @@ export interface ShardedReadOptions {
 export async function readShardedChunk(ctx: EngineContext, chunk: ChunkRecord, options: ShardedReadOptions = {}): Promise<Uint8Array> {
   const sources = shardSources(ctx, chunk);
   let policy = ctx.erasure ?? (await codedPolicy(chunk, sources)) ?? policyOf(ctx, chunk.id);
-  let got = await gatherShards(ctx, chunk, policy, sources);
+  let got = await gatherShards(chunk, policy, sources);
   if (got.valid < policy.data) {
     // Written under another k+m than dcs.yaml names now: the shards' own headers say which.
     const coded = got.failures.map((f) => /coded as (\d+)\+(\d+), expected/.exec(f.reason)).find((m) => m !== null);
     if (coded) {
       policy = codingOf(Number(coded[1]), Number(coded[2]));
-      got = await gatherShards(ctx, chunk, policy, sources);
+      got = await gatherShards(chunk, policy, sources);
     }
   }
   for (const f of got.failures) {
@@ -294,7 +229,7 @@ export async function checkShardCopy(ctx: EngineContext, chunk: ChunkRecord, bac
     if (chunk.storedSize > 0 && info.size !== expected) return { state: 'corrupt', detail: `shard ${index}: size ${info.size}, expected ${expected}`, bytes: 0 };
     return { state: 'ok', detail: '', bytes: 0 };
   } catch (err) {
-    return { state: classify(err), detail: errorMessage(err), bytes: 0 };
+    return { state: classifyFailure(err), detail: errorMessage(err), bytes: 0 };
   }
 }
 
@@ -323,23 +258,24 @@ export async function repairShardedChunk(ctx: EngineContext, chunk: ChunkRecord)
   const inPlace = new Map<number, Backend>();
   const unreachable: CopyRecord[] = [];
   for (const s of shardSources(ctx, chunk)) {
-    if (!s.backend) {
+    const backend = s.backend;
+    if (!backend) {
       unreachable.push(chunk.copies.find((c) => c.backend === s.name)!);
       continue;
     }
     try {
-      const bytes = await fetchShard(chunk.id, s as ShardSource & { backend: Backend }, policy);
+      const bytes = await fetchShard(chunk.id, { ...s, backend }, policy);
       if (shards[s.index] === undefined) shards[s.index] = bytes;
       if (s.state !== 'ok') await ctx.metadata.setCopyState(chunk.id, s.name, 'ok');
     } catch (err) {
-      const state = classify(err);
+      const state = classifyFailure(err);
       if (state === 'unreachable') {
         out.problems.push({ kind: 'unreachable', backend: s.name, detail: errorMessage(err) });
         unreachable.push(chunk.copies.find((c) => c.backend === s.name)!);
         continue;
       }
       if (state !== s.state) await ctx.metadata.setCopyState(chunk.id, s.name, state);
-      inPlace.set(s.index, s.backend);
+      inPlace.set(s.index, backend);
     }
   }
   const valid = shards.filter((s) => s !== undefined).length;

@@ -9,7 +9,7 @@ import { createKeyFile, type KeyFile } from '../core/keyfile.ts';
 import { parseBackendUrl } from '../storage/registry.ts';
 import { resolveEncoding } from '../core/input/encoding.ts';
 import { CONFIG_FILE, CONFIG_VERSION, DEFAULT_COMPRESSION, parseConfig, renderConfig, type BackendConfig, type RepositoryConfig } from './config.ts';
-import { closeBackends, exists, initStore, KEY_FILE, KEY_OBJECT_KEY, markerOf, openBackends, openMetadata, REPO_MARKER_KEY, writeFileAtomic } from './stores.ts';
+import { closeBackends, exists, KEY_FILE, KEY_OBJECT_KEY, markerOf, openBackends, openMetadata, REPO_MARKER_KEY, writeFileAtomic } from './stores.ts';
 
 export interface InitOptions {
   /** Backend URLs, optionally named: `NAME=URL`. Default: one fs backend inside the repository. */
@@ -62,7 +62,7 @@ export async function initRepository(dirArg: string, options: InitOptions = {}):
   try {
     const marker = markerOf(validated);
     for (const b of opened) {
-      await initStore(b.store);
+      await b.store.init?.();
       const existing = await b.store.head(REPO_MARKER_KEY);
       if (existing) {
         throw new DcsError('BACKEND_IN_USE', `backend ${b.name} already holds a dcs repository (${REPO_MARKER_KEY} exists); use an empty location`);

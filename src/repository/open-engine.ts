@@ -15,13 +15,11 @@ import { InlineTransformer, type ChunkTransformer } from '../engine/chunk-transf
 import { DEFAULT_LIMITS, type EngineContext } from '../engine/context.ts';
 import { WorkerPoolTransformer } from '../engine/worker-transformer.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
-import type { BlobStore } from '../storage/blob-store.ts';
 import { Placement, type Backend } from '../storage/placement.ts';
-import type { ResilientStore } from '../storage/resilient-store.ts';
 import type { ServiceStages } from '../services/stages.ts';
 import type { ClientOptions } from '../services/transport.ts';
 import { CONFIG_FILE, parseConfig, type RedundancyConfig, type RepositoryConfig } from './config.ts';
-import { closeBackends, initStore, KEY_FILE, KEY_OBJECT_KEY, markerOf, openBackends, openMetadata, REPO_MARKER_KEY } from './stores.ts';
+import { closeBackends, KEY_FILE, KEY_OBJECT_KEY, markerOf, openBackends, openMetadata, REPO_MARKER_KEY } from './stores.ts';
 
 export type PassphraseSource = () => Promise<string>;
 
@@ -56,14 +54,10 @@ export interface OpenOptions {
   warn?: (message: string) => void;
 }
 
-function isResilient(store: BlobStore): store is ResilientStore {
-  return typeof (store as Partial<ResilientStore>).isAvailable === 'function';
-}
-
 /** Writes skip a backend whose circuit breaker is open (reads try it last) until it recovers. */
 function watchBreakers(placement: Placement): void {
-  const breakers = new Map(placement.backends.flatMap((b) => (isResilient(b.store) ? [[b.name, b.store] as const] : [])));
-  if (breakers.size > 0) placement.addAvailability((name) => breakers.get(name)?.isAvailable() ?? true);
+  const breakers = new Map(placement.backends.flatMap((b) => (b.store.isAvailable ? [[b.name, b.store.isAvailable.bind(b.store)] as const] : [])));
+  if (breakers.size > 0) placement.addAvailability((name) => breakers.get(name)?.() ?? true);
 }
 
 export async function readConfig(dir: string): Promise<RepositoryConfig> {
@@ -93,7 +87,7 @@ async function adoptBackends(config: RepositoryConfig, backends: readonly Backen
   const id = randomUUID();
   const marker = new TextEncoder().encode(markerOf({ ...config, id }));
   for (const b of backends) {
-    await initStore(b.store);
+    await b.store.init?.();
     await b.store.put(REPO_MARKER_KEY, marker);
   }
   return id;

@@ -6,9 +6,8 @@ import type { Registry } from 'prom-client';
 import { ConfigError } from '../core/errors.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import { openSqliteMetadata } from '../metadata/sqlite-store.ts';
-import type { BlobStore } from '../storage/blob-store.ts';
 import type { Backend } from '../storage/placement.ts';
-import { openBlobStore, parseBackendUrl } from '../storage/registry.ts';
+import { isNetworkBackend, openBlobStore } from '../storage/registry.ts';
 import { withResilience, type ResilienceOptions } from '../storage/resilient-store.ts';
 import { CONFIG_FILE, CONFIG_VERSION, type BackendConfig, type RepositoryConfig } from './config.ts';
 
@@ -69,19 +68,18 @@ export async function openMetadata(dir: string, url: string): Promise<MetadataSt
   return store;
 }
 
-/** Backends reached over a network: wrapped in timeouts, retries and a circuit breaker by default. */
-const NETWORK_SCHEMES = new Set(['grpc', 'grpcs', 's3', 'azure', 'gs']);
-
 export async function openBackends(dir: string, backends: readonly BackendConfig[], resilience?: ResilienceOptions, metrics?: Registry): Promise<Backend[]> {
   const opened: Backend[] = [];
   for (const b of backends) {
     let store = await openBlobStore({ name: b.name, url: b.url }, dir);
-    // Metrics sit inside the retry layer: they count every request a backend actually receives.
+    // Backends reached over a network (the registry says which) get timeouts, retries and a
+    // breaker. Local disks fail for good (full, gone) rather than transiently: retrying them only
+    // delays the fallback to another copy, so they are wrapped only when dcs.yaml asks for it.
+    if (resilience || isNetworkBackend(b.url)) store = withResilience(store, resilience);
+    // Metrics outermost (STYLE.md): one operation per engine call, retries included in its
+    // latency, breaker refusals and timeouts counted by kind.
     // Loaded only by servers: prom-client costs every CLI command ~60 ms of start-up otherwise.
     if (metrics) store = (await import('../storage/metrics-store.ts')).withMetrics(store, metrics);
-    // Local disks fail for good (full, gone) rather than transiently: retrying them only delays the
-    // fallback to another copy, so they are wrapped only when dcs.yaml asks for it.
-    if (resilience || NETWORK_SCHEMES.has(parseBackendUrl(b.url).scheme)) store = withResilience(store, resilience);
     opened.push({ name: b.name, weight: b.weight, store });
   }
   return opened;
@@ -89,9 +87,4 @@ export async function openBackends(dir: string, backends: readonly BackendConfig
 
 export async function closeBackends(backends: readonly Backend[]): Promise<void> {
   await Promise.allSettled(backends.map((b) => b.store.close?.()));
-}
-
-/** `dcs init` creates the bucket, container or directory of a store that needs one. */
-export async function initStore(store: BlobStore): Promise<void> {
-  await (store as BlobStore & { init?: () => Promise<void> }).init?.();
 }

@@ -7,6 +7,6 @@ import type { ClientOptions } from './transport.ts';
 
 export function registerStorageNodeBackends(options: ClientOptions): void {
   for (const scheme of ['grpc', 'grpcs']) {
-    registerBackendScheme(scheme, async (spec) => new RemoteBlobStore(spec.name, spec.url, options));
+    registerBackendScheme(scheme, async (spec) => new RemoteBlobStore(spec.name, spec.url, options), { network: true });
   }
 }

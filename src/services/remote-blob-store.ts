@@ -65,7 +65,10 @@ export class RemoteBlobStore implements BlobStore {
     await this.#call('delete', undefined, () => this.#client.deleteObject({ key }, this.#opts(options)));
   }
 
-  /** The node's answer to the standard gRPC health check: serving, within the timeout. */
+  /**
+   * The node's answer to the standard gRPC health check: serving, within the timeout. This is
+   * BlobStore's optional checkHealth: wrappers pass it through to the storage-node monitor.
+   */
   async checkHealth(timeoutMs: number): Promise<boolean> {
     try {
       const r = await this.#health.check({ service: StorageService.typeName }, { timeoutMs });

@@ -2,33 +2,31 @@
 // every node; placement ranks nodes that stopped answering last (writes skip them, reads try them
 // last), and they rejoin as soon as they answer again. Failed operations do not wait for the next
 // poll: they fall through to the next backend in the ranking anyway.
-import type { BlobStore } from '../storage/blob-store.ts';
 import type { Placement } from '../storage/placement.ts';
-import { RemoteBlobStore } from './remote-blob-store.ts';
 
-export interface NodeHealthOptions {
+export interface StorageNodeMonitorOptions {
   intervalMs?: number;
   timeoutMs?: number;
   onChange?: (node: string, up: boolean) => void;
 }
 
-/** The store under any wrappers (retry, breaker, metrics), which expose it as `inner`. */
-function innermost(store: BlobStore): BlobStore {
-  let s: BlobStore & { inner?: BlobStore } = store;
-  while (s.inner) s = s.inner;
-  return s;
+/** A backend that answers health checks (a storage node, through whatever wrappers it has). */
+interface CheckedNode {
+  name: string;
+  checkHealth(timeoutMs: number): Promise<boolean>;
 }
 
 export class StorageNodeMonitor {
-  readonly #nodes: RemoteBlobStore[];
+  readonly #nodes: CheckedNode[];
   readonly #up = new Map<string, boolean>();
   readonly #timer: NodeJS.Timeout | undefined;
-  readonly #options: Required<Omit<NodeHealthOptions, 'onChange'>> & Pick<NodeHealthOptions, 'onChange'>;
+  readonly #options: Required<Omit<StorageNodeMonitorOptions, 'onChange'>> & Pick<StorageNodeMonitorOptions, 'onChange'>;
   #running: Promise<void> | undefined;
 
-  constructor(placement: Placement, options: NodeHealthOptions = {}) {
+  constructor(placement: Placement, options: StorageNodeMonitorOptions = {}) {
     this.#options = { intervalMs: options.intervalMs ?? 2000, timeoutMs: options.timeoutMs ?? 1500, ...(options.onChange ? { onChange: options.onChange } : {}) };
-    this.#nodes = placement.backends.map((b) => innermost(b.store)).filter((s): s is RemoteBlobStore => s instanceof RemoteBlobStore);
+    // Storage nodes offer checkHealth (RemoteBlobStore); every wrapper passes it through.
+    this.#nodes = placement.backends.flatMap(({ name, store }) => (store.checkHealth ? [{ name, checkHealth: store.checkHealth.bind(store) }] : []));
     if (this.#nodes.length === 0) return;
     placement.addAvailability((name) => this.#up.get(name) ?? true);
     this.#timer = setInterval(() => void this.checkNow(), this.#options.intervalMs);

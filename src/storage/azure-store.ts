@@ -9,6 +9,19 @@ import { createHash } from 'node:crypto';
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
 import { BackendError, BlobNotFoundError, ConfigError } from '../core/errors.ts';
 import type { BlobInfo, BlobStore, BlobStoreCapabilities, GetOptions, OperationOptions } from './blob-store.ts';
+import {
+  abortedError,
+  abortOption,
+  byteCountParam,
+  checkBodyLength,
+  endpointParam,
+  NETWORK_ERROR_CODES,
+  normalizePrefix,
+  parseLocation,
+  readEmptyRange,
+  unknownParam,
+  unlessAbsent,
+} from './cloud-store.ts';
 import { validateKey } from './keys.ts';
 
 const MiB = 1024 * 1024;
@@ -44,7 +57,7 @@ export class AzureBlobStore implements BlobStore {
   constructor(options: AzureStoreOptions) {
     this.name = options.name;
     this.container = options.container;
-    this.prefix = normalizePrefix(options.prefix);
+    this.prefix = normalizePrefix(options.prefix, 'blob name prefix');
     this.#threshold = Math.min(Math.max(options.multipartThreshold ?? 16 * MiB, 1), 256 * MiB);
     this.#blockSize = options.blockSize ?? 8 * MiB;
     this.#blockConcurrency = options.blockConcurrency ?? 4;
@@ -67,8 +80,7 @@ export class AzureBlobStore implements BlobStore {
   }
 
   #fail(err: unknown, operation: string, key?: string, options?: OperationOptions): Error {
-    if (options?.signal?.aborted) return new BackendError(this.name, operation, 'aborted', false, { cause: err });
-    return translateAzureError(err, this.name, operation, this.container, key);
+    return abortedError(this.name, operation, options, err) ?? translateAzureError(err, this.name, operation, this.container, key);
   }
 
   /** Create the container when it does not exist yet (run by `dcs init`). */
@@ -82,7 +94,7 @@ export class AzureBlobStore implements BlobStore {
 
   async put(key: string, data: Uint8Array, options: OperationOptions = {}): Promise<void> {
     const blob = this.#client.getBlockBlobClient(this.#blob(key));
-    const abort = options.signal ? { abortSignal: options.signal } : {};
+    const abort = abortOption(options);
     try {
       if (data.length >= this.#threshold) {
         await blob.uploadData(data, { blockSize: this.#blockSize, concurrency: this.#blockConcurrency, maxSingleShotSize: 1, ...abort });
@@ -99,18 +111,13 @@ export class AzureBlobStore implements BlobStore {
   async get(key: string, options: GetOptions = {}): Promise<Uint8Array> {
     const blob = this.#client.getBlobClient(this.#blob(key));
     const range = options.range;
-    if (range && range.length <= 0) {
-      if (!(await this.head(key, options))) throw new BlobNotFoundError(key, this.name);
-      return new Uint8Array(0);
-    }
+    if (range && range.length <= 0) return readEmptyRange(this, key, options);
     try {
-      const res = await blob.download(range?.offset ?? 0, range?.length, options.signal ? { abortSignal: options.signal } : {});
+      const res = await blob.download(range?.offset ?? 0, range?.length, abortOption(options));
       const chunks: Buffer[] = [];
       if (res.readableStreamBody) for await (const c of res.readableStreamBody) chunks.push(c as Buffer);
       const bytes = Buffer.concat(chunks);
-      if (res.contentLength !== undefined && bytes.length !== res.contentLength) {
-        throw new BackendError(this.name, 'get', `short read of ${key}: ${bytes.length} of ${res.contentLength} bytes`, true);
-      }
+      checkBodyLength(this.name, key, bytes.length, res.contentLength);
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     } catch (err) {
       if (err instanceof BackendError) throw err;
@@ -122,30 +129,28 @@ export class AzureBlobStore implements BlobStore {
 
   async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | undefined> {
     const blob = this.#client.getBlobClient(this.#blob(key));
-    try {
-      const p = await blob.getProperties(options.signal ? { abortSignal: options.signal } : {});
-      return { key, size: p.contentLength ?? 0, ...(p.lastModified ? { modifiedAt: p.lastModified.getTime() } : {}) };
-    } catch (err) {
-      const e = this.#fail(err, 'head', key, options);
-      if (e instanceof BlobNotFoundError) return undefined;
-      throw e;
-    }
+    return unlessAbsent(
+      async () => {
+        const p = await blob.getProperties(abortOption(options));
+        return { key, size: p.contentLength ?? 0, ...(p.lastModified ? { modifiedAt: p.lastModified.getTime() } : {}) };
+      },
+      (err) => this.#fail(err, 'head', key, options),
+      undefined,
+    );
   }
 
   async delete(key: string, options: OperationOptions = {}): Promise<void> {
     const blob = this.#client.getBlobClient(this.#blob(key));
-    try {
-      await blob.deleteIfExists(options.signal ? { abortSignal: options.signal } : {});
-    } catch (err) {
-      const e = this.#fail(err, 'delete', key, options);
-      if (e instanceof BlobNotFoundError) return;
-      throw e;
-    }
+    await unlessAbsent(
+      () => blob.deleteIfExists(abortOption(options)),
+      (err) => this.#fail(err, 'delete', key, options),
+      undefined,
+    );
   }
 
   async *list(prefix: string, options: OperationOptions = {}): AsyncIterable<BlobInfo> {
     // Azure lists blob names in ascending lexicographic order, page by page.
-    const pages = this.#client.listBlobsFlat({ prefix: this.prefix + prefix, ...(options.signal ? { abortSignal: options.signal } : {}) }).byPage({ maxPageSize: 5000 });
+    const pages = this.#client.listBlobsFlat({ prefix: this.prefix + prefix, ...abortOption(options) }).byPage({ maxPageSize: 5000 });
     const it = pages[Symbol.asyncIterator]();
     for (;;) {
       let page;
@@ -171,17 +176,6 @@ export class AzureBlobStore implements BlobStore {
   }
 }
 
-function normalizePrefix(prefix: string | undefined): string {
-  const p = (prefix ?? '').replace(/^\/+|\/+$/g, '');
-  if (p === '') return '';
-  try {
-    validateKey(p);
-  } catch {
-    throw new ConfigError(`invalid blob name prefix ${JSON.stringify(prefix)}`);
-  }
-  return `${p}/`;
-}
-
 interface AzureErrorShape {
   name?: string;
   code?: string;
@@ -190,7 +184,7 @@ interface AzureErrorShape {
   details?: { errorCode?: string };
 }
 
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'REQUEST_SEND_ERROR']);
+const TRANSIENT_CODES = new Set([...NETWORK_ERROR_CODES, 'REQUEST_SEND_ERROR']);
 const AUTH = new Set(['AuthenticationFailed', 'AuthorizationFailure', 'AuthorizationPermissionMismatch', 'InvalidAuthenticationInfo', 'NoAuthenticationInformation']);
 const THROTTLING = new Set(['ServerBusy', 'OperationTimedOut', 'InternalError']);
 
@@ -230,6 +224,8 @@ export function azureCredentialsFromEnv(env: NodeJS.ProcessEnv, endpoint: string
   );
 }
 
+const CREDENTIALS_HINT = 'set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT/AZURE_STORAGE_KEY';
+
 /**
  * `azure://CONTAINER[/PREFIX][?endpoint=URL&multipart_threshold=BYTES&block_size=BYTES]` (the
  * registry passes everything after `azure:`); `endpoint` is the account URL when it is not
@@ -237,50 +233,25 @@ export function azureCredentialsFromEnv(env: NodeJS.ProcessEnv, endpoint: string
  */
 export function parseAzureUrl(name: string, rest: string, env: NodeJS.ProcessEnv = process.env): AzureStoreOptions {
   const url = `azure:${rest}`;
-  const m = /^\/\/([^/?#]+)(\/[^?#]*)?(?:\?([^#]*))?$/.exec(rest);
-  if (!m) throw new ConfigError(`invalid Azure backend URL ${JSON.stringify(url)} (expected azure://CONTAINER[/PREFIX])`);
-  const container = m[1]!;
+  const { bucket: container, prefix, params } = parseLocation(url, rest, 'azure://CONTAINER[/PREFIX]', 'blob name prefix');
   if (!/^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$/.test(container)) {
     throw new ConfigError(`invalid Azure container name ${JSON.stringify(container)} in ${JSON.stringify(url)} (3-63 lowercase letters, digits, single hyphens)`);
   }
-  const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
-  if (prefix !== '') {
-    try {
-      validateKey(prefix);
-    } catch {
-      throw new ConfigError(`invalid blob name prefix ${JSON.stringify(prefix)} in ${JSON.stringify(url)}`);
-    }
-  }
   let endpoint: string | undefined;
   const extra: Partial<AzureStoreOptions> = {};
-  const bytes = (key: string, value: string): number => {
-    if (!/^\d+$/.test(value)) throw new ConfigError(`${key} must be a number of bytes in ${JSON.stringify(url)}`);
-    return Number(value);
-  };
-  for (const [key, value] of new URLSearchParams(m[3] ?? '')) {
+  for (const [key, value] of params) {
     switch (key) {
-      case 'endpoint': {
-        let parsed: URL;
-        try {
-          parsed = new URL(value);
-        } catch {
-          throw new ConfigError(`invalid endpoint ${JSON.stringify(value)} in ${JSON.stringify(url)}`);
-        }
-        if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`endpoint must be http(s):// in ${JSON.stringify(url)}`);
-        endpoint = value;
+      case 'endpoint':
+        endpoint = endpointParam(value, url, CREDENTIALS_HINT);
         break;
-      }
       case 'multipart_threshold':
-        extra.multipartThreshold = bytes(key, value);
+        extra.multipartThreshold = byteCountParam(key, value, url);
         break;
       case 'block_size':
-        extra.blockSize = bytes(key, value);
+        extra.blockSize = byteCountParam(key, value, url);
         break;
       default:
-        if (/key|secret|token|password|sig/i.test(key)) {
-          throw new ConfigError(`credentials never go in dcs.yaml: remove '${key}' from ${JSON.stringify(url)} and set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT/AZURE_STORAGE_KEY`);
-        }
-        throw new ConfigError(`unknown Azure URL parameter '${key}' in ${JSON.stringify(url)} (known: endpoint, multipart_threshold, block_size)`);
+        throw unknownParam(key, url, ['endpoint', 'multipart_threshold', 'block_size'], CREDENTIALS_HINT);
     }
   }
   return { name, container, ...(prefix ? { prefix } : {}), ...extra, credentials: azureCredentialsFromEnv(env, endpoint, url) };

@@ -34,6 +34,17 @@ export interface BlobStoreCapabilities {
   maxObjectSize: number;
 }
 
+/** Recent read latencies of one backend: where the hedged-read delay comes from. */
+export interface ReadLatency {
+  /** Wait this long for a read before asking another copy: the p95 of recent reads, or fallbackMs while there are too few. */
+  hedgeDelayMs(fallbackMs?: number): number;
+}
+
+/**
+ * Besides the five operations, a store may offer the optional members below; a store that has
+ * nothing to offer omits them. Every wrapper passes through what it does not own (passThrough),
+ * so callers ask the outermost store and never look inside a stack of wrappers.
+ */
 export interface BlobStore {
   /** Backend name as recorded in metadata and shown in messages. */
   readonly name: string;
@@ -52,8 +63,36 @@ export interface BlobStore {
   delete(key: string, options?: OperationOptions): Promise<void>;
   /** Objects whose key starts with prefix, in ascending key order, streamed page by page. */
   list(prefix: string, options?: OperationOptions): AsyncIterable<BlobInfo>;
+  /**
+   * Prepare the location (create the directory or container, check the bucket), once: by `dcs
+   * init`, or when a cluster adopts empty backends. Never implicit on use.
+   */
+  init?(): Promise<void>;
+  /**
+   * False while this backend is known to be failing (its circuit breaker is open and no probe is
+   * due yet): placement skips it for writes and reads try it last. Offered by the resilience wrapper.
+   */
+  isAvailable?(): boolean;
+  /** Latencies of recent successful gets (the resilience wrapper records them). */
+  readonly latency?: ReadLatency;
+  /** Ask the backend itself whether it serves (storage nodes: the gRPC health protocol), within timeoutMs. */
+  checkHealth?(timeoutMs: number): Promise<boolean>;
   /** Release resources (connections, handles). */
   close?(): Promise<void>;
+}
+
+/** The optional members of BlobStore, which a wrapper passes through unless it implements them. */
+export type OptionalMembers = Pick<BlobStore, 'init' | 'isAvailable' | 'latency' | 'checkHealth' | 'close'>;
+
+/** The optional members `inner` offers, bound to it: spread them into a wrapper first, then override what the wrapper owns. */
+export function passThrough(inner: BlobStore): OptionalMembers {
+  return {
+    ...(inner.init ? { init: inner.init.bind(inner) } : {}),
+    ...(inner.isAvailable ? { isAvailable: inner.isAvailable.bind(inner) } : {}),
+    ...(inner.latency ? { latency: inner.latency } : {}),
+    ...(inner.checkHealth ? { checkHealth: inner.checkHealth.bind(inner) } : {}),
+    ...(inner.close ? { close: inner.close.bind(inner) } : {}),
+  };
 }
 
 /** Object keys of the on-storage format (DESIGN.md): chunks/<first 2 hex>/<64 hex id>. */

@@ -3,9 +3,8 @@
 // Tests use it to prove that failures surface cleanly and nothing stored is lost.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendError } from '../core/errors.ts';
-import type { BlobInfo, BlobStore, GetOptions, OperationOptions } from './blob-store.ts';
-
-export type Operation = 'put' | 'get' | 'head' | 'delete' | 'list';
+import { passThrough, type BlobInfo, type BlobStore, type GetOptions, type OperationOptions } from './blob-store.ts';
+import type { Operation } from './operations.ts';
 
 export interface Faults {
   /** Probability (0..1) that an operation fails with a transient error, per operation kind. */
@@ -48,6 +47,7 @@ export function withFaults(inner: BlobStore, faults: Faults = {}): FaultyStore {
     if (rate > 0 && random() < rate) throw new BackendError(inner.name, op, 'injected transient error', true);
   };
   return {
+    ...passThrough(inner),
     name: inner.name,
     capabilities: inner.capabilities,
     faults,
@@ -80,6 +80,5 @@ export function withFaults(inner: BlobStore, faults: Faults = {}): FaultyStore {
       await before('list', options?.signal);
       yield* inner.list(prefix, options);
     },
-    ...(inner.close ? { close: () => inner.close!() } : {}),
   };
 }

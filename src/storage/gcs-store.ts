@@ -25,6 +25,7 @@
 import { Storage, type Bucket, type File, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
 import { BackendError, BlobNotFoundError, ConfigError, DcsError } from '../core/errors.ts';
 import type { BlobInfo, BlobStore, BlobStoreCapabilities, GetOptions, OperationOptions } from './blob-store.ts';
+import { NETWORK_ERROR_CODES, normalizePrefix, parseLocation, readEmptyRange, unknownParam, unlessAbsent } from './cloud-store.ts';
 import { validateKey } from './keys.ts';
 
 export interface GcsBlobStoreOptions {
@@ -43,16 +44,9 @@ export interface GcsBlobStoreOptions {
 }
 
 const RETRYABLE_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
+  ...NETWORK_ERROR_CODES,
   'ESOCKETTIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
   'ENOTFOUND',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
   'ERR_STREAM_PREMATURE_CLOSE',
   'UND_ERR_SOCKET',
   // The SDK's integrity checks: bytes changed in transit (upload object is deleted by the SDK).
@@ -77,7 +71,7 @@ export function translateGcsError(err: unknown, backend: string, operation: stri
   if (status !== undefined) {
     if (status === 404) {
       if (isBucketMissing(err)) return new BackendError(backend, operation, `bucket does not exist: ${message}`, false, { cause: err });
-      if (key !== undefined && operation === 'get') return new BlobNotFoundError(key, backend);
+      if (key !== undefined && (operation === 'get' || operation === 'head')) return new BlobNotFoundError(key, backend);
       return new BackendError(backend, operation, `not found (bucket missing?): ${message}`, false, { cause: err });
     }
     if (status === 401 || status === 403) {
@@ -102,22 +96,13 @@ const BUCKET_RE = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
 /** Parse the location part of gs://BUCKET[/PREFIX] (`rest` is what follows "gs:"). */
 export function parseGcsLocation(rest: string): { bucket: string; prefix: string } {
   const url = `gs:${rest}`;
-  const m = /^\/\/([^/?#]*)(?:\/([^?#]*))?$/.exec(rest);
-  if (!m) throw new ConfigError(`invalid Google Cloud Storage URL ${JSON.stringify(url)} (expected gs://BUCKET or gs://BUCKET/PREFIX)`);
-  const bucket = m[1]!;
+  const { bucket, prefix, params } = parseLocation(url, rest, 'gs://BUCKET or gs://BUCKET/PREFIX', 'object prefix');
   if (!BUCKET_RE.test(bucket) || bucket.includes('..')) {
     throw new ConfigError(
       `invalid bucket name ${JSON.stringify(bucket)} in ${JSON.stringify(url)} (3-222 characters: lowercase letters, digits, '-', '_', '.'; starting and ending with a letter or digit)`,
     );
   }
-  const prefix = (m[2] ?? '').replace(/\/+$/, '');
-  if (prefix !== '') {
-    try {
-      validateKey(prefix);
-    } catch {
-      throw new ConfigError(`invalid object prefix ${JSON.stringify(prefix)} in ${JSON.stringify(url)} (no empty, '.' or '..' segments)`);
-    }
-  }
+  for (const [key] of params) throw unknownParam(key, url, [], 'use GOOGLE_APPLICATION_CREDENTIALS or application-default credentials');
   return { bucket, prefix };
 }
 
@@ -182,9 +167,7 @@ export class GcsBlobStore implements BlobStore {
   constructor(options: GcsBlobStoreOptions) {
     this.name = options.name;
     this.bucketName = options.bucket;
-    const prefix = (options.prefix ?? '').replace(/\/+$/, '');
-    if (prefix !== '') validateKey(prefix);
-    this.prefix = prefix === '' ? '' : `${prefix}/`;
+    this.prefix = normalizePrefix(options.prefix, 'object prefix');
     this.#pageSize = options.pageSize ?? 1000;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     const storage =
@@ -230,11 +213,7 @@ export class GcsBlobStore implements BlobStore {
         const [buf] = await this.#bounded('get', () => file.download({ validation: 'crc32c' }), options.signal);
         return plainBytes(buf);
       }
-      if (range.length <= 0) {
-        // An HTTP range cannot be empty; only existence matters.
-        if ((await this.head(key, options)) === undefined) throw new BlobNotFoundError(key, this.name);
-        return new Uint8Array(0);
-      }
+      if (range.length <= 0) return await readEmptyRange(this, key, options);
       // Ranged reads cannot be integrity-checked by the SDK; chunk ids verify the bytes upstream.
       const [buf] = await this.#bounded('get', () => file.download({ start: range.offset, end: range.offset + range.length - 1 }), options.signal);
       return plainBytes(buf);
@@ -247,13 +226,11 @@ export class GcsBlobStore implements BlobStore {
 
   async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | undefined> {
     const file = this.#file(key);
-    try {
-      const [metadata] = await this.#bounded('head', () => file.getMetadata(), options.signal);
-      return infoOf(key, metadata);
-    } catch (err) {
-      if ((err as { code?: unknown })?.code === 404 && !isBucketMissing(err)) return undefined;
-      throw translateGcsError(err, this.name, 'head', key);
-    }
+    return unlessAbsent(
+      async () => infoOf(key, (await this.#bounded('head', () => file.getMetadata(), options.signal))[0]),
+      (err) => translateGcsError(err, this.name, 'head', key),
+      undefined,
+    );
   }
 
   async delete(key: string, options: OperationOptions = {}): Promise<void> {

@@ -1,13 +1,14 @@
 // Metrics around one backend, as a BlobStore wrapper: operations, errors by kind, latency and bytes,
 // exported to Prometheus (prom-client, labels backend and op) and kept as a plain snapshot
-// (`stats()`) for `dcs stats` and `dcs verify` output. Placed outermost, it sees what the engine
-// sees: one operation per call, retries included in its latency.
+// (`stats()`) for `dcs stats` and `dcs verify` output. The repository places it outermost, around
+// the resilience wrapper (STYLE.md's order), so it sees what the engine sees: one operation per
+// call, retries included in its latency, and calls refused by an open breaker or timed out
+// counted under their own error kinds.
 import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { BackendError, BlobNotFoundError, UsageError } from '../core/errors.ts';
-import type { BlobInfo, BlobStore, GetOptions, OperationOptions } from './blob-store.ts';
-import type { Operation } from './fault-store.ts';
-import { BackendTimeoutError, CircuitOpenError } from './resilient-store.ts';
+import { passThrough, type BlobInfo, type BlobStore, type GetOptions, type OperationOptions } from './blob-store.ts';
+import { BackendTimeoutError, CircuitOpenError, OPERATIONS, type Operation } from './operations.ts';
 
 export type ErrorKind = 'not_found' | 'transient' | 'timeout' | 'circuit_open' | 'permanent' | 'invalid' | 'aborted' | 'other';
 
@@ -29,8 +30,6 @@ export interface BackendStats {
 }
 
 export interface MeteredStore extends BlobStore {
-  /** The wrapped store. */
-  readonly inner: BlobStore;
   /** A copy of the counters so far. */
   stats(): BackendStats;
 }
@@ -44,8 +43,6 @@ export function errorKind(err: unknown): ErrorKind {
   if (err instanceof Error && err.name === 'AbortError') return 'aborted';
   return 'other';
 }
-
-const OPERATIONS: readonly Operation[] = ['put', 'get', 'head', 'delete', 'list'];
 
 interface Instruments {
   ops: Counter<'backend' | 'op'>;
@@ -122,11 +119,11 @@ export function withMetrics(inner: BlobStore, registry?: Registry): MeteredStore
     }
   };
 
-  const initInner = (inner as BlobStore & { init?: () => Promise<void> }).init;
   return {
+    // Breaker availability, read latency, init, health checks and close belong to the stores
+    // inside: passed through, not counted.
+    ...passThrough(inner),
     name: backend,
-    inner,
-    ...(initInner ? { init: () => initInner.call(inner) } : {}),
     capabilities: inner.capabilities,
     stats() {
       return {
@@ -152,6 +149,5 @@ export function withMetrics(inner: BlobStore, registry?: Registry): MeteredStore
         done(error === undefined ? {} : { error });
       }
     },
-    ...(inner.close ? { close: () => inner.close!() } : {}),
   };
 }

@@ -18,6 +18,19 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { BackendError, BlobNotFoundError, ConfigError } from '../core/errors.ts';
 import type { BlobInfo, BlobStore, BlobStoreCapabilities, GetOptions, OperationOptions } from './blob-store.ts';
+import {
+  abortedError,
+  abortOption,
+  byteCountParam,
+  checkBodyLength,
+  endpointParam,
+  NETWORK_ERROR_CODES,
+  normalizePrefix,
+  parseLocation,
+  readEmptyRange,
+  unknownParam,
+  unlessAbsent,
+} from './cloud-store.ts';
 import { validateKey } from './keys.ts';
 
 const MiB = 1024 * 1024;
@@ -85,8 +98,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   #fail(err: unknown, operation: string, key?: string, options?: OperationOptions): Error {
-    if (options?.signal?.aborted) return new BackendError(this.name, operation, `aborted: ${reasonOf(options.signal)}`, false, { cause: err });
-    return translateS3Error(err, this.name, operation, this.bucket, key);
+    return abortedError(this.name, operation, options, err) ?? translateS3Error(err, this.name, operation, this.bucket, key);
   }
 
   /**
@@ -133,7 +145,7 @@ export class S3BlobStore implements BlobStore {
         }
       } else {
         const ContentMD5 = createHash('md5').update(data).digest('base64');
-        await this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.length, ContentMD5 }), signalOf(options));
+        await this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.length, ContentMD5 }), abortOption(options));
       }
     } catch (err) {
       throw this.#fail(err, 'put', key, options);
@@ -143,20 +155,14 @@ export class S3BlobStore implements BlobStore {
   async get(key: string, options: GetOptions = {}): Promise<Uint8Array> {
     const Key = this.#key(key);
     const range = options.range;
-    if (range && range.length <= 0) {
-      // An empty range cannot be expressed as a Range header; still report absent objects.
-      if (!(await this.head(key, options))) throw new BlobNotFoundError(key, this.name);
-      return new Uint8Array(0);
-    }
+    if (range && range.length <= 0) return readEmptyRange(this, key, options);
     try {
       const res = await this.#client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key, ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}) }),
-        signalOf(options),
+        abortOption(options),
       );
       const bytes = res.Body ? await res.Body.transformToByteArray() : new Uint8Array(0);
-      if (res.ContentLength !== undefined && bytes.length !== res.ContentLength) {
-        throw new BackendError(this.name, 'get', `short read of ${key}: ${bytes.length} of ${res.ContentLength} bytes`, true);
-      }
+      checkBodyLength(this.name, key, bytes.length, res.ContentLength);
       return bytes;
     } catch (err) {
       if (err instanceof BackendError) throw err;
@@ -168,26 +174,24 @@ export class S3BlobStore implements BlobStore {
 
   async head(key: string, options: OperationOptions = {}): Promise<BlobInfo | undefined> {
     const Key = this.#key(key);
-    try {
-      const res = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }), signalOf(options));
-      return { key, size: res.ContentLength ?? 0, ...(res.LastModified ? { modifiedAt: res.LastModified.getTime() } : {}) };
-    } catch (err) {
-      const e = this.#fail(err, 'head', key, options);
-      if (e instanceof BlobNotFoundError) return undefined;
-      throw e;
-    }
+    return unlessAbsent(
+      async () => {
+        const res = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }), abortOption(options));
+        return { key, size: res.ContentLength ?? 0, ...(res.LastModified ? { modifiedAt: res.LastModified.getTime() } : {}) };
+      },
+      (err) => this.#fail(err, 'head', key, options),
+      undefined,
+    );
   }
 
   async delete(key: string, options: OperationOptions = {}): Promise<void> {
     const Key = this.#key(key);
-    try {
-      // S3 answers 204 for absent keys too.
-      await this.#client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }), signalOf(options));
-    } catch (err) {
-      const e = this.#fail(err, 'delete', key, options);
-      if (e instanceof BlobNotFoundError) return;
-      throw e;
-    }
+    // S3 answers 204 for absent keys too.
+    await unlessAbsent(
+      () => this.#client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }), abortOption(options)),
+      (err) => this.#fail(err, 'delete', key, options),
+      undefined,
+    );
   }
 
   async *list(prefix: string, options: OperationOptions = {}): AsyncIterable<BlobInfo> {
@@ -197,7 +201,7 @@ export class S3BlobStore implements BlobStore {
       try {
         res = await this.#client.send(
           new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ...(token ? { ContinuationToken: token } : {}) }),
-          signalOf(options),
+          abortOption(options),
         );
       } catch (err) {
         throw this.#fail(err, 'list', undefined, options);
@@ -216,26 +220,6 @@ export class S3BlobStore implements BlobStore {
   }
 }
 
-function signalOf(options: OperationOptions): { abortSignal?: AbortSignal } {
-  return options.signal ? { abortSignal: options.signal } : {};
-}
-
-function reasonOf(signal: AbortSignal): string {
-  const r: unknown = signal.reason;
-  return r instanceof Error ? r.message : String(r ?? 'signal');
-}
-
-function normalizePrefix(prefix: string | undefined): string {
-  const p = (prefix ?? '').replace(/^\/+|\/+$/g, '');
-  if (p === '') return '';
-  try {
-    validateKey(p);
-  } catch {
-    throw new ConfigError(`invalid key prefix ${JSON.stringify(prefix)}`);
-  }
-  return `${p}/`;
-}
-
 interface SdkErrorShape {
   name?: string;
   code?: string;
@@ -251,7 +235,7 @@ function statusOf(err: unknown): number | undefined {
 }
 
 /** Network-level failures worth retrying (the request may not have reached S3, or the answer was lost). */
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const TRANSIENT_CODES = new Set([...NETWORK_ERROR_CODES, 'UND_ERR_SOCKET']);
 const THROTTLING = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled', 'ServiceUnavailable']);
 const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'InternalError']);
 const AUTH = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'ExpiredToken', 'InvalidToken', 'AccountProblem']);
@@ -288,66 +272,42 @@ export function translateS3Error(err: unknown, backend: string, operation: strin
   return new BackendError(backend, operation, status === undefined ? detail : `HTTP ${status}: ${detail}`, false, { cause: err });
 }
 
+const CREDENTIALS_HINT = 'use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the AWS shared config';
+
 /**
  * `s3://BUCKET[/PREFIX][?region=R&endpoint=URL&path_style=true&multipart_threshold=BYTES&part_size=BYTES]`
  * (the registry passes everything after `s3:`). Malformed URLs are ConfigErrors.
  */
 export function parseS3Url(name: string, rest: string): S3StoreOptions {
   const url = `s3:${rest}`;
-  const m = /^\/\/([^/?#]+)(\/[^?#]*)?(?:\?([^#]*))?$/.exec(rest);
-  if (!m) throw new ConfigError(`invalid S3 backend URL ${JSON.stringify(url)} (expected s3://BUCKET[/PREFIX][?region=…&endpoint=…&path_style=true])`);
-  const bucket = m[1]!;
+  const { bucket, prefix, params } = parseLocation(url, rest, 's3://BUCKET[/PREFIX][?region=…&endpoint=…&path_style=true]');
   if (!/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/.test(bucket)) {
     throw new ConfigError(`invalid S3 bucket name ${JSON.stringify(bucket)} in ${JSON.stringify(url)} (3-63 lowercase letters, digits, dots, hyphens)`);
   }
   const options: S3StoreOptions = { name, bucket };
-  const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
-  if (prefix !== '') {
-    try {
-      validateKey(prefix);
-    } catch {
-      throw new ConfigError(`invalid key prefix ${JSON.stringify(prefix)} in ${JSON.stringify(url)}`);
-    }
-    options.prefix = prefix;
-  }
-  const bytes = (key: string, value: string): number => {
-    if (!/^\d+$/.test(value)) throw new ConfigError(`${key} must be a number of bytes in ${JSON.stringify(url)}`);
-    return Number(value);
-  };
-  for (const [key, value] of new URLSearchParams(m[3] ?? '')) {
+  if (prefix !== '') options.prefix = prefix;
+  for (const [key, value] of params) {
     switch (key) {
       case 'region':
         if (!/^[a-z0-9-]+$/.test(value)) throw new ConfigError(`invalid region ${JSON.stringify(value)} in ${JSON.stringify(url)}`);
         options.region = value;
         break;
-      case 'endpoint': {
-        let parsed: URL;
-        try {
-          parsed = new URL(value);
-        } catch {
-          throw new ConfigError(`invalid endpoint ${JSON.stringify(value)} in ${JSON.stringify(url)} (expected http(s)://HOST[:PORT])`);
-        }
-        if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`endpoint must be http(s):// in ${JSON.stringify(url)}`);
-        if (parsed.username || parsed.password) throw new ConfigError(`remove credentials from the endpoint in ${JSON.stringify(url)}; use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`);
-        options.endpoint = value;
+      case 'endpoint':
+        options.endpoint = endpointParam(value, url, CREDENTIALS_HINT);
         break;
-      }
       case 'path_style':
         if (value !== 'true' && value !== 'false') throw new ConfigError(`path_style must be true or false in ${JSON.stringify(url)}`);
         options.forcePathStyle = value === 'true';
         break;
       case 'multipart_threshold':
-        options.multipartThreshold = bytes(key, value);
+        options.multipartThreshold = byteCountParam(key, value, url);
         break;
       case 'part_size':
-        options.partSize = bytes(key, value);
+        options.partSize = byteCountParam(key, value, url);
         if (options.partSize < S3_MIN_PART_SIZE) throw new ConfigError(`part_size must be at least 5 MiB (5242880) in ${JSON.stringify(url)}`);
         break;
       default:
-        if (/key|secret|token|password/i.test(key)) {
-          throw new ConfigError(`credentials never go in dcs.yaml: remove '${key}' from ${JSON.stringify(url)} and use the AWS environment or shared config`);
-        }
-        throw new ConfigError(`unknown S3 URL parameter '${key}' in ${JSON.stringify(url)} (known: region, endpoint, path_style, multipart_threshold, part_size)`);
+        throw unknownParam(key, url, ['region', 'endpoint', 'path_style', 'multipart_threshold', 'part_size'], CREDENTIALS_HINT);
     }
   }
   return options;

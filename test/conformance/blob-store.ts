@@ -1,5 +1,6 @@
-// ONE behavioural contract for every BlobStore (fs, memory, fault wrapper; S3/GCS/Azure later).
-// Each store's test file calls blobStoreConformance with a factory.
+// ONE behavioural contract for every BlobStore: fs, memory, S3 (s3rver), Azure (Azurite), GCS (the
+// fake server, or a real bucket), a remote storage node over gRPC, and the fault, resilience and
+// metrics wrappers. Each store's test file calls blobStoreConformance with a factory.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BlobNotFoundError, DcsError } from '../../src/core/errors.ts';

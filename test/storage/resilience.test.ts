@@ -10,15 +10,8 @@ import { withFaults } from '../../src/storage/fault-store.ts';
 import { LatencyTracker, hedgedRead } from '../../src/storage/hedged-read.ts';
 import { MemoryBlobStore } from '../../src/storage/memory-store.ts';
 import { withMetrics } from '../../src/storage/metrics-store.ts';
-import {
-  BackendOverloadedError,
-  BackendTimeoutError,
-  CircuitOpenError,
-  DEFAULT_RESILIENCE,
-  resolveResilience,
-  withResilience,
-  type ResilienceConfig,
-} from '../../src/storage/resilient-store.ts';
+import { BackendOverloadedError, BackendTimeoutError, CircuitOpenError } from '../../src/storage/operations.ts';
+import { DEFAULT_RESILIENCE, resolveResilience, withResilience, type ResilienceConfig } from '../../src/storage/resilient-store.ts';
 import { blobStoreConformance } from '../conformance/blob-store.ts';
 
 blobStoreConformance('resilience wrapper (defaults, no faults)', async () => ({
