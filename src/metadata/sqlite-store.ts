@@ -29,7 +29,7 @@ import type {
 } from './metadata-store.ts';
 import * as shared from './chunk-reads.ts';
 import { batches as batchesOf, ChunkReads, inList, PAGE, repositoryStats, shardOf } from './chunk-reads.ts';
-import { migrate } from './migrations.ts';
+import { migrate } from './sqlite-migrations.ts';
 import type { Database, SessionKind } from './schema.ts';
 
 /** Keeps IN (...) lists well under SQLite's parameter limit. */

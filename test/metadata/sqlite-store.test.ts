@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { ConfigError } from '../../src/core/errors.ts';
 import { STATS_HISTORY_LIMIT } from '../../src/metadata/chunk-reads.ts';
-import { MIGRATIONS } from '../../src/metadata/migrations.ts';
+import { MIGRATIONS } from '../../src/metadata/sqlite-migrations.ts';
 import { openSqliteMetadata } from '../../src/metadata/sqlite-store.ts';
 import { metadataStoreConformance } from '../conformance/metadata-store.ts';
 import { tempDir } from '../helpers/cli.ts';

@@ -1,5 +1,6 @@
-// Ordered schema migrations. Each runs once, in a transaction, and is recorded in
-// schema_migrations; a database newer than this code is refused rather than misread.
+// SQLite schema migrations, in order. Each runs once, in a write transaction, and is recorded in
+// schema_migrations; a database newer than this code is refused rather than misread. PostgreSQL has
+// its own (postgres-migrations.ts): the same tables and columns in its dialect.
 import { sql, type Kysely } from 'kysely';
 import { ConfigError } from '../core/errors.ts';
 import type { Database } from './schema.ts';
