@@ -3,13 +3,7 @@
 // its own (postgres-migrations.ts): the same tables and columns in its dialect.
 import { sql, type Kysely } from 'kysely';
 import { ConfigError } from '../core/errors.ts';
-import type { Database } from './schema.ts';
-
-export interface Migration {
-  version: number;
-  description: string;
-  statements: string[];
-}
+import type { Database, Migration } from './schema.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   {

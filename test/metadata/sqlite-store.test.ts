@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { ConfigError } from '../../src/core/errors.ts';
-import { STATS_HISTORY_LIMIT } from '../../src/metadata/chunk-reads.ts';
+import { STATS_HISTORY_LIMIT } from '../../src/metadata/analytics.ts';
 import { MIGRATIONS } from '../../src/metadata/sqlite-migrations.ts';
 import { openSqliteMetadata } from '../../src/metadata/sqlite-store.ts';
 import { metadataStoreConformance } from '../conformance/metadata-store.ts';
