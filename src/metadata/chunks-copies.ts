@@ -4,7 +4,7 @@
 //
 // On PostgreSQL, chunk rows are locked in id order (ORDER BY id … FOR …) before a statement changes
 // several of them, so lock waits between transactions cannot form a cycle; callers pass ids sorted.
-import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { ChunkId } from '../core/chunk-id.ts';
 import type { ChunkRecord, ClaimResult, CopyRecord, CopyState, GarbageChunk, StoredChunk, VersionChunk } from './metadata-store.ts';
 import type { Database } from './schema.ts';
@@ -35,17 +35,9 @@ export async function claimChunks(d: SqlDialect, trx: Db, sessionId: string, ids
     // INSERT … SELECT … ON CONFLICT statements here insert in key order (ORDER BY): concurrent
     // inserters of overlapping keys then cannot deadlock (PostgreSQL), and SQLite needs a clause
     // between FROM and ON CONFLICT, or it reads that ON as a join's.
-    await trx
-      .insertInto('chunks')
-      .columns(['id', 'raw_size', 'stored_size', 'codec_id', 'refcount', 'state', 'created_at'])
-      .expression((eb) =>
-        eb
-          .selectFrom(d.rows({ id: textColumn(part) }))
-          .select((e) => ['t.id', e.lit(0).as('raw_size'), e.lit(0).as('stored_size'), e.lit(-1).as('codec_id'), e.lit(0).as('refcount'), e.val('pending').as('state'), e.val(now).as('created_at')])
-          .orderBy('t.id'),
-      )
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+    await sql`INSERT INTO chunks (id, raw_size, stored_size, codec_id, refcount, state, created_at)
+              SELECT t.id, 0, 0, -1, 0, 'pending', ${now} FROM ${d.rows({ id: textColumn(part) })} ORDER BY t.id
+              ON CONFLICT (id) DO NOTHING`.execute(trx);
     const query = trx
       .selectFrom('chunks as c')
       .select((eb) => [
@@ -75,12 +67,9 @@ export async function claimChunks(d: SqlDialect, trx: Db, sessionId: string, ids
       results.set(id, Number(row.ok) > 0 ? 'present' : 'write');
     }
     if (toClaim.length > 0) {
-      await trx
-        .insertInto('session_claims')
-        .columns(['session_id', 'chunk_id'])
-        .expression((eb) => eb.selectFrom(d.rows({ chunk_id: textColumn(toClaim) })).select((e) => [e.val(sessionId).as('session_id'), 't.chunk_id']).orderBy('t.chunk_id'))
-        .onConflict((oc) => oc.columns(['session_id', 'chunk_id']).doNothing())
-        .execute();
+      await sql`INSERT INTO session_claims (session_id, chunk_id)
+                SELECT ${sessionId}, t.chunk_id FROM ${d.rows({ chunk_id: textColumn(toClaim) })} ORDER BY t.chunk_id
+                ON CONFLICT (session_id, chunk_id) DO NOTHING`.execute(trx);
     }
   }
   return results;
@@ -104,30 +93,16 @@ export async function recordStored(d: SqlDialect, trx: Db, chunks: readonly Stor
       codec_id: intColumn(part.map((c) => c.codecId)),
       shard_bytes: bigintColumn(part.map((c) => c.shardBytes ?? null)),
     });
-    await trx
-      .updateTable('chunks')
-      .from(sizes)
-      .set((eb) => ({ raw_size: eb.ref('t.raw_size'), stored_size: eb.ref('t.stored_size'), codec_id: eb.ref('t.codec_id'), shard_bytes: eb.ref('t.shard_bytes') }))
-      .whereRef('chunks.id', '=', 't.id')
-      .where('chunks.state', '=', 'pending')
-      .execute();
+    await sql`UPDATE chunks SET raw_size = t.raw_size, stored_size = t.stored_size, codec_id = t.codec_id, shard_bytes = t.shard_bytes
+              FROM ${sizes} WHERE chunks.id = t.id AND chunks.state = 'pending'`.execute(trx);
     // Distinct backends per chunk: one statement must not upsert a row twice (PostgreSQL refuses).
     // In key order, as the claims above.
     const copies = part.flatMap((c) => [...new Set(c.backends)].sort().map((backend) => ({ id: c.id, backend, shard: shardOf(c, backend) })));
     for (const rows of batches(copies, d.rowBatch)) {
       const t = d.rows({ chunk_id: textColumn(rows.map((r) => r.id)), backend: textColumn(rows.map((r) => r.backend)), shard: intColumn(rows.map((r) => r.shard)) });
-      await trx
-        .insertInto('chunk_copies')
-        .columns(['chunk_id', 'backend', 'state', 'checked_at', 'shard'])
-        .expression((eb) =>
-          eb
-            .selectFrom(t)
-            .select((e) => ['t.chunk_id', 't.backend', e.val('ok').as('state'), e.val(now).as('checked_at'), 't.shard'])
-            .orderBy('t.chunk_id')
-            .orderBy('t.backend'),
-        )
-        .onConflict((oc) => oc.columns(['chunk_id', 'backend']).doUpdateSet((eb) => ({ state: 'ok', checked_at: eb.ref('excluded.checked_at'), shard: eb.ref('excluded.shard') })))
-        .execute();
+      await sql`INSERT INTO chunk_copies (chunk_id, backend, state, checked_at, shard)
+                SELECT t.chunk_id, t.backend, 'ok', ${now}, t.shard FROM ${t} ORDER BY t.chunk_id, t.backend
+                ON CONFLICT (chunk_id, backend) DO UPDATE SET state = 'ok', checked_at = excluded.checked_at, shard = excluded.shard`.execute(trx);
     }
   }
 }

@@ -1,14 +1,14 @@
 // Files and their versions: the commit that turns a session's staged chunk list into a visible
 // version, deleting versions, and reading them (one name's versions, the listing of all names).
 // Queries only; the store (sql-store.ts) picks the transaction.
-import type { ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import { DcsError } from '../core/errors.ts';
 import { countAccess } from './analytics.ts';
 import { lockChunks } from './chunks-copies.ts';
 import type { FileSummary, ListFilesOptions, VersionRecord } from './metadata-store.ts';
 import type { Database } from './schema.ts';
 import type { Db, SqlDialect } from './sql-dialect.ts';
-import { checkTiling, dropSessions } from './upload-sessions.ts';
+import { checkTiling, dropSession } from './upload-sessions.ts';
 
 /** Files per page of listFiles. */
 const PAGE = 500;
@@ -60,25 +60,13 @@ export async function commitStaged(d: SqlDialect, trx: Db, sessionId: string, in
     .values({ file_id: fileId, version_no: versionNo, size: info.size, chunk_count: chunkCount, stored_size: Number(stored.s), codec: info.codec, created_at: now })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await trx
-    .insertInto('version_chunks')
-    .columns(['version_id', 'seq', 'offset', 'length', 'chunk_id'])
-    .expression((eb) => eb.selectFrom('session_chunks').select((e) => [e.val(version.id).as('version_id'), 'seq', 'offset', 'length', 'chunk_id']).where('session_id', '=', sessionId))
-    .execute();
+  await sql`INSERT INTO version_chunks (version_id, seq, "offset", length, chunk_id)
+            SELECT ${version.id}, seq, "offset", length, chunk_id FROM session_chunks WHERE session_id = ${sessionId}`.execute(trx);
   // One reference per occurrence: deleteFile subtracts exactly the same counts.
-  const references = trx
-    .selectFrom('session_chunks')
-    .select((eb) => ['chunk_id', eb.fn.countAll<number>().as('n')])
-    .where('session_id', '=', sessionId)
-    .groupBy('chunk_id')
-    .as('r');
-  await trx
-    .updateTable('chunks')
-    .from(references)
-    .set((eb) => ({ refcount: eb('chunks.refcount', '+', eb.ref('r.n')), state: 'live' }))
-    .whereRef('chunks.id', '=', 'r.chunk_id')
-    .execute();
-  await dropSessions(d, trx, [sessionId]);
+  await sql`UPDATE chunks SET refcount = refcount + r.n, state = 'live'
+            FROM (SELECT chunk_id, COUNT(*) AS n FROM session_chunks WHERE session_id = ${sessionId} GROUP BY chunk_id) AS r
+            WHERE chunks.id = r.chunk_id`.execute(trx);
+  await dropSession(d, trx, sessionId);
   await countAccess(trx, info.name, { uploads: 1, bytesIn: info.size }, now);
   return { versionId: version.id, name: info.name, version: versionNo, size: info.size, chunkCount, codec: info.codec, createdAt: now };
 }
@@ -88,12 +76,14 @@ export async function commitStaged(d: SqlDialect, trx: Db, sessionId: string, in
  * so latest + 1 never repeats (UNIQUE (file_id, version_no) backs this up).
  */
 async function lockFile(d: SqlDialect, trx: Db, name: string, now: number): Promise<number> {
-  for (;;) {
+  const locked = () => d.lock(trx.selectFrom('files').select('id').where('name', '=', name), 'update').executeTakeFirst();
+  let file = await locked();
+  while (!file) {
     await trx.insertInto('files').values({ name, created_at: now }).onConflict((oc) => oc.column('name').doNothing()).execute();
-    const file = await d.lock(trx.selectFrom('files').select('id').where('name', '=', name), 'update').executeTakeFirst();
-    // Absent only if a concurrent deleteFile removed the row after our insert saw it: insert again.
-    if (file) return file.id;
+    // Absent again only if a concurrent deleteFile removed the row after our insert saw it: insert again.
+    file = await locked();
   }
+  return file.id;
 }
 
 /** Delete one version, or all versions of a name; refcounts go down. Returns versions removed. */
@@ -107,18 +97,9 @@ export async function deleteFile(d: SqlDialect, trx: Db, name: string, version: 
   const removed = (await versions.execute()).length;
   if (removed === 0) return 0;
   await lockChunks(d, trx, (eb) => eb('id', 'in', trx.selectFrom('version_chunks').select('chunk_id').where('version_id', 'in', versions)), 'no key update');
-  const references = trx
-    .selectFrom('version_chunks')
-    .select((eb) => ['chunk_id', eb.fn.countAll<number>().as('n')])
-    .where('version_id', 'in', versions)
-    .groupBy('chunk_id')
-    .as('r');
-  await trx
-    .updateTable('chunks')
-    .from(references)
-    .set((eb) => ({ refcount: eb('chunks.refcount', '-', eb.ref('r.n')) }))
-    .whereRef('chunks.id', '=', 'r.chunk_id')
-    .execute();
+  await sql`UPDATE chunks SET refcount = refcount - r.n
+            FROM (SELECT chunk_id, COUNT(*) AS n FROM version_chunks WHERE version_id IN (${versions}) GROUP BY chunk_id) AS r
+            WHERE chunks.id = r.chunk_id`.execute(trx);
   if (!d.cascades) await trx.deleteFrom('version_chunks').where('version_id', 'in', versions).execute();
   await trx.deleteFrom('versions').where(doomed).execute();
   const left = await trx.selectFrom('versions').select('id').where('file_id', '=', file.id).limit(1).executeTakeFirst();

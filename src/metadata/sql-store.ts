@@ -119,7 +119,7 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async abortUpload(sessionId: string): Promise<void> {
-    await this.#write((trx) => uploadSessions.dropSessions(this.#d, trx, [sessionId]));
+    await this.#write((trx) => uploadSessions.dropSession(this.#d, trx, sessionId));
   }
 
   // --- resumable uploads ---------------------------------------------------------------------

@@ -43,9 +43,9 @@ const sqlite: SqlDialect = {
     const values = Object.values(columns);
     const n = values[0]?.values.length ?? 0;
     const tuples = Array.from({ length: n }, (_, i) => sql`(${sql.join(values.map((c) => c.values[i]))})`);
-    // VALUES names its columns column1, column2, …
-    const named = names.map((name, k) => sql`${sql.ref(`column${k + 1}`)} AS ${sql.ref(name)}`);
-    return sql<RowOf<C>>`(SELECT ${sql.join(named)} FROM (VALUES ${sql.join(tuples)}))`.as('t');
+    // VALUES names its columns column1, column2, … (the names are this code's, not input).
+    const named = sql.raw(names.map((name, k) => `column${k + 1} AS "${name}"`).join(', '));
+    return sql<RowOf<C>>`(SELECT ${named} FROM (VALUES ${sql.join(tuples)}))`.as('t');
   },
   // Well under SQLite's limit of 32,766 parameters per statement.
   idBatch: 500,

@@ -35,8 +35,19 @@ export async function requireSession(d: SqlDialect, trx: Db, sessionId: string, 
   if (!s) throw new DcsError('SESSION_EXPIRED', 'upload session expired (it was idle too long and gc released it); retry the upload');
 }
 
-/** Delete sessions with their claims, staged entries and parts. */
-export async function dropSessions(d: SqlDialect, trx: Db, ids: readonly string[]): Promise<void> {
+/** Delete a session with its claims, staged entries and parts. */
+export async function dropSession(d: SqlDialect, trx: Db, sessionId: string): Promise<void> {
+  if (!d.cascades) {
+    await trx.deleteFrom('session_claims').where('session_id', '=', sessionId).execute();
+    await trx.deleteFrom('session_chunks').where('session_id', '=', sessionId).execute();
+    await trx.deleteFrom('upload_part_chunks').where('session_id', '=', sessionId).execute();
+    await trx.deleteFrom('upload_parts').where('session_id', '=', sessionId).execute();
+  }
+  await trx.deleteFrom('upload_sessions').where('id', '=', sessionId).execute();
+}
+
+/** dropSession for many, a batch of ids per statement. */
+async function dropSessions(d: SqlDialect, trx: Db, ids: readonly string[]): Promise<void> {
   for (const part of batches(ids, d.idBatch)) {
     if (!d.cascades) {
       await trx.deleteFrom('session_claims').where((eb) => d.inList(eb.ref('session_id'), part)).execute();
@@ -74,11 +85,8 @@ export async function stageChunks(d: SqlDialect, trx: Db, sessionId: string, ent
       length: intColumn(part.map((e) => e.length)),
       chunk_id: textColumn(part.map((e) => e.id)),
     });
-    await trx
-      .insertInto('session_chunks')
-      .columns(['session_id', 'seq', 'offset', 'length', 'chunk_id'])
-      .expression((eb) => eb.selectFrom(t).select((e) => [e.val(sessionId).as('session_id'), 't.seq', 't.offset', 't.length', 't.chunk_id']))
-      .execute();
+    await sql`INSERT INTO session_chunks (session_id, seq, "offset", length, chunk_id)
+              SELECT ${sessionId}, t.seq, t."offset", t.length, t.chunk_id FROM ${t}`.execute(trx);
   }
 }
 
@@ -169,11 +177,8 @@ export async function stagePart(d: SqlDialect, trx: Db, sessionId: string, part:
       length: intColumn(rows.map((c) => c.length)),
       chunk_id: textColumn(rows.map((c) => c.id)),
     });
-    await trx
-      .insertInto('upload_part_chunks')
-      .columns(['session_id', 'part', 'idx', 'offset', 'length', 'chunk_id'])
-      .expression((eb) => eb.selectFrom(t).select((e) => [e.val(sessionId).as('session_id'), e.val(part).as('part'), 't.idx', 't.offset', 't.length', 't.chunk_id']))
-      .execute();
+    await sql`INSERT INTO upload_part_chunks (session_id, part, idx, "offset", length, chunk_id)
+              SELECT ${sessionId}, ${part}, t.idx, t."offset", t.length, t.chunk_id FROM ${t}`.execute(trx);
   }
 }
 
