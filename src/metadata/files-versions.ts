@@ -72,18 +72,19 @@ export async function commitStaged(d: SqlDialect, trx: Db, sessionId: string, in
 }
 
 /**
- * The file row, created if missing, locked FOR UPDATE: one commit or delete of a name at a time,
- * so latest + 1 never repeats (UNIQUE (file_id, version_no) backs this up).
+ * The file row, created if missing, held FOR UPDATE: one commit or delete of a name at a time, so
+ * latest + 1 never repeats (UNIQUE (file_id, version_no) backs this up). A row we insert is ours
+ * alone until we commit: nobody else sees it, and a concurrent insert of the name waits for us.
  */
 async function lockFile(d: SqlDialect, trx: Db, name: string, now: number): Promise<number> {
-  const locked = () => d.lock(trx.selectFrom('files').select('id').where('name', '=', name), 'update').executeTakeFirst();
-  let file = await locked();
-  while (!file) {
-    await trx.insertInto('files').values({ name, created_at: now }).onConflict((oc) => oc.column('name').doNothing()).execute();
-    // Absent again only if a concurrent deleteFile removed the row after our insert saw it: insert again.
-    file = await locked();
+  for (;;) {
+    const file = await d.lock(trx.selectFrom('files').select('id').where('name', '=', name), 'update').executeTakeFirst();
+    if (file) return file.id;
+    const inserted = await trx.insertInto('files').values({ name, created_at: now }).onConflict((oc) => oc.column('name').doNothing()).returning('id').executeTakeFirst();
+    if (inserted) return inserted.id;
+    // Another transaction inserted the name since our look-up: lock its row (or, if a delete took
+    // it away again, insert once more).
   }
-  return file.id;
 }
 
 /** Delete one version, or all versions of a name; refcounts go down. Returns versions removed. */
