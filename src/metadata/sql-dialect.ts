@@ -52,8 +52,8 @@ export interface SqlDialect {
   lock<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>, mode: RowLock): SelectQueryBuilder<DB, TB, O>;
   /**
    * Whether deleting a row deletes the rows that reference it (ON DELETE CASCADE). SQLite enforces
-   * foreign keys only on handles that turned them on, so there children are deleted explicitly:
-   * a handle opened without foreign_keys = ON must not leave rows behind.
+   * foreign keys per connection (PRAGMA foreign_keys), and a handle with them off must not leave
+   * rows behind, so there children are deleted explicitly.
    */
   readonly cascades: boolean;
 
