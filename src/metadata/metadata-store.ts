@@ -1,5 +1,6 @@
 // The MetadataStore contract: everything dcs knows about files, versions, chunks and copies.
-// SQLite implements it now, PostgreSQL later; both must pass test/conformance/metadata-store.ts.
+// One implementation over SQL serves SQLite and PostgreSQL (sql-store.ts, with a dialect each);
+// every implementation must pass test/conformance/metadata-store.ts.
 //
 // Commit protocol (DESIGN.md invariant 1): an upload opens a session, claims the chunks it will
 // reference (which protects them from gc), writes new chunks to storage, records them, stages its

@@ -5,8 +5,7 @@
 // index on version_chunks(chunk_id), which the foreign key needs when gc deletes chunk rows.
 import { sql, type Kysely } from 'kysely';
 import { ConfigError } from '../core/errors.ts';
-import type { Migration } from './migrations.ts';
-import type { Database } from './schema.ts';
+import type { Database, Migration } from './schema.ts';
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   {

@@ -1,4 +1,6 @@
-// Table types for the typed query layer (Kysely). One schema for SQLite now and PostgreSQL later.
+// Table types for the typed query layer (Kysely): one schema, the same tables and columns on SQLite
+// and PostgreSQL. Each database creates it with its own migrations (sqlite-migrations.ts,
+// postgres-migrations.ts): the same steps under the same schema version numbers.
 import type { ColumnType, Generated } from 'kysely';
 
 export interface FilesTable {
@@ -134,4 +136,11 @@ export interface Database {
   file_access: FileAccessTable;
   stats_history: StatsHistoryTable;
   schema_migrations: SchemaMigrationsTable;
+}
+
+/** One step of a database's schema; versions count up from 1 and are recorded in schema_migrations. */
+export interface Migration {
+  version: number;
+  description: string;
+  statements: string[];
 }

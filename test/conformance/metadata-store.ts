@@ -1,4 +1,4 @@
-// ONE behavioural contract for every MetadataStore (SQLite now, PostgreSQL later): the upload
+// ONE behavioural contract for every MetadataStore (SQLite and PostgreSQL alike): the upload
 // protocol (streamed and resumable), versions, listing, reference counts, the gc-safety rules and
 // the analytics counters.
 import assert from 'node:assert/strict';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, DcsError } from '../../src/core/errors.ts';
 import type { ClaimResult, MetadataStore, StagedChunk } from '../../src/metadata/metadata-store.ts';
-import { STATS_HISTORY_LIMIT } from '../../src/metadata/chunk-reads.ts';
+import { STATS_HISTORY_LIMIT } from '../../src/metadata/analytics.ts';
 import { LATEST_POSTGRES_SCHEMA } from '../../src/metadata/postgres-migrations.ts';
 import { openPostgresMetadata, splitSchemaParam, type PostgresMetadataStore } from '../../src/metadata/postgres-store.ts';
 import { commitResumable, metadataStoreConformance, sendPart } from '../conformance/metadata-store.ts';

@@ -1,14 +1,9 @@
-// Ordered schema migrations. Each runs once, in a transaction, and is recorded in
-// schema_migrations; a database newer than this code is refused rather than misread.
+// SQLite schema migrations, in order. Each runs once, in a write transaction, and is recorded in
+// schema_migrations; a database newer than this code is refused rather than misread. PostgreSQL has
+// its own (postgres-migrations.ts): the same tables and columns in its dialect.
 import { sql, type Kysely } from 'kysely';
 import { ConfigError } from '../core/errors.ts';
-import type { Database } from './schema.ts';
-
-export interface Migration {
-  version: number;
-  description: string;
-  statements: string[];
-}
+import type { Database, Migration } from './schema.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
