@@ -12,6 +12,9 @@ export function positiveInt(flag: string): (value: string) => number {
   };
 }
 
+/** `--version N`: any integer; the Repository API says which versions exist (checkVersion). */
+export const versionOption = (value: string): number => intOption('--version')(value);
+
 export function intOption(flag: string): (value: string) => number {
   return (value) => {
     if (!/^-?\d+$/.test(value)) throw new UsageError(`${flag} must be an integer, got ${JSON.stringify(value)}`);
@@ -39,16 +42,10 @@ export const LEVEL_HELP = `compression level (${levelRanges()}; auto takes zstd'
 /** `--range A-B` (inclusive, like HTTP), `A-` (to the end) or `-N` (the last N bytes). */
 export function parseRange(value: string): RangeRequest {
   let m = /^(\d+)-(\d+)$/.exec(value);
-  if (m) {
-    if (Number(m[2]) < Number(m[1])) throw new UsageError(`--range ${value}: end is before start`);
-    return { start: Number(m[1]), end: Number(m[2]) };
-  }
+  if (m) return { start: Number(m[1]), end: Number(m[2]) };
   m = /^(\d+)-$/.exec(value);
   if (m) return { start: Number(m[1]) };
   m = /^-(\d+)$/.exec(value);
-  if (m) {
-    if (Number(m[1]) === 0) throw new UsageError(`--range ${value}: empty range`);
-    return { suffix: Number(m[1]) };
-  }
+  if (m) return { suffix: Number(m[1]) };
   throw new UsageError(`--range: invalid range ${JSON.stringify(value)} (use START-END, START- or -SUFFIXLENGTH; byte offsets, inclusive)`);
 }

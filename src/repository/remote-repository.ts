@@ -1,11 +1,15 @@
 // RemoteRepository: the Repository API of an orchestrator, over its gRPC OrchestratorService
 // (`--server URL`). Results come back as the same types a local repository returns, so a command
 // has one code path either way. Requests are checked by the orchestrator's own local repository;
-// its errors come back with their dcs code and message (rpc-errors.ts).
+// its errors come back with their dcs code and message (rpc-errors.ts). Only what the wire cannot
+// carry faithfully (its 0 means "unset") is checked here, with the same shared checks.
 import { createReadStream } from 'node:fs';
 import { createClient, type Client } from '@connectrpc/connect';
-import { DcsError } from '../core/errors.ts';
+import { parseCodecChoice } from '../core/codecs.ts';
+import { DcsError, UsageError } from '../core/errors.ts';
+import { checkLevel } from '../core/input/encoding.ts';
 import { resolveRange } from '../core/input/ranges.ts';
+import { checkVersion } from '../core/input/sizes.ts';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { OrchestratorService, type Problem, type UploadRequestSchema, type VersionInfo } from '../services/gen/dcs/v1/orchestrator_pb.js';
 import { STREAM_PIECE_BYTES } from '../services/limits.ts';
@@ -41,6 +45,17 @@ import type {
 import { uploadFiles } from './upload-files.ts';
 
 const num = (b: bigint): number => Number(b);
+
+/** dcs.v1 sends an unset version as 0, so a requested 0 is refused here instead of reading "latest". */
+const wireVersion = (v: number | undefined): number => (v === undefined ? 0 : checkVersion(v));
+
+/** dcs.v1 sends an unset level as 0, so a requested 0 must not silently become "the default". */
+function wireLevel(codec: string | undefined, level: number | undefined): number {
+  if (level === undefined) return 0;
+  if (level !== 0) return level;
+  if (codec !== undefined) checkLevel(parseCodecChoice(codec), 0);
+  throw new UsageError('level 0 cannot be sent to an orchestrator: its gRPC API reads 0 as "the default level"');
+}
 
 function versionRecord(v: VersionInfo | undefined): VersionRecord {
   if (!v) throw new Error('orchestrator sent no version');
@@ -93,11 +108,11 @@ export class RemoteRepository implements Repository {
   }
 
   async upload(input: UploadInput, options: UploadRequest): Promise<UploadResult> {
+    const level = wireLevel(options.codec, options.level);
     let sent = 0;
     const onProgress = options.onProgress;
     async function* requests(): AsyncGenerator<MessageInitShape<typeof UploadRequestSchema>> {
-      // The wire's level 0 means "unset" (proto3 has no absent scalars).
-      yield { msg: { case: 'header', value: { name: options.name, codec: options.codec ?? '', level: options.level ?? 0 } } };
+      yield { msg: { case: 'header', value: { name: options.name, codec: options.codec ?? '', level } } };
       for await (const data of pieces(input)) {
         sent += data.length;
         onProgress?.({ bytesRead: sent, chunks: 0 });
@@ -124,7 +139,7 @@ export class RemoteRepository implements Repository {
     }
     const stream = this.#client.download({
       name,
-      version: version ?? 0,
+      version: wireVersion(version),
       ...(range ? { rangeStart: BigInt(range.start), ...(range.end === undefined ? {} : { rangeEnd: BigInt(range.end) }) } : {}),
     })[Symbol.asyncIterator]();
     const first = await this.#call(() => stream.next(), name);
@@ -150,7 +165,7 @@ export class RemoteRepository implements Repository {
   }
 
   async stat(name: string, options: StatRequest = {}): Promise<FileStat> {
-    const s = await this.#call(() => this.#client.stat({ name, version: options.version ?? 0, chunks: options.chunks ?? false }), name);
+    const s = await this.#call(() => this.#client.stat({ name, version: wireVersion(options.version), chunks: options.chunks ?? false }), name);
     return {
       version: versionRecord(s.version),
       versions: s.versions,
@@ -192,12 +207,12 @@ export class RemoteRepository implements Repository {
   }
 
   async remove(name: string, options: { version?: number | undefined } = {}): Promise<{ versionsRemoved: number }> {
-    const r = await this.#call(() => this.#client.delete({ name, version: options.version ?? 0 }), name);
+    const r = await this.#call(() => this.#client.delete({ name, version: wireVersion(options.version) }), name);
     return { versionsRemoved: r.versionsRemoved };
   }
 
   async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
-    const r = await this.#call(() => this.#client.verify({ name: options.name ?? '', version: options.version ?? 0, deep: options.deep ?? false, ...(options.rateBytesPerSec ? { rateBytesPerSec: BigInt(Math.round(options.rateBytesPerSec)) } : {}) }), options.name);
+    const r = await this.#call(() => this.#client.verify({ name: options.name ?? '', version: wireVersion(options.version), deep: options.deep ?? false, ...(options.rateBytesPerSec ? { rateBytesPerSec: BigInt(Math.round(options.rateBytesPerSec)) } : {}) }), options.name);
     return {
       deep: r.deep,
       chunks: num(r.chunks),

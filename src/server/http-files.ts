@@ -6,7 +6,7 @@ import { freeView } from '../core/memory.ts';
 import { RangeNotSatisfiableError, UsageError } from '../core/errors.ts';
 import type { EncodingRequest, FileSummary, VersionRecord } from '../repository/repository.ts';
 import type { ApiContext } from './http-context.ts';
-import { contentDisposition, etagMatches, header, intParam, limitBody, parseRangeHeader, sendJson, type Req, type Res } from './http-util.ts';
+import { contentDisposition, etagMatches, header, integerParam, intParam, limitBody, parseRangeHeader, sendJson, type Req, type Res } from './http-util.ts';
 
 /** After every name with this prefix (C/byte order): U+10FFFF is the greatest code point. */
 const PAST = '\u{10FFFF}';
@@ -29,7 +29,7 @@ export function versionJson(v: VersionRecord): Record<string, unknown> {
 /** `?codec=&level=` as the request gives them; the repository checks the pair. */
 export function codecParams(params: URLSearchParams): EncodingRequest {
   const codec = params.get('codec');
-  const level = intParam(params, 'level');
+  const level = integerParam(params, 'level');
   return { ...(codec ? { codec } : {}), ...(level === undefined ? {} : { level }) };
 }
 
@@ -94,13 +94,13 @@ export async function putFile(api: ApiContext, req: Req, res: Res, name: string,
 }
 
 export async function deleteFile(api: ApiContext, res: Res, name: string, params: URLSearchParams): Promise<void> {
-  const { versionsRemoved } = await api.repo.remove(name, { version: intParam(params, 'version') });
+  const { versionsRemoved } = await api.repo.remove(name, { version: integerParam(params, 'version') });
   sendJson(res, 200, { removed: versionsRemoved });
 }
 
 /** GET and HEAD of a file: validators first, then the (ranged) body streamed with backpressure. */
 export async function getFile(api: ApiContext, req: Req, res: Res, name: string, params: URLSearchParams): Promise<void> {
-  const version = await api.repo.resolveVersion(name, intParam(params, 'version'));
+  const version = await api.repo.resolveVersion(name, integerParam(params, 'version'));
   const etag = etagOf(version);
   res.setHeader('etag', etag);
   res.setHeader('last-modified', new Date(version.createdAt).toUTCString());
@@ -188,7 +188,7 @@ async function writeBody(res: Res, body: AsyncIterable<Uint8Array>): Promise<voi
 
 export async function statFile(api: ApiContext, res: Res, name: string, params: URLSearchParams): Promise<void> {
   const chunkLimit = intParam(params, 'chunkLimit', { max: 100_000 }) ?? 10_000;
-  const s = await api.repo.stat(name, { version: intParam(params, 'version'), chunks: true });
+  const s = await api.repo.stat(name, { version: integerParam(params, 'version'), chunks: true });
   const [versions, access, backends] = await Promise.all([api.repo.versions(name), api.repo.analytics.fileAccess(name), api.repo.backends()]);
   const list = s.chunkList ?? [];
   sendJson(res, 200, {

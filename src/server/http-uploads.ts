@@ -59,7 +59,7 @@ export async function abortUpload(api: ApiContext, res: Res, id: string): Promis
 }
 
 export async function putPart(api: ApiContext, req: Req, res: Res, id: string, partText: string): Promise<void> {
-  if (!/^\d{1,15}$/.test(partText)) throw new HttpError(400, 'USAGE', `part number must be 1 to ${MAX_PARTS}, got ${JSON.stringify(partText)}`);
+  if (!/^\d{1,15}$/.test(partText)) throw new HttpError(400, 'USAGE', `part number must be an integer, got ${JSON.stringify(partText)}`);
   const r = await api.repo.resumable.uploadPart(id, Number(partText), limitBody(req, api.limits.maxPartBytes, 'part'));
   sendJson(res, 200, r);
 }

@@ -105,6 +105,17 @@ function tooLarge(what: string, maxBytes: number): HttpError {
   return new HttpError(413, 'TOO_LARGE', `${what} larger than the server's limit of ${maxBytes} bytes`);
 }
 
+/**
+ * Integer query parameter whose value the Repository API checks (a level, a version), so HTTP
+ * refuses a bad value with the same message as the CLI and gRPC; undefined when absent.
+ */
+export function integerParam(params: URLSearchParams, name: string): number | undefined {
+  const raw = params.get(name);
+  if (raw === null || raw === '') return undefined;
+  if (!/^-?\d{1,15}$/.test(raw)) throw new HttpError(400, 'USAGE', `${name} must be an integer, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
 /** Non-negative integer query parameter, or undefined when absent. */
 export function intParam(params: URLSearchParams, name: string, limits: { min?: number; max?: number } = {}): number | undefined {
   const raw = params.get(name);

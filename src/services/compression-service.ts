@@ -4,7 +4,8 @@
 // compressor process uses every core and the event loop only moves messages.
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import { MAX_CHUNK_SIZE } from '../core/chunker.ts';
-import { codecById, codecByName, parseCodecChoice, validateLevel, type CodecChoice } from '../core/codecs.ts';
+import { CODEC_CHOICES, codecById, parseCodecChoice, type CodecChoice } from '../core/codecs.ts';
+import { checkLevel } from '../core/input/encoding.ts';
 import { UsageError } from '../core/errors.ts';
 import type { ChunkCompressor } from '../engine/chunk-compressor.ts';
 import { CompressionService, type CompressRequest } from './gen/dcs/v1/compression_pb.js';
@@ -24,10 +25,9 @@ const DEFAULT_MAX_PENDING = 64;
 
 /** Codec and level of a Compress request, checked against the codec registry. */
 export function compressArguments(req: Pick<CompressRequest, 'codec' | 'level'>): { codec: CodecChoice; level: number | undefined } {
-  if (req.codec === '') throw new UsageError('codec is required (auto, zstd, gzip, brotli, snappy, lz4 or none)');
+  if (req.codec === '') throw new UsageError(`codec is required (${CODEC_CHOICES.join(', ')})`);
   const codec = parseCodecChoice(req.codec);
-  if (req.level !== undefined) validateLevel(codecByName(codec === 'auto' ? 'zstd' : codec), req.level);
-  return { codec, level: req.level };
+  return { codec, level: req.level === undefined ? undefined : checkLevel(codec, req.level) };
 }
 
 export function compressionServiceImpl(compressor: ChunkCompressor, options: CompressionServiceOptions = {}): ServiceImpl<typeof CompressionService> {

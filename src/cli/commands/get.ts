@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { REPO_OPTION_HELP, wantsProgress, type RunState } from '../command.ts';
 import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { localFileName } from '../names.ts';
-import { parseRange, positiveInt } from '../options.ts';
+import { parseRange, versionOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
 import { displayName, formatBytes } from '../format.ts';
 import { writeLine, writePieces } from '../io.ts';
@@ -29,7 +29,7 @@ export function defineGet(program: Command, state: RunState): void {
     .option('--repo <dir>', REPO_OPTION_HELP)
     .option('--server <url>', SERVER_OPTION_HELP)
     .option('-o, --output <path>', "where to write: a file, a directory to write into, or '-' for stdout (default: the name's last segment in the current directory)")
-    .option('--version <n>', 'version to restore (default: latest)', positiveInt('--version'))
+    .option('--version <n>', 'version to restore (default: latest)', versionOption)
     .option('--range <A-B>', 'only bytes A..B (inclusive, from 0); also A- and -N (last N bytes)')
     .option('-q, --quiet', 'no progress bar or summary')
     .addHelpText(

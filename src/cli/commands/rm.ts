@@ -4,7 +4,7 @@ import { REPO_OPTION_HELP, printJson, type RunState } from '../command.ts';
 import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { displayName } from '../format.ts';
 import { writeLine } from '../io.ts';
-import { positiveInt } from '../options.ts';
+import { versionOption } from '../options.ts';
 
 interface RmFlags {
   repo?: string;
@@ -20,7 +20,7 @@ export function defineRm(program: Command, state: RunState): void {
     .argument('<name>', 'stored file name')
     .option('--repo <dir>', REPO_OPTION_HELP)
     .option('--server <url>', SERVER_OPTION_HELP)
-    .option('--version <n>', 'delete only this version', positiveInt('--version'))
+    .option('--version <n>', 'delete only this version', versionOption)
     .option('--json', 'print the result as JSON')
     .action(async (name: string, flags: RmFlags) => {
       await withTarget(state, flags, async (t) => {

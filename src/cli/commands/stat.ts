@@ -4,7 +4,7 @@ import { REPO_OPTION_HELP, printJson, type RunState } from '../command.ts';
 import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { displayName, formatBytes, formatDate, formatRatio, table } from '../format.ts';
 import { writeLine } from '../io.ts';
-import { positiveInt } from '../options.ts';
+import { versionOption } from '../options.ts';
 
 interface StatFlags {
   repo?: string;
@@ -21,7 +21,7 @@ export function defineStat(program: Command, state: RunState): void {
     .argument('<name>', 'stored file name')
     .option('--repo <dir>', REPO_OPTION_HELP)
     .option('--server <url>', SERVER_OPTION_HELP)
-    .option('--version <n>', 'version (default: latest)', positiveInt('--version'))
+    .option('--version <n>', 'version (default: latest)', versionOption)
     .option('--no-chunks', 'omit the per-chunk table')
     .option('--json', 'print as JSON')
     .action(async (name: string, flags: StatFlags) => {

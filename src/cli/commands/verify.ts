@@ -5,7 +5,7 @@ import { REPO_OPTION_HELP, printJson, wantsProgress, type RunState } from '../co
 import { SERVER_OPTION_HELP, withTarget } from '../target.ts';
 import { formatBytes } from '../format.ts';
 import { writeLine } from '../io.ts';
-import { parseSize, positiveInt } from '../options.ts';
+import { parseSize, versionOption } from '../options.ts';
 import { UsageError } from '../../core/errors.ts';
 import { progressBar } from '../progress.ts';
 import { EXIT_PROBLEMS } from '../exit-codes.ts';
@@ -33,7 +33,7 @@ export function defineVerify(program: Command, state: RunState): void {
     .option('--server <url>', SERVER_OPTION_HELP)
     .option('--deep', 'read every copy and verify checksum, decryption, decompression and chunk id')
     .option('--rate <size>', "with --deep: read at most this much per second (e.g. 50M), so a scrub leaves the backends to users", (v) => parseSize('--rate', v))
-    .option('--version <n>', 'with NAME: this version', positiveInt('--version'))
+    .option('--version <n>', 'with NAME: this version', versionOption)
     .option('--json', 'print the report as JSON')
     .option('-q, --quiet', 'no progress bar')
     .addHelpText('after', "\nExamples:\n  dcs verify                 every copy exists with the right size\n  dcs verify --deep --rate 50M   read back every copy (bitrot scrub), at 50 MB/s\n\nExit status: 0 all healthy, 3 problems found (run 'dcs repair'), 1 could not run.")

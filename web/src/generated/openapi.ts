@@ -116,7 +116,7 @@ export interface paths {
       parameters: {
         query?: {
           codec?: components["schemas"]["Codec"];
-          /** @description the codec's level (default the codec's own) */
+          /** @description the codec's level: gzip 1-9, zstd 1-19, brotli 0-11 (auto takes zstd's; default the codec's own) */
           level?: number;
         };
         path: {
@@ -224,6 +224,7 @@ export interface paths {
         query: {
           name: string;
           codec?: components["schemas"]["Codec"];
+          /** @description the codec's level: gzip 1-9, zstd 1-19, brotli 0-11 (auto takes zstd's; default the codec's own) */
           level?: number;
         };
       };
@@ -688,7 +689,7 @@ export interface components {
     BeginUpload: {
       name: string;
       codec?: components["schemas"]["Codec"];
-      /** @description the codec's level (default the codec's own) */
+      /** @description the codec's level: gzip 1-9, zstd 1-19, brotli 0-11 (auto takes zstd's; default the codec's own) */
       level?: number;
       /** @description total size if known (checked at complete) */
       size?: number;
