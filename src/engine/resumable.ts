@@ -5,7 +5,7 @@
 // agree with the stream's again. The version therefore consists of exactly the chunks a single
 // streamed upload of the same bytes makes: uploading in parts costs no deduplication.
 import type { ChunkerParams } from '../core/chunker.ts';
-import type { CodecChoice } from '../core/codecs.ts';
+import { parseCodecChoice, type CodecChoice } from '../core/codecs.ts';
 import { ChunkUnavailableError, DcsError } from '../core/errors.ts';
 import type { PartChunk, ResumableUpload, StagedChunk, VersionRecord } from '../metadata/metadata-store.ts';
 import type { ChunkInput, ChunkSource, IdentifiedChunk } from './chunk-source.ts';
@@ -29,7 +29,8 @@ export async function resumableUpload(ctx: EngineContext, sessionId: string): Pr
   return session;
 }
 
-const encodingOf = (session: ResumableUpload): { codec: CodecChoice; level: number | undefined } => ({ codec: session.codec as CodecChoice, level: session.level });
+/** The session's codec was checked when it began; parsing it again turns a damaged row into a clear error. */
+const encodingOf = (session: ResumableUpload): { codec: CodecChoice; level: number | undefined } => ({ codec: parseCodecChoice(session.codec), level: session.level });
 
 export interface PartResult {
   part: number;

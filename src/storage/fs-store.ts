@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { mkdir, open, opendir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { BackendError, BlobNotFoundError } from '../core/errors.ts';
+import { BackendError, BlobNotFoundError, errnoCode } from '../core/errors.ts';
 import type { BlobInfo, BlobStore, BlobStoreCapabilities, GetOptions } from './blob-store.ts';
 import { validateKey } from './keys.ts';
 
@@ -14,8 +14,8 @@ const TEMP_PREFIX = '.tmp-';
 
 /** One place that turns errno into the storage error contract. */
 export function translateFsError(err: unknown, backend: string, operation: string, key?: string): Error {
-  const e = err as NodeJS.ErrnoException;
-  switch (e?.code) {
+  const message = err instanceof Error ? err.message : String(err);
+  switch (errnoCode(err)) {
     case 'ENOENT':
       if (key !== undefined && operation === 'get') return new BlobNotFoundError(key, backend);
       return new BackendError(backend, operation, `no such file or directory${key ? ` (${key})` : ''}`, false, { cause: err });
@@ -32,9 +32,9 @@ export function translateFsError(err: unknown, backend: string, operation: strin
     case 'EMFILE':
     case 'ENFILE':
     case 'EBUSY':
-      return new BackendError(backend, operation, e.message, true, { cause: err });
+      return new BackendError(backend, operation, message, true, { cause: err });
     default:
-      return new BackendError(backend, operation, e?.message ?? String(err), false, { cause: err });
+      return new BackendError(backend, operation, message, false, { cause: err });
   }
 }
 
@@ -64,7 +64,7 @@ export class FsBlobStore implements BlobStore {
       if (!s.isDirectory()) throw new BackendError(this.name, operation, `storage path ${this.root} is not a directory`, false);
     } catch (err) {
       if (err instanceof BackendError) throw err;
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (errnoCode(err) === 'ENOENT') {
         throw new BackendError(this.name, operation, `storage directory ${this.root} does not exist`, false);
       }
       throw translateFsError(err, this.name, operation);
@@ -80,7 +80,7 @@ export class FsBlobStore implements BlobStore {
       try {
         fh = await open(tmp, 'wx', 0o644);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        if (errnoCode(err) !== 'ENOENT') throw err;
         // First object in this directory. Never recreate a missing root (an unmounted disk).
         await this.#checkRoot('put');
         await mkdir(dir, { recursive: true });
@@ -108,7 +108,7 @@ export class FsBlobStore implements BlobStore {
     try {
       fh = await open(path, 'r');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') await this.#checkRoot('get');
+      if (errnoCode(err) === 'ENOENT') await this.#checkRoot('get');
       throw translateFsError(err, this.name, 'get', key);
     }
     try {
@@ -135,7 +135,7 @@ export class FsBlobStore implements BlobStore {
       const s = await stat(this.#path(key));
       return s.isFile() ? { key, size: s.size, modifiedAt: s.mtimeMs } : undefined;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (errnoCode(err) === 'ENOENT') {
         await this.#checkRoot('head');
         return undefined;
       }
@@ -147,7 +147,7 @@ export class FsBlobStore implements BlobStore {
     try {
       await unlink(this.#path(key));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (errnoCode(err) === 'ENOENT') {
         await this.#checkRoot('delete');
         return;
       }
@@ -166,7 +166,7 @@ export class FsBlobStore implements BlobStore {
     try {
       entries = await readdir(join(this.root, rel), { withFileTypes: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if (errnoCode(err) === 'ENOENT') return;
       throw translateFsError(err, this.name, 'list');
     }
     // Sort by the key each entry produces ("a/" sorts as a key prefix, compared with "/" appended).
@@ -187,7 +187,7 @@ export class FsBlobStore implements BlobStore {
           const s = await stat(join(this.root, key));
           yield { key, size: s.size, modifiedAt: s.mtimeMs };
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw translateFsError(err, this.name, 'list');
+          if (errnoCode(err) !== 'ENOENT') throw translateFsError(err, this.name, 'list');
         }
       }
     }

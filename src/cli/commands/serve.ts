@@ -70,8 +70,8 @@ at http://HOST:PORT/ on the same port.`,
     );
   addHttpOptions(command)
     .action(async (flags: ServeFlags) => {
-      if (!(ROLES as readonly string[]).includes(flags.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(flags.role)}`);
-      const role = flags.role as Role;
+      const role = ROLES.find((r) => r === flags.role);
+      if (role === undefined) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(flags.role)}`);
       const isOrchestrator = role === 'orchestrator' || role === 'all';
       await runServer(state, {
         role,
