@@ -2,7 +2,7 @@
 // orchestrators. This file holds what is PostgreSQL's own — opening the pool, the SqlDialect (row
 // locks, transactions retried on deadlock, lists as array parameters), type parsers and the URL's
 // `schema` parameter; the queries and the locking rules they follow are shared (sql-store.ts).
-// It is loaded only when a repository's metadata URL is postgres:// (repository.ts imports it
+// It is loaded only when a repository's metadata URL is postgres:// (repository/stores.ts imports it
 // lazily), so SQLite users never load pg.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kysely, PostgresDialect, sql } from 'kysely';

@@ -6,7 +6,7 @@
 // The limit sits outside the timeout, where STYLE.md's list has it inside, on purpose: time spent
 // in our own queue must not count against the backend (a deep queue of healthy requests would
 // time out and trip the breaker), and an attempt that times out still frees its slot at once.
-// The metrics wrapper goes around this one (repository.ts).
+// The metrics wrapper goes around this one (openBackends in repository/stores.ts).
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
