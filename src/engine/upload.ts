@@ -27,8 +27,8 @@ export interface UploadOptions {
   onProgress?: (progress: UploadProgress) => void;
 }
 
-export interface UploadResult {
-  version: VersionRecord;
+/** What storing a stream added: its size and what of it had to be written. */
+export interface IngestCounts {
   size: number;
   chunks: number;
   /** Chunks this upload wrote (the rest were already stored). */
@@ -39,6 +39,10 @@ export interface UploadResult {
   newRawBytes: number;
   /** Chunks written per codec name. */
   codecs: Record<string, number>;
+}
+
+export interface UploadResult extends IngestCounts {
+  version: VersionRecord;
 }
 
 /** Sessions heartbeat this often; gc treats a session silent for far longer as dead. */
@@ -55,13 +59,7 @@ interface Pending {
   staged: StagedChunk;
 }
 
-export interface Ingested {
-  size: number;
-  chunks: number;
-  newChunks: number;
-  newStoredBytes: number;
-  newRawBytes: number;
-  codecs: Record<string, number>;
+export interface Ingested extends IngestCounts {
   /** Chunks stored with fewer copies than the policy wants (allowed by minCopies). */
   degraded: number;
 }
