@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
-import pg from 'pg';
+import { Client } from 'pg';
 
 /** The URL of a server's maintenance database, as the tests' admin connections use it. */
 export const URL_ENV = 'DCS_TEST_POSTGRES_URL';
@@ -23,7 +23,7 @@ export interface PostgresServer {
 }
 
 async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   client.on('error', () => {});
   try {
     await client.connect();
