@@ -34,6 +34,7 @@ import type {
   LocalRepository,
   RebalanceOptions,
   RebalanceReport,
+  Readiness,
   RedundancyPolicy,
   RepairOptions,
   RepairReport,
@@ -170,13 +171,16 @@ class EngineRepository implements LocalRepository {
     return this.#engine.nodeStatus();
   }
 
-  async ready(): Promise<boolean> {
-    try {
-      await this.#ctx.metadata.getVersion('\u0001readiness-probe');
-      return true;
-    } catch {
-      return false;
-    }
+  async readiness(): Promise<Readiness> {
+    const [metadata, states] = await Promise.all([
+      this.#ctx.metadata.getVersion('\u0001readiness-probe').then(() => true, () => false),
+      this.#probe(),
+    ]);
+    const up = [...states].filter(([, s]) => s.up).map(([name]) => name);
+    const down = [...states].filter(([, s]) => !s.up).map(([name]) => name);
+    // A write needs the most backends; a read needs one copy or k shards, never more than a write.
+    const needed = this.#ctx.erasure ? this.#ctx.erasure.successThreshold : (this.#ctx.minCopies ?? this.#ctx.replicas);
+    return { ready: metadata && up.length >= needed, metadata, backends: { needed, up, down } };
   }
 
   async close(): Promise<void> {

@@ -132,6 +132,23 @@ export interface BackendState {
   error?: string;
 }
 
+/**
+ * Whether an orchestrator can serve under its redundancy policy: the metadata store answers and at
+ * least as many backends answer as a write needs (reads need no more than that).
+ */
+export interface Readiness {
+  ready: boolean;
+  /** Whether the metadata store answers. */
+  metadata: boolean;
+  backends: {
+    /** Backends a write needs: `minCopies` (default `replicate`), or erasure's `successThreshold`. */
+    needed: number;
+    /** Names from dcs.yaml, in its order. */
+    up: string[];
+    down: string[];
+  };
+}
+
 export interface RepositoryInfo {
   /** What `upload` uses when a request names no codec or level. */
   defaultEncoding: Encoding;
@@ -153,6 +170,6 @@ export interface LocalRepository extends Repository {
   backends(): Promise<ReadonlyMap<string, BackendState>>;
   /** Storage nodes and whether their last health check passed (servers watch them). */
   nodes(): ReadonlyMap<string, boolean>;
-  /** Whether the metadata store answers. */
-  ready(): Promise<boolean>;
+  /** Whether the metadata store and enough backends answer to serve writes and reads. */
+  readiness(): Promise<Readiness>;
 }

@@ -1,11 +1,13 @@
 // `dcs serve --role …`: assembles one process of a dcs deployment. Every role serves its gRPC
 // services, the gRPC health protocol, /healthz, /readyz and /metrics on one port, logs as JSON
 // lines, and shuts down gracefully (in-flight requests finish) when closed.
+import { hostname } from 'node:os';
 import type { Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import { openRepository, type OpenRepositoryOptions } from '../repository/local-repository.ts';
+import type { Readiness } from '../repository/repository.ts';
 import { REPO_MARKER_KEY } from '../repository/stores.ts';
 import { serverAuth } from '../services/auth.ts';
 import { OrchestratorService } from '../services/gen/dcs/v1/orchestrator_pb.js';
@@ -39,7 +41,7 @@ export interface NodeOptions {
   nodeClient?: ClientOptions;
   /** Storage: directory of the node's own disk. */
   dataDir?: string;
-  /** Storage: node name (default: the role and port). */
+  /** Storage: node name in its logs, errors and StorageInfo (default: `defaultNodeName(port)`). */
   name?: string;
   /** Orchestrator / all: the HTTP API and web UI (served unless `false`). */
   http?: false | { limits?: Partial<HttpLimits>; webRoot?: string; statsIntervalMs?: number };
@@ -48,7 +50,10 @@ export interface NodeOptions {
 
 export interface RunningNode {
   role: Role;
+  /** Where a client on this machine reaches the node (127.0.0.1 when listening on 0.0.0.0). */
   url: string;
+  /** The address it listens on, as bound: `0.0.0.0:7070` means every interface. */
+  listen: string;
   port: number;
   close(graceMs?: number): Promise<void>;
 }
@@ -58,6 +63,19 @@ interface Mounted extends ServiceMount {
   http?: HttpApi;
   /** Storage nodes and whether they answer health checks (orchestrators). */
   nodeStatus?: () => ReadonlyMap<string, boolean>;
+  /** Metadata and backends, for /readyz (orchestrators); `ready` then answers the same. */
+  readiness?: () => Promise<Readiness>;
+}
+
+/** What /readyz answers: `ready`, and for an orchestrator which of its backends are down. */
+type ReadyzBody = { ready: boolean } & Partial<Omit<Readiness, 'ready'>>;
+
+/**
+ * A storage node's name when `--name`/DCS_NODE_NAME give none: the host name (the container's
+ * name in Compose and Kubernetes) and the port, so the nodes of a cluster tell themselves apart.
+ */
+export function defaultNodeName(port: number): string {
+  return `${hostname()}:${port}`;
 }
 
 async function mountOrchestrator(options: NodeOptions, metricsRegistry: Registry): Promise<Mounted> {
@@ -93,7 +111,8 @@ async function mountOrchestrator(options: NodeOptions, metricsRegistry: Registry
     nodeStatus: () => repo.nodes(),
     services: [OrchestratorService.typeName],
     routes: (r) => r.service(OrchestratorService, orchestratorServiceImpl(repo)),
-    ready: () => repo.ready(),
+    ready: async () => (await repo.readiness()).ready,
+    readiness: () => repo.readiness(),
     close: () => repo.close(),
   };
 }
@@ -110,7 +129,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   });
   try {
     const { role } = options;
-    if (role === 'storage') mounted.push(await storageMount({ dataDir: options.dataDir, name: options.name ?? `storage-${options.port}`, marker: REPO_MARKER_KEY }));
+    if (role === 'storage') mounted.push(await storageMount({ dataDir: options.dataDir, name: options.name ?? defaultNodeName(options.port), marker: REPO_MARKER_KEY }));
     if (role === 'orchestrator' || role === 'all') mounted.push(await mountOrchestrator(options, metrics.registry));
     if (role === 'chunker' || role === 'all') mounted.push(chunkerMount());
     if (role === 'compressor' || role === 'all') mounted.push(compressorMount());
@@ -118,7 +137,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await Promise.allSettled(mounted.map((m) => m.close()));
     throw err;
   }
-  const ready = async (): Promise<boolean> => (await Promise.all(mounted.map((m) => m.ready()))).every(Boolean);
+  const readyz = async (): Promise<ReadyzBody> => {
+    const parts = await Promise.all(mounted.map(async (m): Promise<ReadyzBody> => (m.readiness ? m.readiness() : { ready: await m.ready() })));
+    // At most one part (the orchestrator's) has details.
+    return { ...parts.find((p) => p.backends !== undefined), ready: parts.every((p) => p.ready) };
+  };
+  const ready = async (): Promise<boolean> => (await readyz()).ready;
   const services = mounted.flatMap((m) => m.services);
   const logCalls: Interceptor = (next) => async (req) => {
     try {
@@ -137,7 +161,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     };
     if (path === '/healthz') return send(200, 'ok\n');
     if (path === '/readyz') {
-      void ready().then((ok) => send(ok ? 200 : 503, ok ? 'ready\n' : 'not ready\n'), () => send(503, 'not ready\n'));
+      const json = (body: ReadyzBody): void => send(body.ready ? 200 : 503, `${JSON.stringify(body)}\n`, 'application/json');
+      void readyz().then(json, () => json({ ready: false }));
       return;
     }
     if (path === '/metrics') {
@@ -162,11 +187,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await Promise.allSettled(mounted.map((m) => m.close()));
     throw err;
   });
-  log.info({ role: options.role, url: listener.url, services, tls: options.tls ? (options.tls.clientCa ? 'mutual' : 'server') : 'off', auth: options.token ? 'token' : 'open' }, 'serving');
+  log.info({ role: options.role, listen: listener.listen, services, tls: options.tls ? (options.tls.clientCa ? 'mutual' : 'server') : 'off', auth: options.token ? 'token' : 'open' }, 'serving');
   let closing: Promise<void> | undefined;
   return {
     role: options.role,
     url: listener.url,
+    listen: listener.listen,
     port: listener.port,
     close(graceMs = 10_000) {
       closing ??= (async () => {

@@ -36,8 +36,10 @@ export interface ListenOptions {
 }
 
 export interface RunningListener {
-  /** Base URL clients use, e.g. http://127.0.0.1:7070. */
+  /** Base URL a client on this machine uses, e.g. http://127.0.0.1:7070 (also for 0.0.0.0). */
   url: string;
+  /** The address as bound, e.g. 0.0.0.0:7070 (every interface) or [::1]:7070: what logs report. */
+  listen: string;
   port: number;
   /** Stop accepting, let in-flight requests finish (up to graceMs), then close everything. */
   close(graceMs?: number): Promise<void>;
@@ -181,11 +183,14 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
     outer.listen(options.port, options.host, () => resolve());
   });
   const port = (outer.address() as net.AddressInfo).port;
-  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+  const bracket = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+  // A wildcard address is not one to connect to: a local client uses the loopback address.
+  const hostForUrl = bracket(options.host === '0.0.0.0' ? '127.0.0.1' : options.host === '::' ? '::1' : options.host);
   let closing: Promise<void> | undefined;
 
   return {
     url: `${options.tls ? 'https' : 'http'}://${hostForUrl}:${port}`,
+    listen: `${bracket(options.host)}:${port}`,
     port,
     close(graceMs = 10_000) {
       closing ??= (async () => {

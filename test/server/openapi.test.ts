@@ -173,6 +173,7 @@ describe('docs/openapi.yaml', () => {
       await call('DELETE', '/api/v1/files/{name}', '/api/v1/files/logs%2Fa.txt?version=1');
       await call('DELETE', '/api/v1/file', '/api/v1/file?name=.');
       await call('DELETE', '/api/v1/files/{name}', '/api/v1/files/nope');
+      await call('GET', '/readyz', '/readyz');
     });
   });
 });

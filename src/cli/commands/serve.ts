@@ -43,7 +43,7 @@ export function defineServe(program: Command, state: RunState): void {
     .option('--listen <host:port>', 'address to serve gRPC, gRPC-Web, Connect, /healthz, /readyz and /metrics on', `127.0.0.1:${DEFAULT_PORT}`)
     .option('--repo <dir>', `${REPO_OPTION_HELP} (orchestrator, all)`)
     .option('--data <dir>', 'directory this storage node keeps its objects in (storage)')
-    .option('--name <name>', 'node name shown in logs and metrics (storage)')
+    .option('--name <name>', 'node name in logs and errors (storage; default DCS_NODE_NAME, else HOSTNAME:PORT)')
     .option('--tls-cert <file>', 'serve TLS with this certificate (PEM)')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS)')
@@ -59,6 +59,8 @@ Orchestrators reach storage nodes through backends with grpc://HOST:PORT or grpc
 dcs.yaml, and chunkers/compressors through 'services: {chunker: URL, compressor: URL}'. For TLS to
 them: DCS_TLS_CA (or NODE_EXTRA_CA_CERTS), and DCS_TLS_CLIENT_CERT/DCS_TLS_CLIENT_KEY for mutual TLS
 (default: --tls-cert/--tls-key).
+A storage node names itself (in its logs and errors) by --name, else DCS_NODE_NAME, else HOSTNAME:PORT
+(in Compose and Kubernetes the host name is the container's).
 
 Examples:
   DCS_NODE_TOKEN=s3cret dcs serve --role storage --listen 0.0.0.0:7081 --data /srv/dcs-node1
@@ -73,6 +75,7 @@ at http://HOST:PORT/ on the same port.`,
       const role = ROLES.find((r) => r === flags.role);
       if (role === undefined) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(flags.role)}`);
       const isOrchestrator = role === 'orchestrator' || role === 'all';
+      const nodeName = flags.name || state.io.env.DCS_NODE_NAME;
       await runServer(state, {
         role,
         ...parseListen(flags.listen),
@@ -81,7 +84,7 @@ at http://HOST:PORT/ on the same port.`,
         open: flags.insecureOpen === true,
         ...(isOrchestrator ? { repoDir: locateRepository(flags.repo, state.io.env, state.io.cwd) } : {}),
         ...(flags.data ? { dataDir: resolve(state.io.cwd, flags.data) } : {}),
-        ...(flags.name ? { name: flags.name } : {}),
+        ...(nodeName ? { name: nodeName } : {}),
         logLevel: flags.logLevel,
         http: httpOptions(flags, state.io.cwd),
       });

@@ -521,16 +521,23 @@ export interface paths {
     };
   };
   "/readyz": {
-    /** Readiness (metadata reachable) */
+    /**
+     * Readiness: the metadata database and at least as many backends as a write needs answer.
+     * @description Ready (200) while the metadata database answers and at least `backends.needed` backends answer; a backend that is down shows in `backends.down` also while the orchestrator is still ready (degraded). Other roles (storage, chunker, compressor) answer only `ready`.
+     */
     get: {
       responses: {
         /** @description ready */
         200: {
-          content: never;
+          content: {
+            "application/json": components["schemas"]["Readiness"];
+          };
         };
         /** @description not ready */
         503: {
-          content: never;
+          content: {
+            "application/json": components["schemas"]["Readiness"];
+          };
         };
       };
     };
@@ -562,6 +569,19 @@ export interface components {
     };
     /** @description a name from `codecs` of GET /api/v1/info: `auto` or a codec of the server's registry */
     Codec: string;
+    Readiness: {
+      ready: boolean;
+      /** @description whether the metadata database answers */
+      metadata: boolean;
+      backends: {
+        /** @description backends a write needs: redundancy.minCopies (default replicate), or erasure successThreshold */
+        needed: number;
+        /** @description names from dcs.yaml, in its order */
+        up: string[];
+        /** @description names from dcs.yaml of the backends that do not answer (details: GET /api/v1/stats, the logs) */
+        down: string[];
+      };
+    };
     Info: {
       version: string;
       /** @description `auto` first, then the registry's codecs in the order of their stable ids (new codecs come last) */
