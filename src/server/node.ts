@@ -71,8 +71,9 @@ interface Mounted extends ServiceMount {
 type ReadyzBody = { ready: boolean } & Partial<Omit<Readiness, 'ready'>>;
 
 /**
- * A storage node's name when `--name`/DCS_NODE_NAME give none: the host name (the container's
- * name in Compose and Kubernetes) and the port, so the nodes of a cluster tell themselves apart.
+ * A storage node's name when `--name`/DCS_NODE_NAME give none: the host name and the port, so the
+ * nodes of a cluster tell themselves apart (in Kubernetes the pod's name; in Compose the container
+ * id unless the service sets `hostname:`, so Compose files had better set DCS_NODE_NAME).
  */
 export function defaultNodeName(port: number): string {
   return `${hostname()}:${port}`;

@@ -60,7 +60,7 @@ dcs.yaml, and chunkers/compressors through 'services: {chunker: URL, compressor:
 them: DCS_TLS_CA (or NODE_EXTRA_CA_CERTS), and DCS_TLS_CLIENT_CERT/DCS_TLS_CLIENT_KEY for mutual TLS
 (default: --tls-cert/--tls-key).
 A storage node names itself (in its logs and errors) by --name, else DCS_NODE_NAME, else HOSTNAME:PORT
-(in Compose and Kubernetes the host name is the container's).
+(in Kubernetes the pod's name; in Compose the container id unless the service sets hostname:).
 
 Examples:
   DCS_NODE_TOKEN=s3cret dcs serve --role storage --listen 0.0.0.0:7081 --data /srv/dcs-node1
