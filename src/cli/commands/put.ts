@@ -44,12 +44,15 @@ interface PutSummary {
   newStoredBytes: number;
   newRawBytes: number;
   codecs: UploadResult['codecs'];
-  /** Stored size of the whole version (new and deduplicated chunks), as `stat` reports it. */
-  storedSize: number;
-  ratio: number;
+  /**
+   * Stored size of the whole version (new and deduplicated chunks), as `stat` reports it; null when
+   * that look-up failed after the version was stored (e.g. an orchestrator stopping).
+   */
+  storedSize: number | null;
+  ratio: number | null;
 }
 
-function summary(r: UploadResult, stored: { storedSize: number; ratio: number }): PutSummary {
+function summary(r: UploadResult, stored: { storedSize: number; ratio: number } | undefined): PutSummary {
   return {
     name: r.version.name,
     version: r.version.version,
@@ -59,15 +62,15 @@ function summary(r: UploadResult, stored: { storedSize: number; ratio: number })
     newStoredBytes: r.newStoredBytes,
     newRawBytes: r.newRawBytes,
     codecs: r.codecs,
-    storedSize: stored.storedSize,
-    ratio: stored.ratio,
+    storedSize: stored?.storedSize ?? null,
+    ratio: stored?.ratio ?? null,
   };
 }
 
 function summaryLine(r: PutSummary): string {
   const dedup = r.chunks === 0 ? 0 : 1 - r.newChunks / r.chunks;
   return (
-    `${displayName(r.name)}  v${r.version}  ${formatBytes(r.size)} -> ${formatBytes(r.storedSize)} stored  ratio ${formatRatio(r.ratio)}  ` +
+    `${displayName(r.name)}  v${r.version}  ${formatBytes(r.size)}${r.storedSize === null || r.ratio === null ? '' : ` -> ${formatBytes(r.storedSize)} stored  ratio ${formatRatio(r.ratio)}`}  ` +
     `(${r.chunks} chunks, ${(dedup * 100).toFixed(1)}% already stored, ${formatBytes(r.newStoredBytes)} new)`
   );
 }
@@ -112,7 +115,15 @@ read stops the command: the files before it are stored, the ones after it are no
             return { update: (bytes) => bar.update(bytes), stop: () => bar.stop() };
           },
           onResult: async (_i, result) => {
-            const r = summary(result, await repo.stat(result.version.name, { version: result.version.version }));
+            // The version is stored and committed: a failed look-up of its stored size must not
+            // make the command report a failure (a retry would store it again).
+            let stored;
+            try {
+              stored = await repo.stat(result.version.name, { version: result.version.version });
+            } catch (err) {
+              if (!flags.quiet) writeLine(state.io.stderr, `dcs: warning: stored ${displayName(result.version.name)} v${result.version.version}, but could not read its stored size: ${errorMessage(err)}`);
+            }
+            const r = summary(result, stored);
             results.push(r);
             if (!flags.json && !flags.quiet) writeLine(state.io.stdout, summaryLine(r));
           },
