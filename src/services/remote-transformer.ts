@@ -14,6 +14,12 @@
 // reachable the chunk is compressed locally by the `local` transformer, so an upload degrades to
 // local CPU instead of failing. Answers that break the protocol (unknown codec id, a payload that
 // grew, a `none` payload of another length) are errors, never stored.
+//
+// A plain-text URL whose host name resolves to several addresses (Compose's `replicas`, a
+// Kubernetes headless Service) is one compressor per address, re-resolved every `resolveEveryMs`:
+// one HTTP/2 connection to the name would give every chunk to whichever replica it reached.
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
 import { ChunkCodec, type EncodedChunk } from '../core/chunk-codec.ts';
 import type { ChunkId } from '../core/chunk-id.ts';
@@ -50,10 +56,18 @@ export interface RemoteTransformerOptions {
   verify?: boolean;
   /** Compressors going down or coming back, and local fallback. */
   warn?: (message: string) => void;
+  /** How often host names are resolved again for their addresses (default 30 s; 0: never). */
+  resolveEveryMs?: number;
+  /** Every address of a host name (default: the system resolver, as connections use it). */
+  lookup?: (host: string) => Promise<string[]>;
 }
 
 interface Compressor {
   url: string;
+  /** The configured URL this one was resolved from. */
+  from: string;
+  /** Replaced by a new resolution: closed once its calls in flight end. */
+  retired: boolean;
   client: Client<typeof CompressionService>;
   close(): void;
   inFlight: number;
@@ -67,8 +81,27 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /** Failures after which another compressor (or local compression) may well succeed. */
 const FAILOVER_CODES = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Aborted, Code.ResourceExhausted, Code.Internal, Code.Unknown]);
 
+const systemLookup = async (host: string): Promise<string[]> => (await dnsLookup(host, { all: true })).map((a) => a.address);
+
+/** Plain-text URLs with a host name: TLS URLs keep the name their certificate is checked against. */
+const resolvable = (url: string): boolean => {
+  const u = new URL(url);
+  return (u.protocol === 'http:' || u.protocol === 'grpc:') && isIP(u.hostname.replace(/^\[|\]$/g, '')) === 0;
+};
+
+function withAddress(url: string, address: string): string {
+  const u = new URL(url);
+  u.hostname = isIP(address) === 6 ? `[${address}]` : address;
+  return u.toString().replace(/\/$/, '');
+}
+
 export class RemoteTransformer implements ChunkTransformer {
-  readonly #compressors: Compressor[];
+  #compressors: Compressor[];
+  readonly #urls: readonly string[];
+  readonly #client: ClientOptions;
+  readonly #lookup: (host: string) => Promise<string[]>;
+  #resolveTimer: ReturnType<typeof setInterval> | undefined;
+  #resolving: Promise<void> | undefined;
   readonly #codec: ChunkCodec;
   readonly #local: ChunkTransformer;
   readonly #maxInFlight: number;
@@ -83,10 +116,16 @@ export class RemoteTransformer implements ChunkTransformer {
 
   constructor(options: RemoteTransformerOptions) {
     if (options.urls.length === 0) throw new UsageError('a remote transformer needs at least one compressor URL');
-    this.#compressors = options.urls.map((url) => {
-      const { transport, close } = createTransport(url, options.client ?? {});
-      return { url, client: createClient(CompressionService, transport), close, inFlight: 0, downUntil: 0, down: false };
-    });
+    this.#urls = options.urls;
+    this.#client = options.client ?? {};
+    this.#lookup = options.lookup ?? systemLookup;
+    this.#compressors = options.urls.map((url) => this.#open(url, url));
+    const every = options.resolveEveryMs ?? 30_000;
+    if (every > 0 && options.urls.some(resolvable)) {
+      this.#resolving = this.resolve().finally(() => (this.#resolving = undefined));
+      this.#resolveTimer = setInterval(() => void this.resolve(), every);
+      this.#resolveTimer.unref();
+    }
     this.#codec = new ChunkCodec(options.keys ? { keys: options.keys } : {});
     this.#local = options.local ?? new InlineTransformer(options.keys);
     this.#maxInFlight = Math.max(1, options.maxInFlightPerCompressor ?? 4);
@@ -96,8 +135,53 @@ export class RemoteTransformer implements ChunkTransformer {
     this.#warn = options.warn ?? (() => {});
   }
 
+  #open(url: string, from: string): Compressor {
+    const { transport, close } = createTransport(url, this.#client);
+    return { url, from, retired: false, client: createClient(CompressionService, transport), close, inFlight: 0, downUntil: 0, down: false };
+  }
+
+  /** Resolve host names again: a compressor per address, keeping the connections still valid. */
+  async resolve(): Promise<void> {
+    const wanted: { url: string; from: string }[] = [];
+    for (const from of this.#urls) {
+      if (!resolvable(from)) {
+        wanted.push({ url: from, from });
+        continue;
+      }
+      let addresses: string[];
+      try {
+        addresses = [...new Set(await this.#lookup(new URL(from).hostname))].sort();
+      } catch {
+        addresses = [];
+      }
+      // A name that does not resolve (now) stays as it is: connecting reports why, and fails over.
+      if (addresses.length <= 1) wanted.push({ url: from, from });
+      else for (const a of addresses) wanted.push({ url: withAddress(from, a), from });
+    }
+    if (this.#closed) return;
+    const current = new Map(this.#compressors.map((c) => [c.url, c]));
+    const next = wanted.map((w) => current.get(w.url) ?? this.#open(w.url, w.from));
+    for (const c of this.#compressors) {
+      if (next.includes(c)) continue;
+      c.retired = true;
+      if (c.inFlight === 0) c.close();
+    }
+    if (next.length !== this.#compressors.length || next.some((c, i) => c !== this.#compressors[i])) {
+      this.#compressors = next;
+      this.#next = 0;
+      this.#wake();
+    }
+  }
+
+  /** Compressor URLs in use now (names resolved to addresses where there are several). */
+  get compressorUrls(): string[] {
+    return this.#compressors.map((c) => c.url);
+  }
+
   async encode(plain: Uint8Array, id: ChunkId, codec: CodecChoice, level?: number): Promise<EncodedChunk> {
     if (this.#closed) throw new Error('remote transformer is closed');
+    // The first resolution decides where the first chunks go (so a burst is spread at once).
+    if (this.#resolving) await this.#resolving;
     const tried = new Set<Compressor>();
     for (;;) {
       const c = await this.#acquire(tried);
@@ -136,6 +220,7 @@ export class RemoteTransformer implements ChunkTransformer {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#resolveTimer);
     for (const c of this.#compressors) c.close();
     this.#wake();
     await this.#local.close();
@@ -191,6 +276,7 @@ export class RemoteTransformer implements ChunkTransformer {
 
   #release(c: Compressor): void {
     c.inFlight--;
+    if (c.retired && c.inFlight === 0) c.close();
     // Every waiter looks again: the freed slot, or a compressor just marked down, changes its choice.
     this.#wake();
   }

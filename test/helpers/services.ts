@@ -19,17 +19,17 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-async function serve(routes: Parameters<typeof listen>[0]['routes'], role: string, cleanup: () => Promise<void> = async () => {}, port = 0): Promise<RunningService> {
+async function serve(routes: Parameters<typeof listen>[0]['routes'], role: string, cleanup: () => Promise<void> = async () => {}, port = 0, host = '127.0.0.1'): Promise<RunningService> {
   let calls = 0;
   const listener = await listen({
-    host: '127.0.0.1',
+    host,
     port,
     interceptors: [
       (next) => async (req) => {
         calls++;
         return next(req);
       },
-      ...serverAuth({ token: NODE_TOKEN, host: '127.0.0.1', role }),
+      ...serverAuth({ token: NODE_TOKEN, host, role }),
     ],
     routes,
   });
@@ -46,10 +46,10 @@ async function serve(routes: Parameters<typeof listen>[0]['routes'], role: strin
 
 /** A compressor service over a worker pool (as deployed), or over the given compressor. */
 export async function startCompressor(
-  options: CompressionServiceOptions & { workers?: number; compressor?: ChunkCompressor; port?: number } = {},
+  options: CompressionServiceOptions & { workers?: number; compressor?: ChunkCompressor; port?: number; host?: string } = {},
 ): Promise<RunningService> {
   const compressor = options.compressor ?? new WorkerPoolTransformer({ workers: options.workers ?? 2 });
-  return serve((r) => r.service(CompressionService, compressionServiceImpl(compressor, options)), 'compressor', () => compressor.close(), options.port);
+  return serve((r) => r.service(CompressionService, compressionServiceImpl(compressor, options)), 'compressor', () => compressor.close(), options.port, options.host);
 }
 
 export async function startChunker(options: ChunkingServiceOptions = {}): Promise<RunningService> {

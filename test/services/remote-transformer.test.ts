@@ -190,4 +190,44 @@ describe('remote transformer', () => {
       await svc.close();
     }
   });
+
+  it('spreads chunks over every address a compressor name resolves to, and follows the name when it changes', async () => {
+    // Two compressors on one port, as Compose replicas behind one service name are: 127.0.0.1 and
+    // 127.0.0.2 are both loopback.
+    const a = await startCompressor({ workers: 1 });
+    const port = Number(new URL(a.url).port);
+    const b = await startCompressor({ workers: 1, host: '127.0.0.2', port });
+    let addresses = ['127.0.0.1', '127.0.0.2'];
+    const remote = new RemoteTransformer({ urls: [`http://compressors.test:${port}`], client: { token: NODE_TOKEN }, lookup: async () => addresses, resolveEveryMs: 60_000 });
+    const local = new InlineTransformer();
+    try {
+      const chunks = await chunksOf(textBytes(800_000, 31));
+      assert.ok(chunks.length >= 8, `${chunks.length} chunks`);
+      const encodeAll = (): Promise<{ envelope: Uint8Array }[]> => Promise.all(chunks.map((c) => remote.encode(c.data, c.id, 'zstd')));
+      await encodeAll();
+      assert.deepEqual(remote.compressorUrls, [`http://127.0.0.1:${port}`, `http://127.0.0.2:${port}`]);
+      assert.ok(a.calls() > 0 && b.calls() > 0, `calls: ${a.calls()} and ${b.calls()}`);
+      assert.equal(a.calls() + b.calls(), chunks.length);
+      // The name now resolves to another pair (one replica replaced): chunks follow it, and what is
+      // stored is still what local encoding stores.
+      const c = await startCompressor({ workers: 1, host: '127.0.0.3', port });
+      try {
+        addresses = ['127.0.0.3', '127.0.0.2'];
+        await remote.resolve();
+        assert.deepEqual(remote.compressorUrls, [`http://127.0.0.2:${port}`, `http://127.0.0.3:${port}`]);
+        const [aBefore, bBefore] = [a.calls(), b.calls()];
+        const encoded = await encodeAll();
+        assert.equal(a.calls(), aBefore);
+        assert.ok(b.calls() > bBefore && c.calls() > 0, `calls: ${b.calls() - bBefore} and ${c.calls()}`);
+        for (const [i, chunk] of chunks.entries()) assert.deepEqual(await local.decode(encoded[i]!.envelope, chunk.id), chunk.data);
+      } finally {
+        await c.close();
+      }
+    } finally {
+      await remote.close();
+      await local.close();
+      await a.close();
+      await b.close();
+    }
+  });
 });
