@@ -10,7 +10,6 @@ export interface ComposeService {
   environment?: Record<string, string>;
   ports?: string[];
   volumes?: string[];
-  configs?: { source: string; target: string }[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test?: string[] };
   user?: string;
@@ -20,7 +19,6 @@ export interface ComposeFile {
   name?: string;
   services: Record<string, ComposeService>;
   volumes?: Record<string, unknown>;
-  configs?: Record<string, { file?: string }>;
 }
 
 function argValue(args: string[] | undefined, flag: string): string | undefined {
@@ -38,7 +36,7 @@ const listenPort = (s: ComposeService | undefined): number | undefined => {
 const variable = (value: string | undefined): string | undefined => /^\$\{([A-Z_][A-Z0-9_]*):-[^}]+\}$/.exec(value ?? '')?.[1];
 
 /**
- * @param configFile the path the compose file's dcs.yaml config entry must point at (as written there)
+ * @param configFile the file the orchestrator's dcs.yaml is bind-mounted from (as written there)
  * @param envExample the variables the documented .env example defines
  */
 export function composeProblems(compose: ComposeFile, config: DcsConfig, configFile: string, envExample: string[]): string[] {
@@ -118,9 +116,10 @@ export function composeProblems(compose: ComposeFile, config: DcsConfig, configF
   // The orchestrator: its config file, its dependencies, the only published port.
   if (orch) {
     const repo = argValue(orch.command, '--repo') ?? orch.environment?.DCS_REPO;
-    const cfg = (orch.configs ?? []).find((c) => c.target === `${repo}/dcs.yaml`);
-    if (!cfg) problems.push(`${orchName}: no config mounted at ${repo}/dcs.yaml`);
-    else if (compose.configs?.[cfg.source]?.file !== configFile) problems.push(`${orchName}: config ${cfg.source} is not ${configFile}`);
+    // A read-only bind mount rather than `configs:`, which podman-compose ignores.
+    const mount = (orch.volumes ?? []).find((v) => v.split(':')[1] === `${repo}/dcs.yaml`);
+    if (!mount) problems.push(`${orchName}: no dcs.yaml mounted at ${repo}/dcs.yaml`);
+    else if (mount !== `${configFile}:${repo}/dcs.yaml:ro`) problems.push(`${orchName}: ${mount} is not ${configFile} mounted read-only`);
     for (const n of [...storageServices, ...dcsServices.filter(([, s]) => role(s) === 'chunker' || role(s) === 'compressor').map(([x]) => x)]) {
       if (!orch.depends_on?.[n]) problems.push(`${orchName} does not depend on ${n}`);
     }

@@ -171,6 +171,7 @@ describe('docker compose', () => {
       ['metadata pointing elsewhere', (_c, d) => void (d.metadata = 'postgres://dcs@db:5432/dcs'), /metadata host db is not a service/],
       ['replicate above the node count', (_c, d) => void (d.redundancy = { replicate: 4 }), /replicate 4 with 3 backends/],
       ['a hard-coded token', (c) => void (c.services.chunker!.environment = { DCS_NODE_TOKEN: 'secret' }), /DCS_NODE_TOKEN/],
+      ['no dcs.yaml for the orchestrator', (c) => void delete c.services.orchestrator!.volumes, /orchestrator: no dcs\.yaml mounted at \/var\/lib\/dcs\/repo\/dcs\.yaml/],
       ['the compressor URL at the chunker', (_c, d) => void (d.services!.compressor = 'http://chunker:7070'), /services\.compressor: chunker is not a compressor service/],
     ];
     for (const [what, mutate, expected] of cases) {
