@@ -1,5 +1,14 @@
 # Shared by scripts/deploy-check.sh and scripts/demo.sh: the container tools, the images and the
-# Compose stack of docker-compose.yml. Sourced, not run; expects ROOT, PROJECT, URL and step().
+# Compose stack of docker-compose.yml. Sourced, not run, with SCRIPT naming the caller in messages.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+PROJECT=${DCS_COMPOSE_PROJECT:-dcs}
+URL=http://127.0.0.1:7070
+export DCS_SERVER=$URL DCS_TOKEN=${DCS_TOKEN:-dcs-demo-token}
+T0=$(date +%s)
+step() { printf '%s %s [%3ss]: %s\n' "$(date +%T)" "$SCRIPT" "$(($(date +%s) - T0))" "$*"; }
+fail() { printf '%s: FAILED: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 
 # ---- tools

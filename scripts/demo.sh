@@ -2,17 +2,9 @@
 # `npm run demo`: dcs in distributed mode in containers, in one command: builds the image, brings up
 # docker-compose.yml (PostgreSQL, orchestrator, chunker, compressor, three storage nodes), stores
 # some sample files and prints the web UI's address and token. `npm run demo -- down` removes it all.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-PROJECT=${DCS_COMPOSE_PROJECT:-dcs}
-URL=http://127.0.0.1:7070
-export DCS_SERVER=$URL DCS_TOKEN=${DCS_TOKEN:-dcs-demo-token}
-T0=$(date +%s)
-step() { printf '%s demo [%3ss]: %s\n' "$(date +%T)" "$(($(date +%s) - T0))" "$*"; }
-fail() { printf 'demo: FAILED: %s\n' "$*" >&2; exit 1; }
+SCRIPT=demo
 export DCS_KEEP_STACK=1
-source scripts/compose-stack.sh
+source "$(dirname "$0")/compose-stack.sh"
 if [ "${1:-}" = down ]; then down; step "removed the stack and its volumes"; exit 0; fi
 stack_up
 

@@ -8,16 +8,8 @@
 # Uses Docker Compose v2 where a Docker engine answers, else Podman (installed from Debian when
 # missing) with podman-compose. Base images come from a registry where one answers, else they are
 # made locally (scripts/base-images.sh).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-PROJECT=${DCS_COMPOSE_PROJECT:-dcs}
-URL=http://127.0.0.1:7070
-export DCS_SERVER=$URL DCS_TOKEN=${DCS_TOKEN:-dcs-demo-token}
-T0=$(date +%s)
-step() { printf '%s deploy-check [%3ss]: %s\n' "$(date +%T)" "$(($(date +%s) - T0))" "$*"; }
-fail() { printf 'deploy-check: FAILED: %s\n' "$*" >&2; exit 1; }
-source scripts/compose-stack.sh
+SCRIPT=deploy-check
+source "$(dirname "$0")/compose-stack.sh"
 stack_up
 
 # A real file: the Node.js binary the project runs on (about 120 MB of machine code and data).
