@@ -139,6 +139,9 @@ export class RemoteChunker {
         }
         inputDone = true;
       } catch (err) {
+        // Our own abort (a stall, the caller stopping) reaches here too, thrown in at the yield by
+        // the cancelled call: the reason for it is already known.
+        if (abort.signal.aborted) return;
         // The caller's input failed (a file that cannot be read, a broken stream): that error, not
         // the cancelled call, is what the caller must see.
         inputError = err;

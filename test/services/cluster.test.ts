@@ -154,7 +154,11 @@ describe('local cluster (dcs cluster up: orchestrator, chunker, compressor, 3 st
   it('an orchestrator killed mid-upload leaves no visible half file, and gc reclaims its chunks', async () => {
     const statsBefore = await client.stats();
     const data = randomBytes(16 * MiB, 77);
-    await assert.rejects(client.upload(streamWith(data, 8 * MiB, () => kill9('orchestrator')), { name: 'half.bin', codec: 'none' }));
+    let killed: Promise<void> | undefined;
+    await assert.rejects(client.upload(streamWith(data, 8 * MiB, () => (killed = kill9('orchestrator'))), { name: 'half.bin', codec: 'none' }));
+    // The upload fails as soon as the connection resets, which can be before the process is gone.
+    assert.ok(killed, 'the orchestrator was killed mid-upload');
+    await killed;
     client.close();
     await clusterRestart(dir, 'orchestrator');
     const tokens = (await import(join(dir, 'tokens.json'), { with: { type: 'json' } })).default as { DCS_TOKEN: string };
