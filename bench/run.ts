@@ -2,15 +2,18 @@
 // several kinds and sizes, `zstd -T2 -3` / `zstd -d` on the same input where the command exists,
 // and (with --file) the targets on a real file: throughput vs zstd, dedup of a second put and of
 // scattered inserts. --stream N pipes N bytes through stdin/stdout and reports peak RSS;
-// --many-files N puts N small files in one command.
+// --many-files N puts N small files in one command; --cluster runs the `dcs cluster up`
+// topologies beside embedded mode (bench/cluster.ts).
 // Prints a table and writes bench/out/results.json and bench/out/results.md.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, createReadStream, createWriteStream } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { clusterBench, clusterMarkdown } from './cluster.ts';
 import { blocks, DATA_KINDS, ensureDataFile, fillBlock, type DataKind } from './data.ts';
+import { withInserts } from './edits.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -25,16 +28,24 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'bench', 'out') },
     work: { type: 'string', default: join(tmpdir(), 'dcs-bench') },
     quick: { type: 'boolean', default: false },
-    /** Cluster mode: this generated input (KIND-SIZE) through `dcs cluster up` vs embedded, with 1, 2 and 4 compressors. */
+    /**
+     * Cluster mode: this input (generated KIND-SIZE, e.g. text-512M, or a file's path) through the
+     * `dcs cluster up` topologies beside embedded mode, --rounds times (bench/cluster.ts).
+     */
     cluster: { type: 'string' },
-    compressors: { type: 'string', default: '1,2,4' },
+    /** Cluster mode: which topologies (a default, b remote compressors, c two orchestrators, d re-puts). */
+    topologies: { type: 'string', default: 'a,b,c,d' },
+    /** Cluster mode: compressor processes of topology b. */
+    compressors: { type: 'string', default: '2' },
+    /** Cluster mode: the first orchestrator's port (the other processes follow it). */
+    'cluster-port': { type: 'string', default: '27070' },
     /** Put then get a stream of this size through an S3 backend (s3rver): throughput and peak RSS. */
     cloud: { type: 'string' },
     /** Through the HTTP API of `dcs serve`: a streamed PUT, a GET and a resumable upload of this (or --file's) input. */
     http: { type: 'string' },
     /** Many small files: put this many text files of 1-128 KiB in one command, vs tar | zstd -T2 -3. */
     'many-files': { type: 'string' },
-    /** Real file: alternate `zstd -T2 -3` and dcs this many times; the table shows the median round. */
+    /** Real file: alternate `zstd -T2 -3` and dcs this many times, cluster mode embedded and cluster runs; the tables show medians. */
     rounds: { type: 'string', default: '3' },
   },
 });
@@ -166,29 +177,6 @@ function table(rows: Row[]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...lines.map((l) => `| ${l.join(' | ')} |`)].join('\n');
 }
 
-/** Copy `src` to `dst` with `n` single bytes inserted at spread-out offsets, streaming. */
-async function withInserts(src: string, dst: string, n: number): Promise<void> {
-  const size = statSync(src).size;
-  const at = Array.from({ length: n }, (_, i) => Math.floor(((i + 0.5) * size) / n));
-  const out = createWriteStream(dst);
-  let pos = 0;
-  let next = 0;
-  for await (const piece of createReadStream(src, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    let from = 0;
-    while (next < at.length && at[next]! < pos + piece.length) {
-      const cut = at[next]! - pos;
-      out.write(piece.subarray(from, cut));
-      out.write(Buffer.from([0x5a]));
-      from = cut;
-      next++;
-    }
-    if (!out.write(piece.subarray(from))) await once(out, 'drain');
-    pos += piece.length;
-  }
-  out.end();
-  await once(out, 'finish');
-}
-
 async function realFile(file: string): Promise<Record<string, unknown>> {
   const size = statSync(file).size;
   console.error(`real file ${file} (${size} bytes)`);
@@ -239,49 +227,6 @@ async function streamRss(size: number): Promise<Record<string, unknown>> {
   const get = await dcs(['get', 'stream', '-o', '-', '--repo', repo, '-q']);
   rmSync(repo, { recursive: true, force: true });
   return { size, putSeconds: put.seconds, putMBps: mbps(size, put.seconds), putRssMB: Math.round(put.maxRssBytes / 1048576), getSeconds: get.seconds, getMBps: mbps(size, get.seconds), getRssMB: Math.round(get.maxRssBytes / 1048576) };
-}
-
-interface ClusterRow {
-  mode: string;
-  compressors: number;
-  putMBps: number;
-  getMBps: number;
-}
-
-/** The same input stored embedded (3 fs backends, replicate 2) and through local clusters. */
-async function clusterMode(spec: string): Promise<ClusterRow[]> {
-  const m = /^([a-z]+)-(\d+[KMG]?)$/i.exec(spec);
-  if (!m || !DATA_KINDS.includes(m[1] as DataKind)) throw new Error(`--cluster takes KIND-SIZE, e.g. text-512M (kinds: ${DATA_KINDS.join(', ')})`);
-  const size = parseSize(m[2]!);
-  const file = join(args.work, `${m[1]}-${fmtSize(size)}.bin`);
-  await ensureDataFile(file, m[1] as DataKind, size);
-  await once(createReadStream(file).resume(), 'end');
-  const rows: ClusterRow[] = [];
-  const repo = join(args.work, 'cluster-embedded');
-  rmSync(repo, { recursive: true, force: true });
-  await dcs(['init', '--repo', repo, '--backend', 'fs:a', '--backend', 'fs:b', '--backend', 'fs:c', '--replicate', '2']);
-  const put = await dcs(['put', file, '--name', 'f', '--codec', 'zstd', '--repo', repo, '-q']);
-  const get = await dcs(['get', 'f', '-o', '-', '--repo', repo, '-q']);
-  rmSync(repo, { recursive: true, force: true });
-  rows.push({ mode: 'embedded', compressors: 0, putMBps: mbps(size, put.seconds), getMBps: mbps(size, get.seconds) });
-  console.error(`cluster bench: embedded put ${rows[0]!.putMBps} MB/s, get ${rows[0]!.getMBps} MB/s`);
-  for (const n of args.compressors.split(',').map(Number)) {
-    const dir = join(args.work, `cluster-${n}`);
-    rmSync(dir, { recursive: true, force: true });
-    await dcs(['cluster', 'up', '--dir', dir, '--port', '27070', '--compressors', String(n)]);
-    try {
-      const tokens = JSON.parse(readFileSync(join(dir, 'tokens.json'), 'utf8')) as { DCS_TOKEN: string };
-      const env = { DCS_SERVER: 'http://127.0.0.1:27070', DCS_TOKEN: tokens.DCS_TOKEN };
-      const cput = await dcs(['put', file, '--name', 'f', '--codec', 'zstd', '-q'], undefined, env);
-      const cget = await dcs(['get', 'f', '-o', '-', '-q'], undefined, env);
-      rows.push({ mode: 'cluster', compressors: n, putMBps: mbps(size, cput.seconds), getMBps: mbps(size, cget.seconds) });
-      console.error(`cluster bench: ${n} compressor(s) put ${rows.at(-1)!.putMBps} MB/s, get ${rows.at(-1)!.getMBps} MB/s`);
-    } finally {
-      await dcs(['cluster', 'down', '--dir', dir]);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  return rows;
 }
 
 /** A large stream through an S3 backend (s3rver on loopback): memory must stay bounded by config. */
@@ -458,12 +403,17 @@ async function run(): Promise<void> {
     extra.realFile = { path: args.file, ...real };
     console.error(`dedup: ${JSON.stringify(real.dedup)}`);
   }
+  let clusterMd = '';
   if (args.cluster) {
-    const clusterRows = await clusterMode(args.cluster);
-    extra.cluster = { input: args.cluster, rows: clusterRows };
-    const head = '| mode | compressors | put MB/s | get MB/s | put vs embedded |\n|---|---|---|---|---|';
-    const base = clusterRows[0]!.putMBps;
-    console.log(`\ncluster (${args.cluster}, replicate 2 over 3 storage nodes, zstd):\n${head}\n${clusterRows.map((r) => `| ${r.mode} | ${r.compressors || '-'} | ${r.putMBps} | ${r.getMBps} | ${Math.round((r.putMBps / base) * 100)}% |`).join('\n')}`);
+    const topologies = new Set(args.topologies.split(',').map((t) => t.trim()).filter((t) => t !== ''));
+    const unknown = [...topologies].filter((t) => !['a', 'b', 'c', 'd'].includes(t));
+    if (unknown.length > 0) throw new Error(`--topologies takes a, b, c and d, got ${unknown.join(', ')}`);
+    const result = await clusterBench(
+      { spec: args.cluster, work: args.work, rounds: Math.max(1, Number(args.rounds)), topologies, compressors: Number(args.compressors), port: Number(args['cluster-port']) },
+      parseSize,
+    );
+    extra.cluster = result;
+    clusterMd = clusterMarkdown(result, machine.cpus);
   }
   if (args.cloud) {
     extra.cloud = await cloudMode(parseSize(args.cloud));
@@ -484,7 +434,7 @@ async function run(): Promise<void> {
     extra.stream = await streamRss(parseSize(args.stream));
     console.error(`stream: ${JSON.stringify(extra.stream)}`);
   }
-  const md = [`Machine: ${machine.cpus} cores (${machine.model}), Node ${machine.node}, ${machine.zstd}`, '', table(rows)].join('\n');
+  const md = [`Machine: ${machine.cpus} cores (${machine.model}), Node ${machine.node}, ${machine.zstd}`, '', table(rows), ...(clusterMd ? ['', clusterMd] : [])].join('\n');
   console.log(md);
   if (extra.realFile) {
     const real = extra.realFile as { dedup: unknown; rounds: unknown };

@@ -1,6 +1,7 @@
-// `dcs cluster up|down|status`: a local multi-process cluster on loopback — orchestrator, chunker,
-// compressor and N storage nodes, each its own `dcs serve` process — for demos and tests. State
-// (repository config, node data, logs, pids, tokens) lives in one directory.
+// `dcs cluster up|down|status`: a local multi-process cluster on loopback — one or more
+// orchestrators and N storage nodes, optionally compressors and a chunker, each its own `dcs serve`
+// process — for demos, tests and the bench. State (repository config, node data, logs, pids,
+// tokens) lives in one directory.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -23,6 +24,9 @@ interface ClusterFlags {
   port: number;
   replicate: number;
   compressors: number;
+  chunker?: boolean;
+  orchestrators: number;
+  metadata?: string;
   json?: boolean;
 }
 
@@ -38,7 +42,10 @@ export interface ClusterProcess {
 
 export interface ClusterState {
   dir: string;
+  /** The first orchestrator's URL (servers[0]). */
   server: string;
+  /** Every orchestrator's URL, in order; all serve the same repository. */
+  servers: string[];
   processes: ClusterProcess[];
 }
 
@@ -58,7 +65,10 @@ export function isAlive(pid: number): boolean {
 
 export async function readState(dir: string): Promise<ClusterState | undefined> {
   try {
-    return JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as ClusterState;
+    const state = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as ClusterState;
+    // Written by a dcs from before several orchestrators.
+    state.servers ??= [state.server];
+    return state;
   } catch {
     return undefined;
   }
@@ -117,11 +127,56 @@ export async function clusterRestart(dirArg: string, name: string, env: NodeJS.P
   return p;
 }
 
-export async function clusterUp(options: { dir: string; nodes: number; port: number; replicate: number; compressors?: number; env: NodeJS.ProcessEnv }): Promise<ClusterState> {
+export interface ClusterUpOptions {
+  dir: string;
+  nodes: number;
+  port: number;
+  replicate: number;
+  /** Compressor processes (0-8, default 0: clients and orchestrators compress in-process). */
+  compressors?: number;
+  /** Start a chunker process (default: no; clients and orchestrators chunk in-process). */
+  chunker?: boolean;
+  /** Orchestrator processes (1-4); more than one needs a shared PostgreSQL `metadata`. */
+  orchestrators?: number;
+  /** Metadata URL (`postgres://…`); default SQLite in the cluster directory. */
+  metadata?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Orchestrator i's port: the first on the base port, the others on base+20+i (base+21, +22, +23). */
+export function orchestratorPort(base: number, i: number): number {
+  return i === 0 ? base : base + 20 + i;
+}
+
+export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState> {
   const dir = resolve(options.dir);
+  const compressorCount = options.compressors ?? 0;
+  const orchestratorCount = options.orchestrators ?? 1;
+  if (options.replicate > options.nodes) throw new UsageError(`--replicate ${options.replicate} needs at least as many --nodes (got ${options.nodes})`);
+  if (!Number.isInteger(compressorCount) || compressorCount < 0 || compressorCount > 8) throw new UsageError('--compressors must be 0 to 8');
+  if (!Number.isInteger(orchestratorCount) || orchestratorCount < 1 || orchestratorCount > 4) throw new UsageError('--orchestrators must be 1 to 4');
+  if (options.metadata !== undefined && !/^postgres(ql)?:\/\//.test(options.metadata)) {
+    throw new UsageError(`--metadata takes a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE), got ${JSON.stringify(options.metadata)}`);
+  }
+  if (options.metadata !== undefined && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(options.metadata)) {
+    throw new UsageError('--metadata: remove the password from the PostgreSQL URL and set PGPASSWORD instead');
+  }
+  if (orchestratorCount > 1 && options.metadata === undefined) {
+    throw new UsageError(`--orchestrators ${orchestratorCount} needs a PostgreSQL metadata database they all share: pass --metadata postgres://USER@HOST:PORT/DATABASE (password in PGPASSWORD)`);
+  }
+  const base = options.port;
+  const orchestrators = Array.from({ length: orchestratorCount }, (_, i) => ({ role: 'orchestrator', name: i === 0 ? 'orchestrator' : `orchestrator-${i}`, port: orchestratorPort(base, i) }));
+  const chunkers = options.chunker ? [{ role: 'chunker', name: 'chunker', port: base + 1 }] : [];
+  const compressors = Array.from({ length: compressorCount }, (_, i) => ({ role: 'compressor', name: i === 0 ? 'compressor' : `compressor-${i}`, port: base + 2 + i }));
+  const storage = Array.from({ length: options.nodes }, (_, i) => ({ role: 'storage', name: `storage-${i}`, port: base + 11 + i }));
+  const all = [...orchestrators, ...chunkers, ...compressors, ...storage];
+  const clash = all.find((p, i) => all.findIndex((q) => q.port === p.port) !== i);
+  if (clash) throw new UsageError(`${clash.name} would take port ${clash.port}, which another process already has (with --orchestrators > 1, at most 10 --nodes)`);
+  const top = all.reduce((m, p) => Math.max(m, p.port), 0);
+  if (top > 65_535) throw new UsageError(`--port ${base} leaves no room for every process (the last would need port ${top})`);
+
   const existing = await readState(dir);
   if (existing && existing.processes.some((p) => isAlive(p.pid))) throw new DcsError('CLUSTER', `a cluster is already running from ${dir} (run 'dcs cluster down --dir ${options.dir}' first)`);
-  if (options.replicate > options.nodes) throw new UsageError(`--replicate ${options.replicate} needs at least as many --nodes (got ${options.nodes})`);
   await mkdir(join(dir, 'logs'), { recursive: true });
   await mkdir(join(dir, 'repo'), { recursive: true });
   // Tokens are generated once per cluster directory and kept (mode 600) so restarts keep them.
@@ -131,39 +186,51 @@ export async function clusterUp(options: { dir: string; nodes: number; port: num
     await writeFile(join(dir, 'tokens.json'), JSON.stringify(tokens), { mode: 0o600 });
   }
   const env = { ...options.env, ...tokens };
-  const base = options.port;
-  const compressorCount = options.compressors ?? 1;
-  if (compressorCount < 1 || compressorCount > 8) throw new UsageError('--compressors must be 1 to 8');
-  const compressors = Array.from({ length: compressorCount }, (_, i) => ({ role: 'compressor', name: i === 0 ? 'compressor' : `compressor-${i}`, port: base + 2 + i }));
-  const storage = Array.from({ length: options.nodes }, (_, i) => ({ role: 'storage', name: `storage-${i}`, port: base + 11 + i }));
+  // No `services:` unless asked for: clients that chunk do it themselves, and the orchestrator
+  // chunks and compresses plain streamed uploads in-process.
+  const services = {
+    ...(chunkers.length > 0 ? { chunker: `http://127.0.0.1:${chunkers[0]!.port}` } : {}),
+    ...(compressors.length > 0 ? { compressor: compressors.map((c) => `http://127.0.0.1:${c.port}`) } : {}),
+  };
   const config = {
     version: 1,
-    metadata: `sqlite:${join(dir, 'metadata.db')}`,
+    metadata: options.metadata ?? `sqlite:${join(dir, 'metadata.db')}`,
     backends: storage.map((s) => ({ name: s.name, url: `grpc://127.0.0.1:${s.port}` })),
     redundancy: { replicate: options.replicate },
-    services: { chunker: `http://127.0.0.1:${base + 1}`, compressor: compressors.map((c) => `http://127.0.0.1:${c.port}`) },
+    ...(Object.keys(services).length > 0 ? { services } : {}),
   };
+  // Every orchestrator reads this one dcs.yaml.
   await writeFile(join(dir, 'repo', 'dcs.yaml'), `# written by dcs cluster up\n${stringify(config)}`);
   const processes: ClusterProcess[] = [];
-  const state: ClusterState = { dir, server: `http://127.0.0.1:${base}`, processes };
+  const servers = orchestrators.map((o) => `http://127.0.0.1:${o.port}`);
+  const state: ClusterState = { dir, server: servers[0]!, servers, processes };
   const save = (): Promise<void> => writeFile(join(dir, STATE_FILE), JSON.stringify(state, null, 2));
+  const ready = (ps: ClusterProcess[]): Promise<unknown> => Promise.all(ps.map((p) => waitReady(`http://127.0.0.1:${p.port}`, p.pid, p.log)));
   try {
     const started: ClusterProcess[] = [];
     for (const s of storage) started.push(await startProcess(dir, env, s, ['--data', join(dir, 'data', s.name), '--name', s.name]));
-    started.push(await startProcess(dir, env, { role: 'chunker', name: 'chunker', port: base + 1 }, []));
-    for (const c of compressors) started.push(await startProcess(dir, env, c, []));
+    for (const c of [...chunkers, ...compressors]) started.push(await startProcess(dir, env, c, []));
     processes.push(...started);
     await save();
-    await Promise.all(started.map((p) => waitReady(`http://127.0.0.1:${p.port}`, p.pid, p.log)));
-    const orchestrator = await startProcess(dir, env, { role: 'orchestrator', name: 'orchestrator', port: base }, ['--repo', join(dir, 'repo')]);
-    processes.push(orchestrator);
+    await ready(started);
+    // dcs.yaml has no repository id: the first orchestrator to start writes the markers on the
+    // storage nodes (and migrates the metadata). The others start once it is ready, so they all
+    // adopt that one id instead of racing to create one each.
+    const orchestratorArgs = ['--repo', join(dir, 'repo')];
+    const first = await startProcess(dir, env, orchestrators[0]!, orchestratorArgs);
+    processes.push(first);
     await save();
-    await waitReady(state.server, orchestrator.pid, orchestrator.log);
+    await ready([first]);
+    const rest: ClusterProcess[] = [];
+    for (const o of orchestrators.slice(1)) rest.push(await startProcess(dir, env, o, orchestratorArgs));
+    processes.push(...rest);
+    await save();
+    await ready(rest);
   } catch (err) {
     await clusterDown(dir);
     throw err;
   }
-  await writeFile(join(dir, 'cluster.env'), `export DCS_SERVER=${state.server}\nexport DCS_TOKEN=${tokens.DCS_TOKEN}\n`, { mode: 0o600 });
+  await writeFile(join(dir, 'cluster.env'), `export DCS_SERVER=${servers.join(',')}\nexport DCS_TOKEN=${tokens.DCS_TOKEN}\n`, { mode: 0o600 });
   return state;
 }
 
@@ -184,6 +251,13 @@ export async function clusterDown(dirArg: string, graceMs = 15_000): Promise<Clu
   return state.processes;
 }
 
+function countOption(flag: string, max: number, min = 0): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new UsageError(`${flag} must be ${min} to ${max}, got ${JSON.stringify(value)}`);
+    return Number(value);
+  };
+}
+
 export function defineCluster(program: Command, state: RunState): void {
   const cluster = program
     .command('cluster')
@@ -191,27 +265,45 @@ export function defineCluster(program: Command, state: RunState): void {
     .addHelpText(
       'after',
       `
+Ports (from --port, default 7070): orchestrator 0 on the port itself, orchestrators 1-3 on +21..+23
+(7091-7093), the chunker on +1, compressors on +2..+9, storage nodes on +11, +12, …
+
 Examples:
-  dcs cluster up                         orchestrator :7070, chunker :7071, compressor :7072, storage :7081-7083
-  dcs cluster up --compressors 2 --nodes 4
-  source .dcs-cluster/cluster.env        sets DCS_SERVER and DCS_TOKEN for the other commands
+  dcs cluster up                         orchestrator :7070, storage :7081-7083 (clients chunk and compress)
+  dcs cluster up --compressors 2 --chunker --nodes 4
+  dcs cluster up --orchestrators 2 --metadata postgres://postgres@127.0.0.1:5432/dcs
+                                         orchestrators :7070 and :7091 sharing one PostgreSQL database
+  source .dcs-cluster/cluster.env        sets DCS_SERVER (every orchestrator, comma-separated) and DCS_TOKEN
   dcs put big.iso ; dcs get big.iso -o copy.iso
   dcs cluster status ; dcs cluster down`,
     );
   const dirOption = ['--dir <dir>', 'cluster state directory (config, node data, logs, tokens)', '.dcs-cluster'] as const;
   cluster
     .command('up')
-    .description('start orchestrator, chunker, compressor and storage nodes as background processes')
+    .description('start orchestrator(s) and storage nodes (and any compressors and chunker) as background processes')
     .option(...dirOption)
     .option('--nodes <n>', 'storage nodes', positiveInt('--nodes'), 3)
-    .option('--port <port>', 'orchestrator port; others follow (chunker +1, compressor +2, storage +11…)', positiveInt('--port'), 7070)
+    .option('--port <port>', 'first orchestrator\'s port; the others follow it (see Ports below)', positiveInt('--port'), 7070)
     .option('--replicate <n>', 'copies of every chunk, on distinct storage nodes', positiveInt('--replicate'), 2)
-    .option('--compressors <n>', 'compressor processes (1-8; ports follow the chunker\'s)', positiveInt('--compressors'), 1)
-    .option('--json', 'print the processes as JSON')
+    .option('--compressors <n>', 'compressor processes the orchestrator compresses streamed uploads on (0-8; 0: in-process)', countOption('--compressors', 8), 0)
+    .option('--chunker', 'start a chunker process the orchestrator chunks streamed uploads on (default: in-process)')
+    .option('--orchestrators <n>', 'orchestrator processes serving the same repository (1-4; more than 1 needs --metadata)', countOption('--orchestrators', 4, 1), 1)
+    .option('--metadata <url>', 'metadata in this PostgreSQL database (postgres://USER@HOST:PORT/DB, password in PGPASSWORD; default: SQLite in --dir)')
+    .option('--json', 'print the cluster (servers and processes) as JSON')
     .action(async (flags: ClusterFlags) => {
-      const s = await clusterUp({ dir: resolve(state.io.cwd, flags.dir), nodes: flags.nodes, port: flags.port, replicate: flags.replicate, compressors: flags.compressors, env: state.io.env });
+      const s = await clusterUp({
+        dir: resolve(state.io.cwd, flags.dir),
+        nodes: flags.nodes,
+        port: flags.port,
+        replicate: flags.replicate,
+        compressors: flags.compressors,
+        chunker: flags.chunker === true,
+        orchestrators: flags.orchestrators,
+        ...(flags.metadata !== undefined ? { metadata: flags.metadata } : {}),
+        env: state.io.env,
+      });
       if (flags.json) return printJson(state, s);
-      for (const p of s.processes) writeLine(state.io.stdout, `${p.name.padEnd(13)} http://127.0.0.1:${p.port}  pid ${p.pid}  log ${p.log}`);
+      for (const p of s.processes) writeLine(state.io.stdout, `${p.name.padEnd(15)} http://127.0.0.1:${p.port}  pid ${p.pid}  log ${p.log}`);
       writeLine(state.io.stdout, `\ncluster is up. Use it with:\n  source ${join(flags.dir, 'cluster.env')}\n  dcs put FILE ; dcs ls ; dcs get NAME -o COPY`);
     });
   cluster
@@ -224,7 +316,7 @@ Examples:
     });
   cluster
     .command('status')
-    .description('show the cluster processes and whether they are ready')
+    .description('show every cluster process and whether it is ready')
     .option(...dirOption)
     .option('--json', 'print as JSON')
     .action(async (flags: { dir: string; json?: boolean }) => {
@@ -238,7 +330,7 @@ Examples:
         }),
       );
       if (flags.json) return printJson(state, { ...s, processes: rows });
-      for (const p of rows) writeLine(state.io.stdout, `${p.name.padEnd(13)} :${p.port}  pid ${p.pid}  ${p.ready ? 'ready' : p.alive ? 'NOT READY' : 'DOWN'}`);
+      for (const p of rows) writeLine(state.io.stdout, `${p.name.padEnd(15)} :${p.port}  pid ${p.pid}  ${p.ready ? 'ready' : p.alive ? 'NOT READY' : 'DOWN'}`);
       if (rows.some((p) => !p.ready)) state.exitCode = 3;
     });
 }
