@@ -14,6 +14,17 @@ import type { RepositoryKeys } from './keyfile.ts';
 export interface ChunkCodecOptions {
   /** Present for encrypted repositories: HMAC chunk ids and AES-256-GCM payloads. */
   keys?: RepositoryKeys;
+  /**
+   * A client of an encrypted repository without its data key: ids are HMACs under this key, and
+   * envelopes are built and read unencrypted (the orchestrator seals and unseals them).
+   */
+  idKey?: Uint8Array;
+}
+
+/** What an orchestrator does with an admitted chunk that arrived uncompressed. */
+export interface Recompress {
+  codec: CodecChoice;
+  level?: number | undefined;
 }
 
 export interface EncodedChunk {
@@ -63,7 +74,8 @@ export class ChunkCodec {
 
   constructor(options: ChunkCodecOptions) {
     this.encrypted = options.keys !== undefined;
-    this.#hasher = options.keys ? hmacHasher(options.keys.idKey) : sha256Hasher();
+    const idKey = options.keys?.idKey ?? options.idKey;
+    this.#hasher = idKey ? hmacHasher(idKey) : sha256Hasher();
     this.#cipher = options.keys ? aes256gcm(options.keys.chunkKey) : undefined;
   }
 
@@ -99,22 +111,53 @@ export class ChunkCodec {
     return parseEnvelope(envelope, id, backend).header;
   }
 
-  decode(envelope: Uint8Array, id: ChunkId, backend?: string): Uint8Array {
+  /**
+   * Take in an envelope a client built (unencrypted; the client has no data key): check its frame,
+   * decompress it and verify the content against `id`, so no client can store bytes under an id
+   * they do not hash to. Returns what to store: the client's bytes as they are for an unencrypted
+   * repository, sealed with the repository's key otherwise; compressed first when it arrived
+   * uncompressed and `recompress` names a codec.
+   */
+  admit(envelope: Uint8Array, id: ChunkId, maxPlain: number, recompress?: Recompress): EncodedChunk {
+    const { header, payload } = parseEnvelope(envelope, id);
+    const corrupt = (reason: string): ChunkCorruptError => new ChunkCorruptError(id, reason);
+    if (header.cipherId !== CIPHER_NONE) throw corrupt('clients send chunks unencrypted (the orchestrator seals them)');
+    if (header.plainLength > maxPlain) throw corrupt(`${header.plainLength} bytes is larger than the largest chunk (${maxPlain})`);
+    const plain = this.#plainOf(header, payload, id);
+    if (recompress && header.codecId === 0 && recompress.codec !== 'none') return this.encode(plain, id, recompress.codec, recompress.level);
+    if (!this.#cipher) return { id, envelope, codecId: header.codecId, rawSize: header.plainLength, storedSize: envelope.length };
+    return this.seal(header.plainLength, id, header.codecId, payload);
+  }
+
+  /**
+   * A stored envelope as a client without the data key can read it: frame checked (bit rot is
+   * found here, before it is sent), decrypted and re-framed unencrypted in an encrypted repository,
+   * the same bytes otherwise. The client decompresses and verifies the id.
+   */
+  unseal(envelope: Uint8Array, id: ChunkId, backend?: string): Uint8Array {
     const { header, payload } = parseEnvelope(envelope, id, backend);
-    const corrupt = (reason: string): ChunkCorruptError => new ChunkCorruptError(id, reason, backend);
-    let body = payload;
-    if (header.cipherId !== CIPHER_NONE) {
-      if (!this.#cipher) throw corrupt('object is encrypted but the repository has no key');
-      if (header.cipherId !== this.#cipher.id) throw corrupt(`unknown cipher id ${header.cipherId}`);
-      const aad = concat(headerPrefix(header.codecId, header.cipherId, header.plainLength, header.payloadLength), idBytes(id));
-      try {
-        body = this.#cipher.open(payload, aad);
-      } catch {
-        throw corrupt('authentication failed (wrong key, or the object was altered or swapped)');
-      }
-    } else if (this.#cipher) {
-      throw corrupt('object is not encrypted in an encrypted repository');
+    if (header.cipherId === CIPHER_NONE) {
+      if (this.#cipher) throw new ChunkCorruptError(id, 'object is not encrypted in an encrypted repository', backend);
+      return envelope;
     }
+    const body = this.#open(header, payload, id, backend);
+    return encodeEnvelope({ codecId: header.codecId, cipherId: CIPHER_NONE, plainLength: header.plainLength }, body);
+  }
+
+  #open(header: EnvelopeHeader, payload: Uint8Array, id: ChunkId, backend: string | undefined): Uint8Array {
+    const corrupt = (reason: string): ChunkCorruptError => new ChunkCorruptError(id, reason, backend);
+    if (!this.#cipher) throw corrupt('object is encrypted but the repository has no key');
+    if (header.cipherId !== this.#cipher.id) throw corrupt(`unknown cipher id ${header.cipherId}`);
+    const aad = concat(headerPrefix(header.codecId, header.cipherId, header.plainLength, header.payloadLength), idBytes(id));
+    try {
+      return this.#cipher.open(payload, aad);
+    } catch {
+      throw corrupt('authentication failed (wrong key, or the object was altered or swapped)');
+    }
+  }
+
+  #plainOf(header: EnvelopeHeader, body: Uint8Array, id: ChunkId, backend?: string): Uint8Array {
+    const corrupt = (reason: string): ChunkCorruptError => new ChunkCorruptError(id, reason, backend);
     let plain: Uint8Array;
     try {
       plain = codecById(header.codecId).decompress(body, header.plainLength);
@@ -124,5 +167,12 @@ export class ChunkCodec {
     }
     if (this.#hasher.id(plain) !== id) throw corrupt('content does not match its chunk id');
     return plain;
+  }
+
+  decode(envelope: Uint8Array, id: ChunkId, backend?: string): Uint8Array {
+    const { header, payload } = parseEnvelope(envelope, id, backend);
+    if (header.cipherId === CIPHER_NONE && this.#cipher) throw new ChunkCorruptError(id, 'object is not encrypted in an encrypted repository', backend);
+    const body = header.cipherId === CIPHER_NONE ? payload : this.#open(header, payload, id, backend);
+    return this.#plainOf(header, body, id, backend);
   }
 }

@@ -3,7 +3,7 @@
 // thread (tests, tiny jobs), a worker pool spreads chunks over cores (the default), and
 // RemoteTransformer (src/services) sends the compression to compressor services.
 import type { ChunkId } from '../core/chunk-id.ts';
-import { ChunkCodec, type EncodedChunk } from '../core/chunk-codec.ts';
+import { ChunkCodec, type EncodedChunk, type Recompress } from '../core/chunk-codec.ts';
 import type { CodecChoice } from '../core/codecs.ts';
 import type { RepositoryKeys } from '../core/keyfile.ts';
 
@@ -15,6 +15,13 @@ export interface ChunkTransformer {
   encode(plain: Uint8Array, id: ChunkId, codec: CodecChoice, level?: number): Promise<EncodedChunk>;
   /** Verify and decode an envelope back to the plain chunk. May take ownership of `envelope`'s memory. */
   decode(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array>;
+  /**
+   * Verify a client's unencrypted envelope against `id` and return what to store (ChunkCodec.admit).
+   * May take ownership of `envelope`'s memory; the result's envelope may be that same memory.
+   */
+  admit(envelope: Uint8Array, id: ChunkId, maxPlain: number, recompress?: Recompress): Promise<EncodedChunk>;
+  /** A stored envelope as a client without the data key reads it (ChunkCodec.unseal). May take ownership. */
+  unseal(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -31,6 +38,14 @@ export class InlineTransformer implements ChunkTransformer {
 
   async decode(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array> {
     return this.#codec.decode(envelope, id, backend);
+  }
+
+  async admit(envelope: Uint8Array, id: ChunkId, maxPlain: number, recompress?: Recompress): Promise<EncodedChunk> {
+    return this.#codec.admit(envelope, id, maxPlain, recompress);
+  }
+
+  async unseal(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array> {
+    return this.#codec.unseal(envelope, id, backend);
   }
 
   async close(): Promise<void> {}

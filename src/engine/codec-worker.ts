@@ -25,7 +25,7 @@ function nativeCodec(id: number | undefined): boolean {
 }
 
 const setup = workerData as WorkerSetup;
-const codec = new ChunkCodec(setup.keys ? { keys: setup.keys } : {});
+const codec = new ChunkCodec({ ...(setup.keys ? { keys: setup.keys } : {}), ...(setup.idKey ? { idKey: setup.idKey } : {}) });
 const port = parentPort!;
 
 /**
@@ -52,7 +52,7 @@ function release(input: Uint8Array, output: Uint8Array): void {
 function handle(req: WorkerRequest): void {
   const inputLength = req.data.length;
   // The codec this call runs: from the request, the result, or the stored envelope's header.
-  let codecId: number | undefined = req.op === 'decompress' ? req.codecId : req.op === 'decode' ? req.data[ENVELOPE_CODEC_OFFSET] : undefined;
+  let codecId: number | undefined = req.op === 'decompress' ? req.codecId : req.op === 'decode' || req.op === 'admit' ? req.data[ENVELOPE_CODEC_OFFSET] : undefined;
   try {
     let output: Uint8Array;
     if (req.op === 'encode') {
@@ -65,6 +65,16 @@ function handle(req: WorkerRequest): void {
       output = codec.decode(req.data, req.id, req.backend);
       release(req.data, output);
       send({ seq: req.seq, ok: true, plain: output }, output);
+    } else if (req.op === 'admit') {
+      const out = codec.admit(req.data, req.id, req.maxPlain, req.recompress);
+      codecId = out.codecId;
+      output = out.envelope;
+      release(req.data, output);
+      send({ seq: req.seq, ok: true, encoded: out }, output);
+    } else if (req.op === 'unseal') {
+      output = codec.unseal(req.data, req.id, req.backend);
+      release(req.data, output);
+      send({ seq: req.seq, ok: true, envelope: output }, output);
     } else if (req.op === 'compress') {
       const compressed = compressChunk(req.data, req.codec, req.level);
       codecId = compressed.codecId;

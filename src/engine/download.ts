@@ -1,10 +1,12 @@
 // Download pipeline: a version's chunk list (streamed from metadata) → parallel fetch and verify
 // with bounded read-ahead → bytes out in order. Byte ranges start at the chunk holding the first
 // byte and trim the ends, so a small range reads only the chunks it covers.
+import type { ChunkId } from '../core/chunk-id.ts';
 import { FileNotFoundError } from '../core/errors.ts';
 import { resolveRange, type RangeRequest } from '../core/input/ranges.ts';
 import type { VersionChunk, VersionRecord } from '../metadata/metadata-store.ts';
 import { readChunk } from './chunk-reader.ts';
+import type { ChunkTransformer } from './chunk-transformer.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
 
@@ -75,4 +77,61 @@ async function* takeUntil(chunks: AsyncIterable<VersionChunk>, end: number): Asy
     if (vc.offset > end) return;
     yield vc;
   }
+}
+
+/** One chunk of an envelope download: its unencrypted envelope and which of its bytes are wanted. */
+export interface EnvelopePiece {
+  id: ChunkId;
+  /** Bytes of the plain chunk to drop from its start, and then to keep (range downloads). */
+  skip: number;
+  take: number;
+  envelope: Uint8Array;
+}
+
+export interface EnvelopeDownload extends Omit<Download, 'body'> {
+  pieces: AsyncIterable<EnvelopePiece>;
+}
+
+/**
+ * A download for a client that decompresses and verifies for itself: chunks are read with the same
+ * copy fallback, hedging, healing and erasure decoding as `download`, but handed out as envelopes
+ * (frame checked; decrypted and re-framed in an encrypted repository) instead of plain bytes, so
+ * the orchestrator never decompresses and the wire carries compressed bytes.
+ */
+export async function downloadEnvelopes(ctx: EngineContext, name: string, options: DownloadOptions = {}): Promise<EnvelopeDownload> {
+  const version = await resolveVersion(ctx, name, options.version);
+  const { start, end } = options.range ? resolveRange(options.range, version.size, name) : { start: 0, end: version.size - 1 };
+  const length = Math.max(0, end - start + 1);
+  const unsealing: EngineContext = { ...ctx, transformer: unsealingView(ctx.transformer) };
+  async function* pieces(): AsyncGenerator<EnvelopePiece> {
+    if (length === 0) return;
+    let sent = 0;
+    try {
+      const chunks = takeUntil(ctx.metadata.versionChunks(version.versionId, start), end);
+      const read = async (vc: VersionChunk): Promise<EnvelopePiece> => {
+        const skip = Math.max(0, start - vc.offset);
+        const take = Math.min(vc.length, end - vc.offset + 1) - skip;
+        return { id: vc.chunk.id, skip, take, envelope: await readChunk(unsealing, vc.chunk, { fileName: version.name }) };
+      };
+      for await (const piece of orderedMap(chunks, ctx.limits.readAhead, read)) {
+        const n = piece.take;
+        yield piece;
+        sent += n;
+      }
+    } finally {
+      await ctx.metadata.recordDownload(name, sent).catch((err: unknown) => ctx.warn(`could not record the download of ${JSON.stringify(name)}: ${String(err)}`));
+    }
+  }
+  return { version, length, start, pieces: pieces() };
+}
+
+/** The transformer as readChunk sees it, answering decode with unseal. */
+function unsealingView(t: ChunkTransformer): ChunkTransformer {
+  return {
+    encode: (plain, id, codec, level) => t.encode(plain, id, codec, level),
+    decode: (envelope, id, backend) => t.unseal(envelope, id, backend),
+    admit: (envelope, id, maxPlain, recompress) => t.admit(envelope, id, maxPlain, recompress),
+    unseal: (envelope, id, backend) => t.unseal(envelope, id, backend),
+    close: async () => {},
+  };
 }

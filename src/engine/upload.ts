@@ -1,6 +1,7 @@
 // Upload pipeline: bytes → FastCDC chunks → ids → dedup claims → (new chunks only) compress /
 // encrypt in workers → replicated writes → staged chunk list → one commit. Backpressure: the
 // source is read only while fewer than `inFlightChunks` chunks are being encoded or written.
+import type { EncodedChunk } from '../core/chunk-codec.ts';
 import type { ChunkId } from '../core/chunk-id.ts';
 import { freeView } from '../core/memory.ts';
 import { codecById, type CodecChoice } from '../core/codecs.ts';
@@ -64,6 +65,69 @@ export interface Ingested extends IngestCounts {
   degraded: number;
 }
 
+/** Counters of what an upload wrote. */
+export interface WrittenCounts {
+  newChunks: number;
+  newStoredBytes: number;
+  newRawBytes: number;
+  codecs: Record<string, number>;
+  degraded: number;
+}
+
+export function countWritten(counts: WrittenCounts, stored: StoredChunk, degraded: boolean): void {
+  counts.newChunks++;
+  counts.newRawBytes += stored.rawSize;
+  counts.newStoredBytes += stored.storedSize;
+  const name = codecById(stored.codecId).name;
+  counts.codecs[name] = (counts.codecs[name] ?? 0) + 1;
+  if (degraded) counts.degraded++;
+}
+
+/**
+ * Claim chunks for a session, waiting out gc's deletions ('busy'): each id ends 'present' (stored;
+ * reference it) or 'write' (the caller must store it).
+ */
+export async function claimChunks(ctx: EngineContext, sessionId: string, ids: ChunkId[]): Promise<Map<ChunkId, 'present' | 'write'>> {
+  const settled = new Map<ChunkId, 'present' | 'write'>();
+  let todo = ids;
+  const started = Date.now();
+  while (todo.length > 0) {
+    const claims = await ctx.metadata.claimChunks(sessionId, todo);
+    const busy: ChunkId[] = [];
+    for (const id of todo) {
+      const r = claims.get(id);
+      if (r === 'busy' || r === undefined) busy.push(id);
+      else settled.set(id, r);
+    }
+    todo = busy;
+    // gc is deleting these right now; once it is done they are simply new chunks.
+    if (todo.length === 0) break;
+    if (Date.now() - started > BUSY_GIVE_UP_MS) {
+      throw new DcsError('GC_IN_PROGRESS', `chunk ${todo[0]!.slice(0, 12)}… has been marked for deletion by gc for over 2 minutes; run 'dcs gc' again, then retry`);
+    }
+    await sleep(BUSY_RETRY_MS);
+  }
+  return settled;
+}
+
+/**
+ * Write an encoded chunk to its backends (whole copies, or k+m shards) and describe what is now
+ * durable, for recordStored. `degraded`: fewer copies or shards than the policy wants.
+ */
+export async function storeEncoded(ctx: EngineContext, encoded: EncodedChunk): Promise<{ stored: StoredChunk; degraded: boolean }> {
+  const { id, rawSize, storedSize, codecId } = encoded;
+  if (ctx.erasure) {
+    const shards = await writeShards(id, encoded.envelope, ctx.placement.rank(id), ctx.erasure);
+    const shardBytes = shardObjectSize(storedSize, ctx.erasure.data);
+    const degraded = shards.length < ctx.erasure.data + ctx.erasure.parity;
+    return { stored: { id, rawSize, storedSize, codecId, backends: shards.map((s) => s.backend), shards, shardBytes }, degraded };
+  }
+  const { backends, clean } = await writeCopies(id, encoded.envelope, ctx.placement.rank(id), ctx.replicas, ctx.minCopies ?? ctx.replicas);
+  // Envelopes are fresh buffers (ChunkTransformer.encode/admit) that the stores no longer read.
+  if (clean) freeView(encoded.envelope);
+  return { stored: { id, rawSize, storedSize, codecId, backends }, degraded: backends.length < ctx.replicas };
+}
+
 /**
  * The pipeline shared by streamed uploads and parts of resumable ones: chunk `input`, claim,
  * write new chunks, record them in the session, and hand the ordered chunk list to `stage` in
@@ -88,29 +152,6 @@ export async function ingest(
   let batchBytes = 0;
   let offset = 0;
 
-  const claim = async (ids: ChunkId[]): Promise<Map<ChunkId, 'present' | 'write'>> => {
-    const settled = new Map<ChunkId, 'present' | 'write'>();
-    let todo = ids;
-    const started = Date.now();
-    while (todo.length > 0) {
-      const claims = await metadata.claimChunks(sessionId, todo);
-      const busy: ChunkId[] = [];
-      for (const id of todo) {
-        const r = claims.get(id);
-        if (r === 'busy' || r === undefined) busy.push(id);
-        else settled.set(id, r);
-      }
-      todo = busy;
-      // gc is deleting these right now; once it is done they are simply new chunks.
-      if (todo.length === 0) break;
-      if (Date.now() - started > BUSY_GIVE_UP_MS) {
-        throw new DcsError('GC_IN_PROGRESS', `chunk ${todo[0]!.slice(0, 12)}… has been marked for deletion by gc for over 2 minutes; run 'dcs gc' again, then retry`);
-      }
-      await sleep(BUSY_RETRY_MS);
-    }
-    return settled;
-  };
-
   // Written chunks are recorded in metadata in batches; until then they stay in `writing`, so a
   // later batch neither claims nor rewrites them.
   let unrecorded: StoredChunk[] = [];
@@ -124,25 +165,10 @@ export async function ingest(
 
   const store = async (id: ChunkId, plain: Uint8Array): Promise<void> => {
     try {
-      const rawSize = plain.length;
       const encoded = await ctx.transformer.encode(plain, id, codec, level);
-      if (ctx.erasure) {
-        const shards = await writeShards(id, encoded.envelope, ctx.placement.rank(id), ctx.erasure);
-        if (shards.length < ctx.erasure.data + ctx.erasure.parity) result.degraded++;
-        const shardBytes = shardObjectSize(encoded.storedSize, ctx.erasure.data);
-        unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends: shards.map((s) => s.backend), shards, shardBytes });
-      } else {
-        const { backends, clean } = await writeCopies(id, encoded.envelope, ctx.placement.rank(id), ctx.replicas, ctx.minCopies ?? ctx.replicas);
-        // Envelopes are fresh buffers (ChunkTransformer.encode) that the stores no longer read.
-        if (clean) freeView(encoded.envelope);
-        if (backends.length < ctx.replicas) result.degraded++;
-        unrecorded.push({ id, rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends });
-      }
-      result.newChunks++;
-      result.newRawBytes += rawSize;
-      result.newStoredBytes += encoded.storedSize;
-      const name = codecById(encoded.codecId).name;
-      result.codecs[name] = (result.codecs[name] ?? 0) + 1;
+      const { stored, degraded } = await storeEncoded(ctx, encoded);
+      unrecorded.push(stored);
+      countWritten(result, stored, degraded);
     } finally {
       slots.release();
     }
@@ -155,7 +181,7 @@ export async function ingest(
     batchBytes = 0;
     await recordWritten();
     const ids = [...new Set(current.map((p) => p.id).filter((id) => !writing.has(id)))];
-    const claims = await claim(ids);
+    const claims = await claimChunks(ctx, sessionId, ids);
     // A chunk repeated within the batch is written once, even if its first write already finished.
     const scheduled = new Set<ChunkId>();
     for (const p of current) {

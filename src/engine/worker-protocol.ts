@@ -1,16 +1,21 @@
 // Messages between WorkerPoolTransformer and its chunk workers.
-import type { CompressedChunk, EncodedChunk } from '../core/chunk-codec.ts';
+import type { CompressedChunk, EncodedChunk, Recompress } from '../core/chunk-codec.ts';
 import type { ChunkerParams } from '../core/chunker.ts';
 import type { CodecChoice } from '../core/codecs.ts';
 import type { RepositoryKeys } from '../core/keyfile.ts';
 
 export interface WorkerSetup {
   keys?: RepositoryKeys;
+  /** A client's id key without the data key (ChunkCodecOptions.idKey). */
+  idKey?: Uint8Array;
 }
 
 export type WorkerRequest =
   | { seq: number; op: 'encode'; data: Uint8Array; id: string; codec: CodecChoice; level: number | undefined }
   | { seq: number; op: 'decode'; data: Uint8Array; id: string; backend: string | undefined }
+  // An orchestrator taking in a client's envelope, and handing a stored one out (ChunkCodec.admit/unseal).
+  | { seq: number; op: 'admit'; data: Uint8Array; id: string; maxPlain: number; recompress: Recompress | undefined }
+  | { seq: number; op: 'unseal'; data: Uint8Array; id: string; backend: string | undefined }
   // Compression alone (compressor services: no keys, no envelope).
   | { seq: number; op: 'compress'; data: Uint8Array; codec: CodecChoice; level: number | undefined }
   | { seq: number; op: 'decompress'; data: Uint8Array; codecId: number; plainLength: number };
@@ -18,6 +23,7 @@ export type WorkerRequest =
 export type WorkerReply =
   | { seq: number; ok: true; encoded: EncodedChunk }
   | { seq: number; ok: true; plain: Uint8Array }
+  | { seq: number; ok: true; envelope: Uint8Array }
   | { seq: number; ok: true; compressed: CompressedChunk }
   | { seq: number; ok: false; kind: 'corrupt'; chunkId: string; reason: string; backend: string | undefined; message: string }
   | { seq: number; ok: false; kind: 'dcs'; code: string; message: string }

@@ -3,7 +3,7 @@
 // The same pool serves compressor services as a ChunkCompressor (compression alone; no keys needed).
 import { Worker } from 'node:worker_threads';
 import type { ChunkId } from '../core/chunk-id.ts';
-import type { CompressedChunk, EncodedChunk } from '../core/chunk-codec.ts';
+import type { CompressedChunk, EncodedChunk, Recompress } from '../core/chunk-codec.ts';
 import type { CodecChoice } from '../core/codecs.ts';
 import { ChunkCorruptError, DcsError } from '../core/errors.ts';
 import type { RepositoryKeys } from '../core/keyfile.ts';
@@ -34,9 +34,9 @@ export class WorkerPoolTransformer implements ChunkTransformer, ChunkCompressor 
    * a put of already stored data) starts none, and a small file starts one. Each costs ~0.25 CPU-s
    * of start-up (its module graph).
    */
-  constructor(options: { workers: number; keys?: RepositoryKeys }) {
+  constructor(options: { workers: number; keys?: RepositoryKeys; idKey?: Uint8Array }) {
     this.#max = Math.max(1, options.workers);
-    this.#setup = options.keys ? { keys: options.keys } : {};
+    this.#setup = { ...(options.keys ? { keys: options.keys } : {}), ...(options.idKey ? { idKey: options.idKey } : {}) };
   }
 
   #spawn(): PoolWorker {
@@ -65,6 +65,20 @@ export class WorkerPoolTransformer implements ChunkTransformer, ChunkCompressor 
     const reply = await this.#call({ seq: 0, op: 'decode', data, id, backend }, data);
     if (!('plain' in reply)) throw new Error('chunk worker returned no data');
     return reply.plain;
+  }
+
+  async admit(envelope: Uint8Array, id: ChunkId, maxPlain: number, recompress?: Recompress): Promise<EncodedChunk> {
+    const data = transferable(envelope);
+    const reply = await this.#call({ seq: 0, op: 'admit', data, id, maxPlain, recompress }, data);
+    if (!('encoded' in reply)) throw new Error('chunk worker returned no envelope');
+    return reply.encoded;
+  }
+
+  async unseal(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array> {
+    const data = transferable(envelope);
+    const reply = await this.#call({ seq: 0, op: 'unseal', data, id, backend }, data);
+    if (!('envelope' in reply)) throw new Error('chunk worker returned no envelope');
+    return reply.envelope;
   }
 
   async compress(plain: Uint8Array, codec: CodecChoice, level?: number): Promise<CompressedChunk> {

@@ -29,18 +29,23 @@ export async function commitStaged(d: SqlDialect, trx: Db, sessionId: string, in
   const bad = await trx
     .selectFrom('session_chunks as s')
     .leftJoin('chunks as c', 'c.id', 's.chunk_id')
-    .select(['s.chunk_id'])
+    .select(['s.chunk_id', 's.length', 'c.raw_size'])
     .where('s.session_id', '=', sessionId)
     .where((eb) =>
       eb.or([
         eb('c.id', 'is', null),
         eb('c.state', '=', 'deleting'),
+        // A client that chunks for itself could stage a length that is not its chunk's.
+        eb('c.raw_size', '!=', eb.ref('s.length')),
         eb.not(eb.exists(eb.selectFrom('chunk_copies as k').select('k.chunk_id').whereRef('k.chunk_id', '=', 's.chunk_id').where('k.state', '=', 'ok'))),
       ]),
     )
     .limit(1)
     .executeTakeFirst();
-  if (bad) throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(info.name)}: chunk ${bad.chunk_id.slice(0, 16)}… has no stored copy`);
+  if (bad) {
+    const why = bad.raw_size !== null && Number(bad.raw_size) !== Number(bad.length) ? `is ${bad.raw_size} bytes but was staged as ${bad.length}` : 'has no stored copy';
+    throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(info.name)}: chunk ${bad.chunk_id.slice(0, 16)}… ${why}`);
+  }
 
   const latest = await trx.selectFrom('versions').select((eb) => eb.fn.max('version_no').as('v')).where('file_id', '=', fileId).executeTakeFirst();
   const versionNo = Number(latest?.v ?? 0) + 1;

@@ -2,12 +2,15 @@
 // Every request is checked here, where it enters the API (names, codec and level, versions, part
 // numbers and sizes; ranges once the file's size is known), with the shared rules of
 // src/core/input/ — so the CLI, the HTTP API and gRPC refuse the same input with the same error.
-import { CODEC_CHOICES } from '../core/codecs.ts';
+import { CODEC_CHOICES, parseCodecChoice } from '../core/codecs.ts';
+import { DcsError } from '../core/errors.ts';
+import { sleep } from '../engine/concurrency.ts';
 import { resolveEncoding, type Encoding, type EncodingRequest } from '../core/input/encoding.ts';
 import { validateName } from '../core/input/names.ts';
 import { checkByteCount, checkPartNumber, checkVersion } from '../core/input/sizes.ts';
 import type { EngineContext } from '../engine/context.ts';
-import { download, resolveVersion } from '../engine/download.ts';
+import { offerChunks, putChunks } from '../engine/chunked-upload.ts';
+import { download, downloadEnvelopes, resolveVersion } from '../engine/download.ts';
 import { gc } from '../engine/gc.ts';
 import { list } from '../engine/list.ts';
 import { rebalance } from '../engine/rebalance.ts';
@@ -16,15 +19,17 @@ import { repair } from '../engine/repair.ts';
 import { abortResumableUpload, beginResumableUpload, completeResumableUpload, RESUMABLE_TIMEOUT_MS, resumableUpload, uploadPart } from '../engine/resumable.ts';
 import { stat } from '../engine/stat.ts';
 import { stats } from '../engine/stats.ts';
-import { upload } from '../engine/upload.ts';
+import { upload, withHeartbeat } from '../engine/upload.ts';
 import { verify } from '../engine/verify.ts';
 import { backendProbe } from './backend-probe.ts';
 import { openEngine, type OpenedEngine, type OpenOptions } from './open-engine.ts';
 import type {
   Analytics,
   BackendState,
+  ChunkedUploads,
   Download,
   DownloadRequest,
+  EnvelopeDownload,
   FileStat,
   FileSummary,
   FileToUpload,
@@ -64,11 +69,13 @@ class EngineRepository implements LocalRepository {
   readonly policy: RedundancyPolicy;
   readonly info: RepositoryInfo;
   readonly resumable: ResumableUploads;
+  readonly chunked: ChunkedUploads;
   readonly analytics: Analytics;
   readonly #engine: OpenedEngine;
   readonly #ctx: EngineContext;
   readonly #sampler: StatsSampler | undefined;
   readonly #probe: () => Promise<Map<string, BackendState>>;
+  #draining = false;
 
   constructor(engine: OpenedEngine, options: OpenRepositoryOptions) {
     const ctx = engine.ctx;
@@ -94,6 +101,43 @@ class EngineRepository implements LocalRepository {
       },
       abort: (id) => abortResumableUpload(ctx, id),
     };
+    const idKey = engine.idKey;
+    // Chunked uploads seen here and when they last did something, so a stopping server can wait for them.
+    const active = new Map<string, number>();
+    const touch = <T>(sessionId: string, work: () => Promise<T>): Promise<T> => {
+      active.set(sessionId, Date.now());
+      return withHeartbeat(ctx, sessionId, work).finally(() => active.set(sessionId, Date.now()));
+    };
+    this.chunked = {
+      begin: async (request) => {
+        if (this.#draining) throw new DcsError('SHUTTING_DOWN', 'this orchestrator is shutting down: use another one (DCS_SERVER=URL,URL…) or retry shortly');
+        const name = validateName(request.name);
+        const { sessionId } = await ctx.metadata.beginUpload(name);
+        active.set(sessionId, Date.now());
+        return { sessionId, chunker: ctx.chunker, ...(idKey ? { idKey } : {}), encoding: encoding(request) };
+      },
+      offer: (sessionId, first, chunks) => touch(sessionId, () => offerChunks(ctx, sessionId, first.seq, first.offset, chunks)),
+      put: (sessionId, chunks, recompress) => touch(sessionId, () => putChunks(ctx, sessionId, chunks, recompress ? { recompress: encoding(recompress) } : {})),
+      commit: async (sessionId, request) => {
+        try {
+          const version = await ctx.metadata.commitUpload(sessionId, { name: validateName(request.name), size: checkByteCount('size', request.size), codec: parseCodecChoice(request.codec) });
+          changed();
+          return version;
+        } finally {
+          active.delete(sessionId);
+        }
+      },
+      abort: async (sessionId) => {
+        active.delete(sessionId);
+        await ctx.metadata.abortUpload(sessionId);
+      },
+      drain: async (graceMs) => {
+        this.#draining = true;
+        const deadline = Date.now() + graceMs;
+        // An upload silent for 10 s has lost its client (or moved to another orchestrator).
+        while (Date.now() < deadline && [...active.values()].some((at) => Date.now() - at < 10_000)) await sleep(50);
+      },
+    };
     const metadata = ctx.metadata;
     this.analytics = {
       fileAccess: (name) => metadata.fileAccess(name),
@@ -112,6 +156,12 @@ class EngineRepository implements LocalRepository {
 
   uploadFiles(files: readonly FileToUpload[], request: UploadFilesRequest): Promise<void> {
     return uploadFiles(this, files, request);
+  }
+
+  async downloadEnvelopes(name: string, request: DownloadRequest = {}): Promise<EnvelopeDownload & { idKey?: Uint8Array }> {
+    const dl = await downloadEnvelopes(this.#ctx, validateName(name), { ...optionalVersion(request.version), ...(request.range ? { range: request.range } : {}) });
+    // The client verifies chunk ids itself, so it needs the id key (never the data key).
+    return this.#engine.idKey ? { ...dl, idKey: this.#engine.idKey } : dl;
   }
 
   async download(name: string, request: DownloadRequest = {}): Promise<Download> {
@@ -180,7 +230,7 @@ class EngineRepository implements LocalRepository {
     const down = [...states].filter(([, s]) => !s.up).map(([name]) => name);
     // A write needs the most backends; a read needs one copy or k shards, never more than a write.
     const needed = this.#ctx.erasure ? this.#ctx.erasure.successThreshold : (this.#ctx.minCopies ?? this.#ctx.replicas);
-    return { ready: metadata && up.length >= needed, metadata, backends: { needed, up, down } };
+    return { ready: !this.#draining && metadata && up.length >= needed, metadata, backends: { needed, up, down } };
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,8 @@ export interface OpenedEngine {
   dir: string;
   config: RepositoryConfig;
   ctx: EngineContext;
+  /** The chunk-id key of an encrypted repository (what clients that chunk for themselves need). */
+  idKey?: Uint8Array;
   /** Storage nodes and whether their last health check passed (when `watchNodes` was asked for). */
   nodeStatus(): ReadonlyMap<string, boolean>;
   close(): Promise<void>;
@@ -180,6 +182,7 @@ export async function openEngine(dirArg: string, options: OpenOptions = {}): Pro
       dir,
       config,
       ctx,
+      ...(keys ? { idKey: keys.idKey } : {}),
       nodeStatus: () => nodeStatus(),
       close: async () => {
         opened.stopWatching();

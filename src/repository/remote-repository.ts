@@ -3,18 +3,32 @@
 // has one code path either way. Requests are checked by the orchestrator's own local repository;
 // its errors come back with their dcs code and message (rpc-errors.ts). Only what the wire cannot
 // carry faithfully (its 0 means "unset") is checked here, with the same shared checks.
+//
+// Bulk bytes take the lean path: uploads are chunked, hashed and compressed here and only chunks
+// the repository lacks are sent (remote-upload.ts); downloads arrive as compressed envelopes and
+// are decoded here (remote-download.ts). Several orchestrator URLs may be given: a call that
+// cannot reach one goes to the next (remote-endpoints.ts).
 import { createReadStream } from 'node:fs';
-import { createClient, type Client } from '@connectrpc/connect';
+import { stat as statFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { parseCodecChoice } from '../core/codecs.ts';
 import { DcsError, UsageError } from '../core/errors.ts';
 import { checkLevel } from '../core/input/encoding.ts';
 import { resolveRange } from '../core/input/ranges.ts';
 import { checkVersion } from '../core/input/sizes.ts';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { OrchestratorService, type Problem, type UploadRequestSchema, type VersionInfo } from '../services/gen/dcs/v1/orchestrator_pb.js';
+import type { Problem, UploadRequestSchema, VersionInfo } from '../services/gen/dcs/v1/orchestrator_pb.js';
 import { STREAM_PIECE_BYTES } from '../services/limits.ts';
 import { fromConnectError } from '../services/rpc-errors.ts';
-import { createTransport, type ClientOptions } from '../services/transport.ts';
+import type { ClientOptions } from '../services/transport.ts';
+import { hmacHasher, sha256Hasher } from '../core/chunk-id.ts';
+import { maxChunk } from '../core/chunker.ts';
+import { inlineChunkSource, isFileInput, workerChunkSource, type ChunkSource } from '../engine/chunk-source.ts';
+import type { ChunkTransformer } from '../engine/chunk-transformer.ts';
+import { WorkerPoolTransformer } from '../engine/worker-transformer.ts';
+import { envelopeDownload } from './remote-download.ts';
+import { Endpoints, type Endpoint } from './remote-endpoints.ts';
+import { ChunkedUploader, type ClientStages, type ClientTerms } from './remote-upload.ts';
 import type {
   BackendHealth,
   CopyState,
@@ -83,31 +97,90 @@ async function* pieces(input: UploadInput): AsyncGenerator<Uint8Array> {
   }
 }
 
+/** A stream whose pieces a consumer may transfer without detaching the producer's buffers. */
+async function* kept(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const piece of input) yield piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength ? new Uint8Array(piece) : piece;
+}
+
+export interface RemoteOptions extends ClientOptions {
+  /** Where new chunks are compressed: here (default) or by the orchestrator (its compressors). */
+  compressOn?: 'client' | 'server';
+  /** Worker threads for chunking and codecs on this side (default: one per core, at most 8). */
+  workers?: number;
+}
+
 export class RemoteRepository implements Repository {
   readonly url: string;
-  readonly #client: Client<typeof OrchestratorService>;
-  readonly #close: () => void;
+  readonly #endpoints: Endpoints;
+  readonly #options: RemoteOptions;
+  /** This side's codec workers, per id key (one repository has one). */
+  readonly #pools = new Map<string, WorkerPoolTransformer>();
 
-  constructor(url: string, options: ClientOptions = {}) {
-    this.url = url;
-    const { transport, close } = createTransport(url, options);
-    this.#client = createClient(OrchestratorService, transport);
-    this.#close = close;
+  /** `url` may list several orchestrators of one repository, comma-separated (or pass an array). */
+  constructor(url: string | readonly string[], options: RemoteOptions = {}) {
+    const urls = typeof url === 'string' ? url.split(',').map((u) => u.trim()) : [...url];
+    this.url = urls.join(',');
+    this.#endpoints = new Endpoints(urls, options);
+    this.#options = options;
+  }
+
+  /** Bytes this client has written to the network so far (every protocol, headers included). */
+  get bytesSent(): number {
+    return this.#endpoints.bytesSent();
   }
 
   async close(): Promise<void> {
-    this.#close();
+    this.#endpoints.close();
+    await Promise.all([...this.#pools.values()].map((p) => p.close()));
   }
 
-  async #call<T>(fn: () => Promise<T>, fileName?: string): Promise<T> {
+  async #call<T>(fn: (e: Endpoint) => Promise<T>, fileName?: string): Promise<T> {
     try {
-      return await fn();
+      return await this.#endpoints.call(fn);
     } catch (err) {
       throw fromConnectError(err, fileName === undefined ? {} : { fileName });
     }
   }
 
+  #transformer(idKey: Uint8Array | undefined): ChunkTransformer {
+    const key = idKey ? Buffer.from(idKey).toString('hex') : '';
+    let pool = this.#pools.get(key);
+    if (!pool) {
+      const workers = this.#options.workers ?? Math.min(availableParallelism(), 8);
+      pool = new WorkerPoolTransformer({ workers, ...(idKey ? { idKey } : {}) });
+      this.#pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  #stages(terms: ClientTerms): ClientStages {
+    const hasher = terms.idKey ? hmacHasher(terms.idKey) : sha256Hasher();
+    const inline = inlineChunkSource(hasher);
+    const worker: ChunkSource = workerChunkSource(terms.idKey ? { idKey: terms.idKey } : {});
+    return {
+      // A file of a few chunks is cut on this thread: a chunking worker costs more to start.
+      chunks: (input, chunker) =>
+        (async function* () {
+          const small = isFileInput(input) && (await statFile(input.path).then((st) => st.size <= 2 * maxChunk(chunker), () => false));
+          // The chunking worker takes a whole-buffer piece by transfer; the caller's buffers stay its own.
+          yield* (small ? inline : worker)(isFileInput(input) ? input : kept(input), chunker);
+        })(),
+      transformer: this.#transformer(terms.idKey),
+    };
+  }
+
   async upload(input: UploadInput, options: UploadRequest): Promise<UploadResult> {
+    const level = wireLevel(options.codec, options.level);
+    const uploader = new ChunkedUploader(this.#endpoints, (t) => this.#stages(t), { ...options, ...(this.#options.compressOn ? { compressOn: this.#options.compressOn } : {}) });
+    try {
+      return await uploader.run(input, level);
+    } catch (err) {
+      throw fromConnectError(err, { fileName: options.name });
+    }
+  }
+
+  /** A streamed upload through gRPC Upload (the orchestrator chunks): for tests and clients that cannot chunk. */
+  async uploadStream(input: UploadInput, options: UploadRequest): Promise<UploadResult> {
     const level = wireLevel(options.codec, options.level);
     let sent = 0;
     const onProgress = options.onProgress;
@@ -119,7 +192,8 @@ export class RemoteRepository implements Repository {
         yield { msg: { case: 'data', value: data } };
       }
     }
-    const r = await this.#call(() => this.#client.upload(requests()), options.name);
+    // Not retried elsewhere: the bytes of a stream are gone once sent.
+    const r = await this.#call((e) => e.rpc.upload(requests()), options.name);
     const v = versionRecord(r.version);
     return { version: v, size: v.size, chunks: v.chunkCount, newChunks: r.newChunks, newStoredBytes: num(r.newStoredBytes), newRawBytes: num(r.newRawBytes), codecs: { ...r.codecs } };
   }
@@ -131,18 +205,31 @@ export class RemoteRepository implements Repository {
   async download(name: string, options: DownloadRequest = {}): Promise<Download> {
     let version = options.version;
     let range = options.range;
+    if (version !== undefined) checkVersion(version);
     if (range && 'suffix' in range) {
       // The wire carries start and end: a suffix needs the size of the version it reads.
       const v = await this.resolveVersion(name, version);
       version = v.version;
       range = resolveRange(range, v.size, name);
     }
-    const stream = this.#client.download({
+    const span = range && !('suffix' in range) ? range : undefined;
+    const lean = await envelopeDownload(this.#endpoints, (idKey) => this.#transformer(idKey), name, { version, range: span });
+    return lean ?? this.#grpcDownload(name, version, span);
+  }
+
+  /** gRPC Download: plain bytes decoded by the orchestrator (where no data plane answers). */
+  async #grpcDownload(name: string, version: number | undefined, range: { start: number; end?: number | undefined } | undefined): Promise<Download> {
+    const stream = this.#endpoints.current.rpc.download({
       name,
       version: wireVersion(version),
       ...(range ? { rangeStart: BigInt(range.start), ...(range.end === undefined ? {} : { rangeEnd: BigInt(range.end) }) } : {}),
     })[Symbol.asyncIterator]();
-    const first = await this.#call(() => stream.next(), name);
+    let first;
+    try {
+      first = await stream.next();
+    } catch (err) {
+      throw fromConnectError(err, { fileName: name });
+    }
     if (first.done || first.value.msg.case !== 'header') throw new Error('orchestrator sent no download header');
     const h = first.value.msg.value;
     async function* body(): AsyncGenerator<Uint8Array> {
@@ -165,7 +252,7 @@ export class RemoteRepository implements Repository {
   }
 
   async stat(name: string, options: StatRequest = {}): Promise<FileStat> {
-    const s = await this.#call(() => this.#client.stat({ name, version: wireVersion(options.version), chunks: options.chunks ?? false }), name);
+    const s = await this.#call((e) => e.rpc.stat({ name, version: wireVersion(options.version), chunks: options.chunks ?? false }), name);
     return {
       version: versionRecord(s.version),
       versions: s.versions,
@@ -196,7 +283,7 @@ export class RemoteRepository implements Repository {
 
   async *list(options: ListRequest = {}): AsyncIterable<FileSummary> {
     try {
-      for await (const page of this.#client.list({ prefix: options.prefix ?? '', after: options.after ?? '', limit: options.limit ?? 0 })) {
+      for await (const page of this.#endpoints.current.rpc.list({ prefix: options.prefix ?? '', after: options.after ?? '', limit: options.limit ?? 0 })) {
         for (const f of page.files) {
           yield { name: f.name, version: f.version, versions: f.versions, size: num(f.size), storedSize: num(f.storedSize), createdAt: num(f.createdAtMs) };
         }
@@ -207,12 +294,12 @@ export class RemoteRepository implements Repository {
   }
 
   async remove(name: string, options: { version?: number | undefined } = {}): Promise<{ versionsRemoved: number }> {
-    const r = await this.#call(() => this.#client.delete({ name, version: wireVersion(options.version) }), name);
+    const r = await this.#call((e) => e.rpc.delete({ name, version: wireVersion(options.version) }), name);
     return { versionsRemoved: r.versionsRemoved };
   }
 
   async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
-    const r = await this.#call(() => this.#client.verify({ name: options.name ?? '', version: wireVersion(options.version), deep: options.deep ?? false, ...(options.rateBytesPerSec ? { rateBytesPerSec: BigInt(Math.round(options.rateBytesPerSec)) } : {}) }), options.name);
+    const r = await this.#call((e) => e.rpc.verify({ name: options.name ?? '', version: wireVersion(options.version), deep: options.deep ?? false, ...(options.rateBytesPerSec ? { rateBytesPerSec: BigInt(Math.round(options.rateBytesPerSec)) } : {}) }), options.name);
     return {
       deep: r.deep,
       chunks: num(r.chunks),
@@ -238,12 +325,12 @@ export class RemoteRepository implements Repository {
   }
 
   async repair(options: RepairOptions = {}): Promise<RepairReport> {
-    const r = await this.#call(() => this.#client.repair({ deep: options.deep ?? false }));
+    const r = await this.#call((e) => e.rpc.repair({ deep: options.deep ?? false }));
     return { chunks: num(r.chunks), rewritten: num(r.rewritten), added: num(r.added), lost: num(r.lost), stillDegraded: num(r.stillDegraded), problems: problems(r.problems) };
   }
 
   async gc(options: GcOptions = {}): Promise<GcReport> {
-    const r = await this.#call(() => this.#client.gc({ orphans: options.orphans ?? true, ...(options.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: BigInt(options.sessionTimeoutMs) } : {}) }));
+    const r = await this.#call((e) => e.rpc.gc({ orphans: options.orphans ?? true, ...(options.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: BigInt(options.sessionTimeoutMs) } : {}) }));
     return {
       sessionsExpired: num(r.sessionsExpired),
       chunksDeleted: num(r.chunksDeleted),
@@ -255,7 +342,7 @@ export class RemoteRepository implements Repository {
   }
 
   async stats(): Promise<StatsReport> {
-    const s = await this.#call(() => this.#client.stats({}));
+    const s = await this.#call((e) => e.rpc.stats({}));
     const logical = num(s.logicalBytes);
     const stored = num(s.storedBytes);
     return {

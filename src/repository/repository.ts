@@ -9,25 +9,29 @@
 // `Repository` holds what both implementations answer. `LocalRepository` adds what needs the
 // repository's own metadata and backends (resumable uploads, analytics, rebalance, backend
 // health): the HTTP API and `dcs rebalance` take that one, so the compiler says where each runs.
+import type { ChunkerParams } from '../core/chunker.ts';
 import type { CodecChoice } from '../core/codecs.ts';
 import type { Encoding, EncodingRequest } from '../core/input/encoding.ts';
 import type { RangeRequest } from '../core/input/ranges.ts';
 import type { ChunkInput } from '../engine/chunk-source.ts';
-import type { Download } from '../engine/download.ts';
+import type { OfferedChunk, SentChunk } from '../engine/chunked-upload.ts';
+import type { Download, EnvelopeDownload } from '../engine/download.ts';
 import type { GcOptions, GcReport } from '../engine/gc.ts';
 import type { RebalanceOptions, RebalanceReport } from '../engine/rebalance.ts';
 import type { RepairOptions, RepairReport } from '../engine/repair.ts';
 import type { CompletionReport, PartResult } from '../engine/resumable.ts';
 import type { FileStat } from '../engine/stat.ts';
 import type { StatsReport } from '../engine/stats.ts';
-import type { UploadProgress, UploadResult } from '../engine/upload.ts';
+import type { UploadProgress, UploadResult, WrittenCounts } from '../engine/upload.ts';
 import type { VerifyOptions, VerifyReport } from '../engine/verify.ts';
 import type { FileAccess, FileSummary, ResumableUpload, StatsSample, UsageTotals, VersionRecord } from '../metadata/metadata-store.ts';
 
 export type { ByteSpan, RangeRequest } from '../core/input/ranges.ts';
 export type { Encoding, EncodingRequest } from '../core/input/encoding.ts';
 export type { Health } from '../engine/chunk-health.ts';
-export type { Download } from '../engine/download.ts';
+export type { Download, EnvelopeDownload, EnvelopePiece } from '../engine/download.ts';
+export type { OfferedChunk, SentChunk } from '../engine/chunked-upload.ts';
+export type { WrittenCounts } from '../engine/upload.ts';
 export type { GcOptions, GcReport } from '../engine/gc.ts';
 export type { RebalanceOptions, RebalanceReport } from '../engine/rebalance.ts';
 export type { RepairOptions, RepairReport } from '../engine/repair.ts';
@@ -83,6 +87,8 @@ export type RedundancyPolicy = { replicas: number } | { erasure: { data: number;
 export interface Repository {
   /** The redundancy policy, where the repository knows it (local repositories). */
   readonly policy?: RedundancyPolicy;
+  /** Bytes written to the network so far (remote repositories: what a client sent). */
+  readonly bytesSent?: number;
   /** Store a new version of `request.name`. Visible only once every chunk is durable. */
   upload(input: UploadInput, request: UploadRequest): Promise<UploadResult>;
   /**
@@ -157,10 +163,44 @@ export interface RepositoryInfo {
   encrypted: boolean;
 }
 
+/** What a client that chunks for itself must use to cut and name chunks as the repository does. */
+export interface ChunkedUploadTerms {
+  sessionId: string;
+  chunker: ChunkerParams;
+  /** HMAC key for chunk ids (encrypted repositories); absent: ids are plain SHA-256. Never the data key. */
+  idKey?: Uint8Array;
+  /** Codec and level for new chunks, the request's resolved against the repository's default. */
+  encoding: Encoding;
+}
+
+/**
+ * Uploads from clients that chunk, hash and compress for themselves and send only what the
+ * repository lacks (engine/chunked-upload.ts). Each step stands alone: the session is in metadata.
+ */
+export interface ChunkedUploads {
+  begin(request: { name: string } & EncodingRequest): Promise<ChunkedUploadTerms>;
+  /** Stage the next chunks of the list; returns the indexes of those whose data must be sent. */
+  offer(sessionId: string, first: { seq: number; offset: number }, chunks: readonly OfferedChunk[]): Promise<number[]>;
+  /** Verify and store sent chunks; `recompress`: compress those sent uncompressed. */
+  put(sessionId: string, chunks: AsyncIterable<SentChunk>, recompress?: EncodingRequest): Promise<WrittenCounts>;
+  /** Make the staged list version N+1 of `name`. */
+  commit(sessionId: string, request: { name: string; size: number; codec: string }): Promise<VersionRecord>;
+  abort(sessionId: string): Promise<void>;
+  /**
+   * Stop taking new uploads (BeginChunkedUpload answers SHUTTING_DOWN, which clients treat as an
+   * unreachable orchestrator) and wait until the uploads in progress here end, up to `graceMs`:
+   * a stopping orchestrator lets its clients finish instead of cutting them off.
+   */
+  drain(graceMs: number): Promise<void>;
+}
+
 export interface LocalRepository extends Repository {
   readonly policy: RedundancyPolicy;
   readonly info: RepositoryInfo;
   readonly resumable: ResumableUploads;
+  readonly chunked: ChunkedUploads;
+  /** A download as envelopes, for clients that decompress and verify themselves. */
+  downloadEnvelopes(name: string, request?: DownloadRequest): Promise<EnvelopeDownload & { idKey?: Uint8Array }>;
   readonly analytics: Analytics;
   /** Every version of a file, oldest first. */
   versions(name: string): Promise<VersionRecord[]>;

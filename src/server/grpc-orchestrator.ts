@@ -4,8 +4,8 @@
 // a local put, so a broken stream aborts the session and leaves no visible version.
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { UsageError } from '../core/errors.ts';
-import type { Repository, VerifyProblem, VersionRecord } from '../repository/repository.ts';
-import { OrchestratorService, type UploadRequest } from '../services/gen/dcs/v1/orchestrator_pb.js';
+import type { LocalRepository, SentChunk, VerifyProblem, VersionRecord } from '../repository/repository.ts';
+import { OrchestratorService, type PutChunksRequest, type UploadRequest } from '../services/gen/dcs/v1/orchestrator_pb.js';
 import { LIST_PAGE, STREAM_PIECE_BYTES } from '../services/limits.ts';
 import { handled, toConnectError } from '../services/rpc-errors.ts';
 
@@ -32,9 +32,26 @@ async function* uploadBody(requests: AsyncIterator<UploadRequest>): AsyncGenerat
   }
 }
 
+/** A 32-byte id on the wire as the 64-hex-character ChunkId the repository uses. */
+function hexId(id: Uint8Array, what: string): string {
+  if (id.length !== 32) throw new UsageError(`${what}: a chunk id is 32 bytes (got ${id.length})`);
+  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
+}
+
+/** The chunks of a PutChunks stream after its header. */
+async function* sentChunks(requests: AsyncIterator<PutChunksRequest>): AsyncGenerator<SentChunk> {
+  for (;;) {
+    const next = await requests.next();
+    if (next.done) return;
+    const m = next.value.msg;
+    if (m.case !== 'chunk') throw new UsageError('PutChunks: only chunk messages may follow the header');
+    yield { id: hexId(m.value.id, 'PutChunks'), envelope: m.value.envelope };
+  }
+}
+
 const encoding = (codec: string, level: number): { codec?: string; level?: number } => ({ ...(codec === '' ? {} : { codec }), ...(level === 0 ? {} : { level }) });
 
-export function orchestratorServiceImpl(repo: Repository): ServiceImpl<typeof OrchestratorService> {
+export function orchestratorServiceImpl(repo: LocalRepository): ServiceImpl<typeof OrchestratorService> {
   return {
     upload: (requests: AsyncIterable<UploadRequest>, hctx: HandlerContext) =>
       handled(async () => {
@@ -164,6 +181,45 @@ export function orchestratorServiceImpl(repo: Repository): ServiceImpl<typeof Or
           orphanBytes: big(r.orphanBytes),
           deferred: big(r.deferred),
         };
+      }),
+
+    beginChunkedUpload: (req) =>
+      handled(async () => {
+        const t = await repo.chunked.begin({ name: req.name, ...encoding(req.codec, req.level) });
+        const c = t.chunker;
+        return {
+          sessionId: t.sessionId,
+          chunker: c.kind === 'fastcdc' ? { kind: c.kind, min: c.min, avg: c.avg, max: c.max } : { kind: c.kind, size: c.size },
+          idKey: t.idKey ?? new Uint8Array(0),
+          codec: t.encoding.codec,
+          level: t.encoding.level ?? 0,
+        };
+      }),
+
+    offerChunks: (req) =>
+      handled(async () => {
+        const chunks = req.chunks.map((c) => ({ id: hexId(c.id, 'OfferChunks'), length: c.length }));
+        return { send: await repo.chunked.offer(req.sessionId, { seq: req.firstSeq, offset: Number(req.firstOffset) }, chunks) };
+      }),
+
+    putChunks: (requests: AsyncIterable<PutChunksRequest>) =>
+      handled(async () => {
+        const it = requests[Symbol.asyncIterator]();
+        const first = await it.next();
+        if (first.done || first.value.msg.case !== 'header') throw new UsageError('PutChunks: the first message must be the header');
+        const h = first.value.msg.value;
+        const recompress = h.recompressCodec === '' ? undefined : encoding(h.recompressCodec, h.recompressLevel);
+        const r = await repo.chunked.put(h.sessionId, sentChunks(it), recompress);
+        return { newChunks: r.newChunks, newStoredBytes: big(r.newStoredBytes), newRawBytes: big(r.newRawBytes), codecs: r.codecs, degraded: r.degraded };
+      }),
+
+    commitChunkedUpload: (req) =>
+      handled(async () => ({ version: versionInfo(await repo.chunked.commit(req.sessionId, { name: req.name, size: Number(req.size), codec: req.codec })) })),
+
+    abortChunkedUpload: (req) =>
+      handled(async () => {
+        await repo.chunked.abort(req.sessionId);
+        return {};
       }),
 
     stats: () =>

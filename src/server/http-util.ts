@@ -3,6 +3,7 @@
 import type http from 'node:http';
 import type http2 from 'node:http2';
 import { DcsError, errorMessage } from '../core/errors.ts';
+import { HTTP_STATUS_FOR } from '../core/http-status.ts';
 import type { RangeRequest } from '../repository/repository.ts';
 
 export type Req = http.IncomingMessage | http2.Http2ServerRequest;
@@ -19,29 +20,10 @@ export class HttpError extends Error {
   }
 }
 
-const STATUS_FOR: Record<string, number> = {
-  USAGE: 400,
-  UNKNOWN_CODEC: 400,
-  RANGE_NOT_SATISFIABLE: 416,
-  FILE_NOT_FOUND: 404,
-  UPLOAD_NOT_FOUND: 404,
-  SESSION_EXPIRED: 404,
-  COMMIT_REFUSED: 409,
-  UPLOAD_INCOMPLETE: 409,
-  UPLOAD_SIZE_MISMATCH: 409,
-  GC_IN_PROGRESS: 409,
-  CONFIG: 500,
-  CHUNK_CORRUPT: 502,
-  CHUNK_UNAVAILABLE: 503,
-  BACKEND_ERROR: 503,
-  INSUFFICIENT_BACKENDS: 503,
-  WRONG_PASSPHRASE: 500,
-  PASSPHRASE_REQUIRED: 500,
-};
 
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
-  if (err instanceof DcsError) return new HttpError(STATUS_FOR[err.code] ?? 500, err.code, firstLine(err.message));
+  if (err instanceof DcsError) return new HttpError(HTTP_STATUS_FOR[err.code] ?? 500, err.code, firstLine(err.message));
   if (err instanceof URIError) return new HttpError(400, 'USAGE', 'malformed percent-encoding in the URL');
   return new HttpError(500, 'INTERNAL', `internal error: ${firstLine(errorMessage(err))}`);
 }

@@ -21,10 +21,12 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
-import { ChunkCodec, type EncodedChunk } from '../core/chunk-codec.ts';
+import { ChunkCodec, type EncodedChunk, type Recompress } from '../core/chunk-codec.ts';
+import { CIPHER_NONE } from '../core/cipher.ts';
+import { ENVELOPE_CODEC_OFFSET, parseEnvelope } from '../core/envelope.ts';
 import type { ChunkId } from '../core/chunk-id.ts';
 import { codecById, type CodecChoice } from '../core/codecs.ts';
-import { UsageError } from '../core/errors.ts';
+import { ChunkCorruptError, UsageError } from '../core/errors.ts';
 import type { RepositoryKeys } from '../core/keyfile.ts';
 import { decompressPayload } from '../engine/chunk-compressor.ts';
 import { InlineTransformer, type ChunkTransformer } from '../engine/chunk-transformer.ts';
@@ -216,6 +218,25 @@ export class RemoteTransformer implements ChunkTransformer {
 
   async decode(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array> {
     return this.#local.decode(envelope, id, backend);
+  }
+
+  /**
+   * A client's chunk that arrived uncompressed for the compressors (`--compress-on server`) is
+   * checked here — its id hashed on this thread, the only plain-byte work the orchestrator does —
+   * and then compressed remotely like any other; everything else is admitted locally.
+   */
+  async admit(envelope: Uint8Array, id: ChunkId, maxPlain: number, recompress?: Recompress): Promise<EncodedChunk> {
+    if (!recompress || recompress.codec === 'none' || envelope[ENVELOPE_CODEC_OFFSET] !== 0) return this.#local.admit(envelope, id, maxPlain, recompress);
+    const { header, payload } = parseEnvelope(envelope, id);
+    if (header.cipherId !== CIPHER_NONE) throw new ChunkCorruptError(id, 'clients send chunks unencrypted (the orchestrator seals them)');
+    if (header.plainLength > maxPlain) throw new ChunkCorruptError(id, `${header.plainLength} bytes is larger than the largest chunk (${maxPlain})`);
+    if (header.plainLength !== payload.length) throw new ChunkCorruptError(id, `codec none with a ${payload.length}-byte payload for a ${header.plainLength}-byte chunk`);
+    if (this.#codec.id(payload) !== id) throw new ChunkCorruptError(id, 'content does not match its chunk id');
+    return this.encode(payload, id, recompress.codec, recompress.level);
+  }
+
+  unseal(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array> {
+    return this.#local.unseal(envelope, id, backend);
   }
 
   async close(): Promise<void> {

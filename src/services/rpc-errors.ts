@@ -16,6 +16,7 @@ const CODE_FOR: Record<string, Code> = {
   CHUNK_UNAVAILABLE: Code.Unavailable,
   BACKEND_ERROR: Code.Unavailable,
   INSUFFICIENT_BACKENDS: Code.Unavailable,
+  SHUTTING_DOWN: Code.Unavailable,
   WRONG_PASSPHRASE: Code.PermissionDenied,
   PASSPHRASE_REQUIRED: Code.FailedPrecondition,
 };

@@ -1,6 +1,7 @@
 // Client side of every dcs RPC: the gRPC protocol over HTTP/2 (what standard gRPC servers speak),
 // with TLS or mutual TLS from files, a bearer token, and the same message limits as the servers.
 import { readFileSync } from 'node:fs';
+import type http2 from 'node:http2';
 import type { Transport } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { ConfigError, errnoCode } from '../core/errors.ts';
@@ -32,6 +33,15 @@ function read(what: string, path: string): Buffer {
   }
 }
 
+/** The CA, client certificate and key a TLS client connection uses, read from their files. */
+export function tlsOptions(tls: ClientTls): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  return {
+    ...(tls.ca ? { ca: read('CA', tls.ca) } : {}),
+    ...(tls.cert ? { cert: read('client certificate', tls.cert) } : {}),
+    ...(tls.key ? { key: read('client key', tls.key) } : {}),
+  };
+}
+
 /**
  * Accepts http://, https://, and the backend URL forms grpc:// (plaintext) and grpcs:// (TLS).
  * Returns the base URL for the transport.
@@ -52,6 +62,40 @@ export interface ClosableTransport {
   transport: Transport;
   /** Close the HTTP/2 connection (calls in flight fail). */
   close(): void;
+  /** Bytes written to the network on this transport's connections so far (frames and TLS included). */
+  bytesSent(): number;
+}
+
+/**
+ * Count what a session manager's connections write. An HTTP/2 session's socket can be read only
+ * while the session holds it, so each session's count is taken after every stream and kept.
+ */
+function countSockets(manager: Http2SessionManager): () => number {
+  const last = new Map<http2.Http2Session, number>();
+  const bytesOf = (s: http2.Http2Session): number => {
+    try {
+      const n = s.socket.bytesWritten;
+      last.set(s, n);
+      return n;
+    } catch {
+      return last.get(s) ?? 0;
+    }
+  };
+  const request = manager.request.bind(manager);
+  manager.request = async (...args) => {
+    const stream = await request(...args);
+    const session = stream.session;
+    if (session) {
+      if (!last.has(session)) last.set(session, 0);
+      stream.once('close', () => bytesOf(session));
+    }
+    return stream;
+  };
+  return () => {
+    let n = 0;
+    for (const s of last.keys()) n += bytesOf(s);
+    return n;
+  };
 }
 
 /** Per-connection HTTP/2 buffer cap, in MB (Node's default is 10). */
@@ -60,14 +104,7 @@ const SESSION_MEMORY_MB = Math.ceil((4 * RPC_READ_MAX_BYTES) / 1e6);
 export function createTransport(url: string, options: ClientOptions = {}): ClosableTransport {
   const baseUrl = serviceBaseUrl(url);
   const tls = options.tls;
-  const nodeOptions =
-    baseUrl.startsWith('https:') && tls
-      ? {
-          ...(tls.ca ? { ca: read('CA', tls.ca) } : {}),
-          ...(tls.cert ? { cert: read('client certificate', tls.cert) } : {}),
-          ...(tls.key ? { key: read('client key', tls.key) } : {}),
-        }
-      : {};
+  const nodeOptions = baseUrl.startsWith('https:') && tls ? tlsOptions(tls) : {};
   // Detect dead peers (a storage node killed mid-transfer) instead of waiting forever; the ping
   // timeout leaves room for a peer whose event loop is busy with a burst of large messages.
   const sessionManager = new Http2SessionManager(
@@ -88,7 +125,8 @@ export function createTransport(url: string, options: ClientOptions = {}): Closa
     acceptCompression: [],
     ...(options.timeoutMs ? { defaultTimeoutMs: options.timeoutMs } : {}),
   });
-  return { transport, close: () => abortSessions(sessionManager) };
+  const bytesSent = countSockets(sessionManager);
+  return { transport, close: () => abortSessions(sessionManager), bytesSent };
 }
 
 /**

@@ -21,6 +21,12 @@ interface PutFlags {
   level?: number;
   json?: boolean;
   quiet?: boolean;
+  compressOn?: 'client' | 'server';
+}
+
+function compressOnOption(v: string): 'client' | 'server' {
+  if (v === 'client' || v === 'server') return v;
+  throw new UsageError(`--compress-on takes client or server (got ${JSON.stringify(v)})`);
 }
 
 async function inputFor(state: RunState, path: string): Promise<{ input: UploadInput; size?: number }> {
@@ -85,7 +91,8 @@ export function definePut(program: Command, state: RunState): void {
     .option('--name <name>', 'name to store under (default: the path as given; required for stdin)')
     .option('--codec <codec>', `${CODEC_HELP} (default: from dcs.yaml)`, codecOption)
     .option('--level <n>', `${LEVEL_HELP}; without --codec, for dcs.yaml's codec`, intOption('--level'))
-    .option('--json', 'print results as JSON')
+    .option('--compress-on <where>', 'with --server: compress new chunks here (client, the default) or on the orchestrator (server: for weak clients, or its compressor services)', compressOnOption)
+    .option('--json', 'print results as JSON (with --server, one file: also bytesSent, what the command wrote to the network)')
     .option('-q, --quiet', 'no progress bar or summary')
     .addHelpText(
       'after',
@@ -95,7 +102,8 @@ Examples:
   cat app.log | dcs put - --name logs/app.log --codec auto
   dcs put *.csv --json
 
-Putting an existing name adds a version; unchanged chunks are not stored again. Files up to
+Putting an existing name adds a version; unchanged chunks are not stored again. With --server the
+file is chunked here and only chunks the repository lacks are sent. Files up to
 ${formatBytes(SMALL_FILE)} are stored ${SMALL_FILES_AT_ONCE} at a time; results print in the order the files were given. A file that cannot be
 read stops the command: the files before it are stored, the ones after it are not.`,
     )
@@ -106,8 +114,9 @@ read stops the command: the files before it are stored, the ones after it are no
       const names = files.map((f) => (flags.name !== undefined ? flags.name : nameFromPath(f)));
       const uploads: FileToUpload[] = files.map((path, i) => ({ name: names[i]!, open: () => inputFor(state, path) }));
       const results: PutSummary[] = [];
-      await withTarget(state, flags, (repo) =>
-        repo.uploadFiles(uploads, {
+      let sent: number | undefined;
+      await withTarget(state, flags, async (repo) => {
+        await repo.uploadFiles(uploads, {
           ...(flags.codec !== undefined ? { codec: flags.codec } : {}),
           ...(flags.level !== undefined ? { level: flags.level } : {}),
           progress: (file, size) => {
@@ -127,8 +136,9 @@ read stops the command: the files before it are stored, the ones after it are no
             results.push(r);
             if (!flags.json && !flags.quiet) writeLine(state.io.stdout, summaryLine(r));
           },
-        }),
-      );
-      if (flags.json) printJson(state, files.length === 1 ? results[0] : results);
+        });
+        sent = repo.bytesSent;
+      });
+      if (flags.json) printJson(state, files.length === 1 ? { ...results[0], ...(sent === undefined ? {} : { bytesSent: sent }) } : results);
     });
 }

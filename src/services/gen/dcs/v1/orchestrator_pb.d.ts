@@ -1045,6 +1045,405 @@ export declare type StatsResponse = Message<"dcs.v1.StatsResponse"> & {
 export declare const StatsResponseSchema: GenMessage<StatsResponse>;
 
 /**
+ * @generated from message dcs.v1.BeginChunkedUploadRequest
+ */
+export declare type BeginChunkedUploadRequest = Message<"dcs.v1.BeginChunkedUploadRequest"> & {
+  /**
+   * File name as stored (UploadHeader's rules).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Codec for new chunks; empty takes the repository default.
+   *
+   * @generated from field: string codec = 2;
+   */
+  codec: string;
+
+  /**
+   * Level where the codec has levels; 0 takes the default.
+   *
+   * @generated from field: int32 level = 3;
+   */
+  level: number;
+};
+
+/**
+ * Describes the message dcs.v1.BeginChunkedUploadRequest.
+ * Use `create(BeginChunkedUploadRequestSchema)` to create a new message.
+ */
+export declare const BeginChunkedUploadRequestSchema: GenMessage<BeginChunkedUploadRequest>;
+
+/**
+ * @generated from message dcs.v1.ChunkerParameters
+ */
+export declare type ChunkerParameters = Message<"dcs.v1.ChunkerParameters"> & {
+  /**
+   * fastcdc or fixed.
+   *
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * fastcdc: minimum, average and maximum chunk size in bytes.
+   *
+   * @generated from field: uint32 min = 2;
+   */
+  min: number;
+
+  /**
+   * @generated from field: uint32 avg = 3;
+   */
+  avg: number;
+
+  /**
+   * @generated from field: uint32 max = 4;
+   */
+  max: number;
+
+  /**
+   * fixed: the chunk size in bytes.
+   *
+   * @generated from field: uint32 size = 5;
+   */
+  size: number;
+};
+
+/**
+ * Describes the message dcs.v1.ChunkerParameters.
+ * Use `create(ChunkerParametersSchema)` to create a new message.
+ */
+export declare const ChunkerParametersSchema: GenMessage<ChunkerParameters>;
+
+/**
+ * @generated from message dcs.v1.BeginChunkedUploadResponse
+ */
+export declare type BeginChunkedUploadResponse = Message<"dcs.v1.BeginChunkedUploadResponse"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * Cut chunks exactly like this (FastCDC as in src/core/fastcdc.ts), or dedup finds nothing.
+   *
+   * @generated from field: dcs.v1.ChunkerParameters chunker = 2;
+   */
+  chunker?: ChunkerParameters | undefined;
+
+  /**
+   * Encrypted repositories: chunk id = HMAC-SHA-256(id_key, chunk). Empty: id = SHA-256(chunk).
+   * Never the data key: chunks are sent unencrypted (over TLS) and sealed by the orchestrator.
+   *
+   * @generated from field: bytes id_key = 3;
+   */
+  idKey: Uint8Array;
+
+  /**
+   * Codec and level new chunks should be compressed with (the request's, or the repository default).
+   *
+   * @generated from field: string codec = 4;
+   */
+  codec: string;
+
+  /**
+   * @generated from field: int32 level = 5;
+   */
+  level: number;
+};
+
+/**
+ * Describes the message dcs.v1.BeginChunkedUploadResponse.
+ * Use `create(BeginChunkedUploadResponseSchema)` to create a new message.
+ */
+export declare const BeginChunkedUploadResponseSchema: GenMessage<BeginChunkedUploadResponse>;
+
+/**
+ * @generated from message dcs.v1.OfferedChunk
+ */
+export declare type OfferedChunk = Message<"dcs.v1.OfferedChunk"> & {
+  /**
+   * 32-byte chunk id.
+   *
+   * @generated from field: bytes id = 1;
+   */
+  id: Uint8Array;
+
+  /**
+   * Bytes of the plain chunk.
+   *
+   * @generated from field: uint32 length = 2;
+   */
+  length: number;
+};
+
+/**
+ * Describes the message dcs.v1.OfferedChunk.
+ * Use `create(OfferedChunkSchema)` to create a new message.
+ */
+export declare const OfferedChunkSchema: GenMessage<OfferedChunk>;
+
+/**
+ * @generated from message dcs.v1.OfferChunksRequest
+ */
+export declare type OfferChunksRequest = Message<"dcs.v1.OfferChunksRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * Position in the file's chunk list of the first chunk offered: its seq and byte offset.
+   *
+   * @generated from field: uint32 first_seq = 2;
+   */
+  firstSeq: number;
+
+  /**
+   * @generated from field: uint64 first_offset = 3;
+   */
+  firstOffset: bigint;
+
+  /**
+   * The next chunks of the file, in order (at most 4096).
+   *
+   * @generated from field: repeated dcs.v1.OfferedChunk chunks = 4;
+   */
+  chunks: OfferedChunk[];
+};
+
+/**
+ * Describes the message dcs.v1.OfferChunksRequest.
+ * Use `create(OfferChunksRequestSchema)` to create a new message.
+ */
+export declare const OfferChunksRequestSchema: GenMessage<OfferChunksRequest>;
+
+/**
+ * @generated from message dcs.v1.OfferChunksResponse
+ */
+export declare type OfferChunksResponse = Message<"dcs.v1.OfferChunksResponse"> & {
+  /**
+   * Indexes (into the request's chunks) of the chunks to send: the repository holds no copy yet.
+   *
+   * @generated from field: repeated uint32 send = 1;
+   */
+  send: number[];
+};
+
+/**
+ * Describes the message dcs.v1.OfferChunksResponse.
+ * Use `create(OfferChunksResponseSchema)` to create a new message.
+ */
+export declare const OfferChunksResponseSchema: GenMessage<OfferChunksResponse>;
+
+/**
+ * @generated from message dcs.v1.SentChunk
+ */
+export declare type SentChunk = Message<"dcs.v1.SentChunk"> & {
+  /**
+   * 32-byte chunk id.
+   *
+   * @generated from field: bytes id = 1;
+   */
+  id: Uint8Array;
+
+  /**
+   * Unencrypted envelope (docs/architecture.md "On-storage format"), compressed or not.
+   *
+   * @generated from field: bytes envelope = 2;
+   */
+  envelope: Uint8Array;
+};
+
+/**
+ * Describes the message dcs.v1.SentChunk.
+ * Use `create(SentChunkSchema)` to create a new message.
+ */
+export declare const SentChunkSchema: GenMessage<SentChunk>;
+
+/**
+ * @generated from message dcs.v1.PutChunksRequest
+ */
+export declare type PutChunksRequest = Message<"dcs.v1.PutChunksRequest"> & {
+  /**
+   * @generated from oneof dcs.v1.PutChunksRequest.msg
+   */
+  msg: {
+    /**
+     * First message.
+     *
+     * @generated from field: dcs.v1.PutChunksHeader header = 1;
+     */
+    value: PutChunksHeader;
+    case: "header";
+  } | {
+    /**
+     * Then the chunks, each at most the repository's largest chunk plus its 20-byte header.
+     *
+     * @generated from field: dcs.v1.SentChunk chunk = 2;
+     */
+    value: SentChunk;
+    case: "chunk";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message dcs.v1.PutChunksRequest.
+ * Use `create(PutChunksRequestSchema)` to create a new message.
+ */
+export declare const PutChunksRequestSchema: GenMessage<PutChunksRequest>;
+
+/**
+ * @generated from message dcs.v1.PutChunksHeader
+ */
+export declare type PutChunksHeader = Message<"dcs.v1.PutChunksHeader"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * Compress chunks that arrive uncompressed with this codec (empty: store them as sent).
+   *
+   * @generated from field: string recompress_codec = 2;
+   */
+  recompressCodec: string;
+
+  /**
+   * @generated from field: int32 recompress_level = 3;
+   */
+  recompressLevel: number;
+};
+
+/**
+ * Describes the message dcs.v1.PutChunksHeader.
+ * Use `create(PutChunksHeaderSchema)` to create a new message.
+ */
+export declare const PutChunksHeaderSchema: GenMessage<PutChunksHeader>;
+
+/**
+ * @generated from message dcs.v1.PutChunksResponse
+ */
+export declare type PutChunksResponse = Message<"dcs.v1.PutChunksResponse"> & {
+  /**
+   * Chunks stored, their stored bytes (one copy) and plain bytes, and chunks per codec name.
+   *
+   * @generated from field: uint32 new_chunks = 1;
+   */
+  newChunks: number;
+
+  /**
+   * @generated from field: uint64 new_stored_bytes = 2;
+   */
+  newStoredBytes: bigint;
+
+  /**
+   * @generated from field: uint64 new_raw_bytes = 3;
+   */
+  newRawBytes: bigint;
+
+  /**
+   * @generated from field: map<string, uint32> codecs = 4;
+   */
+  codecs: { [key: string]: number };
+
+  /**
+   * Chunks stored with fewer copies than the policy wants.
+   *
+   * @generated from field: uint32 degraded = 5;
+   */
+  degraded: number;
+};
+
+/**
+ * Describes the message dcs.v1.PutChunksResponse.
+ * Use `create(PutChunksResponseSchema)` to create a new message.
+ */
+export declare const PutChunksResponseSchema: GenMessage<PutChunksResponse>;
+
+/**
+ * @generated from message dcs.v1.CommitChunkedUploadRequest
+ */
+export declare type CommitChunkedUploadRequest = Message<"dcs.v1.CommitChunkedUploadRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Bytes of the file: the offered lengths must add up to it.
+   *
+   * @generated from field: uint64 size = 3;
+   */
+  size: bigint;
+
+  /**
+   * Codec the uploader asked for (recorded with the version).
+   *
+   * @generated from field: string codec = 4;
+   */
+  codec: string;
+};
+
+/**
+ * Describes the message dcs.v1.CommitChunkedUploadRequest.
+ * Use `create(CommitChunkedUploadRequestSchema)` to create a new message.
+ */
+export declare const CommitChunkedUploadRequestSchema: GenMessage<CommitChunkedUploadRequest>;
+
+/**
+ * @generated from message dcs.v1.CommitChunkedUploadResponse
+ */
+export declare type CommitChunkedUploadResponse = Message<"dcs.v1.CommitChunkedUploadResponse"> & {
+  /**
+   * @generated from field: dcs.v1.VersionInfo version = 1;
+   */
+  version?: VersionInfo | undefined;
+};
+
+/**
+ * Describes the message dcs.v1.CommitChunkedUploadResponse.
+ * Use `create(CommitChunkedUploadResponseSchema)` to create a new message.
+ */
+export declare const CommitChunkedUploadResponseSchema: GenMessage<CommitChunkedUploadResponse>;
+
+/**
+ * @generated from message dcs.v1.AbortChunkedUploadRequest
+ */
+export declare type AbortChunkedUploadRequest = Message<"dcs.v1.AbortChunkedUploadRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message dcs.v1.AbortChunkedUploadRequest.
+ * Use `create(AbortChunkedUploadRequestSchema)` to create a new message.
+ */
+export declare const AbortChunkedUploadRequestSchema: GenMessage<AbortChunkedUploadRequest>;
+
+/**
+ * @generated from message dcs.v1.AbortChunkedUploadResponse
+ */
+export declare type AbortChunkedUploadResponse = Message<"dcs.v1.AbortChunkedUploadResponse"> & {
+};
+
+/**
+ * Describes the message dcs.v1.AbortChunkedUploadResponse.
+ * Use `create(AbortChunkedUploadResponseSchema)` to create a new message.
+ */
+export declare const AbortChunkedUploadResponseSchema: GenMessage<AbortChunkedUploadResponse>;
+
+/**
  * @generated from service dcs.v1.OrchestratorService
  */
 export declare const OrchestratorService: GenService<{
@@ -1142,6 +1541,60 @@ export declare const OrchestratorService: GenService<{
     methodKind: "unary";
     input: typeof StatsRequestSchema;
     output: typeof StatsResponseSchema;
+  },
+  /**
+   * Open an upload whose client chunks, hashes and compresses: returns the chunking terms.
+   * Example: {"name": "big.iso", "codec": "zstd"} -> {"sessionId": "…", "chunker": {"kind": "fastcdc", …}}.
+   *
+   * @generated from rpc dcs.v1.OrchestratorService.BeginChunkedUpload
+   */
+  beginChunkedUpload: {
+    methodKind: "unary";
+    input: typeof BeginChunkedUploadRequestSchema;
+    output: typeof BeginChunkedUploadResponseSchema;
+  },
+  /**
+   * Stage the next chunks of the file; the answer names the ones the repository lacks.
+   * Example: {"sessionId": "…", "firstSeq": 0, "firstOffset": "0", "chunks": [{"id": "…", "length": 1048576}]} -> {"send": [0]}.
+   *
+   * @generated from rpc dcs.v1.OrchestratorService.OfferChunks
+   */
+  offerChunks: {
+    methodKind: "unary";
+    input: typeof OfferChunksRequestSchema;
+    output: typeof OfferChunksResponseSchema;
+  },
+  /**
+   * Send chunks an offer asked for: a header, then chunks; each is verified against its id.
+   * Example: {"header": {"sessionId": "…"}}, {"chunk": {"id": "…", "envelope": "…"}} -> {"newChunks": 1}.
+   *
+   * @generated from rpc dcs.v1.OrchestratorService.PutChunks
+   */
+  putChunks: {
+    methodKind: "client_streaming";
+    input: typeof PutChunksRequestSchema;
+    output: typeof PutChunksResponseSchema;
+  },
+  /**
+   * Make the staged chunk list the file's next version.
+   * Example: {"sessionId": "…", "name": "big.iso", "size": "1048576", "codec": "zstd"} -> {"version": {…}}.
+   *
+   * @generated from rpc dcs.v1.OrchestratorService.CommitChunkedUpload
+   */
+  commitChunkedUpload: {
+    methodKind: "unary";
+    input: typeof CommitChunkedUploadRequestSchema;
+    output: typeof CommitChunkedUploadResponseSchema;
+  },
+  /**
+   * Drop an upload that will not be committed. Example: {"sessionId": "…"} -> {}.
+   *
+   * @generated from rpc dcs.v1.OrchestratorService.AbortChunkedUpload
+   */
+  abortChunkedUpload: {
+    methodKind: "unary";
+    input: typeof AbortChunkedUploadRequestSchema;
+    output: typeof AbortChunkedUploadResponseSchema;
   },
 }>;
 
