@@ -43,7 +43,7 @@ export async function commitStaged(d: SqlDialect, trx: Db, sessionId: string, in
     .limit(1)
     .executeTakeFirst();
   if (bad) {
-    const why = bad.raw_size !== null && Number(bad.raw_size) !== Number(bad.length) ? `is ${bad.raw_size} bytes but was staged as ${bad.length}` : 'has no stored copy';
+    const why = bad.raw_size !== null && Number(bad.raw_size) > 0 && Number(bad.raw_size) !== Number(bad.length) ? `is ${bad.raw_size} bytes but was staged as ${bad.length}` : 'has no stored copy';
     throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(info.name)}: chunk ${bad.chunk_id.slice(0, 16)}… ${why}`);
   }
 
