@@ -130,7 +130,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   });
   try {
     const { role } = options;
-    if (role === 'storage') mounted.push(await storageMount({ dataDir: options.dataDir, name: options.name ?? defaultNodeName(options.port), marker: REPO_MARKER_KEY }));
+    // serverAuth above refused a tokenless node unless it runs open on loopback; the data plane follows it.
+    if (role === 'storage') mounted.push(await storageMount({ dataDir: options.dataDir, name: options.name ?? defaultNodeName(options.port), marker: REPO_MARKER_KEY, token: options.token || undefined }));
     if (role === 'orchestrator' || role === 'all') mounted.push(await mountOrchestrator(options, metrics.registry));
     if (role === 'chunker' || role === 'all') mounted.push(chunkerMount());
     if (role === 'compressor' || role === 'all') mounted.push(compressorMount());
@@ -170,6 +171,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       void metrics.registry.metrics().then((text) => send(200, text, metrics.registry.contentType), (err: unknown) => send(500, `${errorMessage(err)}\n`));
       return;
     }
+    for (const m of mounted) if (m.handleHttp?.(req, res, path)) return;
     for (const m of mounted) if (m.http?.handle(req, res, path)) return;
     send(404, 'not found\n');
   };

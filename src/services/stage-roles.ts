@@ -16,12 +16,19 @@ import { ChunkingService } from './gen/dcs/v1/chunking_pb.js';
 import { StorageService } from './gen/dcs/v1/storage_pb.js';
 import { compressionServiceImpl } from './compression-service.ts';
 import { storageServiceImpl } from './storage-service.ts';
+import { storageDataPlane } from './storage-data-plane.ts';
+import type { DataRequest, DataResponse } from './data-plane.ts';
 
 /** Services one role serves on a node's port. */
 export interface ServiceMount {
   /** Fully qualified names, for the gRPC health protocol. */
   services: string[];
   routes: (router: ConnectRouter) => void;
+  /**
+   * Plain HTTP requests that are not RPCs (the data plane under /data/v1/): true when this mount
+   * took the request, false to let the node try the next handler and finally answer 404.
+   */
+  handleHttp?: (req: DataRequest, res: DataResponse, path: string) => boolean;
   ready: () => Promise<boolean>;
   close: () => Promise<void>;
 }
@@ -45,14 +52,19 @@ export function compressorMount(): ServiceMount {
   };
 }
 
-/** A storage node: objects in `dataDir`; ready once an orchestrator has written the repository marker. */
-export async function storageMount(options: { dataDir: string | undefined; name: string; marker: string }): Promise<ServiceMount> {
+/**
+ * A storage node: objects in `dataDir`, over gRPC and over the data plane (which checks `token`,
+ * the node token, itself: gRPC interceptors never see plain HTTP requests); ready once an
+ * orchestrator has written the repository marker.
+ */
+export async function storageMount(options: { dataDir: string | undefined; name: string; marker: string; token: string | undefined; maxObjectBytes?: number }): Promise<ServiceMount> {
   if (!options.dataDir) throw new ConfigError('storage role needs --data DIR (the directory this node stores objects in)');
   await mkdir(options.dataDir, { recursive: true });
   const store: BlobStore = new FsBlobStore({ name: options.name, root: options.dataDir });
   return {
     services: [StorageService.typeName],
     routes: (r) => r.service(StorageService, storageServiceImpl(store)),
+    handleHttp: storageDataPlane({ store, token: options.token, ...(options.maxObjectBytes === undefined ? {} : { maxObjectBytes: options.maxObjectBytes }) }),
     ready: async () => {
       try {
         await store.head(options.marker);

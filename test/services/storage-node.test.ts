@@ -1,55 +1,38 @@
-// A storage node (StorageService over a real fs store) reached through RemoteBlobStore must pass
-// the same BlobStore conformance suite as every other store, over plaintext and over mutual TLS;
-// hostile keys, missing tokens and foreign client certificates are refused with clear errors.
+// A storage node (`dcs serve --role storage`: StorageService and the data plane over a real fs
+// store) reached through RemoteBlobStore must pass the same BlobStore conformance suite as every
+// other store, over plaintext and over mutual TLS, with put/get on the data plane and, for other
+// clients, over gRPC; hostile keys, missing tokens and foreign client certificates are refused with
+// clear errors. test/services/storage-data-plane.test.ts attacks the data plane itself.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { join } from 'node:path';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { BackendError, UsageError } from '../../src/core/errors.ts';
-import { serverAuth } from '../../src/services/auth.ts';
 import { StorageService } from '../../src/services/gen/dcs/v1/storage_pb.js';
-import { listen, type RunningListener, type TlsFiles } from '../../src/services/listener.ts';
 import { RemoteBlobStore } from '../../src/services/remote-blob-store.ts';
-import { storageServiceImpl } from '../../src/services/storage-service.ts';
 import { createTransport, type ClientTls } from '../../src/services/transport.ts';
-import { FsBlobStore } from '../../src/storage/fs-store.ts';
 import { blobStoreConformance } from '../conformance/blob-store.ts';
 import { tempDir } from '../helpers/cli.ts';
+import { storageNode, NODE_TOKEN } from '../helpers/storage-node.ts';
 import { makeTestPki } from '../helpers/tls.ts';
 
-const TOKEN = 'node-secret';
+const TOKEN = NODE_TOKEN;
 
-async function storageNode(options: { tls?: TlsFiles; token?: string } = {}): Promise<{ node: RunningListener; root: string; cleanup(): Promise<void> }> {
-  const { dir, cleanup } = await tempDir('dcs-node-');
-  const store = new FsBlobStore({ name: 'node0', root: join(dir, 'data') });
-  await store.init();
-  const node = await listen({
-    host: '127.0.0.1',
-    port: 0,
-    ...(options.tls ? { tls: options.tls } : {}),
-    interceptors: serverAuth({ token: options.token ?? TOKEN, host: '127.0.0.1', role: 'storage' }),
-    routes: (r) => r.service(StorageService, storageServiceImpl(store)),
-  });
-  return {
-    node,
-    root: dir,
-    cleanup: async () => {
-      await node.close(1000);
-      await cleanup();
-    },
-  };
-}
-
-blobStoreConformance('remote storage node (gRPC, plaintext)', async () => {
+blobStoreConformance('remote storage node (data plane, plaintext)', async () => {
   const { node, cleanup } = await storageNode();
   return { store: new RemoteBlobStore('node0', node.url.replace('http:', 'grpc:'), { token: TOKEN }), cleanup };
+});
+
+// PutObject and GetObject stay the documented contract for other clients.
+blobStoreConformance('remote storage node (gRPC PutObject/GetObject, plaintext)', async () => {
+  const { node, cleanup } = await storageNode();
+  return { store: new RemoteBlobStore('node0', node.url.replace('http:', 'grpc:'), { token: TOKEN, bulk: 'grpc' }), cleanup };
 });
 
 const pkiDir = await tempDir('dcs-pki-');
 const pki = makeTestPki(pkiDir.dir);
 const clientTls: ClientTls = { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey };
 
-blobStoreConformance('remote storage node (gRPC, mutual TLS)', async () => {
+blobStoreConformance('remote storage node (data plane, mutual TLS)', async () => {
   const { node, cleanup } = await storageNode({ tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.ca } });
   return { store: new RemoteBlobStore('node0', node.url, { token: TOKEN, tls: clientTls }), cleanup };
 });
@@ -60,7 +43,10 @@ describe('storage node security and limits', () => {
     try {
       for (const token of [undefined, 'wrong']) {
         const store = new RemoteBlobStore('node0', node.url, token ? { token } : {});
+        const refused = (e: unknown): boolean => e instanceof BackendError && /token/.test(e.message) && !e.retryable;
         await assert.rejects(store.head('chunks/aa/x'), (e: unknown) => e instanceof BackendError && /token/.test(e.message));
+        await assert.rejects(store.put('chunks/aa/x', new Uint8Array([1])), refused);
+        await assert.rejects(store.get('chunks/aa/x'), refused);
         await store.close();
       }
     } finally {
@@ -73,8 +59,11 @@ describe('storage node security and limits', () => {
     try {
       const intruder = new RemoteBlobStore('node0', node.url, { token: TOKEN, tls: { ca: pki.ca, cert: pki.otherClientCert, key: pki.otherClientKey }, timeoutMs: 5000 });
       await assert.rejects(intruder.head('chunks/aa/x'), BackendError);
+      await assert.rejects(intruder.put('chunks/aa/x', new Uint8Array([1])), BackendError);
+      await assert.rejects(intruder.get('chunks/aa/x'), BackendError);
       const noCert = new RemoteBlobStore('node0', node.url, { token: TOKEN, tls: { ca: pki.ca }, timeoutMs: 5000 });
       await assert.rejects(noCert.head('chunks/aa/x'), BackendError);
+      await assert.rejects(noCert.put('chunks/aa/x', new Uint8Array([1])), BackendError);
       await intruder.close();
       await noCert.close();
     } finally {

@@ -1,0 +1,128 @@
+// A storage node's data plane: chunk objects in and out as raw HTTP/1.1 bodies, beside the
+// StorageService on the same port (docs/api.md, "Data plane: storage nodes"). gRPC keeps head,
+// delete, list and info; put and get skip protobuf and HTTP/2 framing (data-plane.ts says why).
+//
+//   PUT /data/v1/objects/{key}   body = the object, Content-Length required → 204
+//   GET /data/v1/objects/{key}   → 200 with the object, or 206 for `Range: bytes=A-B` / `bytes=A-`
+//
+// {key} is the object key percent-encoded as ONE path segment (encodeURIComponent: `chunks%2Fab%2F…`);
+// a raw `/` after the prefix is refused, so no proxy or client path normalisation can turn a key
+// into another one. Keys then pass the same validateKey as every store and the gRPC service.
+import { UsageError } from '../core/errors.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import { validateKey } from '../storage/keys.ts';
+import { DATA_PREFIX, DataPlaneError, dataAuth, headerValue, readBody, sendDataError, type DataRequest, type DataResponse } from './data-plane.ts';
+import { RPC_READ_MAX_BYTES } from './limits.ts';
+
+export const OBJECTS_PREFIX = `${DATA_PREFIX}objects/`;
+
+/**
+ * Largest object a storage node accepts: what still fits one GetObject message, so every object
+ * stored over the data plane can be read back over gRPC too.
+ */
+export const STORAGE_OBJECT_MAX_BYTES = RPC_READ_MAX_BYTES - 1024;
+
+/** A request body that sends no byte for this long is cut off (its buffer is freed, nothing stored). */
+const BODY_IDLE_MS = 60_000;
+
+/** The data-plane path of an object key. */
+export function objectPath(key: string): string {
+  return `${OBJECTS_PREFIX}${encodeURIComponent(key)}`;
+}
+
+/** The object key a data-plane path names, checked; a malformed or hostile one is a UsageError. */
+export function keyFromPath(path: string): string {
+  const segment = path.slice(OBJECTS_PREFIX.length);
+  if (segment.includes('/')) throw new UsageError('object key must be percent-encoded as one path segment (encode "/" as %2F)');
+  let key: string;
+  try {
+    key = decodeURIComponent(segment);
+  } catch {
+    throw new UsageError('malformed percent-encoding in the object key');
+  }
+  return validateKey(key);
+}
+
+/**
+ * `Range: bytes=A-B` or `bytes=A-` as a BlobStore range; absent → undefined. Suffix ranges
+ * (`bytes=-N`) and several ranges are refused (400): no dcs client sends them.
+ */
+export function parseRange(header: string | undefined): { offset: number; length: number } | undefined {
+  if (header === undefined) return undefined;
+  const m = /^bytes=(\d{1,16})-(\d{0,16})$/.exec(header.trim());
+  if (!m) throw new UsageError(`unsupported Range ${JSON.stringify(header.slice(0, 100))} (the data plane takes one range, bytes=A-B or bytes=A-)`);
+  const first = Number(m[1]);
+  const last = m[2] === '' ? Number.MAX_SAFE_INTEGER - 1 : Number(m[2]);
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || last < first) throw new UsageError(`invalid Range ${JSON.stringify(header.slice(0, 100))}`);
+  return { offset: first, length: last - first + 1 };
+}
+
+export interface StorageDataPlaneOptions {
+  store: BlobStore;
+  /** The node token (DCS_NODE_TOKEN); undefined only when the node runs open (serverAuth checked that). */
+  token: string | undefined;
+  /** Largest object accepted (default STORAGE_OBJECT_MAX_BYTES). */
+  maxObjectBytes?: number;
+}
+
+/** The handler a storage mount offers the node's HTTP fallback: true when it took the request. */
+export function storageDataPlane(options: StorageDataPlaneOptions): (req: DataRequest, res: DataResponse, path: string) => boolean {
+  const { store } = options;
+  const auth = dataAuth(options.token);
+  const maxBytes = Math.min(options.maxObjectBytes ?? STORAGE_OBJECT_MAX_BYTES, store.capabilities.maxObjectSize);
+
+  const put = async (req: DataRequest, res: DataResponse, key: string, signal: AbortSignal, onBodyRead: () => void): Promise<void> => {
+    // A body that stalls is cut off rather than holding its buffer for ever (listener.ts gives
+    // requests no overall deadline: uploads through the HTTP API take as long as they take).
+    req.setTimeout(BODY_IDLE_MS, () => req.destroy());
+    const data = await readBody(req, maxBytes);
+    req.setTimeout(0);
+    onBodyRead();
+    // Only a complete body reaches the store, whose put is atomic: a cut-off upload stores nothing.
+    await store.put(key, data, { signal });
+    res.statusCode = 204;
+    res.end();
+  };
+
+  const get = async (req: DataRequest, res: DataResponse, key: string, signal: AbortSignal): Promise<void> => {
+    const range = parseRange(headerValue(req, 'range'));
+    const data = await store.get(key, { signal, ...(range ? { range } : {}) });
+    if (range && data.length === 0) {
+      // The range starts at or past the end (BlobStore answers that with no bytes): HTTP's 416.
+      const info = await store.head(key, { signal });
+      res.setHeader('content-range', `bytes */${info?.size ?? 0}`);
+      throw new DataPlaneError(416, 'RANGE_NOT_SATISFIABLE', `range starts at ${range.offset}, past the end of ${key}`);
+    }
+    res.statusCode = range ? 206 : 200;
+    res.setHeader('content-type', 'application/octet-stream');
+    res.setHeader('content-length', data.length);
+    // The total size is not known without another stat, and no dcs client needs it.
+    if (range) res.setHeader('content-range', `bytes ${range.offset}-${range.offset + data.length - 1}/*`);
+    res.end(data);
+  };
+
+  return (req, res, path) => {
+    if (!path.startsWith(OBJECTS_PREFIX)) return false;
+    const aborted = new AbortController();
+    res.once('close', () => aborted.abort());
+    let bodyRead = req.method !== 'PUT';
+    void (async () => {
+      auth(req);
+      const key = keyFromPath(path);
+      if (req.method === 'PUT') {
+        await put(req, res, key, aborted.signal, () => (bodyRead = true));
+      } else if (req.method === 'GET') {
+        await get(req, res, key, aborted.signal);
+      } else {
+        res.setHeader('allow', 'GET, PUT');
+        throw new DataPlaneError(405, 'USAGE', `method ${req.method} not allowed on ${OBJECTS_PREFIX}{key} (GET or PUT)`);
+      }
+    })().catch((err: unknown) => {
+      // Refused before or while reading the body (no token, bad key, too large): close the
+      // connection after the answer instead of reading up to the whole body to keep it alive.
+      if (!bodyRead && !res.headersSent && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
+      sendDataError(res, err);
+    });
+    return true;
+  };
+}
