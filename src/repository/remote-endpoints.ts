@@ -35,7 +35,8 @@ export function isUnreachable(err: unknown): boolean {
     // A stopping orchestrator refuses new uploads so that clients go elsewhere.
     if (code === 'SHUTTING_DOWN') return true;
     if (code !== null) return false;
-    return err.code === Code.Unavailable || (err.code === Code.Internal && /ECONNRESET|socket hang up|stream closed|GOAWAY/i.test(err.rawMessage)) || (err.code === Code.Unknown && /ECONNRE|EPIPE/i.test(err.rawMessage));
+    // connect-node reports a connection cut mid-call as ABORTED, INTERNAL or UNKNOWN with the socket's error.
+    return err.code === Code.Unavailable || ([Code.Aborted, Code.Internal, Code.Unknown].includes(err.code) && /ECONNRE|EPIPE|socket hang up|stream closed|GOAWAY|NGHTTP2/i.test(err.rawMessage));
   }
   return isConnectionFailure(err);
 }
