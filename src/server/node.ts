@@ -16,6 +16,7 @@ import { healthServiceImpl } from '../services/grpc-health-service.ts';
 import { listen, type HttpFallback, type TlsFiles } from '../services/listener.ts';
 import { chunkerMount, compressorMount, storageMount, type ServiceMount } from '../services/stage-roles.ts';
 import type { ClientOptions } from '../services/transport.ts';
+import { orchestratorDataRoutes } from './data-routes.ts';
 import { orchestratorServiceImpl } from './grpc-orchestrator.ts';
 import { createHttpApi, type HttpApi } from './http-api.ts';
 import type { HttpLimits } from './http-context.ts';
@@ -59,6 +60,8 @@ export interface RunningNode {
 }
 
 interface Mounted extends ServiceMount {
+  /** Let work that spans several requests (chunked uploads) finish before the listener closes. */
+  drain?: (graceMs: number) => Promise<void>;
   /** The HTTP API and web UI (orchestrators). */
   http?: HttpApi;
   /** Storage nodes and whether they answer health checks (orchestrators). */
@@ -112,6 +115,9 @@ async function mountOrchestrator(options: NodeOptions, metricsRegistry: Registry
     nodeStatus: () => repo.nodes(),
     services: [OrchestratorService.typeName],
     routes: (r) => r.service(OrchestratorService, orchestratorServiceImpl(repo)),
+    // Bulk bytes of chunked uploads and envelope downloads, beside the RPCs (data-routes.ts).
+    handleHttp: orchestratorDataRoutes(repo, options.token || undefined),
+    drain: (graceMs) => repo.chunked.drain(graceMs),
     ready: async () => (await repo.readiness()).ready,
     readiness: () => repo.readiness(),
     close: () => repo.close(),
@@ -200,7 +206,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     close(graceMs = 10_000) {
       closing ??= (async () => {
         log.info({ role: options.role }, 'shutting down: finishing requests in flight');
-        await listener.close(graceMs);
+        const started = Date.now();
+        await Promise.all(mounted.map((m) => m.drain?.(graceMs)));
+        await listener.close(Math.max(1000, graceMs - (Date.now() - started)));
         await Promise.allSettled(mounted.map((m) => m.close()));
         log.info({ role: options.role }, 'stopped');
       })();
