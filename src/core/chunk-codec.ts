@@ -9,6 +9,7 @@ import { aes256gcm, CIPHER_NONE, SEAL_OVERHEAD, type ChunkCipher } from './ciphe
 import { chooseAutoCodec, codecById, codecByName, type CodecChoice } from './codecs.ts';
 import { encodeEnvelope, headerPrefix, parseEnvelope, type EnvelopeHeader } from './envelope.ts';
 import { ChunkCorruptError, UnknownCodecError } from './errors.ts';
+import { tryFreeView } from './memory.ts';
 import type { RepositoryKeys } from './keyfile.ts';
 
 export interface ChunkCodecOptions {
@@ -63,9 +64,15 @@ export function compressChunk(plain: Uint8Array, choice: CodecChoice, level?: nu
   const codec = codecByName(choice === 'auto' ? chooseAutoCodec(plain) : choice);
   if (codec.id === 0) return { codecId: 0, payload: plain };
   const payload = codec.compress(plain, codec.levels ? (level ?? codec.levels.default) : undefined);
-  if (payload.length >= plain.length) return { codecId: 0, payload: plain };
+  if (payload.length >= plain.length) {
+    if (payload !== plain) tryFreeView(payload);
+    return { codecId: 0, payload: plain };
+  }
   return { codecId: codec.id, payload };
 }
+
+/** Where admit decompresses what it only verifies: one per thread, as large as the largest chunk seen. */
+let verifyScratch = new Uint8Array(0);
 
 export class ChunkCodec {
   readonly encrypted: boolean;
@@ -85,7 +92,11 @@ export class ChunkCodec {
 
   encode(plain: Uint8Array, id: ChunkId, choice: CodecChoice, level?: number): EncodedChunk {
     const { codecId, payload } = compressChunk(plain, choice, level);
-    return this.seal(plain.length, id, codecId, payload);
+    const sealed = this.seal(plain.length, id, codecId, payload);
+    // The envelope holds a copy: the compressor's output is garbage now, and a fresh 1 MiB buffer
+    // left to the collector costs ~0.5 ms of page faults and GC here, one freed at once ~0.01 ms.
+    if (payload !== plain) tryFreeView(payload);
+    return sealed;
   }
 
   /**
@@ -123,8 +134,12 @@ export class ChunkCodec {
     const corrupt = (reason: string): ChunkCorruptError => new ChunkCorruptError(id, reason);
     if (header.cipherId !== CIPHER_NONE) throw corrupt('clients send chunks unencrypted (the orchestrator seals them)');
     if (header.plainLength > maxPlain) throw corrupt(`${header.plainLength} bytes is larger than the largest chunk (${maxPlain})`);
-    const plain = this.#plainOf(header, payload, id);
+    // Decompressed only to check the id (and maybe recompress): into this thread's scratch buffer,
+    // which costs no allocation, page faults or collection per chunk.
+    if (verifyScratch.length < header.plainLength) verifyScratch = new Uint8Array(header.plainLength);
+    const plain = this.#plainOf(header, payload, id, undefined, verifyScratch);
     if (recompress && header.codecId === 0 && recompress.codec !== 'none') return this.encode(plain, id, recompress.codec, recompress.level);
+    if (plain !== payload && plain.buffer !== verifyScratch.buffer) tryFreeView(plain);
     if (!this.#cipher) return { id, envelope, codecId: header.codecId, rawSize: header.plainLength, storedSize: envelope.length };
     return this.seal(header.plainLength, id, header.codecId, payload);
   }
@@ -156,11 +171,11 @@ export class ChunkCodec {
     }
   }
 
-  #plainOf(header: EnvelopeHeader, body: Uint8Array, id: ChunkId, backend?: string): Uint8Array {
+  #plainOf(header: EnvelopeHeader, body: Uint8Array, id: ChunkId, backend?: string, into?: Uint8Array): Uint8Array {
     const corrupt = (reason: string): ChunkCorruptError => new ChunkCorruptError(id, reason, backend);
     let plain: Uint8Array;
     try {
-      plain = codecById(header.codecId).decompress(body, header.plainLength);
+      plain = codecById(header.codecId).decompress(body, header.plainLength, into);
     } catch (err) {
       if (err instanceof UnknownCodecError) throw corrupt(`unknown codec id ${header.codecId}`);
       throw corrupt(`cannot decompress: ${(err as Error).message}`);

@@ -29,8 +29,12 @@ export interface Codec<N extends string = CodecName> {
    */
   readonly nativeOutput?: boolean;
   compress(data: Uint8Array, level?: number): Uint8Array;
-  /** Decompress to exactly plainLength bytes; more output than that is refused (bomb guard). */
-  decompress(data: Uint8Array, plainLength: number): Uint8Array;
+  /**
+   * Decompress to exactly plainLength bytes; more output than that is refused (bomb guard). With
+   * `into` (at least plainLength long) a codec may write there and return a view of it instead of
+   * allocating: for callers that only look at the bytes (verification).
+   */
+  decompress(data: Uint8Array, plainLength: number, into?: Uint8Array): Uint8Array;
 }
 
 const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -88,7 +92,7 @@ const zstd = defineCodec({
   summary: 'fast, strong',
   levels: { min: 1, max: 19, default: 3 },
   compress: (data, level = 3) => zstdCompress(data, zstdParams(level, data.length)),
-  decompress: (data, n) => (n === 0 ? new Uint8Array(0) : zstdDecompress(data, n)),
+  decompress: (data, n, into) => (n === 0 ? new Uint8Array(0) : zstdDecompress(data, n, into)),
 });
 
 const brotli = defineCodec({

@@ -17,3 +17,15 @@ export function freeMemory(memory: ArrayBufferLike): void {
 export function freeView(view: Uint8Array): void {
   if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) freeMemory(view.buffer);
 }
+
+/**
+ * freeView for buffers that may come from a native addon (snappy, lz4), whose memory V8 cannot
+ * detach: those are left to the collector.
+ */
+export function tryFreeView(view: Uint8Array): void {
+  try {
+    freeView(view);
+  } catch {
+    // not detachable
+  }
+}

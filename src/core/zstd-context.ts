@@ -131,13 +131,13 @@ function reusingCompress(data: Uint8Array, params: Params): Uint8Array {
 const EMPTY = new Uint8Array(0);
 const probe = new Uint8Array(1);
 
-function reusingDecompress(data: Uint8Array, plainLength: number): Uint8Array {
+function reusingDecompress(data: Uint8Array, plainLength: number, into?: Uint8Array): Uint8Array {
   decompressor ??= new NativeContext(zlib.createZstdDecompress());
   const ctx = decompressor;
   try {
     // Start from a clean frame state whatever the previous (possibly corrupt) input left behind.
     ctx.reset();
-    const out = Buffer.allocUnsafe(plainLength);
+    const out = into && into.length >= plainLength ? into.subarray(0, plainLength) : Buffer.allocUnsafe(plainLength);
     const { written, inputLeft } = ctx.run(data, out);
     if (written < plainLength) throw new Error(`zstd: decompressed to ${written} bytes, expected ${plainLength}`);
     // Output is full; more pending output or unread input means the frame is longer than recorded.
@@ -197,6 +197,6 @@ export function zstdCompress(data: Uint8Array, params: Params): Uint8Array {
 }
 
 /** Decompress one zstd frame that must expand to exactly `plainLength` (> 0) bytes. */
-export function zstdDecompress(data: Uint8Array, plainLength: number): Uint8Array {
-  return contextReuse() ? reusingDecompress(data, plainLength) : plainDecompress(data, plainLength);
+export function zstdDecompress(data: Uint8Array, plainLength: number, into?: Uint8Array): Uint8Array {
+  return contextReuse() ? reusingDecompress(data, plainLength, into) : plainDecompress(data, plainLength);
 }

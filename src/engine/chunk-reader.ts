@@ -1,6 +1,7 @@
 // Reads one chunk: tries its copies (healthy ones first, in placement order), verifies each
 // through the transformer, and returns the first good one. Copies found missing or corrupt are
 // marked in metadata and, once a good copy is in hand, rewritten from it (repair on read).
+import { freeView } from '../core/memory.ts';
 import type { ChunkId } from '../core/chunk-id.ts';
 import { ChunkUnavailableError, errorMessage } from '../core/errors.ts';
 import type { ChunkRecord, CopyState } from '../metadata/metadata-store.ts';
@@ -54,6 +55,8 @@ async function hedgedChunkRead(ctx: EngineContext, chunk: ChunkRecord, ordered: 
   if (!winner) return undefined;
   for (const f of failures) if (f.state !== 'unreachable') await ctx.metadata.setCopyState(chunk.id, f.backend, f.state);
   if (options.heal !== false && failures.length > 0) await healCopies(ctx, chunk.id, winner.envelope, failures);
+  // The envelope was kept only for healing: freed now rather than by a collection (core/memory.ts).
+  freeView(winner.envelope);
   return winner.plain;
 }
 

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { MAX_CHUNK_SIZE } from '../core/chunker.ts';
 import { ENVELOPE_HEADER_SIZE } from '../core/envelope.ts';
 import { UsageError } from '../core/errors.ts';
+import { freeView } from '../core/memory.ts';
 import type { EnvelopePiece, LocalRepository, SentChunk, VersionRecord } from '../repository/repository.ts';
 import { chunkFramePrefix, endFrame, FRAME_CHUNK, jsonFrame, FRAME_ERROR, FRAME_HEAD, readFrames } from '../services/data-frames.ts';
 import { DATA_PREFIX, dataAuth, DataPlaneError, sendDataError, type DataRequest, type DataResponse } from '../services/data-plane.ts';
@@ -46,9 +47,13 @@ async function postChunks(repo: LocalRepository, sessionId: string, q: URLSearch
   res.end(body);
 }
 
-/** Write and wait for the socket to take it (backpressure: readers far behind hold the stream). */
-async function write(res: DataResponse, data: Uint8Array): Promise<void> {
-  if (!(res as { write(d: Uint8Array): boolean }).write(data)) await once(res as NodeJS.EventEmitter, 'drain');
+/**
+ * Write and wait for the socket to take it (backpressure: readers far behind hold the stream);
+ * `free`: the buffer is ours alone, freed once written (see core/memory.ts).
+ */
+async function write(res: DataResponse, data: Uint8Array, free = false): Promise<void> {
+  const w = res as { write(d: Uint8Array, cb?: () => void): boolean };
+  if (!w.write(data, free ? () => freeView(data) : undefined)) await once(res as NodeJS.EventEmitter, 'drain');
 }
 
 async function getEnvelopes(repo: LocalRepository, name: string, q: URLSearchParams, res: DataResponse): Promise<void> {
@@ -64,7 +69,7 @@ async function getEnvelopes(repo: LocalRepository, name: string, q: URLSearchPar
   try {
     for await (const p of dl.pieces as AsyncIterable<EnvelopePiece>) {
       await write(res, chunkFramePrefix(p.id, p.skip, p.take, p.envelope.length));
-      await write(res, p.envelope);
+      await write(res, p.envelope, true);
     }
   } catch (err) {
     // Headers are out: the failure travels as a frame, so the client reports the real cause.

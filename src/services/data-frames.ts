@@ -11,6 +11,7 @@
 // envelope. A download ends with an end frame, so a cut connection is never taken for a complete
 // file, or with an error frame carrying `{code, message}` as JSON.
 import { DcsError } from '../core/errors.ts';
+import { freeView } from '../core/memory.ts';
 
 export const FRAME_HEAD = 1;
 export const FRAME_CHUNK = 2;
@@ -82,7 +83,14 @@ export async function* readFrames(source: AsyncIterable<Uint8Array>, maxEnvelope
   };
 
   for await (const piece of source) {
-    pending = pending.length === 0 ? piece : Buffer.concat([pending, piece]);
+    // Socket reads (64 KiB) are copied out and then freed at once (see core/memory.ts); a frame
+    // header that straddles two of them joins them first.
+    if (pending.length === 0) pending = piece;
+    else {
+      pending = Buffer.concat([pending, piece]);
+      freeView(piece);
+    }
+    const read = pending;
     for (;;) {
       if (!head) {
         const h = need(FRAME_HEADER);
@@ -145,6 +153,8 @@ export async function* readFrames(source: AsyncIterable<Uint8Array>, maxEnvelope
       body = undefined;
       yield { type: FRAME_CHUNK, id: Buffer.from(p.buffer, p.byteOffset, 32).toString('hex'), skip: dv.getUint32(32, true), take: dv.getUint32(36, true), envelope: b };
     }
+    // Everything of this read is copied out (JSON and prefix bytes included): free it.
+    if (pending.length === 0) freeView(read);
   }
   if (head || pending.length > 0) throw protocol('stream ended inside a frame');
 }

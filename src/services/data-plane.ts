@@ -10,6 +10,7 @@ import type http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { DcsError, errorMessage, UsageError } from '../core/errors.ts';
 import { HTTP_STATUS_FOR } from '../core/http-status.ts';
+import { freeView } from '../core/memory.ts';
 import { serviceBaseUrl, tlsOptions, type ClientOptions } from './transport.ts';
 
 export const DATA_PREFIX = '/data/v1/';
@@ -58,6 +59,8 @@ export async function readBody(req: DataRequest, maxBytes: number): Promise<Uint
     if (at + piece.length > length) throw new DataPlaneError(400, 'USAGE', 'body longer than its Content-Length');
     piece.copy(out, at);
     at += piece.length;
+    // A socket read that was all body is ours alone once copied (see core/memory.ts).
+    freeView(piece);
   }
   if (at !== length) throw new DataPlaneError(400, 'USAGE', `body cut off after ${at} of ${length} bytes`);
   return new Uint8Array(out.buffer, out.byteOffset, length);
@@ -211,6 +214,7 @@ export async function readExactly(res: AsyncIterable<Buffer>, length: number): P
     if (at + piece.length > length) throw new DcsError('PROTOCOL', `response longer than the ${length} bytes announced`);
     piece.copy(out, at);
     at += piece.length;
+    freeView(piece);
   }
   if (at !== length) throw new DcsError('PROTOCOL', `response cut off after ${at} of ${length} bytes`);
   return new Uint8Array(out.buffer, out.byteOffset, length);

@@ -133,7 +133,10 @@ export function withResilience(inner: BlobStore, config?: ResilienceConfig): Res
   // The limiter sits inside retry (a backoff never holds a slot) and outside the timeout (time
   // spent queueing is not blamed on the backend).
   const bulkheadPolicy = bulkhead(options.concurrency.limit, options.concurrency.queue);
-  const timeoutPolicy = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
+  // Not aborted once an operation returns: every operation here hands back a finished result, and
+  // an abort after the fact destroys the HTTP connection it used instead of returning it to the
+  // keep-alive pool (a storage node saw a new TCP connection per object).
+  const timeoutPolicy = timeout(options.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
 
   let openedAt = 0;
   breakerPolicy.onBreak(() => {
