@@ -28,7 +28,7 @@ import type { UploadRequest, UploadResult, VersionRecord } from './repository.ts
 const OFFER_CHUNKS = 32;
 const OFFER_BYTES = 8 * 1024 * 1024;
 /** Puts on the wire at once, each a batch of the chunks one offer asked for. */
-const PUTS_IN_FLIGHT = 2;
+const PUTS_IN_FLIGHT = 3;
 /** Re-offers after a failover go in pieces of this many chunks (the server's limit is 4096). */
 const REOFFER_CHUNKS = 4096;
 
