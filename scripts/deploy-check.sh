@@ -67,7 +67,8 @@ DCS_COMPRESSORS=2 "${COMPOSE[@]}" up -d >"$WORK/scale.log" 2>&1 || { tail -20 "$
   || fail "compose did not start two compressors"
 wait_ready 60
 head -c 64000000 /dev/urandom | base64 >"$WORK/text.txt"
-dcs put "$WORK/text.txt" --name text.txt -q
+# The client sends the chunks uncompressed and the orchestrator has its compressors compress them.
+dcs put "$WORK/text.txt" --name text.txt --compress-on server -q
 dcs get text.txt -o "$WORK/text.out" -q
 same "$WORK/text.txt" "$WORK/text.out" "put/get with two compressors"
 for c in $($ENGINE ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter label=com.docker.compose.service=compressor); do

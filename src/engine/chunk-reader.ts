@@ -44,20 +44,24 @@ async function hedgedChunkRead(ctx: EngineContext, chunk: ChunkRecord, ordered: 
   if (!latency || copies.length < 2) return undefined;
   const { got, failures } = await readCopies(
     copies,
-    async (c, signal) => {
-      const envelope = await c.backend.store.get(chunkKey(chunk.id), { signal });
-      // The transformer may take the buffer; keep the envelope for healing other copies.
-      return { plain: await ctx.transformer.decode(new Uint8Array(envelope), chunk.id, c.name), envelope };
-    },
+    // The transformer takes the buffer (no copy kept: healing is rare and reads the copy again).
+    async (c, signal) => ctx.transformer.decode(await c.backend.store.get(chunkKey(chunk.id), { signal }), chunk.id, c.name),
     { delayMs: latency.hedgeDelayMs(HEDGE_FALLBACK_MS) },
   );
-  const winner = got[0]?.value;
+  const winner = got[0];
   if (!winner) return undefined;
   for (const f of failures) if (f.state !== 'unreachable') await ctx.metadata.setCopyState(chunk.id, f.backend, f.state);
-  if (options.heal !== false && failures.length > 0) await healCopies(ctx, chunk.id, winner.envelope, failures);
-  // The envelope was kept only for healing: freed now rather than by a collection (core/memory.ts).
-  freeView(winner.envelope);
-  return winner.plain;
+  if (options.heal !== false && failures.some((f) => f.state === 'missing' || f.state === 'corrupt')) {
+    try {
+      // Verified again (on a copy the transformer may take): only a good envelope is spread.
+      const { envelope } = await fetchVerified(ctx, chunk.id, winner.source.backend!);
+      await healCopies(ctx, chunk.id, envelope, failures);
+      freeView(envelope);
+    } catch (err) {
+      ctx.warn(`could not repair chunk ${chunk.id.slice(0, 12)}…: reading it again from ${winner.source.name} failed: ${errorMessage(err)}`);
+    }
+  }
+  return winner.value;
 }
 
 export async function readChunk(ctx: EngineContext, chunk: ChunkRecord, options: ReadChunkOptions = {}): Promise<Uint8Array> {

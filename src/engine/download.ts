@@ -2,7 +2,9 @@
 // with bounded read-ahead → bytes out in order. Byte ranges start at the chunk holding the first
 // byte and trim the ends, so a small range reads only the chunks it covers.
 import type { ChunkId } from '../core/chunk-id.ts';
-import { FileNotFoundError } from '../core/errors.ts';
+import { CIPHER_NONE } from '../core/cipher.ts';
+import { parseEnvelope } from '../core/envelope.ts';
+import { ChunkCorruptError, FileNotFoundError } from '../core/errors.ts';
 import { resolveRange, type RangeRequest } from '../core/input/ranges.ts';
 import type { VersionChunk, VersionRecord } from '../metadata/metadata-store.ts';
 import { readChunk } from './chunk-reader.ts';
@@ -98,11 +100,11 @@ export interface EnvelopeDownload extends Omit<Download, 'body'> {
  * (frame checked; decrypted and re-framed in an encrypted repository) instead of plain bytes, so
  * the orchestrator never decompresses and the wire carries compressed bytes.
  */
-export async function downloadEnvelopes(ctx: EngineContext, name: string, options: DownloadOptions = {}): Promise<EnvelopeDownload> {
+export async function downloadEnvelopes(ctx: EngineContext, name: string, options: DownloadOptions = {}, repository: { encrypted: boolean } = { encrypted: true }): Promise<EnvelopeDownload> {
   const version = await resolveVersion(ctx, name, options.version);
   const { start, end } = options.range ? resolveRange(options.range, version.size, name) : { start: 0, end: version.size - 1 };
   const length = Math.max(0, end - start + 1);
-  const unsealing: EngineContext = { ...ctx, transformer: unsealingView(ctx.transformer) };
+  const unsealing: EngineContext = { ...ctx, transformer: unsealingView(ctx.transformer, repository.encrypted) };
   async function* pieces(): AsyncGenerator<EnvelopePiece> {
     if (length === 0) return;
     let sent = 0;
@@ -125,11 +127,20 @@ export async function downloadEnvelopes(ctx: EngineContext, name: string, option
   return { version, length, start, pieces: pieces() };
 }
 
-/** The transformer as readChunk sees it, answering decode with unseal. */
-function unsealingView(t: ChunkTransformer): ChunkTransformer {
+/**
+ * The transformer as readChunk sees it, answering decode with unseal. Unsealing an unencrypted
+ * repository's envelope is only its frame check (a CRC of a compressed chunk, tens of
+ * microseconds): done here rather than at the price of a round trip to a worker thread.
+ */
+function unsealingView(t: ChunkTransformer, encrypted: boolean): ChunkTransformer {
   return {
     encode: (plain, id, codec, level) => t.encode(plain, id, codec, level),
-    decode: (envelope, id, backend) => t.unseal(envelope, id, backend),
+    decode: async (envelope, id, backend) => {
+      if (encrypted) return t.unseal(envelope, id, backend);
+      const { header } = parseEnvelope(envelope, id, backend);
+      if (header.cipherId !== CIPHER_NONE) throw new ChunkCorruptError(id, 'object is encrypted but the repository has no key', backend);
+      return envelope;
+    },
     admit: (envelope, id, maxPlain, recompress) => t.admit(envelope, id, maxPlain, recompress),
     unseal: (envelope, id, backend) => t.unseal(envelope, id, backend),
     close: async () => {},

@@ -159,7 +159,7 @@ class EngineRepository implements LocalRepository {
   }
 
   async downloadEnvelopes(name: string, request: DownloadRequest = {}): Promise<EnvelopeDownload & { idKey?: Uint8Array }> {
-    const dl = await downloadEnvelopes(this.#ctx, validateName(name), { ...optionalVersion(request.version), ...(request.range ? { range: request.range } : {}) });
+    const dl = await downloadEnvelopes(this.#ctx, validateName(name), { ...optionalVersion(request.version), ...(request.range ? { range: request.range } : {}) }, { encrypted: this.info.encrypted });
     // The client verifies chunk ids itself, so it needs the id key (never the data key).
     return this.#engine.idKey ? { ...dl, idKey: this.#engine.idKey } : dl;
   }
