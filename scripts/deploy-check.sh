@@ -66,6 +66,9 @@ DCS_COMPRESSORS=2 "${COMPOSE[@]}" up -d >"$WORK/scale.log" 2>&1 || { tail -20 "$
 [ "$($ENGINE ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter label=com.docker.compose.service=compressor | wc -l)" = 2 ] \
   || fail "compose did not start two compressors"
 wait_ready 60
+# The orchestrator looks the compressors' name up again every 30 s (remote-transformer.ts): a put
+# started sooner finishes (in a few seconds now) before it knows the second one.
+sleep 31
 head -c 64000000 /dev/urandom | base64 >"$WORK/text.txt"
 # The client sends the chunks uncompressed and the orchestrator has its compressors compress them.
 dcs put "$WORK/text.txt" --name text.txt --compress-on server -q
