@@ -31,7 +31,9 @@ async function put(store: MetadataStore, name: string, ids: number[], backend = 
 export async function sendPart(store: MetadataStore, sessionId: string, part: number, chunks: [number, number][]): Promise<void> {
   const claims = await store.claimChunks(sessionId, chunks.map(([n]) => id(n)));
   const toWrite = [...claims].filter(([, r]) => r === 'write').map(([k]) => k);
-  await store.recordStored(sessionId, toWrite.map((k) => ({ id: k, rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1'] })));
+  // A chunk's recorded size is its length: commits refuse a staged length that is not the chunk's.
+  const lengthOf = new Map(chunks.map(([n, length]) => [id(n), length]));
+  await store.recordStored(sessionId, toWrite.map((k) => ({ id: k, rawSize: lengthOf.get(k)!, storedSize: 40, codecId: 2, backends: ['b1'] })));
   let offset = 0;
   const entries = chunks.map(([n, length]) => {
     const e = { offset, length, id: id(n) };
@@ -192,9 +194,9 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
     it('round-trips sizes above 4 GiB', withStore(async (s) => {
       const { sessionId } = await s.beginUpload('huge');
       await s.claimChunks(sessionId, [id(1), id(2)]);
-      await s.recordStored(sessionId, [1, 2].map((n) => ({ id: id(n), rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1'] })));
       // Four 1.5 GiB entries (lengths are 32-bit), then 100 bytes at 6 GiB.
       const big = 1.5 * 2 ** 30;
+      await s.recordStored(sessionId, [[1, big], [2, 100]].map(([n, rawSize]) => ({ id: id(n!), rawSize: rawSize!, storedSize: 40, codecId: 2, backends: ['b1'] })));
       const staged: StagedChunk[] = [0, 1, 2, 3].map((seq) => ({ seq, offset: seq * big, length: big, id: id(1) }));
       staged.push({ seq: 4, offset: 6 * 2 ** 30, length: 100, id: id(2) });
       await s.stageChunks(sessionId, staged);
