@@ -55,8 +55,9 @@ function handle(req: WorkerRequest): void {
   let codecId: number | undefined = req.op === 'decompress' ? req.codecId : req.op === 'decode' || req.op === 'admit' ? req.data[ENVELOPE_CODEC_OFFSET] : undefined;
   try {
     let output: Uint8Array;
-    if (req.op === 'encode') {
-      const out = codec.encode(req.data, req.id, req.codec, req.level);
+    if (req.op === 'encode' || req.op === 'admit') {
+      // Both end in a sealed envelope: compressed here, or checked (and maybe recompressed) as sent.
+      const out = req.op === 'encode' ? codec.encode(req.data, req.id, req.codec, req.level) : codec.admit(req.data, req.id, req.maxPlain, req.recompress);
       codecId = out.codecId;
       output = out.envelope;
       release(req.data, output);
@@ -65,12 +66,6 @@ function handle(req: WorkerRequest): void {
       output = codec.decode(req.data, req.id, req.backend);
       release(req.data, output);
       send({ seq: req.seq, ok: true, plain: output }, output);
-    } else if (req.op === 'admit') {
-      const out = codec.admit(req.data, req.id, req.maxPlain, req.recompress);
-      codecId = out.codecId;
-      output = out.envelope;
-      release(req.data, output);
-      send({ seq: req.seq, ok: true, encoded: out }, output);
     } else if (req.op === 'unseal') {
       output = codec.unseal(req.data, req.id, req.backend);
       release(req.data, output);

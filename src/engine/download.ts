@@ -33,26 +33,31 @@ export async function resolveVersion(ctx: EngineContext, name: string, version?:
   return record;
 }
 
-export async function download(ctx: EngineContext, name: string, options: DownloadOptions = {}): Promise<Download> {
+/** The version and byte span a download reads (the whole file when no range is asked for). */
+async function plan(ctx: EngineContext, name: string, options: DownloadOptions): Promise<{ version: VersionRecord; start: number; end: number; length: number }> {
   const version = await resolveVersion(ctx, name, options.version);
   const { start, end } = options.range ? resolveRange(options.range, version.size, name) : { start: 0, end: version.size - 1 };
-  const length = Math.max(0, end - start + 1);
-  return { version, length, start, body: counted(ctx, name, length === 0 ? emptyBody() : body(ctx, version, start, end)) };
+  return { version, start, end, length: Math.max(0, end - start + 1) };
 }
 
-async function* emptyBody(): AsyncGenerator<Uint8Array> {}
+export async function download(ctx: EngineContext, name: string, options: DownloadOptions = {}): Promise<Download> {
+  const { version, start, end, length } = await plan(ctx, name, options);
+  return { version, length, start, body: counted(ctx, name, length === 0 ? emptyBody() : body(ctx, version, start, end), (c) => c.length) };
+}
+
+async function* emptyBody<T>(): AsyncGenerator<T> {}
 
 /**
  * Analytics: one download of `name` with the bytes actually sent, recorded when the body ends
  * (also when the reader stops early). A failure to record never fails the download.
  */
-async function* counted(ctx: EngineContext, name: string, chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* counted<T>(ctx: EngineContext, name: string, pieces: AsyncIterable<T>, bytesOf: (piece: T) => number): AsyncGenerator<T> {
   let sent = 0;
   try {
-    for await (const c of chunks) {
+    for await (const piece of pieces) {
       // Counted before it is handed over: the consumer may free the piece once written.
-      const n = c.length;
-      yield c;
+      const n = bytesOf(piece);
+      yield piece;
       sent += n;
     }
   } finally {
@@ -101,30 +106,18 @@ export interface EnvelopeDownload extends Omit<Download, 'body'> {
  * the orchestrator never decompresses and the wire carries compressed bytes.
  */
 export async function downloadEnvelopes(ctx: EngineContext, name: string, options: DownloadOptions = {}, repository: { encrypted: boolean } = { encrypted: true }): Promise<EnvelopeDownload> {
-  const version = await resolveVersion(ctx, name, options.version);
-  const { start, end } = options.range ? resolveRange(options.range, version.size, name) : { start: 0, end: version.size - 1 };
-  const length = Math.max(0, end - start + 1);
+  const { version, start, end, length } = await plan(ctx, name, options);
   const unsealing: EngineContext = { ...ctx, transformer: unsealingView(ctx.transformer, repository.encrypted) };
   async function* pieces(): AsyncGenerator<EnvelopePiece> {
-    if (length === 0) return;
-    let sent = 0;
-    try {
-      const chunks = takeUntil(ctx.metadata.versionChunks(version.versionId, start), end);
-      const read = async (vc: VersionChunk): Promise<EnvelopePiece> => {
-        const skip = Math.max(0, start - vc.offset);
-        const take = Math.min(vc.length, end - vc.offset + 1) - skip;
-        return { id: vc.chunk.id, skip, take, envelope: await readChunk(unsealing, vc.chunk, { fileName: version.name }) };
-      };
-      for await (const piece of orderedMap(chunks, ctx.limits.readAhead, read)) {
-        const n = piece.take;
-        yield piece;
-        sent += n;
-      }
-    } finally {
-      await ctx.metadata.recordDownload(name, sent).catch((err: unknown) => ctx.warn(`could not record the download of ${JSON.stringify(name)}: ${String(err)}`));
-    }
+    const chunks = takeUntil(ctx.metadata.versionChunks(version.versionId, start), end);
+    const read = async (vc: VersionChunk): Promise<EnvelopePiece> => {
+      const skip = Math.max(0, start - vc.offset);
+      const take = Math.min(vc.length, end - vc.offset + 1) - skip;
+      return { id: vc.chunk.id, skip, take, envelope: await readChunk(unsealing, vc.chunk, { fileName: version.name }) };
+    };
+    yield* orderedMap(chunks, ctx.limits.readAhead, read);
   }
-  return { version, length, start, pieces: pieces() };
+  return { version, length, start, pieces: counted(ctx, name, length === 0 ? emptyBody<EnvelopePiece>() : pieces(), (p) => p.take) };
 }
 
 /**

@@ -8,7 +8,6 @@
 // the repository lacks are sent (remote-upload.ts); downloads arrive as compressed envelopes and
 // are decoded here (remote-download.ts). Several orchestrator URLs may be given: a call that
 // cannot reach one goes to the next (remote-endpoints.ts).
-import { createReadStream } from 'node:fs';
 import { stat as statFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parseCodecChoice } from '../core/codecs.ts';
@@ -16,9 +15,7 @@ import { DcsError, UsageError } from '../core/errors.ts';
 import { checkLevel } from '../core/input/encoding.ts';
 import { resolveRange } from '../core/input/ranges.ts';
 import { checkVersion } from '../core/input/sizes.ts';
-import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { Problem, UploadRequestSchema, VersionInfo } from '../services/gen/dcs/v1/orchestrator_pb.js';
-import { STREAM_PIECE_BYTES } from '../services/limits.ts';
+import type { Problem, VersionInfo } from '../services/gen/dcs/v1/orchestrator_pb.js';
 import { fromConnectError } from '../services/rpc-errors.ts';
 import type { ClientOptions } from '../services/transport.ts';
 import { hmacHasher, sha256Hasher } from '../core/chunk-id.ts';
@@ -89,13 +86,6 @@ const PROBLEM_KINDS: readonly ProblemKind[] = ['missing', 'corrupt', 'unreachabl
 
 const problems = (ps: Problem[]): VerifyProblem[] =>
   ps.map((p) => ({ kind: oneOf(p.kind, PROBLEM_KINDS, 'problem kind'), chunkId: p.chunkId, ...(p.backend ? { backend: p.backend } : {}), detail: p.detail }));
-
-async function* pieces(input: UploadInput): AsyncGenerator<Uint8Array> {
-  const source: AsyncIterable<Uint8Array> = 'path' in input ? createReadStream(input.path, { highWaterMark: STREAM_PIECE_BYTES }) : input;
-  for await (const piece of source) {
-    for (let o = 0; o < piece.length; o += STREAM_PIECE_BYTES) yield piece.subarray(o, o + STREAM_PIECE_BYTES);
-  }
-}
 
 /** A stream whose pieces a consumer may transfer without detaching the producer's buffers. */
 async function* kept(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -177,25 +167,6 @@ export class RemoteRepository implements Repository {
     } catch (err) {
       throw fromConnectError(err, { fileName: options.name });
     }
-  }
-
-  /** A streamed upload through gRPC Upload (the orchestrator chunks): for tests and clients that cannot chunk. */
-  async uploadStream(input: UploadInput, options: UploadRequest): Promise<UploadResult> {
-    const level = wireLevel(options.codec, options.level);
-    let sent = 0;
-    const onProgress = options.onProgress;
-    async function* requests(): AsyncGenerator<MessageInitShape<typeof UploadRequestSchema>> {
-      yield { msg: { case: 'header', value: { name: options.name, codec: options.codec ?? '', level } } };
-      for await (const data of pieces(input)) {
-        sent += data.length;
-        onProgress?.({ bytesRead: sent, chunks: 0 });
-        yield { msg: { case: 'data', value: data } };
-      }
-    }
-    // Not retried elsewhere: the bytes of a stream are gone once sent.
-    const r = await this.#call((e) => e.rpc.upload(requests()), options.name);
-    const v = versionRecord(r.version);
-    return { version: v, size: v.size, chunks: v.chunkCount, newChunks: r.newChunks, newStoredBytes: num(r.newStoredBytes), newRawBytes: num(r.newRawBytes), codecs: { ...r.codecs } };
   }
 
   uploadFiles(files: readonly FileToUpload[], request: UploadFilesRequest): Promise<void> {

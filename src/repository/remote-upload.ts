@@ -258,10 +258,11 @@ export class ChunkedUploader {
     const old = this.#session;
     await this.#begin();
     this.#asked = new Set();
+    let offset = 0;
     for (let at = 0; at < this.#offered.length; at += REOFFER_CHUNKS) {
       const part = this.#offered.slice(at, at + REOFFER_CHUNKS);
-      const first = { seq: at, offset: this.#offered.slice(0, at).reduce((n, c) => n + c.length, 0) };
-      const send = await this.#ep.rpc.offerChunks({ sessionId: this.#session, firstSeq: first.seq, firstOffset: BigInt(first.offset), chunks: part.map((c) => ({ id: Buffer.from(c.id, 'hex'), length: c.length })) });
+      const send = await this.#ep.rpc.offerChunks({ sessionId: this.#session, firstSeq: at, firstOffset: BigInt(offset), chunks: part.map((c) => ({ id: Buffer.from(c.id, 'hex'), length: c.length })) });
+      for (const c of part) offset += c.length;
       const ids: ChunkId[] = [];
       for (const i of send.send) {
         const id = part[i]!.id;

