@@ -100,17 +100,31 @@ export interface CompletionReport {
   rechunked: number;
 }
 
+/**
+ * What a completion says it completes: the parts by number (each, optionally, with its size) and
+ * or their total size. Whatever is named must be exactly what was stored.
+ */
+export interface CompletionTerms {
+  size?: number;
+  parts?: readonly { part: number; size?: number }[];
+}
+
 /** Commit parts 1..N as the next version of the upload's name (see the comment at the top). */
-export async function completeResumableUpload(ctx: EngineContext, sessionId: string, expectedSize?: number): Promise<CompletionReport> {
+export async function completeResumableUpload(ctx: EngineContext, sessionId: string, terms: CompletionTerms = {}): Promise<CompletionReport> {
   const { metadata } = ctx;
   const session = await resumableUpload(ctx, sessionId);
+  const name = JSON.stringify(session.name);
   const parts = [...session.parts].sort((a, b) => a.part - b.part);
+  // A part cut off mid-body is never staged: an upload none of whose parts arrived whole has
+  // nothing to complete (an empty file is one empty part, sent as such).
+  if (parts.length === 0) throw new DcsError('UPLOAD_INCOMPLETE', `cannot complete ${name}: no part was uploaded completely`);
+  if (terms.parts) checkNamedParts(name, terms.parts, parts);
   parts.forEach((p, i) => {
-    if (p.part !== i + 1) throw new DcsError('UPLOAD_INCOMPLETE', `cannot complete ${JSON.stringify(session.name)}: part ${i + 1} is missing`);
+    if (p.part !== i + 1) throw new DcsError('UPLOAD_INCOMPLETE', `cannot complete ${name}: part ${i + 1} is missing`);
   });
   const size = parts.reduce((sum, p) => sum + p.size, 0);
-  if (expectedSize !== undefined && size !== expectedSize) {
-    throw new DcsError('UPLOAD_SIZE_MISMATCH', `the parts of ${JSON.stringify(session.name)} add up to ${size} bytes, not the ${expectedSize} expected`);
+  if (terms.size !== undefined && size !== terms.size) {
+    throw new DcsError('UPLOAD_SIZE_MISMATCH', `the parts of ${name} add up to ${size} bytes, not the ${terms.size} expected`);
   }
   // A completion that failed midway left a partial list behind.
   await metadata.unstageAll(sessionId);
@@ -179,6 +193,22 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
     warnDegraded(ctx, session.name, degraded);
     return { version, rechunked };
   });
+}
+
+/** The parts a completion names must be the stored ones, in ascending order, sizes matching where given. */
+function checkNamedParts(name: string, named: CompletionTerms['parts'] & {}, stored: readonly { part: number; size: number }[]): void {
+  const sizes = new Map(stored.map((p) => [p.part, p.size]));
+  let previous = 0;
+  for (const p of named) {
+    if (p.part <= previous) throw new DcsError('USAGE', `cannot complete ${name}: parts must be named in ascending order without repeats (part ${p.part} after ${previous})`);
+    previous = p.part;
+    const size = sizes.get(p.part);
+    if (size === undefined) throw new DcsError('UPLOAD_INCOMPLETE', `cannot complete ${name}: part ${p.part} was not uploaded completely`);
+    if (p.size !== undefined && p.size !== size) throw new DcsError('UPLOAD_SIZE_MISMATCH', `cannot complete ${name}: part ${p.part} holds ${size} bytes, not the ${p.size} named`);
+    sizes.delete(p.part);
+  }
+  const extra = [...sizes.keys()];
+  if (extra.length > 0) throw new DcsError('UPLOAD_INCOMPLETE', `cannot complete ${name}: part ${extra[0]} was uploaded but not named in the completion`);
 }
 
 /** The bytes of [from, to) read back from the parts' stored chunks (verified like any read). */

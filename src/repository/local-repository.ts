@@ -94,8 +94,9 @@ class EngineRepository implements LocalRepository {
       begin: async (request) => resumableUpload(ctx, await beginResumableUpload(ctx, { name: validateName(request.name), ...encoding(request) })),
       get: async (id) => resumableUpload(ctx, id),
       uploadPart: async (id, part, input) => uploadPart(ctx, id, checkPartNumber(part), input),
-      complete: async (id, expectedSize) => {
-        const report = await completeResumableUpload(ctx, id, expectedSize === undefined ? undefined : checkByteCount('size', expectedSize));
+      complete: async (id, terms = {}) => {
+        const parts = terms.parts?.map((p) => ({ part: checkPartNumber(p.part), ...(p.size === undefined ? {} : { size: checkByteCount('part size', p.size) }) }));
+        const report = await completeResumableUpload(ctx, id, { ...(terms.size === undefined ? {} : { size: checkByteCount('size', terms.size) }), ...(parts ? { parts } : {}) });
         changed();
         return report;
       },

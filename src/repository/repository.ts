@@ -19,7 +19,7 @@ import type { Download, EnvelopeDownload } from '../engine/download.ts';
 import type { GcOptions, GcReport } from '../engine/gc.ts';
 import type { RebalanceOptions, RebalanceReport } from '../engine/rebalance.ts';
 import type { RepairOptions, RepairReport } from '../engine/repair.ts';
-import type { CompletionReport, PartResult } from '../engine/resumable.ts';
+import type { CompletionReport, CompletionTerms, PartResult } from '../engine/resumable.ts';
 import type { FileStat } from '../engine/stat.ts';
 import type { StatsReport } from '../engine/stats.ts';
 import type { UploadProgress, UploadResult, WrittenCounts } from '../engine/upload.ts';
@@ -35,7 +35,7 @@ export type { WrittenCounts } from '../engine/upload.ts';
 export type { GcOptions, GcReport } from '../engine/gc.ts';
 export type { RebalanceOptions, RebalanceReport } from '../engine/rebalance.ts';
 export type { RepairOptions, RepairReport } from '../engine/repair.ts';
-export type { CompletionReport, PartResult } from '../engine/resumable.ts';
+export type { CompletionReport, CompletionTerms, PartResult } from '../engine/resumable.ts';
 export type { ChunkPlacement, FileStat } from '../engine/stat.ts';
 export type { StatsReport } from '../engine/stats.ts';
 export type { UploadProgress, UploadResult } from '../engine/upload.ts';
@@ -119,8 +119,8 @@ export interface ResumableUploads {
   begin(request: { name: string } & EncodingRequest): Promise<ResumableUpload>;
   get(id: string): Promise<ResumableUpload>;
   uploadPart(id: string, part: number, input: UploadInput): Promise<PartResult>;
-  /** Commit parts 1..N as the next version; `expectedSize`, when given, must match their sum. */
-  complete(id: string, expectedSize?: number): Promise<CompletionReport>;
+  /** Commit parts 1..N as the next version; what `terms` names (parts, total size) must be what was stored. */
+  complete(id: string, terms?: CompletionTerms): Promise<CompletionReport>;
   abort(id: string): Promise<void>;
 }
 

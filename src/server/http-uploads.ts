@@ -16,7 +16,10 @@ const BeginBody = z.object({
   level: z.number().optional(),
   size: z.number().optional(),
 });
-const CompleteBody = z.object({ size: z.number().optional() });
+const CompleteBody = z.object({
+  size: z.number().optional(),
+  parts: z.array(z.object({ part: z.number(), size: z.number().optional() })).max(MAX_PARTS).optional(),
+});
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body);
@@ -66,6 +69,9 @@ export async function putPart(api: ApiContext, req: Req, res: Res, id: string, p
 
 export async function completeUpload(api: ApiContext, req: Req, res: Res, id: string): Promise<void> {
   const body = parse(CompleteBody, await readJson(req));
-  const { version } = await api.repo.resumable.complete(id, body.size);
+  // A completion says what it completes, so a client whose last part was lost on the way does
+  // not commit a shorter file (or an empty one) without knowing.
+  if (body.size === undefined && body.parts === undefined) throw new HttpError(400, 'USAGE', 'name what the completion completes: "parts" (e.g. [{"part": 1}, {"part": 2}]) and/or the total "size" in bytes');
+  const { version } = await api.repo.resumable.complete(id, { ...(body.size === undefined ? {} : { size: body.size }), ...(body.parts ? { parts: body.parts.map((p) => ({ part: p.part, ...(p.size === undefined ? {} : { size: p.size }) })) } : {}) });
   sendJson(res, 201, await uploadResultJson(api, version));
 }

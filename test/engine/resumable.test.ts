@@ -117,8 +117,15 @@ describe('resumable uploads', () => {
       await uploadPart(t.ctx, id, 2, pieces(parts[1]!));
       await uploadPart(t.ctx, id, 1, pieces(parts[0]!));
       assert.deepEqual((await resumableUpload(t.ctx, id)).parts.map((p) => [p.part, p.size]), [[1, 100_000], [2, 100_000], [3, 100_000]]);
-      await assert.rejects(completeResumableUpload(t.ctx, id, 1), (e: Error & { code?: string }) => e.code === 'UPLOAD_SIZE_MISMATCH');
-      const { version } = await completeResumableUpload(t.ctx, id, data.length);
+      await assert.rejects(completeResumableUpload(t.ctx, id, { size: 1 }), (e: Error & { code?: string }) => e.code === 'UPLOAD_SIZE_MISMATCH');
+      // Named parts must be the stored ones, in order, sizes matching.
+      const refused = async (parts: { part: number; size?: number }[], code: string, message: RegExp): Promise<void> =>
+        assert.rejects(completeResumableUpload(t.ctx, id, { parts }), (e: Error & { code?: string }) => e.code === code && message.test(e.message));
+      await refused([{ part: 1 }, { part: 2 }], 'UPLOAD_INCOMPLETE', /part 3 was uploaded but not named/);
+      await refused([{ part: 1 }, { part: 2 }, { part: 3 }, { part: 4 }], 'UPLOAD_INCOMPLETE', /part 4 was not uploaded completely/);
+      await refused([{ part: 2 }, { part: 1 }, { part: 3 }], 'USAGE', /ascending/);
+      await refused([{ part: 1 }, { part: 2, size: 99_999 }, { part: 3 }], 'UPLOAD_SIZE_MISMATCH', /part 2 holds 100000 bytes/);
+      const { version } = await completeResumableUpload(t.ctx, id, { size: data.length, parts: [{ part: 1, size: 100_000 }, { part: 2 }, { part: 3 }] });
       assert.equal(version.codec, 'gzip');
       assert.ok(Buffer.from(await collect((await download(t.ctx, 'r')).body)).equals(Buffer.from(data)));
       await assert.rejects(uploadPart(t.ctx, id, 4, pieces(new Uint8Array(1))), (e: Error & { code?: string }) => e.code === 'UPLOAD_NOT_FOUND');
@@ -127,11 +134,17 @@ describe('resumable uploads', () => {
     }
   });
 
-  it('zero parts make an empty file; an aborted upload leaves nothing visible and its chunks to gc', async () => {
+  it('zero parts complete nothing (nothing becomes visible); one empty part makes an empty file; an aborted upload leaves nothing visible and its chunks to gc', async () => {
     const t = await testEngine();
     try {
+      const none = await beginResumableUpload(t.ctx, { name: 'none' });
+      await assert.rejects(completeResumableUpload(t.ctx, none), (e: Error & { code?: string }) => e.code === 'UPLOAD_INCOMPLETE' && /no part was uploaded completely/.test(e.message));
+      await assert.rejects(completeResumableUpload(t.ctx, none, { size: 0 }), (e: Error & { code?: string }) => e.code === 'UPLOAD_INCOMPLETE');
+      assert.equal(await t.ctx.metadata.getVersion('none'), undefined);
+      assert.equal((await resumableUpload(t.ctx, none)).parts.length, 0, 'the refused upload stays open for its parts');
       const empty = await beginResumableUpload(t.ctx, { name: 'empty' });
-      assert.equal((await completeResumableUpload(t.ctx, empty)).version.size, 0);
+      await uploadPart(t.ctx, empty, 1, pieces(new Uint8Array(0)));
+      assert.equal((await completeResumableUpload(t.ctx, empty, { size: 0 })).version.size, 0);
       const id = await beginResumableUpload(t.ctx, { name: 'gone' });
       await uploadPart(t.ctx, id, 1, pieces(randomBytes(200_000, 4)));
       await abortResumableUpload(t.ctx, id);

@@ -264,7 +264,7 @@ describe('HTTP API', () => {
     await abortedRequest(`${partUrl(1)}`, slice(1));
     const state = await json<{ parts: { part: number; size: number }[] }>(await fetch(`${s.url}/api/v1/uploads/${u.id}`, { headers: AUTH }));
     assert.deepEqual(state.parts.map((p) => p.part), [2, 4]);
-    const gap = await fetch(`${s.url}/api/v1/uploads/${u.id}/complete`, { method: 'POST', headers: AUTH, body: '{}' });
+    const gap = await fetch(`${s.url}/api/v1/uploads/${u.id}/complete`, { method: 'POST', headers: AUTH, body: JSON.stringify({ size: data.length }) });
     assert.equal(gap.status, 409);
     assert.match((await errorOf(gap)).message, /part 1 is missing/);
     for (const n of [1, 3, 3]) assert.equal((await fetch(partUrl(n), { method: 'PUT', headers: AUTH, body: slice(n) })).status, 200);
@@ -278,6 +278,26 @@ describe('HTTP API', () => {
     const { bytes } = await getBytes(s, `/api/v1/files/${enc('big/resumed.txt')}`);
     assert.ok(bytes.equals(Buffer.from(data)));
     assert.equal((await fetch(`${s.url}/api/v1/uploads/${u.id}`, { headers: AUTH })).status, 404, 'completed uploads are gone');
+    // A completion must say what it completes; one with no complete part is refused and nothing appears.
+    const zero = await json<{ id: string }>(await fetch(`${s.url}/api/v1/uploads`, { method: 'POST', headers: AUTH, body: JSON.stringify({ name: 'zero-parts' }) }));
+    const complete = (body: unknown): Promise<Response> => fetch(`${s.url}/api/v1/uploads/${zero.id}/complete`, { method: 'POST', headers: AUTH, body: JSON.stringify(body) });
+    const unnamed = await complete({});
+    assert.equal(unnamed.status, 400);
+    assert.match((await errorOf(unnamed)).message, /name what the completion completes/);
+    for (const body of [{ size: 0 }, { parts: [] }]) {
+      const r = await complete(body);
+      assert.equal(r.status, 409, JSON.stringify(body));
+      assert.match((await errorOf(r)).message, /no part was uploaded completely/);
+    }
+    await abortedRequest(`${s.url}/api/v1/uploads/${zero.id}/parts/1`, slice(1));
+    const cut = await complete({ size: PART });
+    assert.equal(cut.status, 409, 'the only part was cut off mid-body');
+    const named = await complete({ parts: [{ part: 1 }] });
+    assert.equal(named.status, 409);
+    assert.match((await errorOf(named)).message, /no part was uploaded completely/);
+    assert.equal((await fetch(`${s.url}/api/v1/files/zero-parts`, { headers: AUTH })).status, 404, 'nothing became visible');
+    assert.equal((await fetch(`${s.url}/api/v1/uploads/${zero.id}/parts/1`, { method: 'PUT', headers: AUTH, body: slice(1) })).status, 200, 'the upload stays usable');
+    assert.equal((await complete({ parts: [{ part: 1, size: PART }] })).status, 201);
     // Too large a part, an unknown upload, a bad part number.
     const other = await json<{ id: string }>(await fetch(`${s.url}/api/v1/uploads`, { method: 'POST', headers: AUTH, body: JSON.stringify({ name: 'aborted' }) }));
     assert.equal((await fetch(`${s.url}/api/v1/uploads/${other.id}/parts/1`, { method: 'PUT', headers: AUTH, body: new Uint8Array(4 * PART + 1) })).status, 413);
