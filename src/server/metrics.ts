@@ -7,9 +7,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface Metrics {
   registry: Registry;
   interceptor: Interceptor;
+  /** A connection the listener closed or refused to protect itself (its onDrop). */
+  connectionDropped(reason: string): void;
 }
 
-export function createMetrics(role: string, storageNodes: () => ReadonlyMap<string, boolean> = () => new Map()): Metrics {
+export function createMetrics(role: string, storageNodes: () => ReadonlyMap<string, boolean> = () => new Map(), openConnections: () => number = () => 0): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ role });
   collectDefaultMetrics({ register: registry, prefix: 'dcs_process_' });
@@ -22,6 +24,20 @@ export function createMetrics(role: string, storageNodes: () => ReadonlyMap<stri
       for (const [node, up] of storageNodes()) this.set({ node }, up ? 1 : 0);
     },
   }));
+  registry.registerMetric(new Gauge({
+    name: 'dcs_connections_open',
+    help: 'Connections the service port holds (handshaking, idle and busy)',
+    registers: [],
+    collect() {
+      this.set(openConnections());
+    },
+  }));
+  const dropped = new Counter({
+    name: 'dcs_connections_dropped_total',
+    help: 'Connections the listener closed itself: deadline (no TLS handshake or protocol in time), shed (idle, closed at a limit for a new one), refused (at a limit, none idle)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const calls = new Counter({ name: 'dcs_rpc_total', help: 'RPCs handled, by method and status code', labelNames: ['method', 'code'], registers: [registry] });
   const seconds = new Histogram({
     name: 'dcs_rpc_duration_seconds',
@@ -44,5 +60,5 @@ export function createMetrics(role: string, storageNodes: () => ReadonlyMap<stri
       end();
     }
   };
-  return { registry, interceptor };
+  return { registry, interceptor, connectionDropped: (reason) => dropped.inc({ reason }) };
 }

@@ -12,9 +12,9 @@ import { locateRepository } from '../../repository/locate.ts';
 import { initRepository } from '../../repository/init-repository.ts';
 import { REPO_OPTION_HELP, type RunState } from '../command.ts';
 import { writeLine } from '../io.ts';
-import { addHttpOptions, DEFAULT_PORT, httpOptions, runServer, type HttpFlags } from './serve.ts';
+import { addConnectionOptions, addHttpOptions, connectionOptions, DEFAULT_PORT, httpOptions, runServer, type ConnectionFlags, type HttpFlags } from './serve.ts';
 
-interface StartFlags extends HttpFlags {
+interface StartFlags extends HttpFlags, ConnectionFlags {
   repo?: string;
   port?: string;
   insecureOpen?: boolean;
@@ -55,7 +55,7 @@ Examples:
   DCS_TOKEN=choose-one dcs start          use your own token instead of the generated one
 For other addresses, TLS or a distributed deployment use 'dcs serve' (see docs/deploy.md).`,
     );
-  addHttpOptions(command).action(async (flags: StartFlags) => {
+  addConnectionOptions(addHttpOptions(command)).action(async (flags: StartFlags) => {
     const { io } = state;
     const portText = flags.port ?? io.env.PORT ?? String(DEFAULT_PORT);
     if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new UsageError(`port must be 0-65535, got ${JSON.stringify(portText)}`);
@@ -74,6 +74,7 @@ For other addresses, TLS or a distributed deployment use 'dcs serve' (see docs/d
       repoDir,
       logLevel: flags.logLevel,
       http: httpOptions(flags, io.cwd),
+      connections: connectionOptions(flags),
       onListening: (url) => {
         writeLine(io.stdout, `dcs is serving ${url}`);
         if (auth) {
