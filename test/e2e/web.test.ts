@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { ensureWebBuilt, launchBrowser, noiseBytes, ROOT, startProxy, startServer, textBytes, type Proxy, type Server } from './harness.ts';
+import { openApp as openAppAt, uploadRow, waitDone } from './ui.ts';
 
 const MiB = 1024 * 1024;
 const TOKEN = `e2e-${randomBytes(12).toString('hex')}`;
@@ -51,33 +52,7 @@ after(async () => {
 
 // --- helpers ---------------------------------------------------------------------------------
 
-async function openApp(ctx: BrowserContext, path = '/'): Promise<Page> {
-  const page = await ctx.newPage();
-  page.on('pageerror', (e) => console.log(`# page error: ${e.message}`));
-  await page.goto(`${base}${path}#token=${TOKEN}`);
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
-  return page;
-}
-
-const attr = (v: string): string => JSON.stringify(v);
-
-function uploadRow(page: Page, name: string, state?: string): Locator {
-  return page.locator(`[data-testid="upload-row"][data-name=${attr(name)}]${state ? `[data-state=${attr(state)}]` : ''}`);
-}
-
-/** Waits for the newest upload row of `name` (rows are newest first) to finish; fails on 'failed'. */
-async function waitDone(page: Page, name: string, timeout = 60_000): Promise<Locator> {
-  const row = uploadRow(page, name).first();
-  await row.waitFor();
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const state = await row.getAttribute('data-state');
-    if (state === 'done') return row;
-    if (state === 'failed') assert.fail(`upload of ${name} failed: ${await row.innerText()}`);
-    if (Date.now() > deadline) assert.fail(`upload of ${name} did not finish in ${timeout} ms: ${await row.innerText()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const openApp = (ctx: BrowserContext, path = '/'): Promise<Page> => openAppAt(ctx, base, TOKEN, path);
 
 async function scrollWidth(page: Page): Promise<number> {
   return (await page.evaluate('document.scrollingElement.scrollWidth')) as number;
@@ -136,7 +111,7 @@ describe('web UI in Chromium', () => {
     await page.getByTestId('login-submit').click();
     const err = page.getByTestId('login').getByRole('alert');
     await err.waitFor();
-    assert.match(await err.innerText(), /401/);
+    assert.match(await err.innerText(), /not accepted/);
 
     await page.getByTestId('token-input').fill(TOKEN);
     await page.getByTestId('login-submit').click();
@@ -470,7 +445,7 @@ describe('web UI in Chromium', () => {
 
     if (UPDATE) await page.waitForTimeout(5200); // one more history sample after the last writes
     await page.goto(`${base}/dashboard`);
-    await page.getByTestId('chart-history').locator('.recharts-area').first().waitFor();
+    await page.getByTestId('chart-history').locator('.recharts-line').first().waitFor();
     await page.getByTestId('top-row').first().waitFor();
     assert.equal(await page.getByTestId('top-row').first().getAttribute('data-name'), 'README.md');
     await page.waitForTimeout(300);

@@ -2,6 +2,8 @@
 // (`#token=…`, which never reaches server logs) or the login form, and lives in localStorage.
 // Every API call sends it as `Authorization: Bearer`; POST /api/v1/session also turns it into an
 // HttpOnly cookie so plain download links (GET) work. Any 401 flips the app to the login screen.
+// A login link opened in a tab already showing the app changes only the fragment (no reload):
+// onTokenLink notices it.
 
 const KEY = 'dcs.token';
 
@@ -42,6 +44,17 @@ export function takeTokenFromFragment(): string | null {
   window.history.replaceState(window.history.state, '', url);
   if (found) setToken(found);
   return found || null;
+}
+
+const fragmentHasToken = (): boolean => new URLSearchParams(window.location.hash.replace(/^#/, '')).has('token');
+
+/** Calls `listener` when the fragment gains `token=…` without a page load (the caller takes it). */
+export function onTokenLink(listener: () => void): () => void {
+  const check = (): void => {
+    if (fragmentHasToken()) listener();
+  };
+  window.addEventListener('hashchange', check);
+  return () => window.removeEventListener('hashchange', check);
 }
 
 type Listener = (message: string) => void;

@@ -4,13 +4,13 @@
 //  - a network error (or a 502/503/504) marks the row "interrupted — resuming" and retries with
 //    backoff (at once when the browser comes back online); a retry asks the server which parts it
 //    already has (GET /api/v1/uploads/{id}) and sends only the missing ones;
-//  - after a reload, picking the same file again continues the same upload.
+//  - after a reload, picking the same file again continues the same upload;
+//  - any other failure is final: Retry is offered only when it can help (upload-failure.ts).
 import {
   abortUpload,
   ApiError,
   beginUpload,
   completeUpload,
-  errorMessage,
   fileUrl,
   getUpload,
   partUrl,
@@ -19,6 +19,7 @@ import {
   type ResumableUpload,
   type UploadResult,
 } from './api.ts';
+import { describeUploadFailure } from './upload-failure.ts';
 
 export type UploadState = 'queued' | 'uploading' | 'interrupted' | 'completing' | 'done' | 'failed' | 'cancelled';
 
@@ -35,6 +36,8 @@ export interface UploadRow {
   speed: number;
   /** one line: the error, or what is going on (e.g. "resumed: 3 of 8 parts already on the server") */
   message: string;
+  /** failed only: whether Retry can help (upload-failure.ts); a refused upload fails the same way again */
+  retryable?: boolean;
   /** multipart only */
   parts?: { total: number; done: number; resumed: number; sent: number };
   result?: UploadResult;
@@ -302,14 +305,19 @@ function failed(rt: Runtime, err: unknown): void {
     update(rt, { state: 'interrupted', retryAt, speed: 0, message: why });
     return;
   }
-  if (e && e.status === 404 && rt.row.mode === 'multipart') {
+  const failure = describeUploadFailure(err, rt.row.mode);
+  if (failure.startsOver) {
     // The upload session is gone (aborted elsewhere or dropped by gc after its idle timeout).
     forget(rt.storageKey);
     rt.uploadId = undefined;
-    update(rt, { state: 'failed', speed: 0, message: `${errorMessage(err)} — the upload session is gone; Retry starts over` });
-    return;
+  } else if (!failure.retryable) {
+    // Picking the file again would fail the same way: do not offer it as an unfinished upload.
+    const id = rt.uploadId ?? loadSaved(rt.storageKey)?.id;
+    forget(rt.storageKey);
+    rt.uploadId = undefined;
+    if (id) void abortUpload(id).catch(() => undefined);
   }
-  update(rt, { state: 'failed', speed: 0, message: errorMessage(err) });
+  update(rt, { state: 'failed', speed: 0, message: failure.message, retryable: failure.retryable });
 }
 
 async function runSingle(rt: Runtime): Promise<UploadResult> {
@@ -427,10 +435,11 @@ export function retry(key: string): void {
   const rt = runtimes.get(key);
   if (!rt || rt.cancelled) return;
   if (rt.row.state !== 'interrupted' && rt.row.state !== 'failed') return;
+  if (rt.row.state === 'failed' && rt.row.retryable === false) return;
   if (rt.timer) clearTimeout(rt.timer);
   rt.timer = undefined;
   if (rt.row.state === 'failed') rt.attempts = 0;
-  update(rt, { state: 'queued', message: 'waiting to resume', retryAt: undefined });
+  update(rt, { state: 'queued', message: 'waiting to resume', retryAt: undefined, retryable: undefined });
   pump();
 }
 

@@ -1,5 +1,6 @@
 // The folder path as links: "All files / logs / 2024". The file browser marks the folder it shows
-// as the current page; the file page links every folder above the file.
+// as the current page; the file page links every folder above the file. A long folder name is cut
+// with an ellipsis (full name in the tooltip), so the crumbs stay on one or two lines.
 import { filesHref, Link } from '../router.tsx';
 
 export function Breadcrumbs({ prefix, lastIsCurrent = false, testId }: { prefix: string; lastIsCurrent?: boolean; testId?: string }) {
@@ -9,7 +10,15 @@ export function Breadcrumbs({ prefix, lastIsCurrent = false, testId }: { prefix:
       <ol>
         {crumbs.map((c, i) => (
           <li key={c.prefix}>
-            {lastIsCurrent && i === crumbs.length - 1 ? <span aria-current="page">{c.label}</span> : <Link to={filesHref(c.prefix)}>{c.label}</Link>}
+            {lastIsCurrent && i === crumbs.length - 1 ? (
+              <span aria-current="page" title={c.label}>
+                {c.label}
+              </span>
+            ) : (
+              <Link to={filesHref(c.prefix)} title={c.label}>
+                {c.label}
+              </Link>
+            )}
           </li>
         ))}
       </ol>

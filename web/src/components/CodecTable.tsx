@@ -22,7 +22,7 @@ const COLUMNS: Column[] = [
 export function CodecTable({ rows }: { rows: readonly CodecRow[] }) {
   const codecColour = useCodecColour();
   return (
-    <Table className="table table--compact" columns={COLUMNS}>
+    <Table className="table table--compact" label="Chunks per codec" columns={COLUMNS}>
       {rows.map((c) => (
         <tr key={c.codec}>
           <td>

@@ -1,6 +1,8 @@
-// The tables of the UI: a scrolling wrapper, one header row, the body rows the caller renders.
+// The tables of the UI: a sideways scroller that shows when it scrolls (ScrollX.tsx), one header
+// row, the body rows the caller renders.
 import type { ReactNode } from 'react';
 import { formatCount } from '../format.ts';
+import { ScrollX } from './ScrollX.tsx';
 
 export interface Column {
   /** Header content: a label, or e.g. a sort button. */
@@ -13,10 +15,11 @@ export interface Column {
   key?: string;
 }
 
-export function Table({ className, columns, children }: { className: string; columns: readonly Column[]; children: ReactNode }) {
+/** `label` names the table for screen readers (e.g. "Copies per backend"). */
+export function Table({ className, label, columns, children }: { className: string; label: string; columns: readonly Column[]; children: ReactNode }) {
   return (
-    <div className="table-wrap">
-      <table className={className}>
+    <ScrollX label={label}>
+      <table className={className} aria-label={label}>
         <thead>
           <tr>
             {columns.map((c, i) => (
@@ -28,7 +31,7 @@ export function Table({ className, columns, children }: { className: string; col
         </thead>
         <tbody>{children}</tbody>
       </table>
-    </div>
+    </ScrollX>
   );
 }
 

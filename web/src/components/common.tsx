@@ -2,14 +2,24 @@
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ApiError, errorMessage } from '../api.ts';
 
-/** An API error as ONE line (full text in the tooltip), with the HTTP status when there is one. */
-export function ErrorLine({ error, onRetry, testId = 'error' }: { error: unknown; onRetry?: () => void; testId?: string }) {
+/**
+ * An API error as ONE line (full text in the tooltip), with the HTTP status when there is one.
+ * `wrap` shows the whole text on as many lines as it needs: for sentences a user must read in
+ * full (what to do next), not for status lines.
+ */
+export function ErrorLine({ error, onRetry, testId = 'error', wrap = false }: { error: unknown; onRetry?: () => void; testId?: string; wrap?: boolean }) {
   if (error === undefined || error === null) return null;
   const message = errorMessage(error);
   const status = error instanceof ApiError && error.status > 0 ? `${error.status} ` : '';
   const code = error instanceof ApiError ? error.code : '';
   return (
-    <div className="error-line" role="alert" data-testid={testId} data-status={error instanceof ApiError ? error.status : undefined} title={message}>
+    <div
+      className={`error-line${wrap ? ' error-line--wrap' : ''}`}
+      role="alert"
+      data-testid={testId}
+      data-status={error instanceof ApiError ? error.status : undefined}
+      title={wrap ? undefined : message}
+    >
       <span className="error-line__icon" aria-hidden="true">!</span>
       <span className="error-line__text">
         {status || code ? <span className="error-line__code">{status}{code}</span> : null}

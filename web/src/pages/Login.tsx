@@ -1,12 +1,22 @@
-// Shown when the server answers 401: asks for the token and exchanges it for a session cookie.
+// The login screen (on any 401): why it shows, where the token comes from, and the token form,
+// which exchanges the token for a session cookie. Failures are said in words, in full.
 import { useState, type FormEvent } from 'react';
-import { ApiError, openSession } from '../api.ts';
+import { ApiError, errorMessage, openSession } from '../api.ts';
 import { ErrorLine } from '../components/common.tsx';
+import { LoginHelp } from '../components/login/LoginHelp.tsx';
+import { LoginReasonLine, type LoginReason } from '../components/login/LoginReason.tsx';
 
-export function Login({ message, onSignedIn }: { message: string; onSignedIn: (token: string) => void }) {
+/** A failed sign-in as a sentence that says what to do (never the server's error code). */
+function signInFailure(err: unknown): Error {
+  if (err instanceof ApiError && err.status === 401) return new Error('That token is not accepted by this server. Check that you pasted all of it, then try again.');
+  if (err instanceof ApiError && err.status === 0) return new Error('The dcs server did not answer. Check that it is running, then try again.');
+  return new Error(`Signing in did not work (${errorMessage(err)}). Try again in a moment.`);
+}
+
+export function Login({ reason, onSignedIn }: { reason: LoginReason; onSignedIn: (token: string) => void }) {
   const [token, setToken] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const [error, setError] = useState<Error>();
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
     const t = token.trim();
@@ -17,7 +27,7 @@ export function Login({ message, onSignedIn }: { message: string; onSignedIn: (t
       await openSession(t);
       onSignedIn(t);
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? new ApiError(401, err.code, `${err.message} — check the token and try again`) : err);
+      setError(signInFailure(err));
       setBusy(false);
     }
   };
@@ -28,15 +38,8 @@ export function Login({ message, onSignedIn }: { message: string; onSignedIn: (t
           <img src="/favicon.svg" alt="" width={36} height={36} />
           <h1 id="login-title">Sign in to dcs</h1>
         </div>
-        <p>
-          This server needs an access token: the one printed by <code>npm start</code>, or the value set in <code>DCS_TOKEN</code> when the
-          server was started.
-        </p>
-        {message ? (
-          <p className="login__reason" role="status" data-testid="login-reason">
-            {message}
-          </p>
-        ) : null}
+        <LoginReasonLine reason={reason} />
+        <LoginHelp />
         <label className="field">
           <span>Access token</span>
           <input
@@ -49,14 +52,11 @@ export function Login({ message, onSignedIn }: { message: string; onSignedIn: (t
             data-testid="token-input"
           />
         </label>
-        <ErrorLine error={error} />
+        <ErrorLine error={error} wrap />
         <button type="submit" className="btn btn--primary btn--block" disabled={busy || !token.trim()} data-testid="login-submit">
           {busy ? 'Checking…' : 'Sign in'}
         </button>
-        <p className="muted small">
-          Tip: open the link <code>http://HOST:PORT/#token=…</code> to sign in directly. The token stays in this browser (localStorage) until you sign
-          out.
-        </p>
+        <p className="muted small">The token stays in this browser (localStorage) until you sign out.</p>
       </form>
     </div>
   );

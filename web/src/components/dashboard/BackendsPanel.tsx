@@ -33,7 +33,7 @@ export function BackendsPanel({ backends }: { backends: Stats['perBackend'] }) {
           maxBarSize={26}
         />
       </ChartBox>
-      <Table className="table table--compact" columns={COLUMNS}>
+      <Table className="table table--compact" label="Backends" columns={COLUMNS}>
         {[...backends]
           .sort((a, b) => Number(a.up) - Number(b.up) || a.backend.localeCompare(b.backend))
           .map((b) => (

@@ -20,7 +20,7 @@ export function TopFiles({ files }: { files: FileAccess[] }) {
       {files.length === 0 ? (
         <p className="muted">No files yet.</p>
       ) : (
-        <Table className="table table--compact top-table" columns={COLUMNS}>
+        <Table className="table table--compact top-table" label="Most accessed files" columns={COLUMNS}>
           {files.map((f) => (
             <tr key={f.name} data-testid="top-row" data-name={f.name}>
               <td className="top-name">

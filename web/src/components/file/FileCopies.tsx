@@ -55,7 +55,7 @@ export function FileCopies({ backends }: { backends: BackendCopies[] }) {
   return (
     <Panel id="copies" title="Copies" testId="file-copies">
       <p className="muted small">Where the chunks of this version live, and whether each backend answers now.</p>
-      <Table className="table table--compact" columns={COLUMNS}>
+      <Table className="table table--compact" label="Copies per backend" columns={COLUMNS}>
         {backends.map((b) => (
           <tr key={b.backend} data-testid="copy-row" data-backend={b.backend} className={b.up ? undefined : 'row--bad'}>
             <td>

@@ -1,16 +1,20 @@
 // The top of a file's page: the folders above it, its name and health, Download and Delete file.
+// A name can be 4,096 bytes long: the title shows at most three lines (the full name is in its
+// tooltip and the Copy name button), so the buttons stay on the first screen.
 import { fileUrl, type FileStat } from '../../api.ts';
 import { baseName, parentPrefix } from '../../format.ts';
 import { Breadcrumbs } from '../Breadcrumbs.tsx';
 import { HealthBadge } from '../common.tsx';
+import { CopyButton } from '../CopyButton.tsx';
 
 export function FileHeader({ name, version, stat, onDelete }: { name: string; version: number | undefined; stat: FileStat | undefined; onDelete: () => void }) {
+  const shown = baseName(name) || name;
   return (
     <div className="page__head">
       <Breadcrumbs prefix={parentPrefix(name)} />
       <div className="file-title">
-        <h1 className="break" data-testid="file-name">
-          {baseName(name) || name}
+        <h1 className="clamp-3" title={shown} data-testid="file-name">
+          {shown}
         </h1>
         {stat ? <HealthBadge health={stat.health} /> : null}
         {stat && stat.versions.length > 1 ? (
@@ -27,6 +31,7 @@ export function FileHeader({ name, version, stat, onDelete }: { name: string; ve
           <button type="button" className="btn btn--danger-ghost" onClick={onDelete} data-testid="file-delete">
             Delete file
           </button>
+          <CopyButton text={name} caption="Copy name" title="Copy the full name, with its folders" testId="copy-name" />
         </div>
       ) : null}
     </div>

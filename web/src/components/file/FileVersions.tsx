@@ -20,7 +20,7 @@ export function FileVersions({ stat, selectedVersion, onDeleteVersion }: { stat:
   const latest = Math.max(...stat.versions.map((x) => x.version));
   return (
     <Panel id="versions" title="Versions" testId="file-versions">
-      <Table className="table rtable" columns={COLUMNS}>
+      <Table className="table rtable" label="Versions" columns={COLUMNS}>
         {stat.versions
           .slice()
           .sort((a, b) => b.version - a.version)

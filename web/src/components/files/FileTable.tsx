@@ -71,13 +71,13 @@ export function FileTable({ prefix, files, folders, sort, onSort, onDelete }: {
     ACTIONS_COLUMN,
   ];
   return (
-    <Table className="table rtable files-table" columns={columns}>
+    <Table className="table rtable files-table" label="Files" columns={columns}>
       {folders.map((f) => (
         <tr key={`d:${f}`} className="folder-row" data-testid="folder-row" data-name={f}>
           <td className="name-cell" colSpan={7}>
-            <Link to={filesHref(f)} className="name-link">
+            <Link to={filesHref(f)} className="name-link" title={f}>
               <span className="icon-folder" aria-hidden="true" />
-              {f.slice(prefix.length)}
+              <span className="ellipsis">{f.slice(prefix.length)}</span>
             </Link>
           </td>
         </tr>

@@ -1,5 +1,5 @@
-// One upload: name, progress, status (with the resume countdown), Resume/Retry, Cancel or remove,
-// and once stored, the result (stored size, ratio, new vs deduplicated chunks, codecs).
+// One upload: name, progress, status (with the resume countdown), Resume/Retry (only when trying
+// again can help), Cancel or remove, the reason of a failure in full, and once stored, the result (stored size, ratio, new vs deduplicated chunks, codecs).
 import { formatBytes, formatDuration, formatPercent, formatRatio, formatSpeed, parentPrefix } from '../../format.ts';
 import { fileHref, filesHref, Link } from '../../router.tsx';
 import { ACTIVE, cancel, dismiss, retry, type UploadRow, type UploadState } from '../../uploads.ts';
@@ -35,7 +35,7 @@ export function UploadItem({ row }: { row: UploadRow }) {
           {row.state === 'done' ? <Link to={fileHref(row.name)}>{row.name}</Link> : row.name}
         </div>
         <div className="upload__actions">
-          {row.state === 'interrupted' || row.state === 'failed' ? (
+          {row.state === 'interrupted' || (row.state === 'failed' && row.retryable !== false) ? (
             <button type="button" className="btn btn--small btn--primary" onClick={() => retry(row.key)} data-testid="upload-resume">
               {row.mode === 'multipart' ? 'Resume' : 'Retry'}
             </button>
@@ -74,7 +74,7 @@ export function UploadItem({ row }: { row: UploadRow }) {
           {row.message}
         </div>
       ) : null}
-      {row.state === 'failed' ? <ErrorLine error={new Error(row.message)} testId="upload-error" /> : null}
+      {row.state === 'failed' ? <ErrorLine error={new Error(row.message)} testId="upload-error" wrap /> : null}
       {r ? (
         <div className="upload__result" data-testid="upload-result">
           <span>
