@@ -141,7 +141,7 @@ export async function listVersions(db: Db, name: string): Promise<VersionRecord[
  * compare names in code-point (UTF-8 byte) order — SQLite's BINARY collation, PostgreSQL's
  * COLLATE "C" — so `prefix <= name < prefixEnd(prefix)` is exactly the names with that prefix.
  */
-function prefixEnd(prefix: string): string | undefined {
+export function prefixEnd(prefix: string): string | undefined {
   const points = [...prefix];
   while (points.length > 0) {
     const last = points.pop()!.codePointAt(0)!;

@@ -6,6 +6,11 @@
 // reference (which protects them from gc), writes new chunks to storage, records them, stages its
 // ordered chunk list, and only then commits — one transaction makes the version visible.
 import type { ChunkId } from '../core/chunk-id.ts';
+import type { ShareLink, ShareLinkSpec } from './share-links.ts';
+import type { WebSession } from './web-sessions.ts';
+
+export type { ShareLink, ShareLinkSpec } from './share-links.ts';
+export type { WebSession } from './web-sessions.ts';
 
 export type CopyState = 'ok' | 'missing' | 'corrupt';
 
@@ -252,6 +257,15 @@ export interface MetadataStore {
   /** Delete one version, or all versions when version is undefined; decrements refcounts. Returns versions removed. */
   deleteFile(name: string, version?: number): Promise<number>;
 
+  // --- renames (metadata only) ---------------------------------------------------------------
+  /**
+   * Rename a file, or move a folder when both end in "/" (every name under `from` to the same
+   * name under `to`), atomically; FILE_EXISTS when a target exists. Returns names moved.
+   */
+  renameNames(from: string, to: string): Promise<number>;
+  /** A new latest version of `name` with the chunks of `version` (no chunk is rewritten). */
+  restoreVersion(name: string, version: number): Promise<VersionRecord>;
+
   // --- copies --------------------------------------------------------------------------------
   setCopyState(id: ChunkId, backend: string, state: CopyState): Promise<void>;
   /** Record a new (ok) copy, or mark an existing one ok; `shard` is the erasure shard index it holds. */
@@ -294,4 +308,24 @@ export interface MetadataStore {
   recordStatsSample(sample: StatsSample): Promise<void>;
   /** Samples in time order, at or after `since`, the most recent `limit` of them (default 1000). */
   statsHistory(options?: { since?: number; limit?: number }): Promise<StatsSample[]>;
+
+  // --- browser sessions ----------------------------------------------------------------------
+  /** Record a session; drops expired ones and those made for another token (revoked by a token change). */
+  createWebSession(session: WebSession): Promise<void>;
+  /** The session exists, was made for this token and has not expired. */
+  webSessionValid(idHash: string, tokenFingerprint: string): Promise<boolean>;
+  /** End a session (sign-out); unknown ids are ignored. */
+  revokeWebSession(idHash: string): Promise<void>;
+
+  // --- share links ---------------------------------------------------------------------------
+  /** Record a link (dropping expired ones). */
+  createShareLink(link: ShareLinkSpec): Promise<ShareLink>;
+  /** Count a download through a live link and return it; undefined when expired, used up, revoked or unknown. */
+  useShareLink(idHash: string): Promise<ShareLink | undefined>;
+  /** A live link, without counting a download. */
+  shareLink(idHash: string): Promise<ShareLink | undefined>;
+  /** Links not expired, newest first (of one name when given). */
+  listShareLinks(name?: string): Promise<ShareLink[]>;
+  /** Revoke a link; false when there was none. */
+  revokeShareLink(idHash: string): Promise<boolean>;
 }

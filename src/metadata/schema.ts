@@ -117,6 +117,26 @@ export interface StatsHistoryTable {
   physical_bytes: number;
 }
 
+/** Signed-in browsers: the hash of each session id (never the id), its token and expiry. */
+export interface WebSessionsTable {
+  id_hash: string;
+  token_fingerprint: string;
+  created_at: number;
+  expires_at: number;
+}
+
+/** Links that download one file without a token: the hash of each link's id, never the id. */
+export interface ShareLinksTable {
+  id_hash: string;
+  name: string;
+  /** Pinned version; null follows the latest. */
+  version: number | null;
+  created_at: number;
+  expires_at: number;
+  max_downloads: number | null;
+  downloads: Generated<number>;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   applied_at: number;
@@ -135,6 +155,8 @@ export interface Database {
   upload_part_chunks: UploadPartChunksTable;
   file_access: FileAccessTable;
   stats_history: StatsHistoryTable;
+  web_sessions: WebSessionsTable;
+  share_links: ShareLinksTable;
   schema_migrations: SchemaMigrationsTable;
 }
 

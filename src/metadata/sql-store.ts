@@ -29,6 +29,9 @@ import type { ChunkId } from '../core/chunk-id.ts';
 import * as analytics from './analytics.ts';
 import * as chunksCopies from './chunks-copies.ts';
 import * as filesVersions from './files-versions.ts';
+import * as renames from './renames.ts';
+import * as shareLinks from './share-links.ts';
+import type { ShareLink, ShareLinkSpec } from './share-links.ts';
 import type {
   ChunkRecord,
   ClaimResult,
@@ -51,6 +54,8 @@ import type {
 } from './metadata-store.ts';
 import type { Db, SqlDialect } from './sql-dialect.ts';
 import * as uploadSessions from './upload-sessions.ts';
+import * as webSessions from './web-sessions.ts';
+import type { WebSession } from './web-sessions.ts';
 
 export class SqlMetadataStore implements MetadataStore {
   readonly #db: Db;
@@ -181,6 +186,16 @@ export class SqlMetadataStore implements MetadataStore {
     return this.#write((trx) => filesVersions.deleteFile(this.#d, trx, name, version));
   }
 
+  // --- renames -------------------------------------------------------------------------------
+
+  renameNames(from: string, to: string): Promise<number> {
+    return this.#write((trx) => renames.renameNames(this.#d, trx, from, to));
+  }
+
+  restoreVersion(name: string, version: number): Promise<VersionRecord> {
+    return this.#write((trx) => renames.restoreVersion(this.#d, trx, name, version, this.#now()));
+  }
+
   // --- copies --------------------------------------------------------------------------------
 
   async setCopyState(id: ChunkId, backend: string, state: CopyState): Promise<void> {
@@ -247,5 +262,41 @@ export class SqlMetadataStore implements MetadataStore {
 
   statsHistory(options?: { since?: number; limit?: number }): Promise<StatsSample[]> {
     return analytics.statsHistory(this.#db, options);
+  }
+
+  // --- browser sessions ----------------------------------------------------------------------
+
+  async createWebSession(session: WebSession): Promise<void> {
+    await this.#write((trx) => webSessions.insertWebSession(trx, session, this.#now()));
+  }
+
+  webSessionValid(idHash: string, tokenFingerprint: string): Promise<boolean> {
+    return webSessions.webSessionValid(this.#db, idHash, tokenFingerprint, this.#now());
+  }
+
+  async revokeWebSession(idHash: string): Promise<void> {
+    await this.#write((trx) => webSessions.deleteWebSession(trx, idHash));
+  }
+
+  // --- share links ---------------------------------------------------------------------------
+
+  createShareLink(link: ShareLinkSpec): Promise<ShareLink> {
+    return this.#write((trx) => shareLinks.insertShareLink(trx, link, this.#now()));
+  }
+
+  useShareLink(idHash: string): Promise<ShareLink | undefined> {
+    return this.#write((trx) => shareLinks.countShareDownload(trx, idHash, this.#now()));
+  }
+
+  shareLink(idHash: string): Promise<ShareLink | undefined> {
+    return shareLinks.liveShareLink(this.#db, idHash, this.#now());
+  }
+
+  listShareLinks(name?: string): Promise<ShareLink[]> {
+    return shareLinks.listShareLinks(this.#db, this.#now(), name);
+  }
+
+  revokeShareLink(idHash: string): Promise<boolean> {
+    return this.#write((trx) => shareLinks.deleteShareLink(trx, idHash));
   }
 }

@@ -69,6 +69,18 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     description: 'bytes of each erasure shard object per chunk (null: whole copies)',
     statements: [`ALTER TABLE chunks ADD COLUMN shard_bytes INTEGER`],
+  },  {
+    version: 5,
+    description: 'browser sessions of the HTTP API (server-side, revocable) and share links',
+    statements: [
+      `CREATE TABLE web_sessions (
+         id_hash TEXT PRIMARY KEY, token_fingerprint TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)`,
+      `CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at)`,
+      `CREATE TABLE share_links (
+         id_hash TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER, created_at BIGINT NOT NULL,
+         expires_at BIGINT NOT NULL, max_downloads INTEGER, downloads INTEGER NOT NULL DEFAULT 0)`,
+      `CREATE INDEX share_links_by_name ON share_links (name)`,
+    ],
   },
 ];
 

@@ -7,6 +7,7 @@ import { CODEC_CHOICES, type CodecChoice } from '../core/codecs.ts';
 import { checkLevel, type Encoding } from '../core/input/encoding.ts';
 import { validateErasureParams } from '../core/erasure.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
+import { SHARING, type Sharing } from '../core/file-modes.ts';
 import { resolveResilience, type ResilienceConfig, type ResilienceOptions } from '../storage/resilient-store.ts';
 
 export const CONFIG_FILE = 'dcs.yaml';
@@ -67,6 +68,8 @@ const configSchema = z.strictObject({
     .optional(),
   /** Timeouts, retries, circuit breaker and concurrency limit per backend (see docs/resilience.md). */
   resilience: z.unknown().optional(),
+  /** Who may read the repository's local files: only its owner (default) or also its group. */
+  permissions: z.enum(SHARING).default('private'),
   performance: z
     .strictObject({
       /** Worker threads for compression/encryption; 0 runs them on the main thread. */
@@ -109,6 +112,7 @@ export interface RepositoryConfig {
   encryption: { enabled: boolean; keyFile?: string };
   services?: ServiceUrls;
   resilience?: ResilienceOptions;
+  permissions?: Sharing;
   performance: { workers?: number; inFlightChunks?: number; readAhead?: number };
 }
 

@@ -6,6 +6,7 @@ import { DEFAULT_CHUNKER, type ChunkerParams } from '../core/chunker.ts';
 import type { CodecChoice } from '../core/codecs.ts';
 import { DcsError, RepositoryExistsError } from '../core/errors.ts';
 import { createKeyFile, type KeyFile } from '../core/keyfile.ts';
+import { fileModes, type Sharing } from '../core/file-modes.ts';
 import { parseBackendUrl } from '../storage/registry.ts';
 import { resolveEncoding } from '../core/input/encoding.ts';
 import { CONFIG_FILE, CONFIG_VERSION, DEFAULT_COMPRESSION, parseConfig, renderConfig, type BackendConfig, type RepositoryConfig } from './config.ts';
@@ -22,6 +23,8 @@ export interface InitOptions {
   codec?: CodecChoice;
   level?: number;
   chunking?: ChunkerParams;
+  /** Who may read the repository's local files (default: only its owner). */
+  permissions?: Sharing;
   /** scrypt cost for the key file (tests use a low one). */
   kdfCost?: { N?: number };
 }
@@ -52,13 +55,15 @@ export async function initRepository(dirArg: string, options: InitOptions = {}):
     chunking: options.chunking ?? DEFAULT_CHUNKER,
     compression: resolveEncoding(options, DEFAULT_COMPRESSION),
     encryption: options.passphrase === undefined ? { enabled: false } : { enabled: true, keyFile: KEY_FILE },
+    permissions: options.permissions ?? 'private',
     performance: {},
   };
   // Validate exactly as open will, before touching anything.
   const validated = parseConfig(renderConfig(config), join(dir, CONFIG_FILE));
-  await mkdir(dir, { recursive: true });
+  const modes = fileModes(validated.permissions);
+  await mkdir(dir, { recursive: true, mode: modes.dir });
 
-  const opened = await openBackends(dir, validated.backends);
+  const opened = await openBackends(dir, validated.backends, undefined, undefined, validated.permissions);
   try {
     const marker = markerOf(validated);
     for (const b of opened) {
@@ -74,10 +79,10 @@ export async function initRepository(dirArg: string, options: InitOptions = {}):
       if (keyFile) await b.store.put(KEY_OBJECT_KEY, new TextEncoder().encode(JSON.stringify(keyFile)));
       await b.store.put(REPO_MARKER_KEY, new TextEncoder().encode(marker));
     }
-    if (keyFile) await writeFileAtomic(join(dir, KEY_FILE), JSON.stringify(keyFile, null, 2));
-    const metadata = await openMetadata(dir, validated.metadata);
+    if (keyFile) await writeFileAtomic(join(dir, KEY_FILE), JSON.stringify(keyFile, null, 2), modes.file);
+    const metadata = await openMetadata(dir, validated.metadata, validated.permissions);
     await metadata.close();
-    await writeFileAtomic(join(dir, CONFIG_FILE), renderConfig(validated));
+    await writeFileAtomic(join(dir, CONFIG_FILE), renderConfig(validated), modes.file);
   } finally {
     await closeBackends(opened);
   }

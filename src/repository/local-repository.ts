@@ -37,14 +37,15 @@ import type {
   GcReport,
   ListRequest,
   LocalRepository,
+  Readiness,
   RebalanceOptions,
   RebalanceReport,
-  Readiness,
   RedundancyPolicy,
   RepairOptions,
   RepairReport,
   RepositoryInfo,
   ResumableUploads,
+  ShareLinks,
   StatRequest,
   StatsReport,
   UploadFilesRequest,
@@ -54,6 +55,7 @@ import type {
   VerifyOptions,
   VerifyReport,
   VersionRecord,
+  WebSessions,
 } from './repository.ts';
 import { startStatsSampler, type StatsSampler } from './size-history.ts';
 import { uploadFiles } from './upload-files.ts';
@@ -71,6 +73,8 @@ class EngineRepository implements LocalRepository {
   readonly resumable: ResumableUploads;
   readonly chunked: ChunkedUploads;
   readonly analytics: Analytics;
+  readonly webSessions: WebSessions;
+  readonly shareLinks: ShareLinks;
   readonly #engine: OpenedEngine;
   readonly #ctx: EngineContext;
   readonly #sampler: StatsSampler | undefined;
@@ -146,6 +150,18 @@ class EngineRepository implements LocalRepository {
       usageTotals: () => metadata.usageTotals(),
       statsHistory: (request = {}) => metadata.statsHistory({ ...(request.since === undefined ? {} : { since: request.since }), ...(request.limit === undefined ? {} : { limit: request.limit }) }),
     };
+    this.webSessions = {
+      create: (session) => metadata.createWebSession(session),
+      valid: (idHash, tokenFingerprint) => metadata.webSessionValid(idHash, tokenFingerprint),
+      revoke: (idHash) => metadata.revokeWebSession(idHash),
+    };
+    this.shareLinks = {
+      create: (link) => metadata.createShareLink({ ...link, name: validateName(link.name), ...(link.version === undefined ? {} : { version: checkVersion(link.version) }) }),
+      use: (idHash) => metadata.useShareLink(idHash),
+      live: (idHash) => metadata.shareLink(idHash),
+      list: (name) => metadata.listShareLinks(name === undefined ? undefined : validateName(name)),
+      revoke: (idHash) => metadata.revokeShareLink(idHash),
+    };
   }
 
   async upload(input: UploadInput, request: UploadRequest): Promise<UploadResult> {
@@ -186,6 +202,16 @@ class EngineRepository implements LocalRepository {
     const result = await remove(this.#ctx, validateName(name), optionalVersion(request.version));
     this.#sampler?.changed();
     return result;
+  }
+
+  async rename(from: string, to: string): Promise<{ moved: number }> {
+    return { moved: await this.#ctx.metadata.renameNames(validateName(from), validateName(to)) };
+  }
+
+  async restore(name: string, version: number): Promise<VersionRecord> {
+    const v = await this.#ctx.metadata.restoreVersion(validateName(name), checkVersion(version));
+    this.#sampler?.changed();
+    return v;
   }
 
   async verify(request: VerifyOptions = {}): Promise<VerifyReport> {

@@ -128,7 +128,7 @@ export async function openEngine(dirArg: string, options: OpenOptions = {}): Pro
   const dir = resolve(dirArg);
   const config = await readConfig(dir);
   const cluster = options.cluster ? await clusterStages(options.cluster, options.warn) : undefined;
-  const backends = await openBackends(dir, config.backends, config.resilience, options.metricsRegistry).catch(async (err: unknown) => {
+  const backends = await openBackends(dir, config.backends, config.resilience, options.metricsRegistry, config.permissions).catch(async (err: unknown) => {
     cluster?.close();
     throw err;
   });
@@ -143,7 +143,7 @@ export async function openEngine(dirArg: string, options: OpenOptions = {}): Pro
       keys = await unlockKeyFile(keyFile, await options.passphrase());
     }
     if (config.id === undefined) config.id = await adoptBackends(config, backends, options.initializeBackends === true);
-    metadata = await openMetadata(dir, config.metadata);
+    metadata = await openMetadata(dir, config.metadata, config.permissions);
     const workers = options.workers ?? config.performance.workers ?? Math.min(availableParallelism(), 8);
     const localTransformer = (): ChunkTransformer => (workers > 0 ? new WorkerPoolTransformer({ workers, ...(keys ? { keys } : {}) }) : new InlineTransformer(keys));
     const hasher = keys ? hmacHasher(keys.idKey) : sha256Hasher();

@@ -24,7 +24,7 @@ import type { FileStat } from '../engine/stat.ts';
 import type { StatsReport } from '../engine/stats.ts';
 import type { UploadProgress, UploadResult, WrittenCounts } from '../engine/upload.ts';
 import type { VerifyOptions, VerifyReport } from '../engine/verify.ts';
-import type { FileAccess, FileSummary, ResumableUpload, StatsSample, UsageTotals, VersionRecord } from '../metadata/metadata-store.ts';
+import type { FileAccess, FileSummary, ResumableUpload, StatsSample, UsageTotals, ShareLink, ShareLinkSpec, VersionRecord, WebSession } from '../metadata/metadata-store.ts';
 
 export type { ByteSpan, RangeRequest } from '../core/input/ranges.ts';
 export type { Encoding, EncodingRequest } from '../core/input/encoding.ts';
@@ -40,7 +40,7 @@ export type { ChunkPlacement, FileStat } from '../engine/stat.ts';
 export type { StatsReport } from '../engine/stats.ts';
 export type { UploadProgress, UploadResult } from '../engine/upload.ts';
 export type { BackendHealth, ProblemKind, VerifyOptions, VerifyProblem, VerifyReport } from '../engine/verify.ts';
-export type { CopyRecord, CopyState, FileAccess, FileSummary, ResumableUpload, StatsSample, UsageTotals, VersionRecord } from '../metadata/metadata-store.ts';
+export type { CopyRecord, CopyState, FileAccess, FileSummary, ResumableUpload, ShareLink, ShareLinkSpec, StatsSample, UsageTotals, VersionRecord } from '../metadata/metadata-store.ts';
 
 /** The bytes of an upload: a stream, or a local file (read by the chunker directly). */
 export type UploadInput = ChunkInput;
@@ -124,6 +124,27 @@ export interface ResumableUploads {
   abort(id: string): Promise<void>;
 }
 
+/**
+ * Browser sessions of the HTTP API, kept in metadata (shared by the orchestrators of one database,
+ * surviving restarts). Ids arrive hashed: the repository never sees a live session id.
+ */
+export interface WebSessions {
+  create(session: WebSession): Promise<void>;
+  valid(idHash: string, tokenFingerprint: string): Promise<boolean>;
+  revoke(idHash: string): Promise<void>;
+}
+
+/** Links that download one file without a token; ids arrive hashed, as for WebSessions. */
+export interface ShareLinks {
+  create(link: ShareLinkSpec): Promise<ShareLink>;
+  /** Count a download through a live link; undefined when it expired, was used up or revoked. */
+  use(idHash: string): Promise<ShareLink | undefined>;
+  /** A live link, without counting a download. */
+  live(idHash: string): Promise<ShareLink | undefined>;
+  list(name?: string): Promise<ShareLink[]>;
+  revoke(idHash: string): Promise<boolean>;
+}
+
 /** Usage and size history, kept in metadata (shared by the orchestrators of one database). */
 export interface Analytics {
   fileAccess(name: string): Promise<FileAccess | undefined>;
@@ -202,8 +223,17 @@ export interface LocalRepository extends Repository {
   /** A download as envelopes, for clients that decompress and verify themselves. */
   downloadEnvelopes(name: string, request?: DownloadRequest): Promise<EnvelopeDownload & { idKey?: Uint8Array }>;
   readonly analytics: Analytics;
+  readonly webSessions: WebSessions;
+  readonly shareLinks: ShareLinks;
   /** Every version of a file, oldest first. */
   versions(name: string): Promise<VersionRecord[]>;
+  /**
+   * Rename a file, or move a folder when both names end in "/" (metadata only: no chunk is read
+   * or rewritten). FILE_EXISTS when a target name exists; nothing moves then.
+   */
+  rename(from: string, to: string): Promise<{ moved: number }>;
+  /** Make an older version the latest again (a new version with its chunks; metadata only). */
+  restore(name: string, version: number): Promise<VersionRecord>;
   /** Move copies to the backends dcs.yaml now ranks first. */
   rebalance(request?: RebalanceOptions): Promise<RebalanceReport>;
   /** Each configured backend, in dcs.yaml's order, and whether it answers now (cached briefly). */

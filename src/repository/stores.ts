@@ -1,11 +1,12 @@
 // What opening and creating a repository share: the objects every backend holds besides chunks,
 // dcs.yaml's backends turned into wrapped stores, and the metadata store its URL names.
-import { access, rename, writeFile } from 'node:fs/promises';
+import { access, open, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import { ConfigError } from '../core/errors.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import { openSqliteMetadata } from '../metadata/sqlite-store.ts';
+import { fileModes, type Sharing } from '../core/file-modes.ts';
 import type { Backend } from '../storage/placement.ts';
 import { isNetworkBackend, openBlobStore } from '../storage/registry.ts';
 import { withResilience, type ResilienceOptions } from '../storage/resilient-store.ts';
@@ -25,9 +26,9 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data, { mode: 0o600 });
+  await writeFile(tmp, data, { mode });
   await rename(tmp, path);
 }
 
@@ -46,7 +47,7 @@ function metadataPath(dir: string, url: string): string {
   return path === ':memory:' ? path : resolve(dir, path);
 }
 
-export async function openMetadata(dir: string, url: string): Promise<MetadataStore> {
+export async function openMetadata(dir: string, url: string, sharing?: Sharing): Promise<MetadataStore> {
   let store: MetadataStore;
   if (/^postgres(ql)?:\/\//.test(url)) {
     // Secrets never live in dcs.yaml: the password comes from PGPASSWORD (or ~/.pgpass).
@@ -57,7 +58,11 @@ export async function openMetadata(dir: string, url: string): Promise<MetadataSt
     const { openPostgresMetadata } = await import('../metadata/postgres-store.ts');
     store = await openPostgresMetadata(url);
   } else {
-    store = await openSqliteMetadata(metadataPath(dir, url));
+    const path = metadataPath(dir, url);
+    // Created with its mode before SQLite opens it: SQLite gives its -wal and -shm files the
+    // database file's own mode, so these stay private too (SQLite alone would follow the umask).
+    if (path !== ':memory:') await (await open(path, 'a', fileModes(sharing).file)).close();
+    store = await openSqliteMetadata(path);
   }
   try {
     await store.migrate();
@@ -68,10 +73,10 @@ export async function openMetadata(dir: string, url: string): Promise<MetadataSt
   return store;
 }
 
-export async function openBackends(dir: string, backends: readonly BackendConfig[], resilience?: ResilienceOptions, metrics?: Registry): Promise<Backend[]> {
+export async function openBackends(dir: string, backends: readonly BackendConfig[], resilience?: ResilienceOptions, metrics?: Registry, sharing?: Sharing): Promise<Backend[]> {
   const opened: Backend[] = [];
   for (const b of backends) {
-    let store = await openBlobStore({ name: b.name, url: b.url }, dir);
+    let store = await openBlobStore({ name: b.name, url: b.url, ...(sharing ? { sharing } : {}) }, dir);
     // Backends reached over a network (the registry says which) get timeouts, retries and a
     // breaker. Local disks fail for good (full, gone) rather than transiently: retrying them only
     // delays the fallback to another copy, so they are wrapped only when dcs.yaml asks for it.

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { MAX_CHUNK_SIZE } from '../core/chunker.ts';
 import { ENVELOPE_HEADER_SIZE } from '../core/envelope.ts';
 import { UsageError } from '../core/errors.ts';
+import { percentDecode, queryParams, type QueryParams } from '../core/input/utf8.ts';
 import { freeView } from '../core/memory.ts';
 import type { EnvelopePiece, LocalRepository, SentChunk, VersionRecord } from '../repository/repository.ts';
 import { chunkFramePrefix, endFrame, FRAME_CHUNK, jsonFrame, FRAME_ERROR, FRAME_HEAD, readFrames } from '../services/data-frames.ts';
@@ -21,7 +22,7 @@ export function versionJson(v: VersionRecord): Omit<VersionRecord, 'versionId'> 
   return { name: v.name, version: v.version, size: v.size, chunkCount: v.chunkCount, codec: v.codec, createdAt: v.createdAt };
 }
 
-function intQuery(q: URLSearchParams, name: string): number | undefined {
+function intQuery(q: QueryParams, name: string): number | undefined {
   const v = q.get(name);
   if (v === null) return undefined;
   if (!/^\d{1,16}$/.test(v)) throw new UsageError(`${name} must be a non-negative integer`);
@@ -35,7 +36,7 @@ async function* uploadedChunks(req: DataRequest): AsyncGenerator<SentChunk> {
   }
 }
 
-async function postChunks(repo: LocalRepository, sessionId: string, q: URLSearchParams, req: DataRequest, res: DataResponse): Promise<void> {
+async function postChunks(repo: LocalRepository, sessionId: string, q: QueryParams, req: DataRequest, res: DataResponse): Promise<void> {
   const codec = q.get('recompress');
   const level = intQuery(q, 'level');
   const recompress = codec === null ? undefined : { codec, ...(level === undefined ? {} : { level }) };
@@ -56,7 +57,7 @@ async function write(res: DataResponse, data: Uint8Array, free = false): Promise
   if (!w.write(data, free ? () => freeView(data) : undefined)) await once(res as NodeJS.EventEmitter, 'drain');
 }
 
-async function getEnvelopes(repo: LocalRepository, name: string, q: URLSearchParams, res: DataResponse): Promise<void> {
+async function getEnvelopes(repo: LocalRepository, name: string, q: QueryParams, res: DataResponse): Promise<void> {
   const version = intQuery(q, 'version');
   const start = intQuery(q, 'start');
   const end = intQuery(q, 'end');
@@ -99,16 +100,17 @@ export function orchestratorDataRoutes(repo: LocalRepository, token: string | un
     void (async () => {
       try {
         auth(req);
-        const q = new URL(req.url ?? '/', 'http://x').searchParams;
+        const url = req.url ?? '/';
+        const q = queryParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
         const up = UPLOAD_ROUTE.exec(path);
         if (up && req.method === 'POST') return await postChunks(repo, up[1]!, q, req, res);
         const file = FILE_ROUTE.exec(path);
-        if (file && req.method === 'GET') return await getEnvelopes(repo, decodeURIComponent(file[1]!), q, res);
+        if (file && req.method === 'GET') return await getEnvelopes(repo, percentDecode(file[1]!), q, res);
         throw new DataPlaneError(up || file ? 405 : 404, 'NOT_FOUND', `no data route ${req.method ?? ''} ${path}`);
       } catch (err) {
         // A body not read to the end would hold the connection; the client gets the error either way.
         if (!req.complete && !res.headersSent && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
-        sendDataError(res, err instanceof URIError ? new UsageError('malformed percent-encoding in the path') : err);
+        sendDataError(res, err);
       }
     })();
     return true;

@@ -4,10 +4,14 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CODEC_SUMMARIES } from '../core/codecs.ts';
+import { errorMessage } from '../core/errors.ts';
+import { percentDecode, queryParams, type QueryParams } from '../core/input/utf8.ts';
 import type { LocalRepository, UsageTotals } from '../repository/repository.ts';
 import { httpAuth, SESSION_COOKIE } from './http-auth.ts';
 import { DEFAULT_HTTP_LIMITS, type ApiContext, type HttpLimits } from './http-context.ts';
 import { deleteFile, getFile, listFiles, putFile, statFile } from './http-files.ts';
+import { renameNames, restoreVersion } from './http-names.ts';
+import { createShare, downloadShared, listShares, revokeShare } from './http-shares.ts';
 import { abortUpload, beginUpload, completeUpload, getUpload, putPart } from './http-uploads.ts';
 import { HttpError, intParam, readJson, sendError, sendJson, toHttpError, type Req, type Res } from './http-util.ts';
 import { webAssets } from './web-assets.ts';
@@ -25,6 +29,8 @@ export interface HttpApiOptions {
   tls: boolean;
   registry: Registry;
   log: Logger;
+  /** How long a browser session lasts (default DEFAULT_SESSION_TTL_MS). */
+  sessionTtlMs?: number;
 }
 
 export interface HttpApi {
@@ -32,7 +38,7 @@ export interface HttpApi {
   handle(req: Req, res: Res, path: string): boolean;
 }
 
-type Handler = (api: ApiContext, req: Req, res: Res, params: URLSearchParams, arg: string[]) => Promise<void>;
+type Handler = (api: ApiContext, req: Req, res: Res, params: QueryParams, arg: string[]) => Promise<void>;
 
 interface Route {
   method: string;
@@ -42,6 +48,8 @@ interface Route {
   /** The path as docs/openapi.yaml spells it (a test checks that both agree). */
   doc: string;
   handler: Handler;
+  /** Served without the token: the request carries its own credential (a share link). */
+  open?: true;
 }
 
 const NAME_ARG = '(.+)';
@@ -65,12 +73,31 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', pattern: /^\/api\/v1\/uploads\/([^/]+)$/, name: 'upload-abort', doc: '/api/v1/uploads/{id}', handler: (a, _q, r, _p, [id]) => abortUpload(a, r, id!) },
   { method: 'PUT', pattern: /^\/api\/v1\/uploads\/([^/]+)\/parts\/([^/]+)$/, name: 'upload-part', doc: '/api/v1/uploads/{id}/parts/{part}', handler: (a, q, r, _p, [id, n]) => putPart(a, q, r, id!, n!) },
   { method: 'POST', pattern: /^\/api\/v1\/uploads\/([^/]+)\/complete$/, name: 'upload-complete', doc: '/api/v1/uploads/{id}/complete', handler: (a, q, r, _p, [id]) => completeUpload(a, q, r, id!) },
+  { method: 'POST', pattern: /^\/api\/v1\/shares$/, name: 'share-create', doc: '/api/v1/shares', handler: (a, q, r) => createShare(a, q, r) },
+  { method: 'GET', pattern: /^\/api\/v1\/shares$/, name: 'share-list', doc: '/api/v1/shares', handler: (a, _q, r, p) => listShares(a, r, p) },
+  { method: 'DELETE', pattern: /^\/api\/v1\/shares\/([0-9a-f]{64})$/, name: 'share-revoke', doc: '/api/v1/shares/{ref}', handler: (a, _q, r, _p, [ref]) => revokeShare(a, r, ref!) },
+  { method: 'GET', pattern: /^\/s\/([^/]+)$/, name: 'share-get', doc: '/s/{id}', open: true, handler: (a, q, r, _p, [id]) => downloadShared(a, q, r, id!) },
+  { method: 'HEAD', pattern: /^\/s\/([^/]+)$/, name: 'share-head', doc: '/s/{id}', open: true, handler: (a, q, r, _p, [id]) => downloadShared(a, q, r, id!) },
+  { method: 'POST', pattern: /^\/api\/v1\/rename$/, name: 'rename', doc: '/api/v1/rename', handler: (a, q, r) => renameNames(a, q, r) },
+  { method: 'POST', pattern: /^\/api\/v1\/restore$/, name: 'restore', doc: '/api/v1/restore', handler: (a, q, r) => restoreVersion(a, q, r) },
   { method: 'GET', pattern: /^\/api\/v1\/stats$/, name: 'stats', doc: '/api/v1/stats', handler: (a, _q, r) => repositoryStats(a, r) },
   { method: 'GET', pattern: /^\/api\/v1\/stats\/history$/, name: 'stats-history', doc: '/api/v1/stats/history', handler: statsHistory },
   { method: 'GET', pattern: /^\/api\/v1\/stats\/top$/, name: 'stats-top', doc: '/api/v1/stats/top', handler: topFiles },
 ];
 
-function nameParam(params: URLSearchParams): string {
+/** The status nginx logs for a request whose client went away first; no response carries it. */
+const CLIENT_CLOSED_REQUEST = '499';
+
+/** The client closed its connection (or HTTP/2 stream) before the response was complete. */
+function clientGone(req: Req, res: Res): boolean {
+  if (res.writableFinished) return false;
+  // The connection (HTTP/2: the stream), not the request: reading a body to its limit destroys
+  // the request stream on the server's own initiative, and the answer (413) still goes out.
+  const stream = 'stream' in req ? req.stream : req.socket;
+  return stream?.destroyed ?? false;
+}
+
+function nameParam(params: QueryParams): string {
   const name = params.get('name');
   if (name === null) throw new HttpError(400, 'USAGE', 'missing ?name=');
   return name;
@@ -103,14 +130,14 @@ async function repositoryStats(api: ApiContext, res: Res): Promise<void> {
   sendJson(res, 200, { ...s, perBackend, usage });
 }
 
-async function statsHistory(api: ApiContext, _req: Req, res: Res, params: URLSearchParams): Promise<void> {
+async function statsHistory(api: ApiContext, _req: Req, res: Res, params: QueryParams): Promise<void> {
   const since = intParam(params, 'since');
   const limit = intParam(params, 'limit', { min: 1, max: 10_000 }) ?? 1000;
   const samples = await api.repo.analytics.statsHistory({ since, limit });
   sendJson(res, 200, { samples });
 }
 
-async function topFiles(api: ApiContext, _req: Req, res: Res, params: URLSearchParams): Promise<void> {
+async function topFiles(api: ApiContext, _req: Req, res: Res, params: QueryParams): Promise<void> {
   const limit = intParam(params, 'limit', { min: 1, max: 100 }) ?? 10;
   sendJson(res, 200, { files: await api.repo.analytics.topFiles(limit) });
 }
@@ -159,7 +186,7 @@ function registerAnalytics(registry: Registry, repo: LocalRepository): void {
 }
 
 export function createHttpApi(options: HttpApiOptions): HttpApi {
-  const auth = httpAuth(options.token);
+  const auth = httpAuth(options.token, options.repo.webSessions, options.sessionTtlMs);
   const api: ApiContext = {
     repo: options.repo,
     limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits },
@@ -180,6 +207,8 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
 
   const session = async (req: Req, res: Res): Promise<void> => {
     if (req.method === 'DELETE') {
+      // Sign-out ends the session on the server, so the cookie is worthless even if copied.
+      await auth.endSession(req);
       res.statusCode = 204;
       res.setHeader('set-cookie', cookie('', 0));
       res.end();
@@ -187,10 +216,10 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
     }
     if (req.method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'use POST or DELETE');
     const body = (await readJson(req)) as { token?: unknown };
-    const value = typeof body.token === 'string' ? auth.sessionFor(body.token) : undefined;
-    if (value === undefined) throw new HttpError(401, 'UNAUTHENTICATED', 'invalid token');
+    const started = typeof body.token === 'string' ? await auth.startSession(body.token) : undefined;
+    if (started === undefined) throw new HttpError(401, 'UNAUTHENTICATED', 'invalid token');
     res.statusCode = 204;
-    res.setHeader('set-cookie', cookie(value, 30 * 24 * 3600));
+    res.setHeader('set-cookie', cookie(started.value, started.maxAgeSeconds));
     res.end();
   };
 
@@ -214,17 +243,23 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
         throw new HttpError(404, 'NOT_FOUND', `no API endpoint ${path}`);
       }
       routeName = route.name;
-      auth.check(req);
-      const args = route.pattern.exec(path)!.slice(1).map((a) => decodeURIComponent(a));
-      await route.handler(api, req, res, new URLSearchParams(query), args);
+      if (!route.open) await auth.check(req);
+      const args = route.pattern.exec(path)!.slice(1).map((a) => percentDecode(a));
+      await route.handler(api, req, res, queryParams(query), args);
     } catch (err) {
+      if (clientGone(req, res)) {
+        // Not the server's failure: nobody is left to answer, and an upload cut off stores nothing.
+        options.log.info({ route: routeName, method, err: errorMessage(err) }, 'client closed the connection before the response ended');
+        res.destroy?.();
+        return;
+      }
       const e = toHttpError(err);
       if (e.status >= 500) options.log.warn({ route: routeName, method, status: e.status, err: e.message }, 'http request failed');
       // An upload refused before its body was read: close the connection rather than drain gigabytes.
       if (!req.complete && req.httpVersionMajor === 1 && !res.headersSent) res.setHeader('connection', 'close');
       sendError(res, e);
     } finally {
-      requests.inc({ route: routeName, method, status: String(res.statusCode) });
+      requests.inc({ route: routeName, method, status: clientGone(req, res) ? CLIENT_CLOSED_REQUEST : String(res.statusCode) });
       end({ route: routeName });
     }
   };
@@ -234,7 +269,7 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       const query = q >= 0 ? url.slice(q + 1) : '';
-      if (path === '/api' || path.startsWith('/api/')) {
+      if (path === '/api' || path.startsWith('/api/') || path.startsWith('/s/')) {
         void run(req, res, path, query);
         return true;
       }

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import { freeView } from '../core/memory.ts';
 import { RangeNotSatisfiableError, UsageError } from '../core/errors.ts';
+import type { QueryParams } from '../core/input/utf8.ts';
 import type { EncodingRequest, FileSummary, VersionRecord } from '../repository/repository.ts';
 import type { ApiContext } from './http-context.ts';
 import { contentDisposition, etagMatches, header, integerParam, intParam, limitBody, parseRangeHeader, sendJson, type Req, type Res } from './http-util.ts';
@@ -27,7 +28,7 @@ export function versionJson(v: VersionRecord): Record<string, unknown> {
 }
 
 /** `?codec=&level=` as the request gives them; the repository checks the pair. */
-export function codecParams(params: URLSearchParams): EncodingRequest {
+export function codecParams(params: QueryParams): EncodingRequest {
   const codec = params.get('codec');
   const level = integerParam(params, 'level');
   return { ...(codec ? { codec } : {}), ...(level === undefined ? {} : { level }) };
@@ -50,7 +51,7 @@ export async function uploadResultJson(api: ApiContext, v: VersionRecord, writte
   };
 }
 
-export async function listFiles(api: ApiContext, res: Res, params: URLSearchParams): Promise<void> {
+export async function listFiles(api: ApiContext, res: Res, params: QueryParams): Promise<void> {
   const prefix = params.get('prefix') ?? '';
   const delimiter = params.get('delimiter') ?? '';
   if (delimiter !== '' && delimiter !== '/') throw new UsageError('delimiter must be "/"');
@@ -88,18 +89,18 @@ export async function listFiles(api: ApiContext, res: Res, params: URLSearchPara
   sendJson(res, 200, { files, folders, ...(next === undefined ? {} : { next }) });
 }
 
-export async function putFile(api: ApiContext, req: Req, res: Res, name: string, params: URLSearchParams): Promise<void> {
+export async function putFile(api: ApiContext, req: Req, res: Res, name: string, params: QueryParams): Promise<void> {
   const r = await api.repo.upload(limitBody(req, api.limits.maxUploadBytes), { name, ...codecParams(params) });
   sendJson(res, 201, await uploadResultJson(api, r.version, r));
 }
 
-export async function deleteFile(api: ApiContext, res: Res, name: string, params: URLSearchParams): Promise<void> {
+export async function deleteFile(api: ApiContext, res: Res, name: string, params: QueryParams): Promise<void> {
   const { versionsRemoved } = await api.repo.remove(name, { version: integerParam(params, 'version') });
   sendJson(res, 200, { removed: versionsRemoved });
 }
 
 /** GET and HEAD of a file: validators first, then the (ranged) body streamed with backpressure. */
-export async function getFile(api: ApiContext, req: Req, res: Res, name: string, params: URLSearchParams): Promise<void> {
+export async function getFile(api: ApiContext, req: Req, res: Res, name: string, params: QueryParams): Promise<void> {
   const version = await api.repo.resolveVersion(name, integerParam(params, 'version'));
   const etag = etagOf(version);
   res.setHeader('etag', etag);
@@ -186,7 +187,7 @@ async function writeBody(res: Res, body: AsyncIterable<Uint8Array>): Promise<voi
   }
 }
 
-export async function statFile(api: ApiContext, res: Res, name: string, params: URLSearchParams): Promise<void> {
+export async function statFile(api: ApiContext, res: Res, name: string, params: QueryParams): Promise<void> {
   const chunkLimit = intParam(params, 'chunkLimit', { max: 100_000 }) ?? 10_000;
   const s = await api.repo.stat(name, { version: integerParam(params, 'version'), chunks: true });
   const [versions, access, backends] = await Promise.all([api.repo.versions(name), api.repo.analytics.fileAccess(name), api.repo.backends()]);

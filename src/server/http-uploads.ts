@@ -7,7 +7,7 @@ import { MAX_PARTS } from '../core/input/sizes.ts';
 import type { ResumableUpload } from '../repository/repository.ts';
 import type { ApiContext } from './http-context.ts';
 import { uploadResultJson } from './http-files.ts';
-import { HttpError, limitBody, readJson, sendJson, type Req, type Res } from './http-util.ts';
+import { HttpError, limitBody, parseBody, readJson, sendJson, type Req, type Res } from './http-util.ts';
 
 // JSON shapes only: what the values may be is the repository's to check.
 const BeginBody = z.object({
@@ -20,15 +20,6 @@ const CompleteBody = z.object({
   size: z.number().optional(),
   parts: z.array(z.object({ part: z.number(), size: z.number().optional() })).max(MAX_PARTS).optional(),
 });
-
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new HttpError(400, 'USAGE', `${issue.path.join('.') || 'body'}: ${issue.message}`);
-  }
-  return r.data;
-}
 
 function uploadJson(api: ApiContext, u: ResumableUpload): Record<string, unknown> {
   return {
@@ -44,7 +35,7 @@ function uploadJson(api: ApiContext, u: ResumableUpload): Record<string, unknown
 }
 
 export async function beginUpload(api: ApiContext, req: Req, res: Res): Promise<void> {
-  const body = parse(BeginBody, await readJson(req));
+  const body = parseBody(BeginBody, await readJson(req));
   // The declared size is a promise about the parts this server will accept (its part size limit).
   if (body.size !== undefined && body.size > api.limits.maxPartBytes * MAX_PARTS) throw new HttpError(413, 'TOO_LARGE', `upload larger than ${api.limits.maxPartBytes * MAX_PARTS} bytes`);
   const upload = await api.repo.resumable.begin({ name: body.name, ...(body.codec === undefined ? {} : { codec: body.codec }), ...(body.level === undefined ? {} : { level: body.level }) });
@@ -68,7 +59,7 @@ export async function putPart(api: ApiContext, req: Req, res: Res, id: string, p
 }
 
 export async function completeUpload(api: ApiContext, req: Req, res: Res, id: string): Promise<void> {
-  const body = parse(CompleteBody, await readJson(req));
+  const body = parseBody(CompleteBody, await readJson(req));
   // A completion says what it completes, so a client whose last part was lost on the way does
   // not commit a shorter file (or an empty one) without knowing.
   if (body.size === undefined && body.parts === undefined) throw new HttpError(400, 'USAGE', 'name what the completion completes: "parts" (e.g. [{"part": 1}, {"part": 2}]) and/or the total "size" in bytes');

@@ -2,8 +2,10 @@
 // conditional requests and download headers. Works for HTTP/1.1 and HTTP/2 compatibility requests.
 import type http from 'node:http';
 import type http2 from 'node:http2';
+import type { z } from 'zod';
 import { DcsError, errorMessage } from '../core/errors.ts';
 import { HTTP_STATUS_FOR } from '../core/http-status.ts';
+import { utf8Text, type QueryParams } from '../core/input/utf8.ts';
 import type { RangeRequest } from '../repository/repository.ts';
 
 export type Req = http.IncomingMessage | http2.Http2ServerRequest;
@@ -56,10 +58,21 @@ export function header(req: Req, name: string): string | undefined {
 }
 
 /** Read a small JSON body (at most maxBytes); an empty body is `{}`. */
+/** A JSON body checked against its shape (400 naming the first field that does not fit). */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new HttpError(400, 'USAGE', `${issue.path.join('.') || 'body'}: ${issue.message}`);
+  }
+  return r.data;
+}
+
 export async function readJson(req: Req, maxBytes = 64 * 1024): Promise<unknown> {
   const parts: Buffer[] = [];
   for await (const part of limitBody(req, maxBytes, 'JSON body')) parts.push(Buffer.from(part));
-  const text = Buffer.concat(parts).toString('utf8');
+  // Invalid UTF-8 stays visible (utf8.ts), so a name in the body is refused, not rewritten.
+  const text = utf8Text(Buffer.concat(parts));
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text);
@@ -91,7 +104,7 @@ function tooLarge(what: string, maxBytes: number): HttpError {
  * Integer query parameter whose value the Repository API checks (a level, a version), so HTTP
  * refuses a bad value with the same message as the CLI and gRPC; undefined when absent.
  */
-export function integerParam(params: URLSearchParams, name: string): number | undefined {
+export function integerParam(params: QueryParams, name: string): number | undefined {
   const raw = params.get(name);
   if (raw === null || raw === '') return undefined;
   if (!/^-?\d{1,15}$/.test(raw)) throw new HttpError(400, 'USAGE', `${name} must be an integer, got ${JSON.stringify(raw)}`);
@@ -99,7 +112,7 @@ export function integerParam(params: URLSearchParams, name: string): number | un
 }
 
 /** Non-negative integer query parameter, or undefined when absent. */
-export function intParam(params: URLSearchParams, name: string, limits: { min?: number; max?: number } = {}): number | undefined {
+export function intParam(params: QueryParams, name: string, limits: { min?: number; max?: number } = {}): number | undefined {
   const raw = params.get(name);
   if (raw === null || raw === '') return undefined;
   const min = limits.min ?? 0;

@@ -13,9 +13,10 @@ import { serverAuth } from '../services/auth.ts';
 import { OrchestratorService } from '../services/gen/dcs/v1/orchestrator_pb.js';
 import { Health } from '../services/gen/grpc/health/v1/health_pb.js';
 import { healthServiceImpl } from '../services/grpc-health-service.ts';
-import { listen, type HttpFallback, type TlsFiles } from '../services/listener.ts';
+import { listen, type ConnectionLimits, type HttpFallback, type RunningListener, type TlsFiles } from '../services/listener.ts';
 import { chunkerMount, compressorMount, storageMount, type ServiceMount } from '../services/stage-roles.ts';
 import type { ClientOptions } from '../services/transport.ts';
+import type { Sharing } from '../core/file-modes.ts';
 import { orchestratorDataRoutes } from './data-routes.ts';
 import { orchestratorServiceImpl } from './grpc-orchestrator.ts';
 import { createHttpApi, type HttpApi } from './http-api.ts';
@@ -24,13 +25,15 @@ import { createMetrics } from './metrics.ts';
 import type { Role } from './role-names.ts';
 
 export { ROLES, type Role } from './role-names.ts';
-export type { TlsFiles } from '../services/listener.ts';
+export type { ConnectionLimits, TlsFiles } from '../services/listener.ts';
 
 export interface NodeOptions {
   role: Role;
   host: string;
   port: number;
   tls?: TlsFiles;
+  /** Handshake deadline and connection caps of the port (defaults sized from the open-file limit). */
+  connections?: Partial<ConnectionLimits>;
   /** Bearer token clients must present (DCS_TOKEN for orchestrators, DCS_NODE_TOKEN for the rest). */
   token?: string;
   /** Serve without a token; allowed on loopback only. */
@@ -42,10 +45,12 @@ export interface NodeOptions {
   nodeClient?: ClientOptions;
   /** Storage: directory of the node's own disk. */
   dataDir?: string;
+  /** Storage: who may read the files in dataDir (default: only the node's user). */
+  sharing?: Sharing;
   /** Storage: node name in its logs, errors and StorageInfo (default: `defaultNodeName(port)`). */
   name?: string;
   /** Orchestrator / all: the HTTP API and web UI (served unless `false`). */
-  http?: false | { limits?: Partial<HttpLimits>; webRoot?: string; statsIntervalMs?: number };
+  http?: false | { limits?: Partial<HttpLimits>; webRoot?: string; statsIntervalMs?: number; sessionTtlMs?: number };
   log: Logger;
 }
 
@@ -106,6 +111,7 @@ async function mountOrchestrator(options: NodeOptions, metricsRegistry: Registry
         ...(options.token ? { token: options.token } : {}),
         ...(options.http?.limits ? { limits: options.http.limits } : {}),
         ...(options.http?.webRoot ? { webRoot: options.http.webRoot } : {}),
+        ...(options.http?.sessionTtlMs ? { sessionTtlMs: options.http.sessionTtlMs } : {}),
         tls: options.tls !== undefined,
         registry: metricsRegistry,
         log,
@@ -129,15 +135,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const roleName = options.role === 'all' ? 'orchestrator' : options.role;
   const interceptors: Interceptor[] = serverAuth({ ...(options.token ? { token: options.token } : {}), open: options.open === true, host: options.host, role: roleName });
   const mounted: Mounted[] = [];
-  const metrics = createMetrics(options.role, () => {
-    const all = new Map<string, boolean>();
-    for (const m of mounted) for (const [k, v] of m.nodeStatus?.() ?? []) all.set(k, v);
-    return all;
-  });
+  let listener: RunningListener | undefined;
+  const metrics = createMetrics(
+    options.role,
+    () => {
+      const all = new Map<string, boolean>();
+      for (const m of mounted) for (const [k, v] of m.nodeStatus?.() ?? []) all.set(k, v);
+      return all;
+    },
+    () => listener?.openConnections() ?? 0,
+  );
   try {
     const { role } = options;
     // serverAuth above refused a tokenless node unless it runs open on loopback; the data plane follows it.
-    if (role === 'storage') mounted.push(await storageMount({ dataDir: options.dataDir, name: options.name ?? defaultNodeName(options.port), marker: REPO_MARKER_KEY, token: options.token || undefined }));
+    if (role === 'storage') mounted.push(await storageMount({ dataDir: options.dataDir, name: options.name ?? defaultNodeName(options.port), marker: REPO_MARKER_KEY, token: options.token || undefined, ...(options.sharing ? { sharing: options.sharing } : {}) }));
     if (role === 'orchestrator' || role === 'all') mounted.push(await mountOrchestrator(options, metrics.registry));
     if (role === 'chunker' || role === 'all') mounted.push(chunkerMount());
     if (role === 'compressor' || role === 'all') mounted.push(compressorMount());
@@ -181,10 +192,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     for (const m of mounted) if (m.http?.handle(req, res, path)) return;
     send(404, 'not found\n');
   };
-  const listener = await listen({
+  listener = await listen({
     host: options.host,
     port: options.port,
     ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.connections ? { connections: options.connections } : {}),
+    onDrop: (reason) => metrics.connectionDropped(reason),
+    log,
     // Metrics see every call, auth failures included; logging sees what got past auth.
     interceptors: [metrics.interceptor, ...interceptors, logCalls],
     routes: (router) => {
@@ -196,7 +210,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await Promise.allSettled(mounted.map((m) => m.close()));
     throw err;
   });
-  log.info({ role: options.role, listen: listener.listen, services, tls: options.tls ? (options.tls.clientCa ? 'mutual' : 'server') : 'off', auth: options.token ? 'token' : 'open' }, 'serving');
+  log.info({ role: options.role, listen: listener.listen, services, tls: options.tls ? (options.tls.clientCa ? 'mutual' : 'server') : 'off', auth: options.token ? 'token' : 'open', connections: listener.limits }, 'serving');
   let closing: Promise<void> | undefined;
   return {
     role: options.role,

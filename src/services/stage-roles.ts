@@ -10,6 +10,7 @@ import { workerChunkSource } from '../engine/chunk-source.ts';
 import { WorkerPoolTransformer } from '../engine/worker-transformer.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { FsBlobStore } from '../storage/fs-store.ts';
+import { fileModes, type Sharing } from '../core/file-modes.ts';
 import { chunkingServiceImpl } from './chunking-service.ts';
 import { CompressionService } from './gen/dcs/v1/compression_pb.js';
 import { ChunkingService } from './gen/dcs/v1/chunking_pb.js';
@@ -57,10 +58,10 @@ export function compressorMount(): ServiceMount {
  * the node token, itself: gRPC interceptors never see plain HTTP requests); ready once an
  * orchestrator has written the repository marker.
  */
-export async function storageMount(options: { dataDir: string | undefined; name: string; marker: string; token: string | undefined; maxObjectBytes?: number }): Promise<ServiceMount> {
+export async function storageMount(options: { dataDir: string | undefined; name: string; marker: string; token: string | undefined; maxObjectBytes?: number; sharing?: Sharing }): Promise<ServiceMount> {
   if (!options.dataDir) throw new ConfigError('storage role needs --data DIR (the directory this node stores objects in)');
-  await mkdir(options.dataDir, { recursive: true });
-  const store: BlobStore = new FsBlobStore({ name: options.name, root: options.dataDir });
+  await mkdir(options.dataDir, { recursive: true, mode: fileModes(options.sharing).dir });
+  const store: BlobStore = new FsBlobStore({ name: options.name, root: options.dataDir, ...(options.sharing ? { sharing: options.sharing } : {}) });
   return {
     services: [StorageService.typeName],
     routes: (r) => r.service(StorageService, storageServiceImpl(store)),

@@ -8,6 +8,7 @@ import { mkdir, open, opendir, readdir, rename, rm, stat, unlink } from 'node:fs
 import { dirname, join } from 'node:path';
 import { BackendError, BlobNotFoundError, errnoCode } from '../core/errors.ts';
 import type { BlobInfo, BlobStore, BlobStoreCapabilities, GetOptions } from './blob-store.ts';
+import { fileModes, type FileModes, type Sharing } from '../core/file-modes.ts';
 import { validateKey } from './keys.ts';
 
 const TEMP_PREFIX = '.tmp-';
@@ -43,14 +44,17 @@ export class FsBlobStore implements BlobStore {
   readonly root: string;
   readonly capabilities: BlobStoreCapabilities = { rangedReads: true, atomicPut: true, maxObjectSize: 2 ** 31 - 1 };
 
-  constructor(options: { name: string; root: string }) {
+  readonly #modes: FileModes;
+
+  constructor(options: { name: string; root: string; sharing?: Sharing }) {
     this.name = options.name;
     this.root = options.root;
+    this.#modes = fileModes(options.sharing);
   }
 
   /** Create the root directory (done once, by `dcs init`; never implicitly). */
   async init(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
+    await mkdir(this.root, { recursive: true, mode: this.#modes.dir });
   }
 
   #path(key: string): string {
@@ -78,13 +82,13 @@ export class FsBlobStore implements BlobStore {
     try {
       let fh;
       try {
-        fh = await open(tmp, 'wx', 0o644);
+        fh = await open(tmp, 'wx', this.#modes.file);
       } catch (err) {
         if (errnoCode(err) !== 'ENOENT') throw err;
         // First object in this directory. Never recreate a missing root (an unmounted disk).
         await this.#checkRoot('put');
-        await mkdir(dir, { recursive: true });
-        fh = await open(tmp, 'wx', 0o644);
+        await mkdir(dir, { recursive: true, mode: this.#modes.dir });
+        fh = await open(tmp, 'wx', this.#modes.file);
       }
       try {
         let off = 0;

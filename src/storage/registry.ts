@@ -5,12 +5,15 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import type { BlobStore } from './blob-store.ts';
+import type { Sharing } from '../core/file-modes.ts';
 import { FsBlobStore } from './fs-store.ts';
 import { MemoryBlobStore } from './memory-store.ts';
 
 export interface BackendSpec {
   name: string;
   url: string;
+  /** Who may read a local backend's files (fs: only). */
+  sharing?: Sharing;
 }
 
 export type Factory = (spec: BackendSpec, rest: string, baseDir: string) => Promise<BlobStore>;
@@ -27,7 +30,7 @@ const memoryStores = new Map<string, MemoryBlobStore>();
 const SCHEMES: Record<string, Scheme> = {
   fs: {
     network: false,
-    open: async (spec, rest, baseDir) => new FsBlobStore({ name: spec.name, root: isAbsolute(rest) ? rest : resolve(baseDir, rest) }),
+    open: async (spec, rest, baseDir) => new FsBlobStore({ name: spec.name, root: isAbsolute(rest) ? rest : resolve(baseDir, rest), ...(spec.sharing ? { sharing: spec.sharing } : {}) }),
   },
   mem: {
     network: false,

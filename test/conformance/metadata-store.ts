@@ -550,5 +550,91 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       assert.deepEqual((await s.statsHistory({ since: 2500, limit: 10 })).map((x) => x.at), [3000, 4000, 5000]);
       assert.deepEqual((await s.statsHistory({ since: 6000 })).map((x) => x.at), []);
     }));
+
+    it('renames a file and moves a folder in metadata only, atomically; an existing target refuses the whole move', withStore(async (s) => {
+      await put(s, 'docs/a.txt', [1, 2]);
+      await put(s, 'docs/a.txt', [2, 3]);
+      await put(s, 'docs/sub/b.txt', [4]);
+      await put(s, 'docs!x', [5]);
+      await put(s, 'other/b.txt', [6]);
+      await s.recordDownload('docs/a.txt', 200);
+      const refcounts = async (): Promise<number[]> => Promise.all([1, 2, 3, 4, 5, 6].map(async (n) => (await s.getChunk(id(n)))!.refcount));
+      const before = await refcounts();
+      assert.equal(await s.renameNames('docs/a.txt', 'docs/renamed.txt'), 1);
+      assert.equal(await s.getVersion('docs/a.txt'), undefined);
+      assert.deepEqual((await s.listVersions('docs/renamed.txt')).map((v) => v.version), [1, 2], 'history moves with the name');
+      assert.equal((await s.fileAccess('docs/renamed.txt'))?.downloads, 1, 'access counters move too');
+      assert.equal(await s.renameNames('docs/', 'archive/2026/'), 2);
+      assert.deepEqual((await all(s.listFiles())).map((f) => f.name), ['archive/2026/renamed.txt', 'archive/2026/sub/b.txt', 'docs!x', 'other/b.txt'], 'only names under the folder move ("docs!x" sorts between)');
+      assert.deepEqual(await refcounts(), before, 'no chunk reference changes');
+      await assert.rejects(s.renameNames('archive/2026/sub/', 'other/'), hasCode('FILE_EXISTS', /other\/b\.txt/));
+      assert.ok(await s.getVersion('archive/2026/sub/b.txt'), 'a refused move changes nothing');
+      await assert.rejects(s.renameNames('missing', 'x'), hasCode('FILE_NOT_FOUND'));
+      await assert.rejects(s.renameNames('nothing/', 'x/'), hasCode('FILE_NOT_FOUND'));
+      await assert.rejects(s.renameNames('archive/', 'archive/deeper/'), hasCode('USAGE', /into itself/));
+      await assert.rejects(s.renameNames('archive/', 'file'), hasCode('USAGE', /folder/));
+      await assert.rejects(s.renameNames('docs!x', 'other/b.txt'), hasCode('FILE_EXISTS'));
+    }));
+
+    it('restores an older version as the latest: same chunks, references counted, history kept', withStore(async (s) => {
+      await put(s, 'r', [1, 2]);
+      await put(s, 'r', [3]);
+      const v3 = await s.restoreVersion('r', 1);
+      assert.equal(v3.version, 3);
+      assert.equal(v3.size, 200);
+      assert.deepEqual((await all(s.versionChunks(v3.versionId))).map((c) => c.chunk.id), [id(1), id(2)]);
+      assert.equal((await s.getChunk(id(1)))!.refcount, 2);
+      assert.deepEqual((await s.listVersions('r')).map((v) => v.version), [1, 2, 3]);
+      // Deleting the original leaves the restored copy whole.
+      assert.equal(await s.deleteFile('r', 1), 1);
+      assert.equal((await s.getChunk(id(1)))!.refcount, 1);
+      await assert.rejects(s.restoreVersion('r', 9), hasCode('FILE_NOT_FOUND'));
+      await assert.rejects(s.restoreVersion('nope', 1), hasCode('FILE_NOT_FOUND'));
+    }));
+
+    it('share links: downloads counted up to the limit, even at once; expiry, revocation, listing; they follow renames', withStore(async (s) => {
+      await put(s, 'shared.txt', [1]);
+      const now = Date.now();
+      const link = await s.createShareLink({ idHash: 'h1', name: 'shared.txt', version: 1, expiresAt: now + 60_000, maxDownloads: 3 });
+      assert.deepEqual({ ...link, createdAt: 0 }, { idHash: 'h1', name: 'shared.txt', version: 1, expiresAt: now + 60_000, maxDownloads: 3, downloads: 0, createdAt: 0 });
+      await s.createShareLink({ idHash: 'h2', name: 'shared.txt', expiresAt: now + 60_000 });
+      await s.createShareLink({ idHash: 'gone', name: 'shared.txt', expiresAt: now - 1 });
+      // Five downloads at once through a link good for three: exactly three get through.
+      const used = await Promise.all([1, 2, 3, 4, 5].map(() => s.useShareLink('h1')));
+      assert.equal(used.filter((u) => u !== undefined).length, 3);
+      assert.deepEqual(used.filter((u) => u !== undefined).map((u) => u!.downloads).sort(), [1, 2, 3]);
+      assert.equal(await s.shareLink('h1'), undefined, 'used up');
+      assert.equal((await s.useShareLink('h2'))?.version, undefined, 'no pinned version: follows the latest');
+      assert.equal(await s.useShareLink('gone'), undefined, 'expired');
+      assert.equal(await s.useShareLink('unknown'), undefined);
+      assert.deepEqual((await s.listShareLinks()).map((l) => l.idHash).sort(), ['h1', 'h2'], 'expired links are not listed');
+      assert.deepEqual((await s.listShareLinks('other')).length, 0);
+      await s.renameNames('shared.txt', 'moved.txt');
+      assert.equal((await s.shareLink('h2'))?.name, 'moved.txt');
+      assert.equal(await s.revokeShareLink('h2'), true);
+      assert.equal(await s.revokeShareLink('h2'), false);
+      assert.equal(await s.useShareLink('h2'), undefined, 'revoked');
+    }));
+
+    it('browser sessions: valid for their token until revoked or expired; a new token drops the old ones', withStore(async (s) => {
+      const now = Date.now();
+      const day = 86_400_000;
+      await s.createWebSession({ idHash: 'a', tokenFingerprint: 't1', expiresAt: now + day });
+      await s.createWebSession({ idHash: 'b', tokenFingerprint: 't1', expiresAt: now + day });
+      assert.equal(await s.webSessionValid('a', 't1'), true);
+      assert.equal(await s.webSessionValid('a', 't2'), false, 'another token');
+      assert.equal(await s.webSessionValid('c', 't1'), false, 'unknown session');
+      await s.revokeWebSession('a');
+      await s.revokeWebSession('a');
+      assert.equal(await s.webSessionValid('a', 't1'), false, 'revoked');
+      assert.equal(await s.webSessionValid('b', 't1'), true, 'other sessions stay');
+      await s.createWebSession({ idHash: 'old', tokenFingerprint: 't1', expiresAt: now - 1 });
+      assert.equal(await s.webSessionValid('old', 't1'), false, 'expired');
+      // A session for a new token ends every session of the old one.
+      await s.createWebSession({ idHash: 'n', tokenFingerprint: 't2', expiresAt: now + day });
+      assert.equal(await s.webSessionValid('n', 't2'), true);
+      assert.equal(await s.webSessionValid('b', 't2'), false);
+      assert.equal(await s.webSessionValid('b', 't1'), false, 'deleted, not just refused');
+    }));
   });
 }

@@ -119,8 +119,8 @@ describe('resumable uploads', () => {
       assert.deepEqual((await resumableUpload(t.ctx, id)).parts.map((p) => [p.part, p.size]), [[1, 100_000], [2, 100_000], [3, 100_000]]);
       await assert.rejects(completeResumableUpload(t.ctx, id, { size: 1 }), (e: Error & { code?: string }) => e.code === 'UPLOAD_SIZE_MISMATCH');
       // Named parts must be the stored ones, in order, sizes matching.
-      const refused = async (parts: { part: number; size?: number }[], code: string, message: RegExp): Promise<void> =>
-        assert.rejects(completeResumableUpload(t.ctx, id, { parts }), (e: Error & { code?: string }) => e.code === code && message.test(e.message));
+      const refused = async (named: { part: number; size?: number }[], code: string, message: RegExp): Promise<void> =>
+        assert.rejects(completeResumableUpload(t.ctx, id, { parts: named }), (e: Error & { code?: string }) => e.code === code && message.test(e.message));
       await refused([{ part: 1 }, { part: 2 }], 'UPLOAD_INCOMPLETE', /part 3 was uploaded but not named/);
       await refused([{ part: 1 }, { part: 2 }, { part: 3 }, { part: 4 }], 'UPLOAD_INCOMPLETE', /part 4 was not uploaded completely/);
       await refused([{ part: 2 }, { part: 1 }, { part: 3 }], 'USAGE', /ascending/);

@@ -8,7 +8,7 @@ import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { initRepository } from '../../src/repository/init-repository.ts';
 import { startNode, type RunningNode } from '../../src/server/node.ts';
 import type { TlsFiles } from '../../src/services/listener.ts';
@@ -26,7 +26,7 @@ interface Server {
   dir: string;
 }
 
-async function startServer(options: { maxUpload?: number; webRoot?: string; open?: boolean; backends?: (dir: string) => string[]; tls?: TlsFiles } = {}): Promise<Server> {
+async function startServer(options: { maxUpload?: number; webRoot?: string; open?: boolean; backends?: (dir: string) => string[]; tls?: TlsFiles; log?: Logger } = {}): Promise<Server> {
   const dir = await mkdtemp(join(tmpdir(), 'dcs-http-'));
   await initRepository(join(dir, 'repo'), { chunking: SMALL_CHUNKS, ...(options.backends ? { backends: options.backends(dir), replicate: 2 } : {}) });
   const node = await startNode({
@@ -42,7 +42,7 @@ async function startServer(options: { maxUpload?: number; webRoot?: string; open
       ...(options.webRoot ? { webRoot: options.webRoot } : {}),
       statsIntervalMs: 0,
     },
-    log: pino({ level: 'silent' }),
+    log: options.log ?? pino({ level: 'silent' }),
   });
   return { node, url: node.url, dir };
 }
@@ -225,6 +225,40 @@ describe('HTTP API', () => {
     assert.equal((await fetch(`${s.url}/api/v1/files/%E0%A4%A`, { headers: AUTH })).status, 400);
   });
 
+  it('refuses names that are not UTF-8 (invalid bytes, lone surrogates) with one message on every entry point, and stores nothing', async () => {
+    const NOT_UTF8 = /^file name must be valid UTF-8/;
+    const refused = async (what: string, res: Response): Promise<void> => {
+      assert.equal(res.status, 400, what);
+      assert.match((await errorOf(res)).message, NOT_UTF8, what);
+    };
+    // %ED%A0%80 is the UTF-8 form of the surrogate U+D800 (invalid); %FF is never UTF-8.
+    for (const bad of ['sur%ED%A0%80.txt', 'x%FFy', '%C3']) {
+      await refused(`query ${bad}`, await fetch(`${s.url}/api/v1/file?name=${bad}`, { method: 'PUT', headers: AUTH, body: 'x' }));
+      await refused(`path ${bad}`, await fetch(`${s.url}/api/v1/files/${bad}`, { method: 'PUT', headers: AUTH, body: 'x' }));
+      await refused(`get ${bad}`, await fetch(`${s.url}/api/v1/file?name=${bad}`, { headers: AUTH }));
+      await refused(`stat ${bad}`, await fetch(`${s.url}/api/v1/stat/${bad}`, { headers: AUTH }));
+    }
+    const begin = (body: Uint8Array | string): Promise<Response> => fetch(`${s.url}/api/v1/uploads`, { method: 'POST', headers: AUTH, body });
+    await refused('JSON lone surrogate', await begin('{"name": "sur\\ud800.txt"}'));
+    await refused('JSON invalid bytes', await begin(Buffer.concat([Buffer.from('{"name": "sur'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('.txt"}')])));
+    // The same through the data plane and through gRPC's Connect protocol (binary and JSON).
+    await refused('data plane', await fetch(`${s.url}/data/v1/files/sur%ED%A0%80.txt`, { headers: AUTH }));
+    const connect = (body: Uint8Array, type: string): Promise<Response> =>
+      fetch(`${s.url}/dcs.v1.OrchestratorService/BeginChunkedUpload`, { method: 'POST', headers: { ...AUTH, 'content-type': type }, body });
+    // field 1 (name), length-delimited: "sur" + ED A0 80 + ".txt"
+    const name = Buffer.concat([Buffer.from('sur'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('.txt')]);
+    const rpcRefused = async (what: string, res: Response): Promise<void> => {
+      const body = (await res.json()) as { code: string; message: string };
+      assert.equal(body.code, 'invalid_argument', `${what}: ${JSON.stringify(body)}`);
+      assert.match(body.message, NOT_UTF8, what);
+    };
+    await rpcRefused('Connect binary', await connect(Buffer.concat([Buffer.from([0x0a, name.length]), name]), 'application/proto'));
+    await rpcRefused('Connect JSON', await connect(Buffer.concat([Buffer.from('{"name": "'), name, Buffer.from('"}')]), 'application/json'));
+    await rpcRefused('Connect JSON escape', await connect(Buffer.from('{"name": "sur\\ud800.txt"}'), 'application/json'));
+    const listed = await json<{ files: { name: string }[] }>(await fetch(`${s.url}/api/v1/files?limit=1000`, { headers: AUTH }));
+    assert.equal(listed.files.filter((f) => f.name.startsWith('sur') || f.name.includes('\ufffd')).length, 0, 'nothing stored under a changed name');
+  });
+
   it('lists with folders, a search filter and pagination that visits every entry once', async () => {
     const names = ['tree/a/1', 'tree/a/2', 'tree/b', 'tree/c/x/y', 'tree/d', 'tree/e/z', 'tree/f'];
     for (const n of names) await put(s, n, new Uint8Array([1]));
@@ -285,9 +319,9 @@ describe('HTTP API', () => {
     assert.equal(unnamed.status, 400);
     assert.match((await errorOf(unnamed)).message, /name what the completion completes/);
     for (const body of [{ size: 0 }, { parts: [] }]) {
-      const r = await complete(body);
-      assert.equal(r.status, 409, JSON.stringify(body));
-      assert.match((await errorOf(r)).message, /no part was uploaded completely/);
+      const refused = await complete(body);
+      assert.equal(refused.status, 409, JSON.stringify(body));
+      assert.match((await errorOf(refused)).message, /no part was uploaded completely/);
     }
     await abortedRequest(`${s.url}/api/v1/uploads/${zero.id}/parts/1`, slice(1));
     const cut = await complete({ size: PART });
@@ -307,6 +341,93 @@ describe('HTTP API', () => {
     assert.equal((await fetch(`${s.url}/api/v1/files/aborted`, { headers: AUTH })).status, 404);
     const bad = await fetch(`${s.url}/api/v1/uploads`, { method: 'POST', headers: AUTH, body: JSON.stringify({ name: 'x', codec: 'rar' }) });
     assert.equal(bad.status, 400);
+  });
+
+  it('renames files, moves folders and restores an older version in metadata only: no chunk is written', async () => {
+    const v1 = textBytes(300_000, 31);
+    const v2 = textBytes(300_000, 32);
+    assert.equal((await put(s, 'mv/a.txt', v1)).status, 201);
+    assert.equal((await put(s, 'mv/a.txt', v2)).status, 201);
+    assert.equal((await put(s, 'mv/deep/b.txt', v1)).status, 201);
+    const post = (path: string, body: unknown): Promise<Response> => fetch(`${s.url}${path}`, { method: 'POST', headers: AUTH, body: JSON.stringify(body) });
+    const objects = async (): Promise<number> => (await json<{ chunks: number }>(await fetch(`${s.url}/api/v1/stats`, { headers: AUTH }))).chunks;
+    const chunksBefore = await objects();
+    assert.ok(chunksBefore > 0);
+    const renamed = await post('/api/v1/rename', { from: 'mv/a.txt', to: 'mv/renamed.txt' });
+    assert.equal(renamed.status, 200);
+    assert.deepEqual(await json(renamed), { moved: 1 });
+    assert.equal((await fetch(`${s.url}/api/v1/files/${enc('mv/a.txt')}`, { headers: AUTH })).status, 404);
+    assert.ok((await getBytes(s, `/api/v1/files/${enc('mv/renamed.txt')}`)).bytes.equals(Buffer.from(v2)));
+    assert.ok((await getBytes(s, `/api/v1/files/${enc('mv/renamed.txt')}?version=1`)).bytes.equals(Buffer.from(v1)), 'versions move with the name');
+    const moved = await post('/api/v1/rename', { from: 'mv/', to: 'moved/here/' });
+    assert.deepEqual(await json(moved), { moved: 2 });
+    const listed = await json<{ files: { name: string }[] }>(await fetch(`${s.url}/api/v1/files?prefix=moved%2F&limit=100`, { headers: AUTH }));
+    assert.deepEqual(listed.files.map((f) => f.name), ['moved/here/deep/b.txt', 'moved/here/renamed.txt']);
+    assert.equal(await objects(), chunksBefore, 'renames write no chunk');
+    const clash = await post('/api/v1/rename', { from: 'moved/here/deep/b.txt', to: 'moved/here/renamed.txt' });
+    assert.equal(clash.status, 409);
+    assert.equal((await errorOf(clash)).code, 'FILE_EXISTS');
+    assert.equal((await post('/api/v1/rename', { from: 'nope', to: 'x' })).status, 404);
+    assert.equal((await post('/api/v1/rename', { from: 'moved/', to: 'moved/inside/' })).status, 400);
+    assert.equal((await post('/api/v1/rename', { from: 'moved/here/renamed.txt' })).status, 400);
+    // Restore: version 1 becomes version 3, byte for byte, with no new chunk.
+    const restored = await post('/api/v1/restore', { name: 'moved/here/renamed.txt', version: 1 });
+    assert.equal(restored.status, 201);
+    const r = await json<{ version: number; size: number; newChunks: number }>(restored);
+    assert.equal(r.version, 3);
+    assert.equal(r.size, v1.length);
+    assert.ok((await getBytes(s, `/api/v1/files/${enc('moved/here/renamed.txt')}`)).bytes.equals(Buffer.from(v1)));
+    assert.equal(await objects(), chunksBefore, 'a restore writes no chunk');
+    assert.equal((await post('/api/v1/restore', { name: 'moved/here/renamed.txt', version: 7 })).status, 404);
+  });
+
+  it('share links download without a token until they expire, run out or are revoked; a guessed or altered link gets nothing', async () => {
+    const v1 = textBytes(200_000, 41);
+    const v2 = textBytes(100_000, 42);
+    assert.equal((await put(s, 'share/report.pdf', v1)).status, 201);
+    const create = async (body: Record<string, unknown>): Promise<{ id: string; path: string; ref: string; status: number }> => {
+      const res = await fetch(`${s.url}/api/v1/shares`, { method: 'POST', headers: AUTH, body: JSON.stringify(body) });
+      return { ...(res.status === 201 ? await json<{ id: string; path: string; ref: string }>(res) : { id: '', path: '', ref: '' }), status: res.status };
+    };
+    const pinned = await create({ name: 'share/report.pdf', version: 1, maxDownloads: 2 });
+    assert.equal(pinned.status, 201);
+    assert.match(pinned.path, /^\/s\/[A-Za-z0-9_-]{43}$/);
+    const latest = await create({ name: 'share/report.pdf', expiresInSeconds: 2 });
+    assert.equal((await put(s, 'share/report.pdf', v2)).status, 201);
+    // No token, no cookie: the link is the credential.
+    const got = await fetch(`${s.url}${pinned.path}`);
+    assert.equal(got.status, 200);
+    assert.ok(Buffer.from(await got.arrayBuffer()).equals(Buffer.from(v1)), 'pinned to version 1');
+    assert.match(got.headers.get('content-disposition') ?? '', /attachment/);
+    assert.equal(got.headers.get('content-security-policy'), "default-src 'none'; sandbox");
+    assert.equal(got.headers.get('referrer-policy'), 'no-referrer');
+    assert.ok(Buffer.from(await (await fetch(`${s.url}${latest.path}`)).arrayBuffer()).equals(Buffer.from(v2)), 'unpinned: the latest version');
+    assert.equal((await fetch(`${s.url}${pinned.path}`, { method: 'HEAD' })).status, 200, 'HEAD does not count');
+    assert.equal((await fetch(`${s.url}${pinned.path}`, { headers: { range: 'bytes=100-199' } })).status, 206, 'a range further in does not count');
+    assert.equal((await fetch(`${s.url}${pinned.path}`)).status, 200, 'second download');
+    const used = await fetch(`${s.url}${pinned.path}`);
+    assert.equal(used.status, 410, 'two downloads allowed');
+    assert.match((await errorOf(used)).message, /expired, been used up or been revoked/);
+    const listed = await json<{ links: { ref: string; downloads: number; maxDownloads?: number }[] }>(await fetch(`${s.url}/api/v1/shares?name=${enc('share/report.pdf')}`, { headers: AUTH }));
+    assert.deepEqual(listed.links.map((l) => l.ref).sort(), [pinned.ref, latest.ref].sort());
+    assert.equal(listed.links.find((l) => l.ref === pinned.ref)!.downloads, 2);
+    assert.equal(JSON.stringify(listed).includes(pinned.id), false, 'the secret id is never listed');
+    // Forged, altered and revoked links.
+    assert.equal((await fetch(`${s.url}/s/${'A'.repeat(43)}`)).status, 410);
+    assert.equal((await fetch(`${s.url}/s/${pinned.id.slice(0, -1)}x`)).status, 410);
+    assert.equal((await fetch(`${s.url}/s/..%2F..%2Fapi%2Fv1%2Ffiles`)).status, 410);
+    const third = await create({ name: 'share/report.pdf' });
+    assert.equal((await fetch(`${s.url}/api/v1/shares/${third.ref}`, { method: 'DELETE', headers: AUTH })).status, 204);
+    assert.equal((await fetch(`${s.url}${third.path}`)).status, 410, 'revoked');
+    assert.equal((await fetch(`${s.url}/api/v1/shares/${third.ref}`, { method: 'DELETE', headers: AUTH })).status, 404);
+    // Managing links needs the token; a link to nothing is refused.
+    assert.equal((await fetch(`${s.url}/api/v1/shares`, { method: 'POST', body: JSON.stringify({ name: 'share/report.pdf' }) })).status, 401);
+    assert.equal((await fetch(`${s.url}/api/v1/shares`)).status, 401);
+    assert.equal((await create({ name: 'share/none' })).status, 404);
+    assert.equal((await create({ name: 'share/report.pdf', version: 9 })).status, 404);
+    assert.equal((await create({ name: 'share/report.pdf', maxDownloads: 0 })).status, 400);
+    await new Promise((r) => setTimeout(r, 2100));
+    assert.equal((await fetch(`${s.url}${latest.path}`)).status, 410, 'expired');
   });
 
   it('stat shows versions, the chunk map with copies and their health, dedup and access counts', async () => {
@@ -403,6 +524,77 @@ async function abortedRequest(url: string, body: Uint8Array, method = 'PUT'): Pr
 }
 
 describe('HTTP API limits and open mode', () => {
+  it('sessions are server-side: a replayed cookie fails after sign-out, after expiry and after the token changes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dcs-sessions-'));
+    const repoDir = join(dir, 'repo');
+    await initRepository(repoDir, { chunking: SMALL_CHUNKS });
+    const start = async (token: string, sessionTtlMs?: number): Promise<RunningNode> =>
+      startNode({ role: 'all', host: '127.0.0.1', port: 0, token, repoDir, openOptions: { workers: 0 }, http: { statsIntervalMs: 0, ...(sessionTtlMs ? { sessionTtlMs } : {}) }, log: pino({ level: 'silent' }) });
+    const signIn = async (url: string, token: string): Promise<string> => {
+      const res = await fetch(`${url}/api/v1/session`, { method: 'POST', body: JSON.stringify({ token }) });
+      assert.equal(res.status, 204);
+      return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    };
+    const reads = async (url: string, cookie: string): Promise<number> => (await fetch(`${url}/api/v1/files`, { headers: { cookie } })).status;
+    let node = await start('token-one');
+    try {
+      const a = await signIn(node.url, 'token-one');
+      const b = await signIn(node.url, 'token-one');
+      assert.notEqual(a, b, 'every sign-in gets its own random session');
+      assert.equal(await reads(node.url, a), 200);
+      const out = await fetch(`${node.url}/api/v1/session`, { method: 'DELETE', headers: { cookie: a } });
+      assert.equal(out.status, 204);
+      assert.match(out.headers.get('set-cookie') ?? '', /Max-Age=0/);
+      assert.equal(await reads(node.url, a), 401, 'the copied cookie is dead after sign-out');
+      const ended = await fetch(`${node.url}/api/v1/files`, { headers: { cookie: a } });
+      assert.match((await errorOf(ended)).message, /session ended/);
+      assert.equal(await reads(node.url, b), 200, 'other sessions go on');
+      assert.equal(await reads(node.url, 'dcs_session=forged'), 401);
+      // A restart keeps sessions (they are in metadata); a new token ends all of the old one's.
+      await node.close(1000);
+      node = await start('token-one');
+      assert.equal(await reads(node.url, b), 200, 'sessions survive a restart');
+      await node.close(1000);
+      node = await start('token-two');
+      assert.equal(await reads(node.url, b), 401, 'a token change revokes every session');
+      await node.close(1000);
+      node = await start('token-two', 1000);
+      const short = await signIn(node.url, 'token-two');
+      assert.match(short, /^dcs_session=/);
+      assert.equal(await reads(node.url, short), 200);
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal(await reads(node.url, short), 401, 'an expired session is refused');
+    } finally {
+      await node.close(1000);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a client that goes away mid-upload or mid-download is a client abort (499, logged at info), not a server error', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const s = await startServer({ log });
+    try {
+      await abortedRequest(`${s.url}/api/v1/files/cut-off`, randomBytes(2 * 1024 * 1024, 3), 'PUT');
+      assert.equal((await put(s, 'big', randomBytes(4 * 1024 * 1024, 4))).status, 201);
+      // A reader that takes the first bytes and hangs up.
+      await new Promise<void>((resolve) => {
+        const req = http.get(`${s.url}/api/v1/files/big`, { headers: AUTH }, (res) => res.once('data', () => req.destroy()));
+        req.on('close', () => resolve());
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const metrics = await (await fetch(`${s.url}/metrics`)).text();
+      assert.match(metrics, /^dcs_http_requests_total\{route="put",method="PUT",status="499"[^}]*\} 1$/m);
+      assert.match(metrics, /^dcs_http_requests_total\{route="get",method="GET",status="499"[^}]*\} 1$/m);
+      assert.doesNotMatch(metrics, /^dcs_http_requests_total\{[^}]*status="5\d\d"/m);
+      assert.ok(lines.some((l) => l.level === 30 && /client closed/.test(l.msg)), 'logged at info');
+      assert.deepEqual(lines.filter((l) => l.level >= 40).map((l) => l.msg), [], 'no warning or error logged');
+      assert.equal((await fetch(`${s.url}/api/v1/files/cut-off`, { headers: AUTH })).status, 404, 'the cut-off upload stored nothing');
+    } finally {
+      await stop(s);
+    }
+  });
+
   it('refuses a streamed upload over --max-upload with 413 and stores nothing', async () => {
     const s = await startServer({ maxUpload: 100_000 });
     try {

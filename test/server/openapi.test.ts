@@ -93,7 +93,7 @@ describe('docs/openapi.yaml', () => {
   it('documents exactly the routes the server has', () => {
     const documented = new Set<string>();
     for (const [path, item] of Object.entries(spec.paths)) {
-      if (!path.startsWith('/api/')) continue;
+      if (!path.startsWith('/api/') && !path.startsWith('/s/')) continue;
       for (const m of METHODS) if (item[m]) documented.add(`${m.toUpperCase()} ${path}`);
     }
     const served = new Set(ROUTES.map((r) => `${r.method} ${r.doc}`));

@@ -177,8 +177,9 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState
 
   const existing = await readState(dir);
   if (existing && existing.processes.some((p) => isAlive(p.pid))) throw new DcsError('CLUSTER', `a cluster is already running from ${dir} (run 'dcs cluster down --dir ${options.dir}' first)`);
-  await mkdir(join(dir, 'logs'), { recursive: true });
-  await mkdir(join(dir, 'repo'), { recursive: true });
+  // Private like a repository: the cluster directory holds its tokens, metadata and every node's data.
+  await mkdir(join(dir, 'logs'), { recursive: true, mode: 0o700 });
+  await mkdir(join(dir, 'repo'), { recursive: true, mode: 0o700 });
   // Tokens are generated once per cluster directory and kept (mode 600) so restarts keep them.
   let tokens = await readTokens(dir);
   if (!tokens) {

@@ -1,8 +1,9 @@
 // `dcs init`: create a repository (dcs.yaml, metadata, backends, key file when encrypted).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { validateChunkerParams } from '../../core/chunker.ts';
 import type { CodecChoice } from '../../core/codecs.ts';
 import { initRepository } from '../../repository/init-repository.ts';
+import { SHARING, type Sharing } from '../../core/file-modes.ts';
 import { locateRepository } from '../../repository/locate.ts';
 import { printJson, REPO_OPTION_HELP, type RunState } from '../command.ts';
 import { writeLine } from '../io.ts';
@@ -20,6 +21,7 @@ interface InitFlags {
   level?: number;
   chunkSize?: string;
   fixed?: string;
+  permissions?: Sharing;
   json?: boolean;
 }
 
@@ -40,6 +42,7 @@ export function defineInit(program: Command, state: RunState): void {
     .option('--level <n>', `default ${LEVEL_HELP}`, intOption('--level'))
     .option('--chunk-size <avg>', 'average FastCDC chunk size (min = avg/2, max = avg*4), e.g. 1M')
     .option('--fixed <size>', 'fixed-size chunks instead of content-defined ones, e.g. 4M')
+    .addOption(new Option('--permissions <who>', 'who may read the repository\'s local files: private (0700/0600) or group (0750/0640)').choices(SHARING).default('private'))
     .option('--json', 'print the created configuration as JSON')
     .addHelpText(
       'after',
@@ -70,6 +73,7 @@ Examples:
         ...(flags.codec !== undefined ? { codec: flags.codec } : {}),
         ...(flags.level !== undefined ? { level: flags.level } : {}),
         ...(chunking ? { chunking } : {}),
+        ...(flags.permissions ? { permissions: flags.permissions } : {}),
       });
       if (flags.json) {
         printJson(state, { repository: dir, ...config });

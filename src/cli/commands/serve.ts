@@ -1,22 +1,24 @@
 // `dcs serve --role …`: run one process of a dcs deployment until SIGTERM/SIGINT, then finish the
 // requests in flight and exit 0.
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
+import { SHARING, type Sharing } from '../../core/file-modes.ts';
 import { locateRepository } from '../../repository/locate.ts';
 import { ROLES, type Role } from '../../server/role-names.ts';
-import type { TlsFiles } from '../../server/node.ts';
+import type { ConnectionLimits, TlsFiles } from '../../server/node.ts';
 import type { HttpLimits } from '../../server/http-context.ts';
 import { DEFAULT_WEB_ROOT } from '../../server/web-assets.ts';
 import { REPO_OPTION_HELP, type RunState } from '../command.ts';
-import { parseSize } from '../options.ts';
+import { parseSize, positiveInt } from '../options.ts';
 import { passphraseFromEnvOrPrompt } from '../passphrase.ts';
 
-interface ServeFlags extends HttpFlags {
+interface ServeFlags extends HttpFlags, ConnectionFlags {
   role: string;
   listen: string;
   repo?: string;
   data?: string;
+  permissions?: Sharing;
   name?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -43,6 +45,7 @@ export function defineServe(program: Command, state: RunState): void {
     .option('--listen <host:port>', 'address to serve gRPC, gRPC-Web, Connect, /healthz, /readyz and /metrics on', `127.0.0.1:${DEFAULT_PORT}`)
     .option('--repo <dir>', `${REPO_OPTION_HELP} (orchestrator, all)`)
     .option('--data <dir>', 'directory this storage node keeps its objects in (storage)')
+    .addOption(new Option('--permissions <who>', 'who may read --data: private (0700/0600) or group (0750/0640) (storage)').choices(SHARING).default('private'))
     .option('--name <name>', 'node name in logs and errors (storage; default DCS_NODE_NAME, else HOSTNAME:PORT)')
     .option('--tls-cert <file>', 'serve TLS with this certificate (PEM)')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
@@ -70,7 +73,7 @@ Examples:
 Orchestrators (role orchestrator or all) also serve the HTTP API (docs/openapi.yaml) and the web UI
 at http://HOST:PORT/ on the same port.`,
     );
-  addHttpOptions(command)
+  addConnectionOptions(addHttpOptions(command))
     .action(async (flags: ServeFlags) => {
       const role = ROLES.find((r) => r === flags.role);
       if (role === undefined) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(flags.role)}`);
@@ -84,11 +87,35 @@ at http://HOST:PORT/ on the same port.`,
         open: flags.insecureOpen === true,
         ...(isOrchestrator ? { repoDir: locateRepository(flags.repo, state.io.env, state.io.cwd) } : {}),
         ...(flags.data ? { dataDir: resolve(state.io.cwd, flags.data) } : {}),
+        ...(flags.permissions ? { sharing: flags.permissions } : {}),
         ...(nodeName ? { name: nodeName } : {}),
         logLevel: flags.logLevel,
         http: httpOptions(flags, state.io.cwd),
+        connections: connectionOptions(flags),
       });
     });
+}
+
+export interface ConnectionFlags {
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  handshakeTimeout?: number;
+}
+
+/** Limits of the service port, for every role (serve, start). */
+export function addConnectionOptions(command: Command): Command {
+  return command
+    .option('--max-connections <n>', 'connections held at once; at the limit the longest idle is closed for a new one (default: half the open-file limit, at most 10000)', positiveInt('--max-connections'))
+    .option('--max-connections-per-address <n>', 'connections from one client address, IPv6 per /64 (default: a quarter of --max-connections)', positiveInt('--max-connections-per-address'))
+    .option('--handshake-timeout <seconds>', 'time a new connection has for the TLS handshake and its first bytes (default 10)', positiveInt('--handshake-timeout'));
+}
+
+export function connectionOptions(flags: ConnectionFlags): Partial<ConnectionLimits> {
+  return {
+    ...(flags.maxConnections === undefined ? {} : { maxConnections: flags.maxConnections }),
+    ...(flags.maxConnectionsPerAddress === undefined ? {} : { maxConnectionsPerAddress: flags.maxConnectionsPerAddress }),
+    ...(flags.handshakeTimeout === undefined ? {} : { handshakeTimeoutMs: flags.handshakeTimeout * 1000 }),
+  };
 }
 
 export interface HttpFlags {
@@ -134,9 +161,11 @@ export interface ServerParams {
   open: boolean;
   repoDir?: string;
   dataDir?: string;
+  sharing?: Sharing;
   name?: string;
   logLevel: string;
   http: { limits: Partial<HttpLimits>; webRoot?: string } | false;
+  connections?: Partial<ConnectionLimits>;
   /** Called with the URL once the server listens (default: print it). */
   onListening?: (url: string) => void;
 }
@@ -167,6 +196,7 @@ export async function runServer(state: RunState, p: ServerParams): Promise<void>
     host: p.host,
     port: p.port,
     ...(tls ? { tls } : {}),
+    ...(p.connections ? { connections: p.connections } : {}),
     ...(p.token ? { token: p.token } : {}),
     open: p.open,
     ...(p.repoDir
@@ -177,6 +207,7 @@ export async function runServer(state: RunState, p: ServerParams): Promise<void>
         }
       : {}),
     ...(p.dataDir ? { dataDir: p.dataDir } : {}),
+    ...(p.sharing ? { sharing: p.sharing } : {}),
     ...(p.name ? { name: p.name } : {}),
     nodeClient,
     log,

@@ -17,7 +17,10 @@ export interface paths {
     };
   };
   "/api/v1/session": {
-    /** Exchange a token for a cookie (authenticates GET/HEAD, e.g. download links). */
+    /**
+     * Exchange a token for a cookie (authenticates GET/HEAD, e.g. download links).
+     * @description Starts a server-side session: the cookie is a random id, valid 30 days unless ended by DELETE (sign-out) or by a change of the server's token. Every sign-in gets its own id.
+     */
     post: {
       requestBody?: {
         content: {
@@ -33,10 +36,10 @@ export interface paths {
         401: components["responses"]["Error"];
       };
     };
-    /** Clear the cookie. */
+    /** Sign out, ending the session the cookie names on the server (a copy of it stops working too). */
     delete: {
       responses: {
-        /** @description cookie cleared */
+        /** @description session ended and cookie cleared */
         204: {
           content: never;
         };
@@ -456,6 +459,172 @@ export interface paths {
       };
     };
   };
+  "/api/v1/shares": {
+    /** Live share links (not expired), newest first. */
+    get: {
+      parameters: {
+        query?: {
+          /** @description only links to this file */
+          name?: string;
+        };
+      };
+      responses: {
+        /** @description the links */
+        200: {
+          content: {
+            "application/json": {
+              links: components["schemas"]["ShareLink"][];
+            };
+          };
+        };
+      };
+    };
+    /**
+     * Create a share link to a file (pinned to a version, or following the latest), with an expiry and an optional download limit.
+     * @description The answer's `id` (and `path`, `/s/{id}`) is the link's secret, shown only here; the server keeps its SHA-256, the `ref` that lists and revokes it.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            name: string;
+            /** @description pin this version (default follows the latest) */
+            version?: number;
+            /** @default 604800 */
+            expiresInSeconds?: number;
+            /** @description downloads allowed (default unlimited until expiry) */
+            maxDownloads?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["ShareLink"] & {
+              /** @description the link's secret */
+              id: string;
+              /** @description /s/{id}, to append to the server's origin */
+              path: string;
+            };
+          };
+        };
+        400: components["responses"]["Error"];
+        404: components["responses"]["Error"];
+      };
+    };
+  };
+  "/api/v1/shares/{ref}": {
+    /** Revoke a share link. */
+    delete: {
+      parameters: {
+        path: {
+          ref: string;
+        };
+      };
+      responses: {
+        /** @description revoked */
+        204: {
+          content: never;
+        };
+        404: components["responses"]["Error"];
+      };
+    };
+  };
+  "/s/{id}": {
+    /** Download a shared file without a token (Range supported; a GET from the first byte counts as a download). */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description the file, as GET /api/v1/files/{name} sends it */
+        200: {
+          content: never;
+        };
+        /** @description a range of it */
+        206: {
+          content: never;
+        };
+        410: components["responses"]["Error"];
+      };
+    };
+    /** Check a share link and the file's headers (not counted as a download). */
+    head: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description headers of the file */
+        200: {
+          content: never;
+        };
+        /** @description expired, used up or revoked */
+        410: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/v1/rename": {
+    /**
+     * Rename a file, or move a folder (both names ending in "/"); metadata only, no chunk is rewritten.
+     * @description Atomic: every name under the folder moves, or none does. History and access counters move with their names. 409 FILE_EXISTS when a target name exists; 404 when nothing is there to move.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description a file name, or a folder ending in "/" */
+            from: string;
+            /** @description the new name (a folder when `from` is one) */
+            to: string;
+          };
+        };
+      };
+      responses: {
+        /** @description moved */
+        200: {
+          content: {
+            "application/json": {
+              /** @description names moved */
+              moved: number;
+            };
+          };
+        };
+        400: components["responses"]["Error"];
+        404: components["responses"]["Error"];
+        409: components["responses"]["Error"];
+      };
+    };
+  };
+  "/api/v1/restore": {
+    /** Make an older version the latest again (a new version with its chunks; metadata only). */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            name: string;
+            version: number;
+          };
+        };
+      };
+      responses: {
+        /** @description the new latest version */
+        201: {
+          content: {
+            "application/json": components["schemas"]["UploadResult"];
+          };
+        };
+        400: components["responses"]["Error"];
+        404: components["responses"]["Error"];
+      };
+    };
+  };
   "/api/v1/stats": {
     /** Repository totals, ratios per codec, per-backend usage and health, usage counters. */
     get: {
@@ -689,6 +858,19 @@ export interface components {
       chunksTruncated: boolean;
       access: components["schemas"]["FileAccess"];
     };
+    ShareLink: {
+      /** @description SHA-256 of the link's id (hex); revokes it */
+      ref: string;
+      name: string;
+      /** @description pinned version (absent follows the latest) */
+      version?: number;
+      /** @description ms since epoch */
+      createdAt: number;
+      /** @description ms since epoch */
+      expiresAt: number;
+      maxDownloads?: number;
+      downloads: number;
+    };
     UploadResult: {
       name: string;
       version: number;
@@ -714,9 +896,16 @@ export interface components {
       /** @description total size if known (checked at complete) */
       size?: number;
     };
+    /** @description What the completion completes: `parts`, `size` or both (400 when neither). 409 when no part was uploaded completely (a part cut off mid-body is never stored), when a part is missing, when a named part was not stored or a stored one is not named, or when a size differs. */
     CompleteUpload: {
       /** @description expected total size; 409 if the parts differ */
       size?: number;
+      /** @description every stored part, in ascending order (as S3's CompleteMultipartUpload lists them) */
+      parts?: {
+          part: number;
+          /** @description the part's size; 409 if the stored part differs */
+          size?: number;
+        }[];
     };
     ResumableUpload: {
       id: string;

@@ -1,0 +1,68 @@
+// Metadata-only changes to names and histories: renaming a file or moving a folder (every name
+// under a prefix), and making an older version the latest again. No chunk is read or written:
+// versions keep their chunk lists, and a restored version references the same chunks once more.
+// Queries only; the store (sql-store.ts) picks the transaction.
+import { sql } from 'kysely';
+import { DcsError, FileNotFoundError } from '../core/errors.ts';
+import { lockChunks } from './chunks-copies.ts';
+import { prefixEnd } from './files-versions.ts';
+import type { VersionRecord } from './metadata-store.ts';
+import type { Db, SqlDialect } from './sql-dialect.ts';
+
+/**
+ * Rename `from` to `to`, or, when both end in "/", move every name under the folder `from` to the
+ * same name under `to`. Refused, changing nothing, when a target name exists or the source does
+ * not. Access counters and share links move with their names. Returns the number of names moved.
+ */
+export async function renameNames(d: SqlDialect, trx: Db, from: string, to: string): Promise<number> {
+  const folder = from.endsWith('/');
+  if (folder !== to.endsWith('/')) throw new DcsError('USAGE', `a folder moves to a folder: both names end in "/" or neither does (${JSON.stringify(from)} → ${JSON.stringify(to)})`);
+  if (from === to) throw new DcsError('USAGE', `${JSON.stringify(from)} is already its own name`);
+  if (folder && to.startsWith(from)) throw new DcsError('USAGE', `cannot move the folder ${JSON.stringify(from)} into itself`);
+  // Rows locked first (FOR UPDATE on PostgreSQL), so commits and deletes of these names wait.
+  const sources = folder
+    ? await d.lock(trx.selectFrom('files').select(['id', 'name']).where('name', '>=', from).where('name', '<', prefixEnd(from)!), 'update').execute()
+    : await d.lock(trx.selectFrom('files').select(['id', 'name']).where('name', '=', from), 'update').execute();
+  if (sources.length === 0) throw folder ? new DcsError('FILE_NOT_FOUND', `no files under ${JSON.stringify(from)}`) : new FileNotFoundError(from);
+  const target = (name: string): string => (folder ? to + name.slice(from.length) : to);
+  const targets = sources.map((s) => target(s.name));
+  for (let i = 0; i < targets.length; i += 500) {
+    const taken = await trx.selectFrom('files').select('name').where('name', 'in', targets.slice(i, i + 500)).limit(1).executeTakeFirst();
+    if (taken) throw new DcsError('FILE_EXISTS', `cannot move ${JSON.stringify(from)} to ${JSON.stringify(to)}: ${JSON.stringify(taken.name)} exists (delete or rename it first)`);
+  }
+  // No target exists (sources included), and distinct names map to distinct targets: renaming
+  // row by row never collides with UNIQUE (name) on the way.
+  for (const [i, s] of sources.entries()) {
+    await trx.updateTable('files').set({ name: targets[i]! }).where('id', '=', s.id).execute();
+    await trx.deleteFrom('file_access').where('name', '=', targets[i]!).execute();
+    await trx.updateTable('file_access').set({ name: targets[i]! }).where('name', '=', s.name).execute();
+    // Share links follow the file they share.
+    await trx.updateTable('share_links').set({ name: targets[i]! }).where('name', '=', s.name).execute();
+  }
+  return sources.length;
+}
+
+/**
+ * Make `version` of `name` its latest again: a new version with the same size and chunk list
+ * (refcounts up by the same counts), so nothing is lost and the older history stays.
+ */
+export async function restoreVersion(d: SqlDialect, trx: Db, name: string, version: number, now: number): Promise<VersionRecord> {
+  const file = await d.lock(trx.selectFrom('files').select('id').where('name', '=', name), 'update').executeTakeFirst();
+  if (!file) throw new FileNotFoundError(name);
+  const old = await trx.selectFrom('versions').selectAll().where('file_id', '=', file.id).where('version_no', '=', version).executeTakeFirst();
+  if (!old) throw new FileNotFoundError(name, version);
+  await lockChunks(d, trx, (eb) => eb('id', 'in', trx.selectFrom('version_chunks').select('chunk_id').where('version_id', '=', old.id)), 'no key update');
+  const latest = await trx.selectFrom('versions').select((eb) => eb.fn.max('version_no').as('v')).where('file_id', '=', file.id).executeTakeFirstOrThrow();
+  const versionNo = Number(latest.v) + 1;
+  const created = await trx
+    .insertInto('versions')
+    .values({ file_id: file.id, version_no: versionNo, size: old.size, chunk_count: old.chunk_count, stored_size: old.stored_size, codec: old.codec, created_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await sql`INSERT INTO version_chunks (version_id, seq, "offset", length, chunk_id)
+            SELECT ${created.id}, seq, "offset", length, chunk_id FROM version_chunks WHERE version_id = ${old.id}`.execute(trx);
+  await sql`UPDATE chunks SET refcount = refcount + r.n
+            FROM (SELECT chunk_id, COUNT(*) AS n FROM version_chunks WHERE version_id = ${old.id} GROUP BY chunk_id) AS r
+            WHERE chunks.id = r.chunk_id`.execute(trx);
+  return { versionId: created.id, name, version: versionNo, size: Number(old.size), chunkCount: Number(old.chunk_count), codec: old.codec, createdAt: now };
+}
