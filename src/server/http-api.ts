@@ -10,6 +10,7 @@ import type { LocalRepository, UsageTotals } from '../repository/repository.ts';
 import { httpAuth, SESSION_COOKIE } from './http-auth.ts';
 import { DEFAULT_HTTP_LIMITS, type ApiContext, type HttpLimits } from './http-context.ts';
 import { deleteFile, getFile, listFiles, putFile, statFile } from './http-files.ts';
+import { deleteSelection, downloadArchive } from './http-bulk.ts';
 import { renameNames, restoreVersion } from './http-names.ts';
 import { createShare, downloadShared, listShares, revokeShare } from './http-shares.ts';
 import { abortUpload, beginUpload, completeUpload, getUpload, putPart } from './http-uploads.ts';
@@ -73,6 +74,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', pattern: /^\/api\/v1\/uploads\/([^/]+)$/, name: 'upload-abort', doc: '/api/v1/uploads/{id}', handler: (a, _q, r, _p, [id]) => abortUpload(a, r, id!) },
   { method: 'PUT', pattern: /^\/api\/v1\/uploads\/([^/]+)\/parts\/([^/]+)$/, name: 'upload-part', doc: '/api/v1/uploads/{id}/parts/{part}', handler: (a, q, r, _p, [id, n]) => putPart(a, q, r, id!, n!) },
   { method: 'POST', pattern: /^\/api\/v1\/uploads\/([^/]+)\/complete$/, name: 'upload-complete', doc: '/api/v1/uploads/{id}/complete', handler: (a, q, r, _p, [id]) => completeUpload(a, q, r, id!) },
+  { method: 'POST', pattern: /^\/api\/v1\/delete$/, name: 'delete-selection', doc: '/api/v1/delete', handler: (a, q, r) => deleteSelection(a, q, r) },
+  { method: 'GET', pattern: /^\/api\/v1\/archive$/, name: 'archive', doc: '/api/v1/archive', handler: (a, q, r, p) => downloadArchive(a, q, r, p) },
   { method: 'POST', pattern: /^\/api\/v1\/shares$/, name: 'share-create', doc: '/api/v1/shares', handler: (a, q, r) => createShare(a, q, r) },
   { method: 'GET', pattern: /^\/api\/v1\/shares$/, name: 'share-list', doc: '/api/v1/shares', handler: (a, _q, r, p) => listShares(a, r, p) },
   { method: 'DELETE', pattern: /^\/api\/v1\/shares\/([0-9a-f]{64})$/, name: 'share-revoke', doc: '/api/v1/shares/{ref}', handler: (a, _q, r, _p, [ref]) => revokeShare(a, r, ref!) },

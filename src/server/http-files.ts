@@ -7,7 +7,8 @@ import { RangeNotSatisfiableError, UsageError } from '../core/errors.ts';
 import type { QueryParams } from '../core/input/utf8.ts';
 import type { EncodingRequest, FileSummary, VersionRecord } from '../repository/repository.ts';
 import type { ApiContext } from './http-context.ts';
-import { contentDisposition, etagMatches, header, integerParam, intParam, limitBody, parseRangeHeader, sendJson, type Req, type Res } from './http-util.ts';
+import { previewCsp, previewType } from './preview-types.ts';
+import { contentDisposition, etagMatches, HttpError, header, integerParam, intParam, limitBody, parseRangeHeader, sendJson, type Req, type Res } from './http-util.ts';
 
 /** After every name with this prefix (C/byte order): U+10FFFF is the greatest code point. */
 const PAST = '\u{10FFFF}';
@@ -101,6 +102,9 @@ export async function deleteFile(api: ApiContext, res: Res, name: string, params
 
 /** GET and HEAD of a file: validators first, then the (ranged) body streamed with backpressure. */
 export async function getFile(api: ApiContext, req: Req, res: Res, name: string, params: QueryParams): Promise<void> {
+  // ?inline=1: a preview, for the types preview-types.ts allows; everything else downloads.
+  const preview = params.get('inline') === '1' ? previewType(name) : undefined;
+  if (params.get('inline') === '1' && !preview) throw new HttpError(415, 'NOT_PREVIEWABLE', `${JSON.stringify(name.slice(name.lastIndexOf('/') + 1))} has no preview (images, text, PDF, audio and video do)`);
   const version = await api.repo.resolveVersion(name, integerParam(params, 'version'));
   const etag = etagOf(version);
   res.setHeader('etag', etag);
@@ -109,8 +113,8 @@ export async function getFile(api: ApiContext, req: Req, res: Res, name: string,
   res.setHeader('cache-control', 'private, no-cache');
   res.setHeader('x-content-type-options', 'nosniff');
   // User content is never rendered by the browser as a page of this origin.
-  res.setHeader('content-security-policy', "default-src 'none'; sandbox");
-  res.setHeader('content-disposition', contentDisposition(name));
+  res.setHeader('content-security-policy', preview ? previewCsp(preview.kind) : "default-src 'none'; sandbox");
+  res.setHeader('content-disposition', contentDisposition(name, preview ? 'inline' : 'attachment'));
   res.setHeader('x-dcs-version', String(version.version));
   if (etagMatches(header(req, 'if-none-match'), etag)) {
     res.statusCode = 304;
@@ -124,7 +128,7 @@ export async function getFile(api: ApiContext, req: Req, res: Res, name: string,
     if (err instanceof RangeNotSatisfiableError) res.setHeader('content-range', `bytes */${err.size}`);
     throw err;
   });
-  res.setHeader('content-type', 'application/octet-stream');
+  res.setHeader('content-type', preview?.contentType ?? 'application/octet-stream');
   if (range) {
     res.statusCode = 206;
     res.setHeader('content-range', `bytes ${d.start}-${d.start + d.length - 1}/${version.size}`);

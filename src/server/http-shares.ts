@@ -69,5 +69,5 @@ export async function downloadShared(api: ApiContext, req: Req, res: Res, id: st
   // The link is its own credential: nothing to cache for others, nothing to send elsewhere.
   res.setHeader('referrer-policy', 'no-referrer');
   const version = link.version === undefined ? null : String(link.version);
-  await getFile(api, req, res, link.name, { get: (key) => (key === 'version' ? version : null) });
+  await getFile(api, req, res, link.name, { get: (key) => (key === 'version' ? version : null), getAll: (key) => (key === 'version' && version !== null ? [version] : []) });
 }

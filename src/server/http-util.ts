@@ -149,9 +149,9 @@ export function etagMatches(list: string | undefined, etag: string): boolean {
  * `attachment` with the last `/`-segment of the name: an ASCII fallback (quotes, backslashes,
  * control and non-ASCII characters replaced) and the exact name as RFC 8187 `filename*`.
  */
-export function contentDisposition(name: string): string {
+export function contentDisposition(name: string, disposition: 'attachment' | 'inline' = 'attachment'): string {
   const base = name.slice(name.lastIndexOf('/') + 1) || 'download';
   const ascii = base.replace(/[^\x20-\x7e]|["\\]/g, '_');
   const encoded = encodeURIComponent(base).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+  return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

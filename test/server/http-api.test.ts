@@ -430,6 +430,75 @@ describe('HTTP API', () => {
     assert.equal((await fetch(`${s.url}${latest.path}`)).status, 410, 'expired');
   });
 
+  it('bulk: a streamed ZIP of files and folders (hostile names defused), and one delete for a selection', async () => {
+    const files: Record<string, Uint8Array> = { 'bulk/a.txt': textBytes(150_000, 51), 'bulk/sub/b.bin': randomBytes(90_000, 52), 'bulk/sub/deeper/c.txt': textBytes(10, 53), '../../escape.txt': textBytes(20, 54), 'bulk-other.txt': textBytes(30, 55) };
+    for (const [name, data] of Object.entries(files)) assert.equal((await put(s, name, data)).status, 201, name);
+    const q = `name=${enc('bulk/a.txt')}&name=${enc('../../escape.txt')}&prefix=${enc('bulk/sub/')}&base=${enc('bulk/')}`;
+    const res = await fetch(`${s.url}/api/v1/archive?${q}`, { headers: AUTH });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/zip');
+    assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="dcs-\d{4}-\d\d-\d\d\.zip"$/);
+    const zip = Buffer.from(await res.arrayBuffer());
+    assert.equal(Number(res.headers.get('content-length')), zip.length, 'the length was known before the first byte');
+    const entries = await unzip(zip);
+    assert.deepEqual([...entries.keys()].sort(), ['__/__/escape.txt', 'a.txt', 'sub/b.bin', 'sub/deeper/c.txt']);
+    assert.ok(entries.get('a.txt')!.equals(Buffer.from(files['bulk/a.txt']!)));
+    assert.ok(entries.get('sub/b.bin')!.equals(Buffer.from(files['bulk/sub/b.bin']!)));
+    assert.ok(entries.get('__/__/escape.txt')!.equals(Buffer.from(files['../../escape.txt']!)));
+    // A cookie session may download it (plain links); nothing selected or a missing file is refused first.
+    assert.equal((await fetch(`${s.url}/api/v1/archive`, { headers: AUTH })).status, 400);
+    assert.equal((await fetch(`${s.url}/api/v1/archive?name=nothing`, { headers: AUTH })).status, 404);
+    assert.equal((await fetch(`${s.url}/api/v1/archive?prefix=no-slash`, { headers: AUTH })).status, 400);
+    assert.equal((await fetch(`${s.url}/api/v1/archive?name=${enc('bulk/a.txt')}`)).status, 401);
+    // Bulk delete: a file, a folder (not the look-alike "bulk-other.txt"), and a name already gone.
+    const del = await fetch(`${s.url}/api/v1/delete`, { method: 'POST', headers: AUTH, body: JSON.stringify({ names: ['../../escape.txt', 'gone.txt'], prefixes: ['bulk/'] }) });
+    assert.equal(del.status, 200);
+    assert.deepEqual(await json(del), { files: 4, versions: 4 });
+    const left = await json<{ files: { name: string }[] }>(await fetch(`${s.url}/api/v1/files?prefix=bulk&limit=100`, { headers: AUTH }));
+    assert.deepEqual(left.files.map((f) => f.name), ['bulk-other.txt']);
+    assert.equal((await fetch(`${s.url}/api/v1/delete`, { method: 'POST', headers: AUTH, body: '{}' })).status, 400);
+    assert.equal((await fetch(`${s.url}/api/v1/delete`, { method: 'POST', headers: { cookie: 'dcs_session=x' }, body: JSON.stringify({ names: ['bulk-other.txt'] }) })).status, 401);
+  });
+
+  it('an archive whose file cannot be read after the headers went out ends in a cut connection, not a silently short ZIP', async () => {
+    assert.equal((await put(s, 'cut/ok.txt', textBytes(50_000, 61))).status, 201);
+    assert.equal((await put(s, 'cut/lost.bin', randomBytes(80_000, 62))).status, 201);
+    const st = await json<{ chunks: { id: string }[] }>(await fetch(`${s.url}/api/v1/stat/${enc('cut/lost.bin')}`, { headers: AUTH }));
+    for (const c of st.chunks) await rm(join(s.dir, 'repo', 'data', 'chunks', c.id.slice(0, 2), c.id));
+    const res = await fetch(`${s.url}/api/v1/archive?prefix=${enc('cut/')}`, { headers: AUTH });
+    assert.equal(res.status, 200);
+    await assert.rejects(res.arrayBuffer(), 'the body is cut off');
+  });
+
+  it('previews: allowlisted types inline with a sandboxed CSP and ranges; markup as text; others refused', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a0a9d39b0000000049454e44ae426082', 'hex');
+    assert.equal((await put(s, 'pv/dot.png', png)).status, 201);
+    assert.equal((await put(s, 'pv/page.html', Buffer.from('<script>alert(1)</script>'))).status, 201);
+    assert.equal((await put(s, 'pv/doc.pdf', Buffer.from('%PDF-1.4 tiny'))).status, 201);
+    assert.equal((await put(s, 'pv/blob.exe', Buffer.from('MZ'))).status, 201);
+    const image = await fetch(`${s.url}/api/v1/files/${enc('pv/dot.png')}?inline=1`, { headers: AUTH });
+    assert.equal(image.headers.get('content-type'), 'image/png');
+    assert.match(image.headers.get('content-disposition') ?? '', /^inline; filename="dot.png"/);
+    assert.match(image.headers.get('content-security-policy') ?? '', /sandbox/);
+    assert.equal(image.headers.get('x-content-type-options'), 'nosniff');
+    assert.ok(Buffer.from(await image.arrayBuffer()).equals(png));
+    const html = await fetch(`${s.url}/api/v1/file?name=${enc('pv/page.html')}&inline=1`, { headers: AUTH });
+    assert.equal(html.headers.get('content-type'), 'text/plain; charset=utf-8', 'markup is shown as text, never rendered');
+    assert.match(html.headers.get('content-security-policy') ?? '', /sandbox/);
+    const part = await fetch(`${s.url}/api/v1/files/${enc('pv/page.html')}?inline=1`, { headers: { ...AUTH, range: 'bytes=0-7' } });
+    assert.equal(part.status, 206);
+    assert.equal(await part.text(), '<script>');
+    const pdf = await fetch(`${s.url}/api/v1/files/${enc('pv/doc.pdf')}?inline=1`, { headers: AUTH });
+    assert.equal(pdf.headers.get('content-type'), 'application/pdf');
+    assert.equal(pdf.headers.get('content-security-policy'), "default-src 'none'; object-src 'self'");
+    const exe = await fetch(`${s.url}/api/v1/files/${enc('pv/blob.exe')}?inline=1`, { headers: AUTH });
+    assert.equal(exe.status, 415);
+    assert.equal((await errorOf(exe)).code, 'NOT_PREVIEWABLE');
+    const plain = await fetch(`${s.url}/api/v1/files/${enc('pv/dot.png')}`, { headers: AUTH });
+    assert.equal(plain.headers.get('content-type'), 'application/octet-stream', 'without ?inline=1 it downloads as before');
+    assert.match(plain.headers.get('content-disposition') ?? '', /^attachment/);
+  });
+
   it('stat shows versions, the chunk map with copies and their health, dedup and access counts', async () => {
     const data = textBytes(400_000, 21);
     await put(s, 'stat/one', data, '?codec=zstd');
@@ -732,5 +801,30 @@ async function rawGet(base: string, path: string): Promise<string> {
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** The entries of a ZIP archive (read with yauzl, the reader of yazl's author), by name. */
+async function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
+  const { fromBuffer } = await import('yauzl');
+  return new Promise((resolve, reject) => {
+    const out = new Map<string, Buffer>();
+    fromBuffer(zip, { lazyEntries: true, validateEntrySizes: true }, (err, archive) => {
+      if (err || !archive) return reject(err ?? new Error('no archive'));
+      archive.on('error', reject);
+      archive.on('end', () => resolve(out));
+      archive.on('entry', (entry: { fileName: string }) => {
+        archive.openReadStream(entry as never, (e, stream) => {
+          if (e || !stream) return reject(e ?? new Error('no stream'));
+          const parts: Buffer[] = [];
+          stream.on('data', (p: Buffer) => parts.push(p));
+          stream.on('end', () => {
+            out.set(entry.fileName, Buffer.concat(parts));
+            archive.readEntry();
+          });
+        });
+      });
+      archive.readEntry();
+    });
   });
 }

@@ -71,17 +71,21 @@ export function percentDecode(text: string): string {
 export interface QueryParams {
   /** The first value of `key`, or null. */
   get(key: string): string | null;
+  /** Every value of `key`, in order. */
+  getAll(key: string): string[];
 }
 
 /** A query string split as URLSearchParams would split it, each part decoded by percentDecode. */
 export function queryParams(query: string): QueryParams {
-  const values = new Map<string, string>();
+  const values = new Map<string, string[]>();
   for (const pair of query.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const [key, value] = eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
     const k = percentDecode(key.replaceAll('+', ' '));
-    if (!values.has(k)) values.set(k, percentDecode(value.replaceAll('+', ' ')));
+    const list = values.get(k) ?? [];
+    list.push(percentDecode(value.replaceAll('+', ' ')));
+    values.set(k, list);
   }
-  return { get: (key) => values.get(key) ?? null };
+  return { get: (key) => values.get(key)?.[0] ?? null, getAll: (key) => [...(values.get(key) ?? [])] };
 }

@@ -88,6 +88,8 @@ export interface paths {
         query?: {
           /** @description default latest */
           version?: number;
+          /** @description a preview: images, audio, video and PDF as their own type, text (markup included) as text/plain, inline, CSP sandbox (PDF: no scripts or fetches); other types 415 NOT_PREVIEWABLE */
+          inline?: "1";
         };
         path: {
           name: string;
@@ -111,6 +113,7 @@ export interface paths {
           content: never;
         };
         404: components["responses"]["Error"];
+        415: components["responses"]["Error"];
         416: components["responses"]["Error"];
       };
     };
@@ -198,6 +201,8 @@ export interface paths {
         query: {
           name: string;
           version?: number;
+          /** @description a preview (see GET /api/v1/files/{name}) */
+          inline?: "1";
         };
       };
       responses: {
@@ -218,6 +223,7 @@ export interface paths {
           content: never;
         };
         404: components["responses"]["Error"];
+        415: components["responses"]["Error"];
         416: components["responses"]["Error"];
       };
     };
@@ -456,6 +462,62 @@ export interface paths {
         400: components["responses"]["Error"];
         404: components["responses"]["Error"];
         409: components["responses"]["Error"];
+      };
+    };
+  };
+  "/api/v1/delete": {
+    /**
+     * Delete every version of the named files and of every file under the named folders.
+     * @description Named files already gone count as deleted. Space returns with gc.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            names?: string[];
+            prefixes?: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description deleted */
+        200: {
+          content: {
+            "application/json": {
+              files: number;
+              versions: number;
+            };
+          };
+        };
+        400: components["responses"]["Error"];
+      };
+    };
+  };
+  "/api/v1/archive": {
+    /**
+     * The named files and every file under the named folders as one streamed ZIP (entries stored, with Content-Length).
+     * @description A GET, so a plain link (with the session cookie) downloads it to disk as it streams. Entry names are the stored names minus `base`, with empty, "." and ".." segments defused. A file that cannot be read once streaming began cuts the connection (the download fails visibly).
+     */
+    get: {
+      parameters: {
+        query?: {
+          name?: string[];
+          /** @description a folder, ending in "/" */
+          prefix?: string[];
+          /** @description a prefix to strip from entry names (the folder being viewed) */
+          base?: string;
+        };
+      };
+      responses: {
+        /** @description the archive */
+        200: {
+          content: {
+            "application/zip": unknown;
+          };
+        };
+        400: components["responses"]["Error"];
+        404: components["responses"]["Error"];
+        413: components["responses"]["Error"];
       };
     };
   };
