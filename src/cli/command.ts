@@ -1,6 +1,5 @@
 // What every command file shares: the run context, repository opening, and output conventions.
 import type { Command } from 'commander';
-import { openRepository } from '../repository/local-repository.ts';
 import type { LocalRepository } from '../repository/repository.ts';
 import { locateRepository } from '../repository/locate.ts';
 import { writeLine, type CliIO } from './io.ts';
@@ -25,6 +24,8 @@ export const REPO_OPTION_HELP = 'repository directory (default: $DCS_REPO, else 
 export async function withRepository<T>(state: RunState, options: RepoOptions, fn: (repo: LocalRepository) => Promise<T>): Promise<T> {
   const { io } = state;
   const dir = locateRepository(options.repo, io.env, io.cwd);
+  // Loaded here, not with the command tree: `dcs --version` and `--help` need none of it.
+  const { openRepository } = await import('../repository/local-repository.ts');
   const repo = await openRepository(dir, {
     passphrase: passphraseFromEnvOrPrompt(io),
     warn: (message) => {

@@ -1,6 +1,6 @@
 // Progress bars on a terminal (stderr), nothing when piped or with --json/--quiet, so scripts and
 // logs never see control characters.
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 import type { CliIO } from './io.ts';
 import { formatBytes } from './format.ts';
 
@@ -19,8 +19,12 @@ export interface ProgressOptions {
   label: string;
 }
 
+// Loaded only when a bar is drawn (a terminal): scripts and other commands never pay for it.
+const require = createRequire(import.meta.url);
+
 export function progressBar(io: CliIO, enabled: boolean, options: ProgressOptions): Progress {
   if (!enabled || !io.stderr.isTTY) return NONE;
+  const cliProgress = require('cli-progress') as typeof import('cli-progress');
   const started = Date.now();
   const speed = (value: number): string => {
     const secs = (Date.now() - started) / 1000;

@@ -4,9 +4,8 @@
 // object's header, so they are stable forever: never renumber or reuse one (a retired codec keeps
 // its id as a tombstone). Codecs are synchronous because they run inside worker threads, one
 // chunk per call.
+import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
-import { compressSync as lz4Compress, uncompressSync as lz4Uncompress } from 'lz4-napi';
-import snappy from 'snappy';
 import { UnknownCodecError, UsageError } from './errors.ts';
 import { zstdCompress, zstdDecompress } from './zstd-context.ts';
 
@@ -36,6 +35,14 @@ export interface Codec<N extends string = CodecName> {
    */
   decompress(data: Uint8Array, plainLength: number, into?: Uint8Array): Uint8Array;
 }
+
+// The native addons load when a chunk first needs them, not with every command that names a
+// codec (`dcs --version` parsed its options through this module and paid for both).
+const require = createRequire(import.meta.url);
+let snappyLib: typeof import('snappy') | undefined;
+let lz4Module: typeof import('lz4-napi') | undefined;
+const snappyNative = (): typeof import('snappy') => (snappyLib ??= require('snappy') as typeof import('snappy'));
+const lz4Native = (): typeof import('lz4-napi') => (lz4Module ??= require('lz4-napi') as typeof import('lz4-napi'));
 
 const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -115,8 +122,8 @@ const snappyCodec = defineCodec({
   name: 'snappy',
   summary: 'fastest',
   nativeOutput: true,
-  compress: (data) => view(snappy.compressSync(buf(data))),
-  decompress: (data, n) => checkLength('snappy', view(snappy.uncompressSync(buf(data), { asBuffer: true }) as Buffer), n),
+  compress: (data) => view(snappyNative().compressSync(buf(data))),
+  decompress: (data, n) => checkLength('snappy', view(snappyNative().uncompressSync(buf(data), { asBuffer: true }) as Buffer), n),
 });
 
 const lz4 = defineCodec({
@@ -124,8 +131,8 @@ const lz4 = defineCodec({
   name: 'lz4',
   summary: 'very fast',
   nativeOutput: true,
-  compress: (data) => view(lz4Compress(buf(data))),
-  decompress: (data, n) => checkLength('lz4', view(lz4Uncompress(buf(data))), n),
+  compress: (data) => view(lz4Native().compressSync(buf(data))),
+  decompress: (data, n) => checkLength('lz4', view(lz4Native().uncompressSync(buf(data))), n),
 });
 
 /** What `auto` compresses with, where a chunk compresses at all. */
@@ -204,13 +211,13 @@ export function chooseAutoCodec(plain: Uint8Array): CodecName {
   let packed = 0;
   if (plain.length <= PROBE_SAMPLE * PROBE_SAMPLES) {
     raw = plain.length;
-    packed = snappy.compressSync(buf(plain)).length;
+    packed = snappyNative().compressSync(buf(plain)).length;
   } else {
     const stride = Math.floor((plain.length - PROBE_SAMPLE) / (PROBE_SAMPLES - 1));
     for (let i = 0; i < PROBE_SAMPLES; i++) {
       const sample = plain.subarray(i * stride, i * stride + PROBE_SAMPLE);
       raw += sample.length;
-      packed += snappy.compressSync(buf(sample)).length;
+      packed += snappyNative().compressSync(buf(sample)).length;
     }
   }
   // snappy is weaker than zstd, so a snappy saving this small means little for zstd too.

@@ -9,7 +9,6 @@ import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
 import { DcsError, UsageError } from '../../core/errors.ts';
 import { printJson, type RunState } from '../command.ts';
 import { writeLine } from '../io.ts';
@@ -201,6 +200,7 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState
     ...(Object.keys(services).length > 0 ? { services } : {}),
   };
   // Every orchestrator reads this one dcs.yaml.
+  const { stringify } = await import('yaml');
   await writeFile(join(dir, 'repo', 'dcs.yaml'), `# written by dcs cluster up\n${stringify(config)}`);
   const processes: ClusterProcess[] = [];
   const servers = orchestrators.map((o) => `http://127.0.0.1:${o.port}`);

@@ -2,7 +2,6 @@
 import { Option, type Command } from 'commander';
 import { validateChunkerParams } from '../../core/chunker.ts';
 import type { CodecChoice } from '../../core/codecs.ts';
-import { initRepository } from '../../repository/init-repository.ts';
 import { SHARING, type Sharing } from '../../core/file-modes.ts';
 import { locateRepository } from '../../repository/locate.ts';
 import { printJson, REPO_OPTION_HELP, type RunState } from '../command.ts';
@@ -65,6 +64,7 @@ Examples:
         chunking = validateChunkerParams({ kind: 'fastcdc', min: Math.floor(avg / 2), avg, max: avg * 4 });
       }
       const passphrase = flags.encrypt ? await newPassphrase(io) : undefined;
+      const { initRepository } = await import('../../repository/init-repository.ts');
       const config = await initRepository(dir, {
         ...(flags.backend.length > 0 ? { backends: flags.backend } : {}),
         ...(flags.replicate !== undefined ? { replicate: flags.replicate } : {}),

@@ -7,9 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
-import { CONFIG_FILE } from '../../repository/config.ts';
 import { locateRepository } from '../../repository/locate.ts';
-import { initRepository } from '../../repository/init-repository.ts';
 import { REPO_OPTION_HELP, type RunState } from '../command.ts';
 import { writeLine } from '../io.ts';
 import { addConnectionOptions, addHttpOptions, connectionOptions, DEFAULT_PORT, httpOptions, runServer, type ConnectionFlags, type HttpFlags } from './serve.ts';
@@ -60,6 +58,7 @@ For other addresses, TLS or a distributed deployment use 'dcs serve' (see docs/d
     const portText = flags.port ?? io.env.PORT ?? String(DEFAULT_PORT);
     if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new UsageError(`port must be 0-65535, got ${JSON.stringify(portText)}`);
     const repoDir = locateRepository(flags.repo, io.env, io.cwd);
+    const [{ CONFIG_FILE }, { initRepository }] = await Promise.all([import('../../repository/config.ts'), import('../../repository/init-repository.ts')]);
     if (!existsSync(join(repoDir, CONFIG_FILE))) {
       await initRepository(repoDir);
       writeLine(io.stdout, `created repository ${repoDir}`);
