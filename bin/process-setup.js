@@ -3,6 +3,7 @@
 import module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { useBundledDeps } from './bundled-deps.js';
 
 /** Call first, before loading dcs: may replace the process (same pid and stdio) to set glibc's malloc up. */
 export function setUpProcess(argv) {
@@ -26,4 +27,5 @@ export function setUpProcess(argv) {
   // stripper (about 8 MB less memory each). Workers inherit the variable.
   process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'dcs-compile-cache');
   module.enableCompileCache(process.env.NODE_COMPILE_CACHE);
+  useBundledDeps();
 }
