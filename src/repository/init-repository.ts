@@ -1,6 +1,6 @@
 // `dcs init`: a new repository directory (dcs.yaml, key file) and its markers on every backend.
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_CHUNKER, type ChunkerParams } from '../core/chunker.ts';
 import type { CodecChoice } from '../core/codecs.ts';
@@ -62,6 +62,8 @@ export async function initRepository(dirArg: string, options: InitOptions = {}):
   const validated = parseConfig(renderConfig(config), join(dir, CONFIG_FILE));
   const modes = fileModes(validated.permissions);
   await mkdir(dir, { recursive: true, mode: modes.dir });
+  // The directory may have existed (made by the user, under their umask): a new repository is private all the same.
+  await chmod(dir, modes.dir);
 
   const opened = await openBackends(dir, validated.backends, undefined, undefined, validated.permissions);
   try {

@@ -3,7 +3,7 @@
 // never see the result: they get the Repository API over it (local-repository.ts); engine-level
 // tests use it directly.
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
@@ -124,9 +124,27 @@ async function clusterStages(cluster: NonNullable<OpenOptions['cluster']>, warn:
   return { ...serviceStages(cluster.client, warn), remoteStages: cluster.remoteStages };
 }
 
+/**
+ * A repository made before its files were private (0644 under umask 022) becomes so on the first
+ * open: its directory, which every file is reached through, is closed to others. Configured
+ * `permissions: group` leaves it alone; a directory dcs may not change stays as it is.
+ */
+async function keepPrivate(dir: string, config: RepositoryConfig, warn: ((message: string) => void) | undefined): Promise<void> {
+  if ((config.permissions ?? 'private') !== 'private') return;
+  const mode = (await stat(dir)).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  try {
+    await chmod(dir, mode & 0o700);
+    warn?.(`the repository directory ${dir} was readable by others (mode ${mode.toString(8)}); it is now ${(mode & 0o700).toString(8)} (set permissions: group in dcs.yaml to share it with its group)`);
+  } catch {
+    // Not ours to change (another owner, a read-only mount): reading still works.
+  }
+}
+
 export async function openEngine(dirArg: string, options: OpenOptions = {}): Promise<OpenedEngine> {
   const dir = resolve(dirArg);
   const config = await readConfig(dir);
+  await keepPrivate(dir, config, options.warn);
   const cluster = options.cluster ? await clusterStages(options.cluster, options.warn) : undefined;
   const backends = await openBackends(dir, config.backends, config.resilience, options.metricsRegistry, config.permissions).catch(async (err: unknown) => {
     cluster?.close();

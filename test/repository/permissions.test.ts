@@ -2,7 +2,7 @@
 // 0600 files: metadata.db with its -wal and -shm, chunk objects, dcs.yaml, the key file), or
 // readable by the group when the repository (or storage node) is configured so.
 import assert from 'node:assert/strict';
-import { readdir, stat } from 'node:fs/promises';
+import { chmod, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initRepository } from '../../src/repository/init-repository.ts';
@@ -60,6 +60,27 @@ describe('file permissions', () => {
       }
     });
   }
+
+  it('a repository made when its files were world-readable is closed to others on its next open, with a warning', async () => {
+    const { dir, cleanup } = await tempDir('dcs-perm-');
+    try {
+      const repoDir = join(dir, 'old');
+      await initRepository(repoDir, { chunking: SMALL_CHUNKS });
+      await chmod(repoDir, 0o755);
+      const warnings: string[] = [];
+      const repo = await openRepository(repoDir, { workers: 0, warn: (m) => warnings.push(m) });
+      await repo.close();
+      assert.equal((await stat(repoDir)).mode & 0o777, 0o700);
+      assert.match(warnings.join('\n'), /readable by others \(mode 755\); it is now 700/);
+      // Shared on purpose: left alone.
+      const shared = join(dir, 'shared');
+      await initRepository(shared, { chunking: SMALL_CHUNKS, permissions: 'group' });
+      await (await openRepository(shared, { workers: 0 })).close();
+      assert.equal((await stat(shared)).mode & 0o777, 0o750);
+    } finally {
+      await cleanup();
+    }
+  });
 
   it('a storage node keeps its data directory and objects private', async () => {
     const n = await storageNode();
