@@ -1,6 +1,6 @@
 // `dcs get NAME`: restore a file (or a byte range of it) to a path or stdout, verified chunk by chunk.
-import { constants, createWriteStream } from 'node:fs';
-import { access, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, rename, rm, stat } from 'node:fs/promises';
 import { DcsError } from '../../core/errors.ts';
 import { dirname, join, resolve, basename } from 'node:path';
 import type { Command } from 'commander';
@@ -10,6 +10,7 @@ import { localFileName } from '../names.ts';
 import { parseRange, versionOption } from '../options.ts';
 import { progressBar } from '../progress.ts';
 import { displayName, formatBytes } from '../format.ts';
+import { writeFilePieces } from '../file-writer.ts';
 import { writeLine, writePieces } from '../io.ts';
 
 interface GetFlags {
@@ -68,12 +69,12 @@ restore never leaves a partial file behind.`,
           }
           const tmp = join(dirname(target), `.${basename(target)}.dcs-partial-${process.pid}`);
           try {
-            const out = createWriteStream(tmp, { flags: 'wx' });
+            const fh = await open(tmp, 'wx');
             try {
-              await writePieces(out, counted(), { end: true });
+              await writeFilePieces(fh, counted());
             } finally {
               // The descriptor is closed before the rename or the cleanup.
-              if (!out.closed) await new Promise<void>((closed) => out.destroy().once('close', () => closed()));
+              await fh.close();
             }
             await rename(tmp, target);
           } catch (err) {
