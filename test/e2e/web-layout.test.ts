@@ -129,7 +129,7 @@ describe('web UI layout in Chromium', () => {
       await shortRow.waitFor();
       await assertOnScreen(page, shortRow.getByTestId('download-link'), `Download of ${SHORT} beside the long folder at ${at}`);
       assert.ok((await pageScrollWidth(page)) <= viewport.width, `no sideways scrolling of the root folder at ${at}`);
-      await page.locator('[data-testid="folder-row"]').getByRole('link').click();
+      await page.locator('[data-testid="folder-row"]').getByTestId('folder-link').click();
       const longRow = page.locator('[data-testid="file-row"]').first();
       await longRow.waitFor();
       await assertOnScreen(page, longRow.getByTestId('download-link'), `Download of the long name in its folder at ${at}`);

@@ -155,7 +155,7 @@ describe('web UI in Chromium', () => {
 
     // The browser: folder, breadcrumbs, the row with its ratio.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Files' }).click();
-    await page.locator('[data-testid="folder-row"][data-name="docs/"]').getByRole('link').click();
+    await page.locator('[data-testid="folder-row"][data-name="docs/"]').getByTestId('folder-link').click();
     const fileRow = page.locator('[data-testid="file-row"][data-name="docs/notes.txt"]');
     await fileRow.waitFor();
     assert.equal(await fileRow.getByTestId('cell-ratio').innerText(), ratioText);
@@ -440,8 +440,14 @@ describe('web UI in Chromium', () => {
     await page.getByTestId('chunk-map').waitFor();
     assert.ok((await page.getByTestId('chunk').count()) > 3);
     assert.ok(Number(await page.getByTestId('file-shared').innerText()) > 0, 'shared chunks are shown');
+    // Taller, so the shot holds the preview and the chunk map under the header; a chunk stays
+    // picked after the pointer leaves it.
+    await page.setViewportSize({ width: 1280, height: 1280 });
     await page.getByTestId('chunk').nth(2).hover();
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.getByTestId('preview-text').waitFor();
     await page.screenshot({ path: join(shots, 'file.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     if (UPDATE) await page.waitForTimeout(5200); // one more history sample after the last writes
     await page.goto(`${base}/dashboard`);

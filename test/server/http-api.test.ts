@@ -15,6 +15,7 @@ import type { TlsFiles } from '../../src/services/listener.ts';
 import { randomBytes, textBytes } from '../helpers/data.ts';
 import { SMALL_CHUNKS } from '../helpers/engine.ts';
 import { makeTestPki } from '../helpers/tls.ts';
+import { unzip } from '../helpers/unzip.ts';
 
 const TOKEN = 'http-test-token';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -801,30 +802,5 @@ async function rawGet(base: string, path: string): Promise<string> {
     });
     req.on('error', reject);
     req.end();
-  });
-}
-
-/** The entries of a ZIP archive (read with yauzl, the reader of yazl's author), by name. */
-async function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  const { fromBuffer } = await import('yauzl');
-  return new Promise((resolve, reject) => {
-    const out = new Map<string, Buffer>();
-    fromBuffer(zip, { lazyEntries: true, validateEntrySizes: true }, (err, archive) => {
-      if (err || !archive) return reject(err ?? new Error('no archive'));
-      archive.on('error', reject);
-      archive.on('end', () => resolve(out));
-      archive.on('entry', (entry: { fileName: string }) => {
-        archive.openReadStream(entry as never, (e, stream) => {
-          if (e || !stream) return reject(e ?? new Error('no stream'));
-          const parts: Buffer[] = [];
-          stream.on('data', (p: Buffer) => parts.push(p));
-          stream.on('end', () => {
-            out.set(entry.fileName, Buffer.concat(parts));
-            archive.readEntry();
-          });
-        });
-      });
-      archive.readEntry();
-    });
   });
 }

@@ -18,6 +18,7 @@ export type ResumableUpload = Schema<'ResumableUpload'>;
 export type PartResult = Schema<'PartResult'>;
 export type Stats = Schema<'Stats'>;
 export type StatsSample = Schema<'StatsSample'>;
+export type ShareLink = Schema<'ShareLink'>;
 
 type Operation<P extends keyof paths, M extends keyof paths[P]> = paths[P][M];
 /** The JSON of the 2xx answer of `M P` (never for answers without a body). */
@@ -212,3 +213,47 @@ export const partUrl = (upload: string, part: number): string => `/api/v1/upload
 export const openSession = (token: string): Promise<void> =>
   request('POST', '/api/v1/session', { json: { token } satisfies BodyOf<'/api/v1/session', 'post'>, quiet401: true });
 export const closeSession = (): Promise<void> => request('DELETE', '/api/v1/session', { quiet401: true });
+export const renameFile = (from: string, to: string): Promise<Ok<'/api/v1/rename', 'post'>> =>
+  request('POST', '/api/v1/rename', { json: { from, to } satisfies BodyOf<'/api/v1/rename', 'post'> });
+export const restoreVersion = (name: string, version: number): Promise<Ok<'/api/v1/restore', 'post'>> =>
+  request('POST', '/api/v1/restore', { json: { name, version } satisfies BodyOf<'/api/v1/restore', 'post'> });
+export type NewShare = BodyOf<'/api/v1/shares', 'post'>;
+export type CreatedShare = Ok<'/api/v1/shares', 'post'>;
+export const createShare = (body: NewShare): Promise<CreatedShare> => request('POST', '/api/v1/shares', { json: body });
+export const listShares = (name: string, signal?: AbortSignal): Promise<Ok<'/api/v1/shares', 'get'>> =>
+  request('GET', '/api/v1/shares', { query: { name }, ...(signal ? { signal } : {}) });
+export const revokeShare = (ref: string): Promise<void> => request('DELETE', `/api/v1/shares/${id(ref)}`);
+/** Every version of the named files and of every file under the folders (`prefixes`, ending in "/"). */
+export type DeleteMany = BodyOf<'/api/v1/delete', 'post'>;
+export const deleteMany = (body: DeleteMany): Promise<Ok<'/api/v1/delete', 'post'>> => request('POST', '/api/v1/delete', { json: body });
+
+/** The file shown inline (GET …?inline=1: a real Content-Type for previewable names, sandboxed). */
+export const previewUrl = (name: string, version: number): string => fileUrl(name, { version, inline: 1 });
+
+/** Bytes `0..length-1` of a preview, and the file's whole size (from Content-Range, or the body when the server sent it all). */
+export async function fetchPreviewStart(name: string, version: number, length: number, signal?: AbortSignal): Promise<{ bytes: Uint8Array; total: number }> {
+  let res: Response;
+  try {
+    res = await fetch(previewUrl(name, version), { headers: { range: `bytes=0-${length - 1}`, ...authHeaders() }, credentials: 'same-origin', ...(signal ? { signal } : {}) });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw new ApiError(0, 'ABORTED', 'cancelled');
+    throw networkError();
+  }
+  if (!res.ok) {
+    const e = errorFromBody(res.status, res.statusText, await res.text().catch(() => ''));
+    if (res.status === 401) reportUnauthorized(e.message);
+    throw e;
+  }
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const total = Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1] ?? bytes.length);
+  return { bytes: bytes.subarray(0, length), total };
+}
+
+/** GET /api/v1/archive: the files and folders as one streamed ZIP (a link: the session cookie authenticates it). */
+export function archiveUrl(query: QueryOf<'/api/v1/archive', 'get'>): string {
+  const params = new URLSearchParams();
+  for (const n of query.name ?? []) params.append('name', n);
+  for (const p of query.prefix ?? []) params.append('prefix', p);
+  if (query.base) params.set('base', query.base);
+  return `/api/v1/archive?${params.toString()}`;
+}

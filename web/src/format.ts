@@ -90,3 +90,15 @@ export function byteTicks(max: number, count = 4): number[] {
 export function formatBytesShort(n: number): string {
   return formatBytes(n).replace(/\.0+ /, ' ');
 }
+
+const relativeFmt = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** How far `ms` (epoch) is from now in the largest whole unit: "in 6 days", "in 45 minutes". */
+export function formatFromNow(ms: number, now = Date.now()): string {
+  const s = (ms - now) / 1000;
+  const abs = Math.abs(s);
+  if (abs < 60) return relativeFmt.format(Math.round(s), 'second');
+  if (abs < 3600) return relativeFmt.format(Math.round(s / 60), 'minute');
+  if (abs < 86_400) return relativeFmt.format(Math.round(s / 3600), 'hour');
+  return relativeFmt.format(Math.round(s / 86_400), 'day');
+}

@@ -222,9 +222,18 @@ export function joinName(prefix: string, fileName: string): string {
   return p.endsWith('/') ? p + fileName : `${p}/${fileName}`;
 }
 
-export function addUploads(files: Iterable<File>, options: AddOptions): void {
-  for (const file of files) {
-    const name = joinName(options.prefix, file.name);
+/**
+ * A file to upload and its name below the target folder: its own name, or "dir/sub/name" for a
+ * file of a picked or dropped folder (the folder's tree is kept in the names).
+ */
+export interface PickedFile {
+  file: File;
+  path: string;
+}
+
+export function addUploads(files: Iterable<PickedFile>, options: AddOptions): void {
+  for (const { file, path } of files) {
+    const name = joinName(options.prefix, path);
     const key = `u${++seq}`;
     const multipart = file.size >= options.partSize;
     const row: UploadRow = {

@@ -20,7 +20,7 @@ async function copyText(text: string): Promise<void> {
 }
 
 /** `caption` is the button's text ("Copy name"), `title` its tooltip (what exactly it copies). */
-export function CopyButton({ text, caption, title, testId }: { text: string; caption: string; title: string; testId?: string }) {
+export function CopyButton({ text, caption, title, testId, variant = 'ghost' }: { text: string; caption: string; title: string; testId?: string; variant?: 'ghost' | 'primary' }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   useEffect(() => {
     if (state === 'idle') return;
@@ -30,7 +30,7 @@ export function CopyButton({ text, caption, title, testId }: { text: string; cap
   return (
     <button
       type="button"
-      className="btn btn--small btn--ghost"
+      className={`btn btn--small btn--${variant}`}
       onClick={() => copyText(text).then(() => setState('copied'), () => setState('failed'))}
       data-testid={testId}
       title={title}

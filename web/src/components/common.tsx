@@ -1,6 +1,7 @@
 // Small shared pieces: the one-line error, progress bar, stat card, confirm dialog, badges.
-import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { ApiError, errorMessage } from '../api.ts';
+import { Modal } from './Modal.tsx';
 
 /**
  * An API error as ONE line (full text in the tooltip), with the HTTP status when there is one.
@@ -89,21 +90,10 @@ export interface ConfirmRequest {
 export function ConfirmDialog({ request, onClose }: { request: ConfirmRequest | undefined; onClose: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
-  const confirmRef = useRef<HTMLButtonElement>(null);
-  const titleId = useId();
   useEffect(() => {
     setBusy(false);
     setError(undefined);
-    if (request) confirmRef.current?.focus();
   }, [request]);
-  useEffect(() => {
-    if (!request) return;
-    const onKey = (e: KeyboardEvent): void => {
-      if (e.key === 'Escape' && !busy) onClose();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [request, busy, onClose]);
   if (!request) return null;
   const go = async (): Promise<void> => {
     setBusy(true);
@@ -117,21 +107,18 @@ export function ConfirmDialog({ request, onClose }: { request: ConfirmRequest | 
     }
   };
   return (
-    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && !busy && onClose()}>
-      <div className="modal" role="dialog" aria-modal="true" aria-labelledby={titleId} data-testid="confirm-dialog">
-        <h2 id={titleId}>{request.title}</h2>
-        <div className="modal__body">{request.body}</div>
-        <ErrorLine error={error} />
-        <div className="modal__actions">
-          <button type="button" className="btn" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button ref={confirmRef} type="button" className={`btn ${request.danger ? 'btn--danger' : 'btn--primary'}`} onClick={() => void go()} disabled={busy} data-testid="confirm-button">
-            {busy ? 'Working…' : request.confirmLabel}
-          </button>
-        </div>
+    <Modal title={request.title} busy={busy} onClose={onClose} testId="confirm-dialog">
+      <div className="modal__body">{request.body}</div>
+      <ErrorLine error={error} wrap />
+      <div className="modal__actions">
+        <button type="button" className="btn" onClick={onClose} disabled={busy}>
+          Cancel
+        </button>
+        <button data-autofocus type="button" className={`btn ${request.danger ? 'btn--danger' : 'btn--primary'}`} onClick={() => void go()} disabled={busy} data-testid="confirm-button">
+          {busy ? 'Working…' : request.confirmLabel}
+        </button>
       </div>
-    </div>
+    </Modal>
   );
 }
 

@@ -1,15 +1,17 @@
-// Upload: drop zone + file picker, codec, folder prefix; one row per file with progress, speed,
-// cancel/resume, and the result (stored size, ratio, new vs deduplicated chunks).
+// Upload: drop zone + file and folder pickers, codec, folder prefix; one row per file with
+// progress, speed, cancel/resume, and the result (stored size, ratio, new vs deduplicated chunks).
+// A folder (dropped or picked) uploads every file in it under "<folder>/<path in the folder>".
 import { useState, useSyncExternalStore } from 'react';
 import { ErrorLine } from '../components/common.tsx';
 import { DropZone } from '../components/upload/DropZone.tsx';
+import { FolderPicker } from '../components/upload/FolderPicker.tsx';
 import { UnfinishedUploads } from '../components/upload/UnfinishedUploads.tsx';
 import { loadPrefs, savePrefs } from '../components/upload/upload-prefs.ts';
 import { UploadOptions } from '../components/upload/UploadOptions.tsx';
 import { UploadQueue } from '../components/upload/UploadQueue.tsx';
 import { formatBytes } from '../format.ts';
 import { useInfo } from '../info.ts';
-import { ACTIVE, addUploads, subscribeUnfinished, subscribeUploads, unfinishedUploads, uploadsSnapshot } from '../uploads.ts';
+import { ACTIVE, addUploads, subscribeUnfinished, subscribeUploads, unfinishedUploads, uploadsSnapshot, type PickedFile } from '../uploads.ts';
 
 export function UploadPage() {
   const info = useInfo();
@@ -20,11 +22,11 @@ export function UploadPage() {
   const [prefix, setPrefix] = useState(prefs.prefix ?? '');
   const [notice, setNotice] = useState<unknown>();
 
-  const add = (files: File[]): void => {
+  const add = (files: PickedFile[]): void => {
     if (files.length === 0) return;
-    const tooBig = files.filter((f) => f.size > info.maxUploadBytes);
-    const ok = files.filter((f) => f.size <= info.maxUploadBytes);
-    setNotice(tooBig.length > 0 ? new Error(`${tooBig.map((f) => f.name).join(', ')}: larger than the server's limit of ${formatBytes(info.maxUploadBytes)}`) : undefined);
+    const tooBig = files.filter((f) => f.file.size > info.maxUploadBytes);
+    const ok = files.filter((f) => f.file.size <= info.maxUploadBytes);
+    setNotice(tooBig.length > 0 ? new Error(`${tooBig.map((f) => f.path).join(', ')}: larger than the server's limit of ${formatBytes(info.maxUploadBytes)}`) : undefined);
     addUploads(ok, { codec, prefix, partSize: info.partSize });
   };
 
@@ -55,6 +57,7 @@ export function UploadPage() {
           }}
         />
         <DropZone prefix={prefix} codec={codec} onFiles={add} onNotice={setNotice} />
+        <FolderPicker onFiles={add} />
         <ErrorLine error={notice} testId="upload-notice" />
       </section>
 

@@ -1,4 +1,5 @@
-// Every version of a file, newest first: show, download or delete any of them.
+// Every version of a file, newest first: show, download or delete any of them, and make an older
+// one the latest again (Restore as latest: a new version with its chunks, nothing is copied).
 import type { FileStat } from '../../api.ts';
 import { formatBytes, formatCount, formatDate, isoDate } from '../../format.ts';
 import { fileHref, Link } from '../../router.tsx';
@@ -15,7 +16,14 @@ const COLUMNS: Column[] = [
   ACTIONS_COLUMN,
 ];
 
-export function FileVersions({ stat, selectedVersion, onDeleteVersion }: { stat: FileStat; selectedVersion: number | undefined; onDeleteVersion: (v: number) => void }) {
+export function FileVersions({ stat, selectedVersion, onDeleteVersion, onRestore, restoring }: {
+  stat: FileStat;
+  selectedVersion: number | undefined;
+  onDeleteVersion: (v: number) => void;
+  onRestore: (v: number) => void;
+  /** The version being restored right now (its button waits). */
+  restoring: number | undefined;
+}) {
   const current = stat.version.version;
   const latest = Math.max(...stat.versions.map((x) => x.version));
   return (
@@ -34,7 +42,7 @@ export function FileVersions({ stat, selectedVersion, onDeleteVersion }: { stat:
                     v{v.version}
                   </Link>
                 )}
-                {v.version === latest ? <span className="badge badge--info">latest</span> : null}
+                {v.version === latest ? <span className="badge badge--info" data-testid="latest-badge">latest</span> : null}
               </td>
               <td className="num" data-label="Size">
                 {formatBytes(v.size)}
@@ -52,7 +60,20 @@ export function FileVersions({ stat, selectedVersion, onDeleteVersion }: { stat:
                 label={`version ${v.version}`}
                 onDelete={() => onDeleteVersion(v.version)}
                 testIds={{ download: 'version-download', delete: 'version-delete' }}
-              />
+              >
+                {v.version !== latest ? (
+                  <button
+                    type="button"
+                    className="btn btn--small"
+                    onClick={() => onRestore(v.version)}
+                    disabled={restoring !== undefined}
+                    data-testid="version-restore"
+                    aria-label={`Restore version ${v.version} as the latest`}
+                  >
+                    {restoring === v.version ? 'Restoring…' : 'Restore as latest'}
+                  </button>
+                ) : null}
+              </FileActions>
             </tr>
           ))}
       </Table>

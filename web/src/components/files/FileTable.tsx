@@ -1,10 +1,15 @@
 // The file browser's table: sortable columns, folders first (not while searching), then files with
-// their sizes, ratio, date, versions, Download and Delete.
+// their sizes, ratio, date, versions; a tick box on every row (SelectionBar acts on them), and
+// Download, Rename, Move to… and Delete (a folder downloads as a ZIP and deletes with all it holds).
 import type { FileSummary } from '../../api.ts';
+import { archiveLink } from '../../archive.ts';
 import { formatBytes, formatDate, formatRatio, isoDate } from '../../format.ts';
+import type { Movable, MoveMode } from '../../move-names.ts';
 import { fileHref, filesHref, Link } from '../../router.tsx';
 import { FileActions } from '../FileActions.tsx';
+import { MoveButtons } from '../move/MoveButtons.tsx';
 import { ACTIONS_COLUMN, Table, type Column } from '../Table.tsx';
+import type { Selection } from './useSelection.ts';
 
 export type SortKey = 'name' | 'size' | 'stored' | 'ratio' | 'date';
 export interface Sort {
@@ -44,7 +49,7 @@ export function sortFiles(files: readonly FileSummary[], sort: Sort): FileSummar
 /** Clicking a column sorts by it; again reverses. Numbers and dates start largest first. */
 export const nextSort = (s: Sort, key: SortKey): Sort => ({ key, desc: s.key === key ? !s.desc : key !== 'name' });
 
-export function FileTable({ prefix, files, folders, sort, onSort, onDelete }: {
+export function FileTable({ prefix, files, folders, sort, onSort, selection, onDelete, onDeleteFolder, onMove }: {
   prefix: string;
   /** Already sorted. */
   files: FileSummary[];
@@ -52,7 +57,10 @@ export function FileTable({ prefix, files, folders, sort, onSort, onDelete }: {
   folders: string[];
   sort: Sort;
   onSort: (key: SortKey) => void;
+  selection: Selection;
   onDelete: (file: FileSummary) => void;
+  onDeleteFolder: (folder: string) => void;
+  onMove: (item: Movable, mode: MoveMode) => void;
 }) {
   const columns: Column[] = [
     ...SORTABLE.map((c) => ({
@@ -72,23 +80,34 @@ export function FileTable({ prefix, files, folders, sort, onSort, onDelete }: {
   ];
   return (
     <Table className="table rtable files-table" label="Files" columns={columns}>
-      {folders.map((f) => (
-        <tr key={`d:${f}`} className="folder-row" data-testid="folder-row" data-name={f}>
-          <td className="name-cell" colSpan={7}>
-            <Link to={filesHref(f)} className="name-link" title={f}>
-              <span className="icon-folder" aria-hidden="true" />
-              <span className="ellipsis">{f.slice(prefix.length)}</span>
-            </Link>
-          </td>
-        </tr>
-      ))}
+      {folders.map((f) => {
+        const item: Movable = { kind: 'folder', name: f };
+        const shown = f.slice(prefix.length);
+        return (
+          <tr key={`d:${f}`} className="folder-row" data-testid="folder-row" data-name={f}>
+            <td className="name-cell" colSpan={6}>
+              <div className="name-row">
+                <RowCheck item={item} label={`folder ${shown}`} selection={selection} />
+                <Link to={filesHref(f)} className="name-link" title={f} data-testid="folder-link">
+                  <span className="icon-folder" aria-hidden="true" />
+                  <span className="ellipsis">{shown}</span>
+                </Link>
+              </div>
+            </td>
+            <FolderActions item={item} label={`folder ${shown}`} base={prefix} onMove={onMove} onDelete={() => onDeleteFolder(f)} />
+          </tr>
+        );
+      })}
       {files.map((f) => (
         <tr key={f.name} data-testid="file-row" data-name={f.name}>
           <td className="name-cell" data-label="Name">
-            <Link to={fileHref(f.name)} className="name-link" title={f.name}>
-              <span className="icon-file" aria-hidden="true" />
-              <span className="ellipsis">{f.name.startsWith(prefix) ? f.name.slice(prefix.length) : f.name}</span>
-            </Link>
+            <div className="name-row">
+              <RowCheck item={{ kind: 'file', name: f.name }} label={f.name} selection={selection} />
+              <Link to={fileHref(f.name)} className="name-link" title={f.name}>
+                <span className="icon-file" aria-hidden="true" />
+                <span className="ellipsis">{f.name.startsWith(prefix) ? f.name.slice(prefix.length) : f.name}</span>
+              </Link>
+            </div>
           </td>
           <td className="num" data-label="Size" data-testid="cell-size">
             {formatBytes(f.size)}
@@ -105,10 +124,42 @@ export function FileTable({ prefix, files, folders, sort, onSort, onDelete }: {
           <td className="num" data-label="Versions" data-testid="cell-versions">
             {f.versions}
           </td>
-          <FileActions name={f.name} label={f.name} onDelete={() => onDelete(f)} testIds={{ download: 'download-link', delete: 'delete-button' }} />
+          <FileActions name={f.name} label={f.name} onDelete={() => onDelete(f)} testIds={{ download: 'download-link', delete: 'delete-button' }}>
+            <MoveButtons item={{ kind: 'file', name: f.name }} label={f.name} onMove={onMove} />
+          </FileActions>
         </tr>
       ))}
     </Table>
+  );
+}
+
+function FolderActions({ item, label, base, onMove, onDelete }: { item: Movable; label: string; base: string; onMove: (item: Movable, mode: MoveMode) => void; onDelete: () => void }) {
+  const zip = archiveLink([item], base);
+  return (
+    <td className="actions-cell">
+      {zip ? (
+        <a className="btn btn--small" href={zip} download="" data-testid="folder-download" aria-label={`Download ${label} as a zip`}>
+          Download
+        </a>
+      ) : null}
+      <MoveButtons item={item} label={label} onMove={onMove} />
+      <button type="button" className="btn btn--small btn--danger-ghost" onClick={onDelete} data-testid="folder-delete" aria-label={`Delete ${label} with everything in it`}>
+        Delete
+      </button>
+    </td>
+  );
+}
+
+function RowCheck({ item, label, selection }: { item: Movable; label: string; selection: Selection }) {
+  return (
+    <input
+      type="checkbox"
+      className="row-check"
+      checked={selection.has(item)}
+      onChange={(e) => selection.toggle(item, e.target.checked)}
+      aria-label={`Select ${label}`}
+      data-testid="row-select"
+    />
   );
 }
 

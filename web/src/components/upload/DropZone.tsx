@@ -1,15 +1,25 @@
-// Where files are dropped, or clicked (Enter or Space) to open the file picker. Folders cannot be
-// read as files: dropping one says so and uploads the files beside it.
+// Where files and folders are dropped, or clicked (Enter or Space) to open the file picker. A
+// dropped folder uploads with its tree kept: every file under "<folder>/<its path in the folder>".
 import { useRef, useState, type DragEvent } from 'react';
-import { joinName } from '../../uploads.ts';
+import { joinName, type PickedFile } from '../../uploads.ts';
+import { dropEntries, pickedFromDrop, pickedFromInput, type PickedFiles } from './picked-files.ts';
+
+/** What a drop could not upload, in one sentence (undefined when everything went). */
+function dropProblems(p: PickedFiles): Error | undefined {
+  const said: string[] = [];
+  if (p.unreadable.length > 0) said.push(`${p.unreadable.length} item${p.unreadable.length === 1 ? '' : 's'} could not be read (${p.unreadable.slice(0, 3).join(', ')}${p.unreadable.length > 3 ? ', …' : ''}) and stay out`);
+  if (p.emptyFolders.length > 0) said.push(`${p.emptyFolders.join(', ')} ${p.emptyFolders.length === 1 ? 'is' : 'are'} empty: folders exist here only through their files`);
+  return said.length > 0 ? new Error(`${said.join('; ')}.`) : undefined;
+}
 
 export function DropZone({ prefix, codec, onFiles, onNotice }: {
   prefix: string;
   codec: string;
-  onFiles: (files: File[]) => void;
-  onNotice: (notice: Error) => void;
+  onFiles: (files: PickedFile[]) => void;
+  onNotice: (notice: Error | undefined) => void;
 }) {
   const [dragging, setDragging] = useState(false);
+  const [reading, setReading] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
   const dragDepth = useRef(0);
 
@@ -17,12 +27,16 @@ export function DropZone({ prefix, codec, onFiles, onNotice }: {
     e.preventDefault();
     dragDepth.current = 0;
     setDragging(false);
-    const files = [...e.dataTransfer.files];
-    // Folders show up as zero-byte entries without a type; they cannot be read as files.
-    const items = e.dataTransfer.items ? [...e.dataTransfer.items] : [];
-    const folders = items.filter((i) => i.kind === 'file' && i.webkitGetAsEntry?.()?.isDirectory).length;
-    if (folders > 0) onNotice(new Error('Folders cannot be dropped; drop the files inside them (or pick them with the file picker).'));
-    onFiles(folders > 0 ? files.filter((_, i) => !items[i]?.webkitGetAsEntry?.()?.isDirectory) : files);
+    const entries = dropEntries(e.dataTransfer);
+    setReading(true);
+    void pickedFromDrop(entries)
+      .then((picked) => {
+        onFiles(picked.files);
+        const problem = dropProblems(picked);
+        if (problem) onNotice(problem);
+      })
+      .catch((err: unknown) => onNotice(new Error(`The dropped folder could not be read: ${err instanceof Error ? err.message : String(err)}`)))
+      .finally(() => setReading(false));
   };
 
   return (
@@ -31,7 +45,7 @@ export function DropZone({ prefix, codec, onFiles, onNotice }: {
       data-testid="dropzone"
       role="button"
       tabIndex={0}
-      aria-label="Drop files here, or press Enter to choose files"
+      aria-label="Drop files or folders here, or press Enter to choose files"
       onClick={() => inputRef.current?.click()}
       onKeyDown={(e) => {
         if (e.key === 'Enter' || e.key === ' ') {
@@ -57,7 +71,7 @@ export function DropZone({ prefix, codec, onFiles, onNotice }: {
       <svg className="dropzone__icon" viewBox="0 0 24 24" width="36" height="36" aria-hidden="true">
         <path d="M12 16V4m0 0-4.5 4.5M12 4l4.5 4.5M4 16v2.5A1.5 1.5 0 0 0 5.5 20h13a1.5 1.5 0 0 0 1.5-1.5V16" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" />
       </svg>
-      <div className="dropzone__title">Drop files here</div>
+      <div className="dropzone__title">{reading ? 'Reading the folder…' : 'Drop files or folders here'}</div>
       <div className="muted">
         or <span className="linkish">choose files</span> · several at once · stored as{' '}
         <strong>{prefix.trim() ? joinName(prefix, 'NAME') : 'NAME'}</strong> with <strong>{codec}</strong>
@@ -71,7 +85,7 @@ export function DropZone({ prefix, codec, onFiles, onNotice }: {
         aria-label="Choose files to upload"
         data-testid="file-input"
         onChange={(e) => {
-          onFiles(e.target.files ? [...e.target.files] : []);
+          onFiles(pickedFromInput(e.target.files));
           e.target.value = '';
         }}
       />
