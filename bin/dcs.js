@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 // Entry point for `npx dcs`: npm puts the pinned Node 24 (devDependency `node`) first on PATH.
-import { setUpProcess } from './process-setup.js';
+const argv = process.argv.slice(2);
+// `dcs --version` answers before anything else loads (scripts call it to probe for dcs).
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V') && Number(process.versions.node.split('.')[0]) >= 24) {
+  // Read here, not through src/cli/version.ts: loading any .ts file starts Node's type stripper.
+  const { readFileSync } = await import('node:fs');
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+  process.exit(0);
+}
 
-setUpProcess(process.argv.slice(2));
+const { setUpProcess } = await import('./process-setup.js');
+setUpProcess(argv);
 
 // `dcs ls | head`: a reader that goes away is not an error; stop quietly like other Unix tools.
 process.stdout.on('error', (err) => {
@@ -11,4 +19,4 @@ process.stdout.on('error', (err) => {
 });
 
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(argv);

@@ -18,7 +18,9 @@ export function formatRatio(r: number): string {
 }
 
 export function formatDate(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  // 2026-12-07T01:23:26.123Z → 2026-12-07 01:23:26Z (slices: `ls` formats one per file).
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
 }
 
 /** Names can hold newlines and control characters; show them escaped so one file is one line. */

@@ -6,6 +6,7 @@ import { DcsError, errnoCode, UsageError } from '../core/errors.ts';
 import type { CommandDefinition, RunState } from './command.ts';
 import { processIO, writeLine, type CliIO } from './io.ts';
 import { EXIT_BUG, EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
+import { VERSION } from './version.ts';
 import { defineCluster } from './commands/cluster.ts';
 import { defineGc } from './commands/gc.ts';
 import { defineGet } from './commands/get.ts';
@@ -28,7 +29,7 @@ function buildProgram(state: RunState): Command {
   const { io } = state;
   const program = new Command('dcs')
     .description('dcs — a deduplicating, compressing, encrypting file store over several storage backends')
-    .version('0.1.0', '-V, --version')
+    .version(VERSION, '-V, --version')
     // Options before the command belong to dcs, after it to the command (get --version N).
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')

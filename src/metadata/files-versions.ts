@@ -10,8 +10,8 @@ import type { Database } from './schema.ts';
 import type { Db, SqlDialect } from './sql-dialect.ts';
 import { checkTiling, dropSession } from './upload-sessions.ts';
 
-/** Files per page of listFiles. */
-const PAGE = 500;
+/** Files per page of listFiles: each page is a query, and `dcs ls` of 10,000 files made 20 of them. */
+const PAGE = 2000;
 
 /**
  * The commit itself, in the caller's write transaction, which holds the session (FOR UPDATE on

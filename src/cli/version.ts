@@ -1,0 +1,4 @@
+// dcs's version, from its package.json: one place for `dcs --version` and the CLI's help.
+import { readFileSync } from 'node:fs';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
