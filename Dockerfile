@@ -10,6 +10,9 @@
 FROM node:24-bookworm AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# postinstall (scripts/bundle-deps.js) runs here too; without rolldown, a dev dependency, it only says so.
+COPY bin/bundled-deps.js ./bin/
+COPY scripts/bundle-deps.js ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
@@ -17,6 +20,9 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 FROM node:24-bookworm AS web
 WORKDIR /app
 COPY package.json package-lock.json ./
+# Here, with rolldown, postinstall makes the one-file dependency bundles the runtime stage takes.
+COPY bin/bundled-deps.js ./bin/
+COPY scripts/bundle-deps.js ./scripts/
 RUN npm ci --no-audit --no-fund
 COPY web ./web
 RUN npm run build:web
@@ -33,6 +39,8 @@ RUN groupadd --system --gid 10001 dcs \
  && chown -R 10001:10001 /var/lib/dcs /data
 WORKDIR /app
 COPY --from=deps --chown=0:0 /app/node_modules ./node_modules
+# The same lockfile, so the bundles' versions are the ones installed (bin/bundled-deps.js checks).
+COPY --from=web --chown=0:0 /app/node_modules/.cache/dcs-deps ./node_modules/.cache/dcs-deps
 COPY --chown=0:0 package.json ./
 COPY --chown=0:0 bin ./bin
 COPY --chown=0:0 src ./src

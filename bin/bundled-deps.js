@@ -7,24 +7,28 @@ import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** Packages of many small modules, whose loading dominated start-up (see scripts/bundle-deps.js). */
-const PACKAGES = ['kysely', 'zod'];
+/**
+ * Packages of many small modules, whose loading dominated start-up (see scripts/bundle-deps.js).
+ * yaml's Node entry is CommonJS, which would bundle to a default export only: its ESM build
+ * (the same code, published for browsers) is bundled instead.
+ */
+const PACKAGES = [{ name: 'kysely' }, { name: 'zod' }, { name: 'cockatiel' }, { name: 'yaml', esmEntry: 'browser/index.js' }];
 
 export const BUNDLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '.cache', 'dcs-deps');
 
 /** Each package's ESM entry as Node resolves it from dcs, its installed version and its bundle file. */
 export function bundledDeps() {
-  return PACKAGES.map((name) => {
-    // The ESM entry, as `import` resolves it (kysely's "exports" hide package.json).
-    const entry = fileURLToPath(import.meta.resolve(name));
-    let dir = dirname(entry);
+  return PACKAGES.map(({ name, esmEntry }) => {
+    // The entry as `import` resolves it (kysely's "exports" hide package.json), then its package.
+    const resolved = fileURLToPath(import.meta.resolve(name));
+    let dir = dirname(resolved);
     while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== name) dir = dirname(dir);
     const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    return { name, version, entry, file: join(BUNDLE_DIR, `${name}@${version}.mjs`) };
+    return { name, version, entry: esmEntry ? join(dir, esmEntry) : resolved, file: join(BUNDLE_DIR, `${name}@${version}.mjs`) };
   });
 }
 
-/** Resolve `kysely` and `zod` to their bundles where one matches the installed version. */
+/** Resolve these packages to their bundles where one matches the installed version. */
 export function useBundledDeps() {
   let deps;
   try {
