@@ -17,10 +17,19 @@ export function formatRatio(r: number): string {
   return `${r >= 100 ? r.toFixed(0) : r.toFixed(2)}x`;
 }
 
+let lastSecond = Number.NaN;
+let lastFormatted = '';
+
 export function formatDate(ms: number): string {
-  // 2026-12-07T01:23:26.123Z → 2026-12-07 01:23:26Z (slices: `ls` formats one per file).
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
+  // `ls` formats one per file, and files put together share their second: the last one is kept.
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    // 2026-12-07T01:23:26.123Z → 2026-12-07 01:23:26Z
+    const iso = new Date(second * 1000).toISOString();
+    lastSecond = second;
+    lastFormatted = `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
+  }
+  return lastFormatted;
 }
 
 /** Names can hold newlines and control characters; show them escaped so one file is one line. */
