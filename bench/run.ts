@@ -3,7 +3,8 @@
 // and (with --file) the targets on a real file: throughput vs zstd, dedup of a second put and of
 // scattered inserts. --stream N pipes N bytes through stdin/stdout and reports peak RSS;
 // --many-files N puts N small files in one command; --cluster runs the `dcs cluster up`
-// topologies beside embedded mode (bench/cluster.ts).
+// topologies beside embedded mode (bench/cluster.ts); --vs-restic FILE times dcs beside restic
+// as a user would (bench/vs-restic.ts).
 // Prints a table and writes bench/out/results.json and bench/out/results.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, createReadStream } from 'node:fs';
@@ -12,6 +13,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clusterBench, clusterMarkdown } from './cluster.ts';
+import { vsResticBench, vsResticMarkdown } from './vs-restic.ts';
 import { blocks, DATA_KINDS, ensureDataFile, fillBlock, type DataKind } from './data.ts';
 import { withInserts } from './edits.ts';
 
@@ -39,6 +41,8 @@ const { values: args } = parseArgs({
     compressors: { type: 'string', default: '2' },
     /** Cluster mode: the first orchestrator's port (the other processes follow it). */
     'cluster-port': { type: 'string', default: '27070' },
+    /** This file through restic and dcs (plain and encrypted), whole commands, --rounds alternating rounds (bench/vs-restic.ts). */
+    'vs-restic': { type: 'string' },
     /** Put then get a stream of this size through an S3 backend (s3rver): throughput and peak RSS. */
     cloud: { type: 'string' },
     /** Through the HTTP API of `dcs serve`: a streamed PUT, a GET and a resumable upload of this (or --file's) input. */
@@ -414,6 +418,11 @@ async function run(): Promise<void> {
     );
     extra.cluster = result;
     clusterMd = clusterMarkdown(result, machine.cpus);
+  }
+  if (args['vs-restic']) {
+    const result = await vsResticBench({ file: args['vs-restic'], work: args.work, rounds: Math.max(1, Number(args.rounds)) });
+    extra.vsRestic = result;
+    clusterMd += `${clusterMd ? '\n\n' : ''}${vsResticMarkdown(result)}`;
   }
   if (args.cloud) {
     extra.cloud = await cloudMode(parseSize(args.cloud));
