@@ -105,6 +105,32 @@ export async function launchBrowser(): Promise<Browser> {
   }
 }
 
+/** What a test file started: each kept as soon as it is up, so after() stops it even when the other failed. */
+export interface Started {
+  server?: Server;
+  browser?: Browser;
+}
+
+/**
+ * The web build, then a server and Chromium at once. Both are recorded in `into` even when the
+ * other fails (a missing browser must fail the file, not leave a server child holding it open
+ * until the runner's timeout); pass the same object to stopStarted in after().
+ */
+export async function startServerAndBrowser(options: Parameters<typeof startServer>[0], into: Started): Promise<{ server: Server; browser: Browser }> {
+  const build = await ensureWebBuilt();
+  if (build.built) console.log(`# built web/dist in ${build.ms} ms`);
+  const [started, launched] = await Promise.allSettled([startServer(options), launchBrowser()]);
+  if (started.status === 'fulfilled') into.server = started.value;
+  if (launched.status === 'fulfilled') into.browser = launched.value;
+  for (const r of [started, launched]) if (r.status === 'rejected') throw r.reason;
+  return { server: into.server!, browser: into.browser! };
+}
+
+export async function stopStarted(started: Started): Promise<void> {
+  await started.browser?.close();
+  await started.server?.stop();
+}
+
 /** Deterministic bytes that compress well (text) or not at all (noise). */
 /** The shared deterministic test data, as Buffers (what Playwright's setInputFiles takes). */
 export const textBytes = (size: number, seed = 1): Buffer => Buffer.from(sharedText(size, seed));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator } from 'playwright-core';
-import { ensureWebBuilt, launchBrowser, startServer, textBytes, type Server } from './harness.ts';
+import { type Server, type Started, startServerAndBrowser, stopStarted, textBytes } from './harness.ts';
 import { inPage, openApp, uploadRow, waitDone } from './ui.ts';
 
 const TOKEN = `e2e-${randomBytes(12).toString('hex')}`;
@@ -14,21 +14,16 @@ const T = { timeout: 60_000 };
 
 let server: Server;
 let browser: Browser;
+const started: Started = {};
 let base: string;
 
 before(async () => {
-  const build = await ensureWebBuilt();
-  if (build.built) console.log(`# built web/dist in ${build.ms} ms`);
-  const [started, launched] = await Promise.allSettled([startServer({ token: TOKEN, partSize: '1M' }), launchBrowser()]);
-  if (started.status === 'fulfilled') server = started.value;
-  if (launched.status === 'fulfilled') browser = launched.value;
-  for (const r of [started, launched]) if (r.status === 'rejected') throw r.reason;
+  ({ server, browser } = await startServerAndBrowser({ token: TOKEN, partSize: '1M' }, started));
   base = server.url;
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
+  await stopStarted(started);
 });
 
 /** Every script the app fetches after it started: the chunks of lazily loaded pages. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { ensureWebBuilt, launchBrowser, startServer, textBytes, type Server } from './harness.ts';
+import { type Server, type Started, startServerAndBrowser, stopStarted, textBytes } from './harness.ts';
 import { assertOnScreen, inPage, openApp } from './ui.ts';
 
 const TOKEN = `e2e-${randomBytes(12).toString('hex')}`;
@@ -24,18 +24,14 @@ const VIEWPORTS = [
 
 let server: Server;
 let browser: Browser;
+const started: Started = {};
 let base: string;
 
 before(async () => {
   assert.equal(Buffer.byteLength(LONG), 4096);
-  const build = await ensureWebBuilt();
-  if (build.built) console.log(`# built web/dist in ${build.ms} ms`);
   // Three disks and two copies of every chunk, so the copies table has rows to show.
   const initArgs = ['--backend', 'disk-a=fs:disk-a', '--backend', 'disk-b=fs:disk-b', '--backend', 'disk-c=fs:disk-c', '--replicate', '2', '--chunk-size', '256K'];
-  const [started, launched] = await Promise.allSettled([startServer({ token: TOKEN, initArgs }), launchBrowser()]);
-  if (started.status === 'fulfilled') server = started.value;
-  if (launched.status === 'fulfilled') browser = launched.value;
-  for (const r of [started, launched]) if (r.status === 'rejected') throw r.reason;
+  ({ server, browser } = await startServerAndBrowser({ token: TOKEN, initArgs }, started));
   base = server.url;
   for (const name of [LONG, SHORT]) {
     const res = await server.api(`/api/v1/files/${encodeURIComponent(name)}?codec=zstd`, { method: 'PUT', body: textBytes(900_000, 3) });
@@ -44,8 +40,7 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
+  await stopStarted(started);
 });
 
 const newContext = (viewport: { width: number; height: number }) =>

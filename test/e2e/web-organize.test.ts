@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { ensureWebBuilt, launchBrowser, noiseBytes, startServer, textBytes, type Server } from './harness.ts';
+import { noiseBytes, type Server, type Started, startServerAndBrowser, stopStarted, textBytes } from './harness.ts';
 import { assertOnScreen, inPage, openApp as openAppAt, waitDone } from './ui.ts';
 import { unzip } from '../helpers/unzip.ts';
 
@@ -20,21 +20,16 @@ const PHONE = { width: 375, height: 740 };
 
 let server: Server;
 let browser: Browser;
+const started: Started = {};
 let inputs: string;
 
 before(async () => {
-  const build = await ensureWebBuilt();
-  if (build.built) console.log(`# built web/dist in ${build.ms} ms`);
   inputs = await mkdtemp(join(tmpdir(), 'dcs-e2e-organize-'));
-  const [started, launched] = await Promise.allSettled([startServer({ token: TOKEN, initArgs: ['--chunk-size', '64K'] }), launchBrowser()]);
-  if (started.status === 'fulfilled') server = started.value;
-  if (launched.status === 'fulfilled') browser = launched.value;
-  for (const r of [started, launched]) if (r.status === 'rejected') throw r.reason;
+  ({ server, browser } = await startServerAndBrowser({ token: TOKEN, initArgs: ['--chunk-size', '64K'] }, started));
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
+  await stopStarted(started);
   if (inputs) await rm(inputs, { recursive: true, force: true });
 });
 

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { previewType } from '../../src/server/preview-types.ts';
 import { previewKind } from '../../web/src/preview-kind.ts';
-import { ensureWebBuilt, launchBrowser, noiseBytes, startServer, textBytes, type Server } from './harness.ts';
+import { noiseBytes, type Server, type Started, startServerAndBrowser, stopStarted, textBytes } from './harness.ts';
 import { pdfBytes, pngBytes, wavBytes } from './media-fixtures.ts';
 import { assertOnScreen, inPage, openApp as openAppAt, waitDone } from './ui.ts';
 
@@ -21,19 +21,14 @@ const KiB = 1024;
 
 let server: Server;
 let browser: Browser;
+const started: Started = {};
 
 before(async () => {
-  const build = await ensureWebBuilt();
-  if (build.built) console.log(`# built web/dist in ${build.ms} ms`);
-  const [started, launched] = await Promise.allSettled([startServer({ token: TOKEN }), launchBrowser()]);
-  if (started.status === 'fulfilled') server = started.value;
-  if (launched.status === 'fulfilled') browser = launched.value;
-  for (const r of [started, launched]) if (r.status === 'rejected') throw r.reason;
+  ({ server, browser } = await startServerAndBrowser({ token: TOKEN }, started));
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
+  await stopStarted(started);
 });
 
 const openApp = (ctx: BrowserContext, path = '/'): Promise<Page> => openAppAt(ctx, server.url, TOKEN, path);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { ensureWebBuilt, launchBrowser, noiseBytes, ROOT, startProxy, startServer, textBytes, type Proxy, type Server } from './harness.ts';
+import { noiseBytes, type Proxy, ROOT, type Server, type Started, startProxy, startServerAndBrowser, stopStarted, textBytes } from './harness.ts';
 import { openApp as openAppAt, uploadRow, waitDone } from './ui.ts';
 
 const MiB = 1024 * 1024;
@@ -22,31 +22,24 @@ let server: Server;
 let proxy: Proxy;
 let base: string;
 let browser: Browser;
+const started: Started = {};
 let inputs: string;
 let shots: string;
 
 before(async () => {
-  const build = await ensureWebBuilt();
-  if (build.built) console.log(`# built web/dist in ${build.ms} ms`);
   inputs = await mkdtemp(join(tmpdir(), 'dcs-e2e-files-'));
   shots = UPDATE ? join(ROOT, 'docs', 'screenshots') : join(inputs, 'screenshots');
   await mkdir(shots, { recursive: true });
   // Three disks, two copies of every chunk, small chunks (so chunk maps have something to show).
   const initArgs = ['--backend', 'disk-a=fs:disk-a', '--backend', 'disk-b=fs:disk-b', '--backend', 'disk-c=fs:disk-c', '--replicate', '2', '--chunk-size', '256K'];
-  // Both are kept even when the other fails, so after() stops the server (a missing browser must
-  // fail this file, not leave a server child holding it open until the runner's timeout).
-  const [started, launched] = await Promise.allSettled([startServer({ token: TOKEN, partSize: '1M', initArgs }), launchBrowser()]);
-  if (started.status === 'fulfilled') server = started.value;
-  if (launched.status === 'fulfilled') browser = launched.value;
-  for (const r of [started, launched]) if (r.status === 'rejected') throw r.reason;
+  ({ server, browser } = await startServerAndBrowser({ token: TOKEN, partSize: '1M', initArgs }, started));
   proxy = await startProxy(server.url);
   base = proxy.url;
 });
 
 after(async () => {
-  await browser?.close();
   await proxy?.close();
-  await server?.stop();
+  await stopStarted(started);
   if (inputs) await rm(inputs, { recursive: true, force: true });
 });
 

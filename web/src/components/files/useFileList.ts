@@ -1,8 +1,9 @@
 // One folder or search of the file browser: the first page (again whenever the folder or the
 // search changes, cancelling the previous request), further pages by the `next` cursor, and
 // rows removed after a delete.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { listFiles, type FileSummary } from '../../api.ts';
+import { useLatestLoad } from '../../use-latest-load.ts';
 
 const PAGE = 100;
 
@@ -24,37 +25,22 @@ export function useFileList(prefix: string, q: string): FileList {
   const [files, setFiles] = useState<FileSummary[]>([]);
   const [folders, setFolders] = useState<string[]>([]);
   const [next, setNext] = useState<string>();
-  const [loading, setLoading] = useState(true);
   const [loadingMore, setLoadingMore] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const abortRef = useRef<AbortController | undefined>(undefined);
 
   // A search lists matching names flat; a folder groups deeper names into subfolders.
   const query = useMemo(() => (q ? { prefix, q, limit: PAGE } : { prefix, delimiter: '/' as const, limit: PAGE }), [prefix, q]);
 
-  const reload = useCallback(async (): Promise<void> => {
-    abortRef.current?.abort();
-    const ac = new AbortController();
-    abortRef.current = ac;
-    setLoading(true);
-    setError(undefined);
-    try {
-      const page = await listFiles(query, ac.signal);
-      if (ac.signal.aborted) return;
+  const load = useCallback(
+    async (signal: AbortSignal): Promise<void> => {
+      const page = await listFiles(query, signal);
+      if (signal.aborted) return;
       setFiles(page.files);
       setFolders(page.folders ?? []);
       setNext(page.next);
-    } catch (err) {
-      if (!ac.signal.aborted) setError(err);
-    } finally {
-      if (!ac.signal.aborted) setLoading(false);
-    }
-  }, [query]);
-
-  useEffect(() => {
-    void reload();
-    return () => abortRef.current?.abort();
-  }, [reload]);
+    },
+    [query],
+  );
+  const { loading, error, setError, reload } = useLatestLoad(load);
 
   const loadMore = async (): Promise<void> => {
     if (!next) return;
