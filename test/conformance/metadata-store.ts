@@ -566,7 +566,16 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       assert.equal((await s.fileAccess('docs/renamed.txt'))?.downloads, 1, 'access counters move too');
       assert.equal(await s.renameNames('docs/', 'archive/2026/'), 2);
       assert.deepEqual((await all(s.listFiles())).map((f) => f.name), ['archive/2026/renamed.txt', 'archive/2026/sub/b.txt', 'docs!x', 'other/b.txt'], 'only names under the folder move ("docs!x" sorts between)');
+      assert.equal((await s.fileAccess('archive/2026/renamed.txt'))?.downloads, 1, 'a folder move takes the counters along');
       assert.deepEqual(await refcounts(), before, 'no chunk reference changes');
+      // Names beyond ASCII (the database counts characters, JavaScript UTF-16 units): counters and links move too.
+      await put(s, 'ünï/😀 ☃/f.txt', [7]);
+      await s.recordDownload('ünï/😀 ☃/f.txt', 5);
+      await s.createShareLink({ idHash: 'mv', name: 'ünï/😀 ☃/f.txt', expiresAt: Date.now() + 60_000 });
+      assert.equal(await s.renameNames('ünï/', '𝄞/x/'), 1);
+      assert.ok(await s.getVersion('𝄞/x/😀 ☃/f.txt'));
+      assert.equal((await s.fileAccess('𝄞/x/😀 ☃/f.txt'))?.downloads, 1);
+      assert.equal((await s.shareLink('mv'))?.name, '𝄞/x/😀 ☃/f.txt');
       await assert.rejects(s.renameNames('archive/2026/sub/', 'other/'), hasCode('FILE_EXISTS', /other\/b\.txt/));
       assert.ok(await s.getVersion('archive/2026/sub/b.txt'), 'a refused move changes nothing');
       await assert.rejects(s.renameNames('missing', 'x'), hasCode('FILE_NOT_FOUND'));
