@@ -63,10 +63,11 @@ describe('web UI when things fail, in Chromium', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
     await failed.waitFor();
 
-    // The server is back: Retry loads the page in place.
+    // The server is back: Retry loads the page (in place; a browser that remembers the failed
+    // import reloads once).
     reachable = true;
     await failed.getByRole('button', { name: 'Retry' }).click();
-    await page.getByTestId('dashboard-cards').waitFor({ timeout: 10_000 });
+    await page.getByTestId('dashboard-cards').waitFor({ timeout: 30_000 });
     assert.equal(await failed.count(), 0);
     await ctx.close();
   });
@@ -91,7 +92,7 @@ describe('web UI when things fail, in Chromium', () => {
     // Reload gets the server's build (here the real one again, once the upgrade is "done").
     await page.unrouteAll();
     await Promise.all([page.waitForEvent('load'), banner.getByRole('button', { name: 'Reload' }).click()]);
-    await page.getByTestId('dashboard-cards').waitFor({ timeout: 10_000 });
+    await page.getByTestId('dashboard-cards').waitFor({ timeout: 30_000 });
     assert.equal(await page.getByTestId('newer-build').count(), 0);
     assert.equal(await page.getByTestId('page-failed').count(), 0);
     await ctx.close();

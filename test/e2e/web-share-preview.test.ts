@@ -208,11 +208,16 @@ describe('share links and previews in the web UI', () => {
     assert.equal(pdfRes.status(), 200);
     assert.equal((await pdfRes.allHeaders())['content-type'], 'application/pdf');
     // Chromium's viewer took the frame over (it runs in frames of its own, under the one we made).
-    let viewer = 0;
-    for (let i = 0; i < 100 && viewer === 0; i++, await page.waitForTimeout(100)) {
-      for (const f of page.frames().filter((x) => x.url().includes('page.pdf'))) viewer += await f.locator('embed[type="application/x-google-chrome-pdf"]').count();
+    // The npm-shipped headless build (used where Debian's chromium is not installed) has no viewer.
+    if (await page.evaluate(inPage<boolean>('() => navigator.pdfViewerEnabled'))) {
+      let viewer = 0;
+      for (let i = 0; i < 100 && viewer === 0; i++, await page.waitForTimeout(100)) {
+        for (const f of page.frames().filter((x) => x.url().includes('page.pdf'))) viewer += await f.locator('embed[type="application/x-google-chrome-pdf"]').count();
+      }
+      assert.ok(viewer > 0, 'the PDF viewer shows the file');
+    } else {
+      console.log('# this Chromium has no PDF viewer: checked the frame and the served type only');
     }
-    assert.ok(viewer > 0, 'the PDF viewer shows the file');
 
     // A long text: the first 256 KiB, and it says so.
     await page.goto(`${server.url}${filePath('media/big.log')}`);

@@ -1,7 +1,7 @@
 // The Chromium the browser tests drive with playwright-core: CHROMIUM_PATH when set, else Debian's
 // /usr/bin/chromium where installed, else the build the npm package @sparticuz/chromium ships
 // (unpacked to the temp folder on first use). Never a browser downloaded at run time.
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 
 const DEBIAN = '/usr/bin/chromium';
 
@@ -21,8 +21,19 @@ export async function findChromium(): Promise<ChromiumBuild> {
     if (!existsSync(named)) throw new Error(`CHROMIUM_PATH names ${named}, which does not exist`);
     return { executablePath: named, args: FLAGS, source: 'CHROMIUM_PATH' };
   }
-  if (existsSync(DEBIAN)) return { executablePath: DEBIAN, args: FLAGS, source: "Debian's chromium" };
+  if (isProgram(DEBIAN)) return { executablePath: DEBIAN, args: FLAGS, source: "Debian's chromium" };
   const { default: shipped } = await import('@sparticuz/chromium');
   // Its build has no zygote helper to fork renderers from.
   return { executablePath: await shipped.executablePath(), args: [...FLAGS, '--no-zygote'], source: '@sparticuz/chromium' };
+}
+
+/** An executable regular file (a path that merely exists may be a leftover, or /dev/null mounted over it). */
+function isProgram(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
