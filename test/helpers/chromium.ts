@@ -15,7 +15,14 @@ export interface ChromiumBuild {
   source: string;
 }
 
+/** Where test/global-setup.ts leaves the build it found, so test files running at once share it. */
+export const CHROMIUM_ENV = 'DCS_TEST_CHROMIUM';
+
 export async function findChromium(): Promise<ChromiumBuild> {
+  // @sparticuz/chromium unpacks to one fixed path: two files unpacking at once make one of them
+  // exec a file still being written (ETXTBSY), so the global setup unpacks it once for all.
+  const found = process.env[CHROMIUM_ENV];
+  if (found) return JSON.parse(found) as ChromiumBuild;
   const named = process.env.CHROMIUM_PATH;
   if (named !== undefined && named !== '') {
     if (!existsSync(named)) throw new Error(`CHROMIUM_PATH names ${named}, which does not exist`);
