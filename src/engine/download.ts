@@ -7,7 +7,10 @@ import { parseEnvelope } from '../core/envelope.ts';
 import { ChunkCorruptError, FileNotFoundError } from '../core/errors.ts';
 import { resolveRange, type RangeRequest } from '../core/input/ranges.ts';
 import type { VersionChunk, VersionRecord } from '../metadata/metadata-store.ts';
+import { chunkKey } from '../storage/blob-store.ts';
 import { readChunk } from './chunk-reader.ts';
+import { rankCopies } from './copy-reads.ts';
+import { isSharded } from './erasure-io.ts';
 import type { ChunkTransformer } from './chunk-transformer.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
@@ -138,4 +141,40 @@ function unsealingView(t: ChunkTransformer, encrypted: boolean): ChunkTransforme
     unseal: (envelope, id, backend) => t.unseal(envelope, id, backend),
     close: async () => {},
   };
+}
+
+/** One chunk of a download plan: where the client reads it itself (direct reads). */
+export interface PlanPiece {
+  id: ChunkId;
+  /** The object key its copies are stored under on every backend. */
+  key: string;
+  /** Where the chunk starts in the file, and its plain length. */
+  offset: number;
+  length: number;
+  skip: number;
+  take: number;
+  /** Backends holding a whole copy recorded ok, best first; none: read it through the orchestrator. */
+  copies: string[];
+}
+
+export interface DownloadPlan extends Omit<Download, 'body'> {
+  pieces: AsyncIterable<PlanPiece>;
+}
+
+/**
+ * A download a client reads from the backends itself: each chunk with its healthy whole copies in
+ * the order `readChunk` would try them. Erasure-coded chunks have none (the orchestrator decodes
+ * them). Counted as a download of the bytes planned.
+ */
+export async function downloadPlan(ctx: EngineContext, name: string, options: DownloadOptions = {}): Promise<DownloadPlan> {
+  const { version, start, end, length } = await plan(ctx, name, options);
+  async function* pieces(): AsyncGenerator<PlanPiece> {
+    for await (const vc of takeUntil(ctx.metadata.versionChunks(version.versionId, start), end)) {
+      const skip = Math.max(0, start - vc.offset);
+      const take = Math.min(vc.length, end - vc.offset + 1) - skip;
+      const copies = isSharded(vc.chunk) ? [] : rankCopies(ctx, vc.chunk.id, vc.chunk.copies).filter((c) => c.state === 'ok').map((c) => c.backend);
+      yield { id: vc.chunk.id, key: chunkKey(vc.chunk.id), offset: vc.offset, length: vc.length, skip, take, copies };
+    }
+  }
+  return { version, length, start, pieces: counted(ctx, name, length === 0 ? emptyBody<PlanPiece>() : pieces(), (p) => p.take) };
 }

@@ -10,7 +10,7 @@ import { validateName } from '../core/input/names.ts';
 import { checkByteCount, checkPartNumber, checkVersion } from '../core/input/sizes.ts';
 import type { EngineContext } from '../engine/context.ts';
 import { offerChunks, putChunks } from '../engine/chunked-upload.ts';
-import { download, downloadEnvelopes, resolveVersion } from '../engine/download.ts';
+import { download, downloadEnvelopes, downloadPlan, resolveVersion, type DownloadPlan } from '../engine/download.ts';
 import { gc } from '../engine/gc.ts';
 import { list } from '../engine/list.ts';
 import { rebalance } from '../engine/rebalance.ts';
@@ -179,6 +179,15 @@ class EngineRepository implements LocalRepository {
     const dl = await downloadEnvelopes(this.#ctx, validateName(name), { ...optionalVersion(request.version), ...(request.range ? { range: request.range } : {}) }, { encrypted: this.info.encrypted });
     // The client verifies chunk ids itself, so it needs the id key (never the data key).
     return this.#engine.idKey ? { ...dl, idKey: this.#engine.idKey } : dl;
+  }
+
+  async downloadPlan(name: string, request: DownloadRequest = {}): Promise<DownloadPlan | undefined> {
+    if (this.info.encrypted) return undefined;
+    return downloadPlan(this.#ctx, validateName(name), { ...optionalVersion(request.version), ...(request.range ? { range: request.range } : {}) });
+  }
+
+  get backendUrls(): ReadonlyMap<string, string> {
+    return new Map(this.#engine.config.backends.map((b) => [b.name, b.url]));
   }
 
   async download(name: string, request: DownloadRequest = {}): Promise<Download> {

@@ -23,7 +23,7 @@ import { maxChunk } from '../core/chunker.ts';
 import { inlineChunkSource, isFileInput, workerChunkSource, type ChunkSource } from '../engine/chunk-source.ts';
 import type { ChunkTransformer } from '../engine/chunk-transformer.ts';
 import { WorkerPoolTransformer } from '../engine/worker-transformer.ts';
-import { envelopeDownload } from './remote-download.ts';
+import { envelopeDownload, NodeReaders, planDownload } from './remote-download.ts';
 import { Endpoints, type Endpoint } from './remote-endpoints.ts';
 import { ChunkedUploader, type ClientStages, type ClientTerms } from './remote-upload.ts';
 import type {
@@ -105,6 +105,8 @@ export class RemoteRepository implements Repository {
   readonly #options: RemoteOptions;
   /** This side's codec workers, per id key (one repository has one). */
   readonly #pools = new Map<string, WorkerPoolTransformer>();
+  /** Storage nodes this client reads chunks from directly (download plans). */
+  readonly #nodes: NodeReaders;
 
   /** `url` may list several orchestrators of one repository, comma-separated (or pass an array). */
   constructor(url: string | readonly string[], options: RemoteOptions = {}) {
@@ -112,6 +114,7 @@ export class RemoteRepository implements Repository {
     this.url = urls.join(',');
     this.#endpoints = new Endpoints(urls, options);
     this.#options = options;
+    this.#nodes = new NodeReaders(options);
   }
 
   /** Bytes this client has written to the network so far (every protocol, headers included). */
@@ -121,6 +124,7 @@ export class RemoteRepository implements Repository {
 
   async close(): Promise<void> {
     this.#endpoints.close();
+    this.#nodes.close();
     await Promise.all([...this.#pools.values()].map((p) => p.close()));
   }
 
@@ -184,7 +188,10 @@ export class RemoteRepository implements Repository {
       range = resolveRange(range, v.size, name);
     }
     const span = range && !('suffix' in range) ? range : undefined;
-    const lean = await envelopeDownload(this.#endpoints, (idKey) => this.#transformer(idKey), name, { version, range: span });
+    const transformerFor = (idKey: Uint8Array | undefined): ChunkTransformer => this.#transformer(idKey);
+    const direct = await planDownload(this.#endpoints, this.#nodes, transformerFor, name, { version, range: span });
+    if (direct) return direct;
+    const lean = await envelopeDownload(this.#endpoints, transformerFor, name, { version, range: span });
     return lean ?? this.#grpcDownload(name, version, span);
   }
 

@@ -15,7 +15,7 @@ import type { Encoding, EncodingRequest } from '../core/input/encoding.ts';
 import type { RangeRequest } from '../core/input/ranges.ts';
 import type { ChunkInput } from '../engine/chunk-source.ts';
 import type { OfferedChunk, SentChunk } from '../engine/chunked-upload.ts';
-import type { Download, EnvelopeDownload } from '../engine/download.ts';
+import type { Download, DownloadPlan, EnvelopeDownload } from '../engine/download.ts';
 import type { GcOptions, GcReport } from '../engine/gc.ts';
 import type { RebalanceOptions, RebalanceReport } from '../engine/rebalance.ts';
 import type { RepairOptions, RepairReport } from '../engine/repair.ts';
@@ -29,7 +29,7 @@ import type { FileAccess, FileSummary, ResumableUpload, StatsSample, UsageTotals
 export type { ByteSpan, RangeRequest } from '../core/input/ranges.ts';
 export type { Encoding, EncodingRequest } from '../core/input/encoding.ts';
 export type { Health } from '../engine/chunk-health.ts';
-export type { Download, EnvelopeDownload, EnvelopePiece } from '../engine/download.ts';
+export type { Download, DownloadPlan, EnvelopeDownload, EnvelopePiece, PlanPiece } from '../engine/download.ts';
 export type { OfferedChunk, SentChunk } from '../engine/chunked-upload.ts';
 export type { WrittenCounts } from '../engine/upload.ts';
 export type { GcOptions, GcReport } from '../engine/gc.ts';
@@ -222,6 +222,13 @@ export interface LocalRepository extends Repository {
   readonly chunked: ChunkedUploads;
   /** A download as envelopes, for clients that decompress and verify themselves. */
   downloadEnvelopes(name: string, request?: DownloadRequest): Promise<EnvelopeDownload & { idKey?: Uint8Array }>;
+  /**
+   * A download for clients that read the chunks from the backends themselves (direct reads);
+   * undefined in an encrypted repository, whose stored envelopes only the orchestrator can open.
+   */
+  downloadPlan(name: string, request?: DownloadRequest): Promise<DownloadPlan | undefined>;
+  /** Each backend's URL as dcs.yaml gives it, by backend name. */
+  readonly backendUrls: ReadonlyMap<string, string>;
   readonly analytics: Analytics;
   readonly webSessions: WebSessions;
   readonly shareLinks: ShareLinks;

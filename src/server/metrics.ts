@@ -9,6 +9,8 @@ export interface Metrics {
   interceptor: Interceptor;
   /** A connection the listener closed or refused to protect itself (its onDrop). */
   connectionDropped(reason: string): void;
+  /** A data-plane request (/data/v1/…) answered: its route, method, status and credential. */
+  dataRequest(route: string, method: string, status: number, auth: 'token' | 'none'): void;
 }
 
 export function createMetrics(role: string, storageNodes: () => ReadonlyMap<string, boolean> = () => new Map(), openConnections: () => number = () => 0): Metrics {
@@ -60,5 +62,17 @@ export function createMetrics(role: string, storageNodes: () => ReadonlyMap<stri
       end();
     }
   };
-  return { registry, interceptor, connectionDropped: (reason) => dropped.inc({ reason }) };
+  // Storage nodes: route "objects" and "reads" with auth "none" are the clients' direct reads (tickets).
+  const data = new Counter({
+    name: 'dcs_data_requests_total',
+    help: 'Data-plane requests (/data/v1/...) by route, method, status and credential (token: the bearer token; none: read tickets or an open node)',
+    labelNames: ['route', 'method', 'status', 'auth'],
+    registers: [registry],
+  });
+  return {
+    registry,
+    interceptor,
+    connectionDropped: (reason) => dropped.inc({ reason }),
+    dataRequest: (route, method, status, auth) => data.inc({ route, method, status: String(status), auth }),
+  };
 }

@@ -10,6 +10,7 @@ import { openRepository, type OpenRepositoryOptions } from '../repository/local-
 import type { Readiness } from '../repository/repository.ts';
 import { REPO_MARKER_KEY } from '../repository/stores.ts';
 import { serverAuth } from '../services/auth.ts';
+import { DATA_PREFIX } from '../services/data-plane.ts';
 import { OrchestratorService } from '../services/gen/dcs/v1/orchestrator_pb.js';
 import { Health } from '../services/gen/grpc/health/v1/health_pb.js';
 import { healthServiceImpl } from '../services/grpc-health-service.ts';
@@ -17,7 +18,8 @@ import { listen, type ConnectionLimits, type HttpFallback, type RunningListener,
 import { chunkerMount, compressorMount, storageMount, type ServiceMount } from '../services/stage-roles.ts';
 import type { ClientOptions } from '../services/transport.ts';
 import type { Sharing } from '../core/file-modes.ts';
-import { orchestratorDataRoutes } from './data-routes.ts';
+import { directReadsOf, orchestratorDataRoutes } from './data-routes.ts';
+import { TicketSigner } from '../services/read-tickets.ts';
 import { orchestratorServiceImpl } from './grpc-orchestrator.ts';
 import { createHttpApi, type HttpApi } from './http-api.ts';
 import type { HttpLimits } from './http-context.ts';
@@ -43,6 +45,8 @@ export interface NodeOptions {
   openOptions?: OpenRepositoryOptions;
   /** Orchestrator / all: how to reach storage nodes, chunkers and compressors (token, TLS). */
   nodeClient?: ClientOptions;
+  /** Hand clients download plans to read chunks from the storage nodes directly (default true). */
+  directReads?: boolean;
   /** Storage: directory of the node's own disk. */
   dataDir?: string;
   /** Storage: who may read the files in dataDir (default: only the node's user). */
@@ -122,7 +126,8 @@ async function mountOrchestrator(options: NodeOptions, metricsRegistry: Registry
     services: [OrchestratorService.typeName],
     routes: (r) => r.service(OrchestratorService, orchestratorServiceImpl(repo)),
     // Bulk bytes of chunked uploads and envelope downloads, beside the RPCs (data-routes.ts).
-    handleHttp: orchestratorDataRoutes(repo, options.token || undefined),
+    // Clients read chunks from storage nodes themselves, with tickets signed by the node token.
+    handleHttp: orchestratorDataRoutes(repo, options.token || undefined, options.directReads === false ? undefined : directReadsOf(repo, new TicketSigner(options.nodeClient?.token))),
     drain: (graceMs) => repo.chunked.drain(graceMs),
     ready: async () => (await repo.readiness()).ready,
     readiness: () => repo.readiness(),
@@ -187,6 +192,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     if (path === '/metrics') {
       void metrics.registry.metrics().then((text) => send(200, text, metrics.registry.contentType), (err: unknown) => send(500, `${errorMessage(err)}\n`));
       return;
+    }
+    if (path.startsWith(DATA_PREFIX)) {
+      // Counted when answered; the route is the path's first segment after the prefix, never a key.
+      const route = /^[a-z]{1,16}/.exec(path.slice(DATA_PREFIX.length))?.[0] ?? 'other';
+      res.once('finish', () => metrics.dataRequest(route, req.method ?? 'GET', res.statusCode, req.headers.authorization ? 'token' : 'none'));
     }
     for (const m of mounted) if (m.handleHttp?.(req, res, path)) return;
     for (const m of mounted) if (m.http?.handle(req, res, path)) return;

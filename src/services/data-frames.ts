@@ -9,7 +9,8 @@
 // A chunk frame's body is the 32-byte chunk id, `skip` and `take` (u32 LE: which bytes of the
 // plain chunk the reader wants; 0 and the chunk's length in uploads), then the chunk's unencrypted
 // envelope. A download ends with an end frame, so a cut connection is never taken for a complete
-// file, or with an error frame carrying `{code, message}` as JSON.
+// file, or with an error frame carrying `{code, message}` as JSON. A download plan (direct reads)
+// is a head frame, plan frames (JSON arrays of the chunks to read, in order) and an end frame.
 import { DcsError } from '../core/errors.ts';
 import { freeView } from '../core/memory.ts';
 
@@ -17,18 +18,20 @@ export const FRAME_HEAD = 1;
 export const FRAME_CHUNK = 2;
 export const FRAME_END = 3;
 export const FRAME_ERROR = 4;
+export const FRAME_PLAN = 5;
 
 const FRAME_HEADER = 8;
 /** id (32) + skip (4) + take (4) before a chunk frame's envelope. */
 const CHUNK_PREFIX = 40;
-/** JSON frames (head, error) are small. */
+/** JSON frames (head, error, plan) are small. */
 const MAX_JSON_FRAME = 64 * 1024;
 
 export type Frame =
   | { type: typeof FRAME_HEAD; json: unknown }
   | { type: typeof FRAME_CHUNK; id: string; skip: number; take: number; envelope: Uint8Array }
   | { type: typeof FRAME_END }
-  | { type: typeof FRAME_ERROR; code: string; message: string };
+  | { type: typeof FRAME_ERROR; code: string; message: string }
+  | { type: typeof FRAME_PLAN; json: unknown };
 
 function frameHeader(type: number, length: number, extra = 0): Buffer {
   const b = Buffer.allocUnsafe(FRAME_HEADER + extra);
@@ -37,7 +40,7 @@ function frameHeader(type: number, length: number, extra = 0): Buffer {
   return b;
 }
 
-export function jsonFrame(type: typeof FRAME_HEAD | typeof FRAME_ERROR, value: unknown): Buffer {
+export function jsonFrame(type: typeof FRAME_HEAD | typeof FRAME_ERROR | typeof FRAME_PLAN, value: unknown): Buffer {
   const body = Buffer.from(JSON.stringify(value), 'utf8');
   return Buffer.concat([frameHeader(type, body.length), body]);
 }
@@ -100,7 +103,7 @@ export async function* readFrames(source: AsyncIterable<Uint8Array>, maxEnvelope
         const length = dv.getUint32(4, true);
         if (type === FRAME_CHUNK) {
           if (length < CHUNK_PREFIX + 20 || length > CHUNK_PREFIX + maxEnvelope) throw protocol(`chunk frame of ${length} bytes (limit ${CHUNK_PREFIX + maxEnvelope})`);
-        } else if (type === FRAME_HEAD || type === FRAME_ERROR) {
+        } else if (type === FRAME_HEAD || type === FRAME_ERROR || type === FRAME_PLAN) {
           if (length > MAX_JSON_FRAME) throw protocol(`JSON frame of ${length} bytes`);
         } else if (type === FRAME_END) {
           if (length !== 0) throw protocol('end frame with a body');
@@ -127,6 +130,7 @@ export async function* readFrames(source: AsyncIterable<Uint8Array>, maxEnvelope
           throw protocol('a JSON frame that is not JSON');
         }
         if (type === FRAME_HEAD) yield { type: FRAME_HEAD, json };
+        else if (type === FRAME_PLAN) yield { type: FRAME_PLAN, json };
         else {
           const e = json as { code?: unknown; message?: unknown };
           yield { type: FRAME_ERROR, code: typeof e.code === 'string' ? e.code : 'REMOTE', message: typeof e.message === 'string' ? e.message : 'remote error' };

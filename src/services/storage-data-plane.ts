@@ -5,16 +5,23 @@
 //   PUT /data/v1/objects/{key}   body = the object, Content-Length required → 204
 //   GET /data/v1/objects/{key}   → 200 with the object, or 206 for `Range: bytes=A-B` / `bytes=A-`
 //
+//   POST /data/v1/reads          many objects in one response (batch-reads.ts)
+//
+// All take the node token as a bearer token. A GET may instead carry an orchestrator's read ticket
+// for that key (read-tickets.ts): how clients read a download's chunks from the nodes directly.
+//
 // {key} is the object key percent-encoded as ONE path segment (encodeURIComponent: `chunks%2Fab%2F…`);
 // a raw `/` after the prefix is refused, so no proxy or client path normalisation can turn a key
 // into another one. Keys then pass the same validateKey as every store and the gRPC service.
-import { UsageError } from '../core/errors.ts';
+import { BlobNotFoundError, errorMessage, UsageError } from '../core/errors.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { validateKey } from '../storage/keys.ts';
 import { freeView } from '../core/memory.ts';
 import { GcPacer } from '../engine/v8-gc-pacer.ts';
 import { DATA_PREFIX, DataPlaneError, dataAuth, headerValue, readBody, sendDataError, type DataRequest, type DataResponse } from './data-plane.ts';
 import { RPC_READ_MAX_BYTES } from './limits.ts';
+import { TICKET_HEADER, ticketChecker } from './read-tickets.ts';
+import { MAX_READS_BODY, parseReads, READ_FAILED, READ_MISSING, READ_OK, READ_REFUSED, READS_PATH, recordHeader } from './batch-reads.ts';
 
 export const OBJECTS_PREFIX = `${DATA_PREFIX}objects/`;
 
@@ -74,6 +81,14 @@ export function storageDataPlane(options: StorageDataPlaneOptions): (req: DataRe
   // generation every 32 MB frees them before they pile up into V8's far costlier full collections.
   const pacer = new GcPacer(32 * 1024 * 1024);
   const auth = dataAuth(options.token);
+  const ticketOk = options.token === undefined ? undefined : ticketChecker(options.token);
+  /** The node token, or for a GET a read ticket for exactly this key. */
+  const authorize = (req: DataRequest, key: string): void => {
+    const ticket = headerValue(req, TICKET_HEADER);
+    if (ticket === undefined || !ticketOk) return auth(req);
+    if (req.method !== 'GET') throw new DataPlaneError(403, 'PERMISSION_DENIED', 'a read ticket allows GET only');
+    if (!ticketOk(key, ticket)) throw new DataPlaneError(403, 'PERMISSION_DENIED', 'read ticket is invalid or has expired');
+  };
   const maxBytes = Math.min(options.maxObjectBytes ?? STORAGE_OBJECT_MAX_BYTES, store.capabilities.maxObjectSize);
 
   const put = async (req: DataRequest, res: DataResponse, key: string, signal: AbortSignal, onBodyRead: () => void): Promise<void> => {
@@ -115,14 +130,71 @@ export function storageDataPlane(options: StorageDataPlaneOptions): (req: DataRe
     pacer.processed(data.length);
   };
 
+  /** Reads of one batch started ahead of the one being written: the disk works while the socket sends. */
+  const READS_AHEAD = 4;
+  const reads = async (req: DataRequest, res: DataResponse, signal: AbortSignal): Promise<void> => {
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      throw new DataPlaneError(405, 'USAGE', `method ${req.method} not allowed on ${READS_PATH} (POST)`);
+    }
+    let tokenOk = true;
+    try {
+      auth(req);
+    } catch (err) {
+      // Without the node token every object needs its ticket (checked one by one below).
+      if (!ticketOk) throw err;
+      tokenOk = false;
+    }
+    const objects = parseReads(Buffer.from(await readBody(req, MAX_READS_BODY)).toString('utf8'));
+    const readOne = async (o: { key: string; ticket?: string }): Promise<{ status: number; data?: Uint8Array; message?: string }> => {
+      try {
+        validateKey(o.key);
+        if (!tokenOk && !(o.ticket !== undefined && ticketOk!(o.key, o.ticket))) return { status: READ_REFUSED };
+        return { status: READ_OK, data: await store.get(o.key, { signal }) };
+      } catch (err) {
+        if (err instanceof BlobNotFoundError) return { status: READ_MISSING };
+        return { status: READ_FAILED, message: errorMessage(err).split('\n', 1)[0]! };
+      }
+    };
+    res.statusCode = 200;
+    res.setHeader('content-type', 'application/vnd.dcs.reads');
+    const started = objects.slice(0, READS_AHEAD).map(readOne);
+    for (let i = 0; i < objects.length; i++) {
+      const r = await started[i]!;
+      if (i + READS_AHEAD < objects.length) started.push(readOne(objects[i + READS_AHEAD]!));
+      if (signal.aborted) return;
+      const body = r.data ?? (r.message !== undefined ? Buffer.from(r.message, 'utf8') : undefined);
+      // Header and object in one writev; the object's buffer goes back once the socket has it.
+      const w = res as { cork?: () => void; uncork?: () => void; write(d: Uint8Array, cb?: () => void): boolean };
+      w.cork?.();
+      w.write(recordHeader(r.status, body?.length ?? 0));
+      const more = body ? w.write(body, r.data ? () => freeView(r.data!) : undefined) : true;
+      // Listening before uncork: the flush it starts may drain the socket at once.
+      const drained = more ? undefined : new Promise<void>((resolve) => (res as NodeJS.EventEmitter).once('drain', resolve).once('close', resolve));
+      w.uncork?.();
+      if (r.data) pacer.processed(r.data.length);
+      await drained;
+    }
+    res.end();
+  };
+
   return (req, res, path) => {
+    if (path === READS_PATH) {
+      const aborted = new AbortController();
+      res.once('close', () => aborted.abort());
+      reads(req, res, aborted.signal).catch((err: unknown) => {
+        if (!req.complete && !res.headersSent && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
+        sendDataError(res, err);
+      });
+      return true;
+    }
     if (!path.startsWith(OBJECTS_PREFIX)) return false;
     const aborted = new AbortController();
     res.once('close', () => aborted.abort());
     let bodyRead = req.method !== 'PUT';
     void (async () => {
-      auth(req);
       const key = keyFromPath(path);
+      authorize(req, key);
       if (req.method === 'PUT') {
         await put(req, res, key, aborted.signal, () => (bodyRead = true));
       } else if (req.method === 'GET') {

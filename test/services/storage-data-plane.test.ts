@@ -1,6 +1,7 @@
-// Attacks on a storage node's data plane (PUT/GET /data/v1/objects/{key}), sent as raw HTTP so
-// that no client-side check hides a server-side hole: no or wrong token, hostile keys, bodies over
-// the limit or cut off mid-way, ranges; and RemoteBlobStore's mapping of each failure to the
+// Attacks on a storage node's data plane (PUT/GET /data/v1/objects/{key}, POST /data/v1/reads), sent
+// as raw HTTP so that no client-side check hides a server-side hole: no or wrong token, read tickets
+// for another key, expired, forged or used to write, hostile keys and reads bodies, bodies over the
+// limit or cut off mid-way, ranges; and RemoteBlobStore's mapping of each failure to the
 // errors the gRPC path gave (BlobNotFoundError, UsageError, retryable BackendError).
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
@@ -15,10 +16,12 @@ import { listen } from '../../src/services/listener.ts';
 import { RemoteBlobStore } from '../../src/services/remote-blob-store.ts';
 import { objectPath, STORAGE_OBJECT_MAX_BYTES } from '../../src/services/storage-data-plane.ts';
 import { storageServiceImpl } from '../../src/services/storage-service.ts';
+import { READ_FAILED, READ_MISSING, READ_OK, READ_REFUSED, READS_PATH, readOutcomes, type ReadOutcome } from '../../src/services/batch-reads.ts';
+import { TICKET_HEADER, TicketSigner } from '../../src/services/read-tickets.ts';
 import { storageMount } from '../../src/services/stage-roles.ts';
 import { FsBlobStore } from '../../src/storage/fs-store.ts';
 import { tempDir } from '../helpers/cli.ts';
-import { randomBytes } from '../helpers/data.ts';
+import { pieces, randomBytes } from '../helpers/data.ts';
 import { NODE_TOKEN, storageNode } from '../helpers/storage-node.ts';
 
 interface RawAnswer {
@@ -394,5 +397,100 @@ describe('RemoteBlobStore over the data plane: failures', () => {
     await assert.rejects(store.put('../x', new Uint8Array(1)), UsageError);
     await assert.rejects(store.get('/abs'), UsageError);
     await store.close();
+  });
+});
+
+describe('storage node data plane: read tickets and batched reads', () => {
+  const signer = new TicketSigner(NODE_TOKEN);
+  const ticket = (key: string, ms = 60_000): string => signer.sign(key, Date.now() + ms);
+  const reads = (url: string, body: unknown, token?: string): Promise<RawAnswer> =>
+    raw(url, { method: 'POST', path: READS_PATH, ...(token ? { token } : {}), headers: { 'content-type': 'application/json' }, body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)) });
+  const outcomes = (a: RawAnswer, n: number): Promise<ReadOutcome[]> => readOutcomes(pieces(new Uint8Array(a.body), [777]), n, 1 << 20);
+
+  it('a GET with a ticket for its key reads it without the node token; any other use is 403 and changes nothing', async () => {
+    const { node, cleanup } = await storageNode();
+    try {
+      const data = randomBytes(5000, 8);
+      for (const key of ['chunks/aa/one', 'chunks/aa/two']) assert.equal((await raw(node.url, { method: 'PUT', path: objectPath(key), token: NODE_TOKEN, body: data })).status, 204);
+      const t = ticket('chunks/aa/one');
+      const ok = await raw(node.url, { method: 'GET', path: objectPath('chunks/aa/one'), headers: { [TICKET_HEADER]: t } });
+      assert.deepEqual([ok.status, new Uint8Array(ok.body)], [200, data]);
+      const part = await raw(node.url, { method: 'GET', path: objectPath('chunks/aa/one'), headers: { [TICKET_HEADER]: t, range: 'bytes=10-19' } });
+      assert.deepEqual([part.status, new Uint8Array(part.body)], [206, data.subarray(10, 20)]);
+      const refused = [
+        ['another key', { method: 'GET', path: objectPath('chunks/aa/two'), headers: { [TICKET_HEADER]: t } }],
+        ['expired', { method: 'GET', path: objectPath('chunks/aa/one'), headers: { [TICKET_HEADER]: ticket('chunks/aa/one', -1) } }],
+        ['signed with another node token', { method: 'GET', path: objectPath('chunks/aa/one'), headers: { [TICKET_HEADER]: new TicketSigner('other').sign('chunks/aa/one', Date.now() + 60_000) } }],
+        ['malformed', { method: 'GET', path: objectPath('chunks/aa/one'), headers: { [TICKET_HEADER]: 'x'.repeat(200) } }],
+        ['a PUT', { method: 'PUT', path: objectPath('chunks/aa/one'), headers: { [TICKET_HEADER]: t }, body: randomBytes(10, 9) }],
+      ] as const;
+      for (const [what, r] of refused) {
+        const a = await raw(node.url, r);
+        assert.deepEqual([a.status, errorCode(a)], [403, 'PERMISSION_DENIED'], what);
+        assert.ok(!a.body.includes(Buffer.from(data.subarray(0, 16))), `${what}: no object bytes in the refusal`);
+      }
+      // The PUT stored nothing: the object is as it was.
+      const after = await raw(node.url, { method: 'GET', path: objectPath('chunks/aa/one'), token: NODE_TOKEN });
+      assert.deepEqual(new Uint8Array(after.body), data);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('POST /data/v1/reads answers every object in order: with the token any object, without it only those with their ticket', async () => {
+    const { node, cleanup } = await storageNode();
+    try {
+      const a = randomBytes(300_000, 10);
+      const b = randomBytes(1, 11);
+      for (const [key, data] of [['chunks/aa/a', a], ['chunks/bb/b', b]] as const) assert.equal((await raw(node.url, { method: 'PUT', path: objectPath(key), token: NODE_TOKEN, body: data })).status, 204);
+
+      const withToken = await reads(node.url, { objects: [{ key: 'chunks/aa/a' }, { key: 'chunks/cc/missing' }, { key: '../escape' }, { key: 'chunks/bb/b' }] }, NODE_TOKEN);
+      assert.deepEqual([withToken.status, withToken.headers['content-type']], [200, 'application/vnd.dcs.reads']);
+      const got = await outcomes(withToken, 4);
+      assert.deepEqual(got.map((o) => o.status), [READ_OK, READ_MISSING, READ_FAILED, READ_OK]);
+      assert.deepEqual(got[0]!.status === READ_OK && new Uint8Array(got[0]!.data), a);
+      assert.deepEqual(got[3]!.status === READ_OK && new Uint8Array(got[3]!.data), b);
+      assert.match(got[2]!.status === READ_FAILED ? got[2]!.message : '', /key/);
+
+      const withTickets = await reads(node.url, {
+        objects: [{ key: 'chunks/aa/a', ticket: ticket('chunks/aa/a') }, { key: 'chunks/bb/b', ticket: ticket('chunks/aa/a') }, { key: 'chunks/bb/b' }, { key: 'chunks/bb/b', ticket: ticket('chunks/bb/b', -1) }, { key: 'chunks/bb/b', ticket: ticket('chunks/bb/b') }],
+      });
+      assert.equal(withTickets.status, 200);
+      const byTicket = await outcomes(withTickets, 5);
+      assert.deepEqual(byTicket.map((o) => o.status), [READ_OK, READ_REFUSED, READ_REFUSED, READ_REFUSED, READ_OK]);
+      // A wrong bearer token is no token: tickets still count, nothing else does.
+      const wrong = await outcomes(await reads(node.url, { objects: [{ key: 'chunks/aa/a' }, { key: 'chunks/bb/b', ticket: ticket('chunks/bb/b') }] }, 'wrong'), 2);
+      assert.deepEqual(wrong.map((o) => o.status), [READ_REFUSED, READ_OK]);
+      // Refused and missing objects carry no bytes.
+      assert.ok(!withTickets.body.subarray(300_005).includes(Buffer.from(a.subarray(0, 16))));
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('refuses a hostile reads request in one line: not JSON, too many objects, a body over the limit or cut off, another method', async () => {
+    const { node, cleanup } = await storageNode();
+    try {
+      for (const body of ['not json', '{"objects":[]}', JSON.stringify({ objects: Array.from({ length: 65 }, () => ({ key: 'chunks/aa/a' })) }), '{"objects":[{"key":["x"]}]}']) {
+        const r = await reads(node.url, body, NODE_TOKEN);
+        assert.deepEqual([r.status, errorCode(r)], [400, 'USAGE'], body.slice(0, 40));
+      }
+      const big = await reads(node.url, { objects: [{ key: 'x'.repeat(70_000) }] }, NODE_TOKEN);
+      assert.deepEqual([big.status, errorCode(big)], [413, 'TOO_LARGE']);
+      const get = await raw(node.url, { method: 'GET', path: READS_PATH, token: NODE_TOKEN });
+      assert.deepEqual([get.status, get.headers.allow], [405, 'POST']);
+      // A body that stops short of its Content-Length: the node answers nothing and frees the connection.
+      const { hostname, port } = new URL(node.url);
+      const socket = net.connect(Number(port), hostname);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(`POST ${READS_PATH} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${NODE_TOKEN}\r\ncontent-length: 1000\r\n\r\n{"objects":`);
+      await sleep(100);
+      socket.destroy();
+      // The node still serves.
+      const after = await reads(node.url, { objects: [{ key: 'chunks/aa/none' }] }, NODE_TOKEN);
+      assert.deepEqual((await outcomes(after, 1)).map((o) => o.status), [READ_MISSING]);
+    } finally {
+      await cleanup();
+    }
   });
 });

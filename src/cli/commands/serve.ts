@@ -24,6 +24,7 @@ interface ServeFlags extends HttpFlags, ConnectionFlags {
   tlsKey?: string;
   tlsClientCa?: string;
   insecureOpen?: boolean;
+  directReads?: boolean;
   logLevel: string;
 }
 
@@ -51,6 +52,7 @@ export function defineServe(program: Command, state: RunState): void {
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS)')
     .option('--insecure-open', 'serve without a token (only on a loopback address)')
+    .option('--no-direct-reads', 'clients download every chunk through this orchestrator, not from the storage nodes (for nodes clients cannot reach) (orchestrator, all)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
     .addHelpText(
       'after',
@@ -71,7 +73,10 @@ Examples:
   dcs serve --insecure-open                       everything in one process on 127.0.0.1:7070
   curl http://127.0.0.1:7070/readyz
 Orchestrators (role orchestrator or all) also serve the HTTP API (docs/openapi.yaml) and the web UI
-at http://HOST:PORT/ on the same port.`,
+at http://HOST:PORT/ on the same port.
+Downloads of an unencrypted repository read chunks from the storage nodes directly, at the URLs in
+dcs.yaml, with read tickets the orchestrator signs: clients must reach those URLs (else each node
+costs them one failed connection, then they read through the orchestrator; --no-direct-reads).`,
     );
   addConnectionOptions(addHttpOptions(command))
     .action(async (flags: ServeFlags) => {
@@ -90,6 +95,7 @@ at http://HOST:PORT/ on the same port.`,
         ...(flags.permissions ? { sharing: flags.permissions } : {}),
         ...(nodeName ? { name: nodeName } : {}),
         logLevel: flags.logLevel,
+        ...(flags.directReads === false ? { directReads: false } : {}),
         http: httpOptions(flags, state.io.cwd),
         connections: connectionOptions(flags),
       });
@@ -164,6 +170,8 @@ export interface ServerParams {
   sharing?: Sharing;
   name?: string;
   logLevel: string;
+  /** false: no download plans (clients cannot reach the storage nodes). */
+  directReads?: boolean;
   http: { limits: Partial<HttpLimits>; webRoot?: string } | false;
   connections?: Partial<ConnectionLimits>;
   /** Called with the URL once the server listens (default: print it). */
@@ -209,6 +217,7 @@ export async function runServer(state: RunState, p: ServerParams): Promise<void>
     ...(p.dataDir ? { dataDir: p.dataDir } : {}),
     ...(p.sharing ? { sharing: p.sharing } : {}),
     ...(p.name ? { name: p.name } : {}),
+    ...(p.directReads === false ? { directReads: false } : {}),
     nodeClient,
     log,
   }).catch((err: unknown) => {
