@@ -188,6 +188,11 @@ export class ChunkCodec {
     const { header, payload } = parseEnvelope(envelope, id, backend);
     if (header.cipherId === CIPHER_NONE && this.#cipher) throw new ChunkCorruptError(id, 'object is not encrypted in an encrypted repository', backend);
     const body = header.cipherId === CIPHER_NONE ? payload : this.#open(header, payload, id, backend);
-    return this.#plainOf(header, body, id, backend);
+    try {
+      return this.#plainOf(header, body, id, backend);
+    } finally {
+      // The decrypted payload dies here (an uncompressed chunk's plain bytes are the envelope's).
+      if (body !== payload && header.codecId !== 0) tryFreeView(body);
+    }
   }
 }

@@ -1,6 +1,6 @@
 // Chunk identity: SHA-256 of the plain chunk, or HMAC-SHA-256 under the repository's id key when the
 // repository is encrypted (so a storage provider cannot confirm that it holds known content).
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey } from 'node:crypto';
 
 /** Hex-encoded 32-byte chunk id (64 lowercase hex characters). */
 export type ChunkId = string;
@@ -17,7 +17,8 @@ export function sha256Hasher(): ChunkHasher {
 }
 
 export function hmacHasher(idKey: Uint8Array): ChunkHasher {
-  const key = Buffer.from(idKey);
+  // One KeyObject for every chunk: a raw key makes Node build a new one per HMAC.
+  const key = createSecretKey(Buffer.from(idKey));
   return { kind: 'hmac-sha256', id: (plain) => createHmac('sha256', key).update(plain).digest('hex') };
 }
 

@@ -1,5 +1,6 @@
 // Cipher registry with stable ids (written into every envelope header): none = 0, aes-256-gcm = 1.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
+import { freeView } from './memory.ts';
 
 export const CIPHER_NONE = 0;
 export const CIPHER_AES_256_GCM = 1;
@@ -18,7 +19,8 @@ const TAG = 16;
 /** AES-256-GCM with a fresh random 96-bit nonce per chunk (2^32 chunks per key keeps collision odds negligible). */
 export function aes256gcm(key: Uint8Array): ChunkCipher {
   if (key.length !== 32) throw new RangeError('AES-256-GCM needs a 32-byte key');
-  const k = Buffer.from(key);
+  // One KeyObject for every chunk: a raw key makes Node build a new one per cipher.
+  const k = createSecretKey(Buffer.from(key));
   return {
     id: CIPHER_AES_256_GCM,
     seal(plain, aad) {
@@ -29,9 +31,12 @@ export function aes256gcm(key: Uint8Array): ChunkCipher {
       c.setAAD(aad);
       const body = c.update(plain);
       out.set(body, NONCE);
+      const length = body.length;
+      // Copied: freed now rather than left to the collector (see core/memory.ts).
+      freeView(body);
       const fin = c.final();
-      out.set(fin, NONCE + body.length);
-      out.set(c.getAuthTag(), NONCE + body.length + fin.length);
+      out.set(fin, NONCE + length);
+      out.set(c.getAuthTag(), NONCE + length + fin.length);
       return out;
     },
     open(sealed, aad) {
