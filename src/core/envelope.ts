@@ -20,6 +20,8 @@ export const ENVELOPE_VERSION = 1;
 export const ENVELOPE_HEADER_SIZE = 20;
 /** Where the codec id sits in the header (readable before any check, e.g. to pick a GC schedule). */
 export const ENVELOPE_CODEC_OFFSET = 5;
+/** Where the plain length (u32 LE) sits: how large a chunk decodes to, readable before any check. */
+export const ENVELOPE_PLAIN_LENGTH_OFFSET = 8;
 const CHECKED = 16;
 
 export interface EnvelopeHeader {
@@ -40,7 +42,7 @@ function writeHeader(out: Uint8Array, codecId: number, cipherId: number, plainLe
   out[ENVELOPE_CODEC_OFFSET] = codecId;
   out[6] = cipherId;
   out[7] = 0;
-  dv.setUint32(8, plainLength, true);
+  dv.setUint32(ENVELOPE_PLAIN_LENGTH_OFFSET, plainLength, true);
   dv.setUint32(12, payloadLength, true);
   return dv;
 }
