@@ -315,6 +315,12 @@ describe('Helm chart', { skip: skipHelm }, () => {
     assert.deepEqual(env.find((e) => e.name === 'PGPASSWORD')?.valueFrom?.secretKeyRef, { name: 'dcs-postgres', key: 'password' });
   });
 
+  it('orchestrator.directReads false starts the orchestrators with --no-direct-reads (default: direct reads)', () => {
+    const args = (docs: Manifest[]): string[] => find(docs, 'Deployment', 'orchestrator')!.spec!.template!.spec.containers[0]!.args ?? [];
+    assert.ok(!args(render()).includes('--no-direct-reads'));
+    assert.ok(args(render(scratchFile('no-direct.yaml', stringify({ orchestrator: { directReads: false } })))).includes('--no-direct-reads'));
+  });
+
   it('helm rejects broken values files', () => {
     const cases: [string, unknown, RegExp][] = [
       ['a string where a count belongs', { storage: { replicas: 'three' } }, /storage\.replicas: Invalid type/],
