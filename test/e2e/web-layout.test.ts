@@ -125,7 +125,8 @@ describe('web UI layout in Chromium', () => {
       await assertOnScreen(page, shortRow.getByTestId('download-link'), `Download of ${SHORT} beside the long folder at ${at}`);
       assert.ok((await pageScrollWidth(page)) <= viewport.width, `no sideways scrolling of the root folder at ${at}`);
       await page.locator('[data-testid="folder-row"]').getByTestId('folder-link').click();
-      const longRow = page.locator('[data-testid="file-row"]').first();
+      // The long file's own row: until the folder's listing arrives, the root's rows are still there.
+      const longRow = page.locator(`[data-testid="file-row"][data-name="${LONG}"]`);
       await longRow.waitFor();
       await assertOnScreen(page, longRow.getByTestId('download-link'), `Download of the long name in its folder at ${at}`);
       await ctx.close();
