@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node
 // Entry point for `npx dcs`: npm puts the pinned Node 24 (devDependency `node`) first on PATH.
 const argv = process.argv.slice(2);
 // `dcs --version` answers before anything else loads (scripts call it to probe for dcs).

@@ -15,8 +15,9 @@ export function setUpProcess(argv) {
   // glibc gives each thread that allocates its own malloc arena (up to 8 per core) and keeps memory
   // freed in each; dcs's worker threads churn through chunk-sized native buffers (zstd contexts,
   // snappy/lz4 output), so two arenas cut peak RSS by ~20 MB on large puts at no measurable speed
-  // cost. glibc reads the variable only at start, hence the re-exec (same process, same stdio), done
-  // only for the commands that move data (it costs ~0.1 s of start-up).
+  // cost. glibc reads the variable only at start: bin/dcs.js's shebang sets it (`npx dcs`, `dcs`),
+  // and a process started otherwise (`node bin/dcs.js`) is replaced by one with it (same pid, same
+  // stdio), only for the commands that move data, as that costs ~20 ms of start-up.
   const command = argv.find((a) => !a.startsWith('-'));
   const movesData = ['put', 'get', 'verify', 'repair', 'serve', 'start'].includes(command ?? '');
   if (movesData && process.platform === 'linux' && process.env.MALLOC_ARENA_MAX === undefined && typeof process.execve === 'function') {

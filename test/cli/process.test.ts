@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -51,6 +51,22 @@ describe('dcs as a process', () => {
       } finally {
         await repo.close();
       }
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('runs as an executable through its shebang (which sets glibc\'s MALLOC_ARENA_MAX), data commands included', async () => {
+    const { dir, cleanup } = await tempDir('dcs-process-');
+    try {
+      const data = textBytes(300_000, 5);
+      await writeFile(join(dir, 'in.txt'), data);
+      // As `npx dcs` and an installed `dcs` start it: the file itself, the pinned Node first on PATH.
+      const env = { ...process.env, DCS_REPO: '', PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+      const exec = (args: string[]): Promise<{ stdout: Buffer }> => run(BIN, args, { cwd: dir, encoding: 'buffer', env });
+      await exec(['init', '--repo', 'r']);
+      await exec(['put', 'in.txt', '--repo', 'r', '-q']);
+      assert.ok((await exec(['get', 'in.txt', '--repo', 'r', '-o', '-'])).stdout.equals(data));
     } finally {
       await cleanup();
     }
