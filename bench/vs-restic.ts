@@ -5,7 +5,7 @@
 // first), and the tables show medians and each round's ratio to restic.
 //
 //   restic: init, `backup FILE --compression auto`, `restore latest --target DIR` (always encrypted)
-//   dcs:    init [--encrypt], `put FILE`, `get NAME -o FILE` (zstd-3, one fs backend)
+//   dcs:    init [--encrypt], `put FILE`, `get NAME -o FILE` (zstd-3, one fs backend), run as bin/dcs.js itself
 //
 // Dedup: after the first put, a copy with 100 one-byte inserts (seed 42, spread over the file) is
 // put as the next version (dcs) or backed up (restic); "added" is the repository's growth over the
@@ -14,7 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { withInserts } from './edits.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -61,7 +61,9 @@ async function runTool(tool: Tool, file: string, edited: string, work: string): 
   const out = join(work, 'out');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const node = process.execPath;
+  // `dcs` as a user starts it: the executable itself (its shebang sets glibc's arena limit), the
+  // pinned Node first on PATH, as `npx dcs` has it.
+  const dcs = (args: string[], env: NodeJS.ProcessEnv): Promise<Timed> => timed(BIN, args, { ...env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` });
   let put: Timed;
   let get: Timed;
   let stored: number;
@@ -79,14 +81,14 @@ async function runTool(tool: Tool, file: string, edited: string, work: string): 
     added = du(repo) - before;
   } else {
     const env = tool === 'dcs --encrypt' ? { DCS_PASSPHRASE: PASSWORD } : {};
-    await timed(node, [BIN, 'init', '--repo', repo, ...(tool === 'dcs --encrypt' ? ['--encrypt'] : [])], env);
+    await dcs(['init', '--repo', repo, ...(tool === 'dcs --encrypt' ? ['--encrypt'] : [])], env);
     const empty = du(repo);
-    put = await timed(node, [BIN, 'put', file, '--name', 'f', '--repo', repo, '-q'], env);
+    put = await dcs(['put', file, '--name', 'f', '--repo', repo, '-q'], env);
     stored = du(repo) - empty;
-    get = await timed(node, [BIN, 'get', 'f', '-o', out, '--repo', repo, '-q'], env);
+    get = await dcs(['get', 'f', '-o', out, '--repo', repo, '-q'], env);
     if (!same(out, file)) throw new Error(`${tool} got different bytes`);
     const before = du(repo);
-    await timed(node, [BIN, 'put', edited, '--name', 'f', '--repo', repo, '-q'], env);
+    await dcs(['put', edited, '--name', 'f', '--repo', repo, '-q'], env);
     added = du(repo) - before;
   }
   rmSync(work, { recursive: true, force: true });
