@@ -23,6 +23,13 @@ describe('key file', () => {
     }
   });
 
+  it('by default costs what the OWASP scrypt minimum costs (N·r·p ≥ 2^17·8) in 32 MiB, not 128', async () => {
+    const { keyFile, keys } = await createKeyFile('pw');
+    assert.ok(keyFile.N * keyFile.r * keyFile.p >= 2 ** 17 * 8, JSON.stringify(keyFile));
+    assert.equal(128 * keyFile.N * keyFile.r, 32 * 1024 * 1024);
+    assert.deepEqual(await unlockKeyFile(keyFile, 'pw'), keys);
+  });
+
   it('uses a fresh salt and master key each time', async () => {
     const a = await createKeyFile('same', { N: 1024 });
     const b = await createKeyFile('same', { N: 1024 });
