@@ -114,6 +114,8 @@ export class ChunkCodec {
       body = this.#cipher.seal(payload, aad);
     }
     const envelope = encodeEnvelope({ codecId, cipherId, plainLength }, body);
+    // The sealed payload was copied into the envelope: freed now, not left to the collector.
+    if (body !== payload) tryFreeView(body);
     return { id, envelope, codecId, rawSize: plainLength, storedSize: envelope.length };
   }
 
@@ -156,7 +158,9 @@ export class ChunkCodec {
       return envelope;
     }
     const body = this.#open(header, payload, id, backend);
-    return encodeEnvelope({ codecId: header.codecId, cipherId: CIPHER_NONE, plainLength: header.plainLength }, body);
+    const plainEnvelope = encodeEnvelope({ codecId: header.codecId, cipherId: CIPHER_NONE, plainLength: header.plainLength }, body);
+    tryFreeView(body);
+    return plainEnvelope;
   }
 
   #open(header: EnvelopeHeader, payload: Uint8Array, id: ChunkId, backend: string | undefined): Uint8Array {
