@@ -3,24 +3,28 @@
 // against ~0.4 ms for 220 KB of body).
 //
 //   POST /data/v1/reads   body = {"objects": [{"key": K, "ticket": T?}, …]} (at most MAX_BATCH_READS)
-//   → 200, then for every object in the order asked: status (u8), length (u32 LE), `length` bytes:
-//     READ_OK the object; READ_MISSING, READ_REFUSED nothing; READ_FAILED an error message (UTF-8).
+//   → 200, data-plane frames (data-frames.ts): for every object in the order asked, an object frame
+//     with its bytes or an error frame {code, message} (BLOB_NOT_FOUND, PERMISSION_DENIED, or the
+//     store's failure), then an end frame.
 //
 // A request with the node token reads any object; without it, each object needs its read ticket.
 import { DcsError } from '../core/errors.ts';
-import { freeView } from '../core/memory.ts';
+import { FRAME_END, FRAME_ERROR, FRAME_OBJECT, readFrames } from './data-frames.ts';
 
 export const READS_PATH = '/data/v1/reads';
 export const MAX_BATCH_READS = 64;
 /** The request body: 64 keys with tickets are well under 16 KiB. */
 export const MAX_READS_BODY = 64 * 1024;
 
+/** What a read of one object came to (on the wire: an object frame, or an error frame's code). */
 export const READ_OK = 0;
 export const READ_MISSING = 1;
 export const READ_REFUSED = 2;
 export const READ_FAILED = 3;
 
-const RECORD_HEADER = 5;
+/** The error-frame codes of a missing object and of one without a valid ticket. */
+export const MISSING_CODE = 'BLOB_NOT_FOUND';
+export const REFUSED_CODE = 'PERMISSION_DENIED';
 
 export interface ObjectRead {
   key: string;
@@ -28,13 +32,6 @@ export interface ObjectRead {
 }
 
 export type ReadOutcome = { status: typeof READ_OK; data: Uint8Array } | { status: typeof READ_MISSING | typeof READ_REFUSED } | { status: typeof READ_FAILED; message: string };
-
-export function recordHeader(status: number, length: number): Buffer {
-  const b = Buffer.allocUnsafe(RECORD_HEADER);
-  b[0] = status;
-  b.writeUInt32LE(length, 1);
-  return b;
-}
 
 /** The request body's object list, checked (a malformed one is a UsageError-like DcsError). */
 export function parseReads(text: string): ObjectRead[] {
@@ -53,48 +50,24 @@ export function parseReads(text: string): ObjectRead[] {
 }
 
 /**
- * The outcomes of a reads response, `count` of them in order. Each object lands in a buffer of its
- * own (one copy out of the socket), at most `maxObject` bytes; a response cut short is an error.
+ * The outcomes of a reads response, `count` of them in order, each object in a buffer of its own
+ * (readFrames: one copy out of the socket), at most `maxObject` bytes. A response cut short, or
+ * with more or other frames than asked for, is a PROTOCOL error.
  */
 export async function readOutcomes(source: AsyncIterable<Uint8Array>, count: number, maxObject: number): Promise<ReadOutcome[]> {
   const out: ReadOutcome[] = [];
-  let pending: Uint8Array = new Uint8Array(0);
-  let head: { status: number; length: number } | undefined;
-  let body: Uint8Array | undefined;
-  let filled = 0;
-  for await (const piece of source) {
-    if (pending.length === 0) pending = piece;
-    else {
-      pending = Buffer.concat([pending, piece]);
-      freeView(piece);
+  for await (const f of readFrames(source, maxObject)) {
+    if (f.type === FRAME_END) {
+      if (out.length < count) break;
+      return out;
     }
-    const read = pending;
-    while (out.length < count) {
-      if (!head) {
-        if (pending.length < RECORD_HEADER) break;
-        const status = pending[0]!;
-        const length = Buffer.from(pending.buffer, pending.byteOffset, RECORD_HEADER).readUInt32LE(1);
-        if (status > READ_FAILED || length > maxObject) throw new DcsError('PROTOCOL', `reads: bad record (status ${status}, ${length} bytes)`);
-        pending = pending.subarray(RECORD_HEADER);
-        head = { status, length };
-        body = Buffer.allocUnsafe(length);
-        filled = 0;
-      }
-      const n = Math.min(head.length - filled, pending.length);
-      body!.set(pending.subarray(0, n), filled);
-      filled += n;
-      pending = pending.subarray(n);
-      if (filled < head.length) break;
-      const b = body!;
-      if (head.status === READ_OK) out.push({ status: READ_OK, data: b });
-      else if (head.status === READ_FAILED) out.push({ status: READ_FAILED, message: Buffer.from(b).toString('utf8') });
-      else out.push({ status: head.status as typeof READ_MISSING | typeof READ_REFUSED });
-      head = undefined;
-      body = undefined;
-    }
-    if (pending.length === 0) freeView(read);
-    if (out.length === count && pending.length > 0) throw new DcsError('PROTOCOL', 'reads: more bytes than the objects asked for');
+    if (out.length === count) throw new DcsError('PROTOCOL', 'reads: more objects than asked for');
+    if (f.type === FRAME_OBJECT) out.push({ status: READ_OK, data: f.data });
+    else if (f.type === FRAME_ERROR) {
+      if (f.code === MISSING_CODE) out.push({ status: READ_MISSING });
+      else if (f.code === REFUSED_CODE) out.push({ status: READ_REFUSED });
+      else out.push({ status: READ_FAILED, message: f.message });
+    } else throw new DcsError('PROTOCOL', `reads: unexpected frame type ${f.type}`);
   }
-  if (out.length < count) throw new DcsError('PROTOCOL', `reads: response cut off after ${out.length} of ${count} objects`);
-  return out;
+  throw new DcsError('PROTOCOL', `reads: response cut off after ${out.length} of ${count} objects`);
 }

@@ -11,6 +11,8 @@
 // envelope. A download ends with an end frame, so a cut connection is never taken for a complete
 // file, or with an error frame carrying `{code, message}` as JSON. A download plan (direct reads)
 // is a head frame, plan frames (JSON arrays of the chunks to read, in order) and an end frame.
+// A storage node's batched reads answer with an object frame (the object's bytes) or an error
+// frame per object asked for, then an end frame.
 import { DcsError } from '../core/errors.ts';
 import { freeView } from '../core/memory.ts';
 
@@ -19,6 +21,7 @@ export const FRAME_CHUNK = 2;
 export const FRAME_END = 3;
 export const FRAME_ERROR = 4;
 export const FRAME_PLAN = 5;
+export const FRAME_OBJECT = 6;
 
 const FRAME_HEADER = 8;
 /** id (32) + skip (4) + take (4) before a chunk frame's envelope. */
@@ -31,7 +34,8 @@ export type Frame =
   | { type: typeof FRAME_CHUNK; id: string; skip: number; take: number; envelope: Uint8Array }
   | { type: typeof FRAME_END }
   | { type: typeof FRAME_ERROR; code: string; message: string }
-  | { type: typeof FRAME_PLAN; json: unknown };
+  | { type: typeof FRAME_PLAN; json: unknown }
+  | { type: typeof FRAME_OBJECT; data: Uint8Array };
 
 function frameHeader(type: number, length: number, extra = 0): Buffer {
   const b = Buffer.allocUnsafe(FRAME_HEADER + extra);
@@ -47,6 +51,11 @@ export function jsonFrame(type: typeof FRAME_HEAD | typeof FRAME_ERROR | typeof 
 
 export function endFrame(): Buffer {
   return frameHeader(FRAME_END, 0);
+}
+
+/** An object frame's header; the object's bytes follow as they are. */
+export function objectFrameHeader(length: number): Buffer {
+  return frameHeader(FRAME_OBJECT, length);
 }
 
 /** A chunk frame's header and prefix; its envelope follows as it is (no copy into the frame). */
@@ -103,6 +112,8 @@ export async function* readFrames(source: AsyncIterable<Uint8Array>, maxEnvelope
         const length = dv.getUint32(4, true);
         if (type === FRAME_CHUNK) {
           if (length < CHUNK_PREFIX + 20 || length > CHUNK_PREFIX + maxEnvelope) throw protocol(`chunk frame of ${length} bytes (limit ${CHUNK_PREFIX + maxEnvelope})`);
+        } else if (type === FRAME_OBJECT) {
+          if (length > maxEnvelope) throw protocol(`object frame of ${length} bytes (limit ${maxEnvelope})`);
         } else if (type === FRAME_HEAD || type === FRAME_ERROR || type === FRAME_PLAN) {
           if (length > MAX_JSON_FRAME) throw protocol(`JSON frame of ${length} bytes`);
         } else if (type === FRAME_END) {
@@ -117,7 +128,7 @@ export async function* readFrames(source: AsyncIterable<Uint8Array>, maxEnvelope
         yield { type: FRAME_END };
         continue;
       }
-      if (head.type !== FRAME_CHUNK) {
+      if (head.type !== FRAME_CHUNK && head.type !== FRAME_OBJECT) {
         const b = need(head.length);
         if (!b) break;
         const text = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
@@ -137,11 +148,13 @@ export async function* readFrames(source: AsyncIterable<Uint8Array>, maxEnvelope
         }
         continue;
       }
+      // Chunk and object frames: bytes copied straight into a buffer of their own.
+      const prefixLength = head.type === FRAME_CHUNK ? CHUNK_PREFIX : 0;
       if (!prefix) {
-        const p = need(CHUNK_PREFIX);
+        const p = need(prefixLength);
         if (!p) break;
         prefix = Uint8Array.from(p);
-        body = owned(head.length - CHUNK_PREFIX);
+        body = owned(head.length - prefixLength);
         filled = 0;
       }
       const b = body!;
@@ -151,10 +164,15 @@ export async function* readFrames(source: AsyncIterable<Uint8Array>, maxEnvelope
       pending = pending.subarray(n);
       if (filled < b.length) break;
       const p = prefix;
-      const dv = new DataView(p.buffer, p.byteOffset, CHUNK_PREFIX);
+      const type = head.type;
       head = undefined;
       prefix = undefined;
       body = undefined;
+      if (type === FRAME_OBJECT) {
+        yield { type: FRAME_OBJECT, data: b };
+        continue;
+      }
+      const dv = new DataView(p.buffer, p.byteOffset, CHUNK_PREFIX);
       yield { type: FRAME_CHUNK, id: Buffer.from(p.buffer, p.byteOffset, 32).toString('hex'), skip: dv.getUint32(32, true), take: dv.getUint32(36, true), envelope: b };
     }
     // Everything of this read is copied out (JSON and prefix bytes included): free it.

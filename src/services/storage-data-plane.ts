@@ -13,7 +13,7 @@
 // {key} is the object key percent-encoded as ONE path segment (encodeURIComponent: `chunks%2Fab%2F…`);
 // a raw `/` after the prefix is refused, so no proxy or client path normalisation can turn a key
 // into another one. Keys then pass the same validateKey as every store and the gRPC service.
-import { BlobNotFoundError, errorMessage, UsageError } from '../core/errors.ts';
+import { BlobNotFoundError, DcsError, errorMessage, UsageError } from '../core/errors.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { validateKey } from '../storage/keys.ts';
 import { freeView } from '../core/memory.ts';
@@ -21,7 +21,8 @@ import { GcPacer } from '../engine/v8-gc-pacer.ts';
 import { DATA_PREFIX, DataPlaneError, dataAuth, headerValue, readBody, sendDataError, type DataRequest, type DataResponse } from './data-plane.ts';
 import { RPC_READ_MAX_BYTES } from './limits.ts';
 import { TICKET_HEADER, ticketChecker } from './read-tickets.ts';
-import { MAX_READS_BODY, parseReads, READ_FAILED, READ_MISSING, READ_OK, READ_REFUSED, READS_PATH, recordHeader } from './batch-reads.ts';
+import { MAX_READS_BODY, MISSING_CODE, parseReads, READS_PATH, REFUSED_CODE } from './batch-reads.ts';
+import { endFrame, FRAME_ERROR, jsonFrame, objectFrameHeader } from './data-frames.ts';
 
 export const OBJECTS_PREFIX = `${DATA_PREFIX}objects/`;
 
@@ -146,36 +147,42 @@ export function storageDataPlane(options: StorageDataPlaneOptions): (req: DataRe
       tokenOk = false;
     }
     const objects = parseReads(Buffer.from(await readBody(req, MAX_READS_BODY)).toString('utf8'));
-    const readOne = async (o: { key: string; ticket?: string }): Promise<{ status: number; data?: Uint8Array; message?: string }> => {
+    /** An object's bytes, or the error frame that stands for it. */
+    const readOne = async (o: { key: string; ticket?: string }): Promise<{ data: Uint8Array } | { error: Buffer }> => {
+      const error = (code: string, message: string): { error: Buffer } => ({ error: jsonFrame(FRAME_ERROR, { code, message }) });
       try {
         validateKey(o.key);
-        if (!tokenOk && !(o.ticket !== undefined && ticketOk!(o.key, o.ticket))) return { status: READ_REFUSED };
-        return { status: READ_OK, data: await store.get(o.key, { signal }) };
+        if (!tokenOk && !(o.ticket !== undefined && ticketOk!(o.key, o.ticket))) return error(REFUSED_CODE, 'no node token, and no valid read ticket for this key');
+        return { data: await store.get(o.key, { signal }) };
       } catch (err) {
-        if (err instanceof BlobNotFoundError) return { status: READ_MISSING };
-        return { status: READ_FAILED, message: errorMessage(err).split('\n', 1)[0]! };
+        if (err instanceof BlobNotFoundError) return error(MISSING_CODE, `no object ${o.key}`);
+        return error(err instanceof DcsError ? err.code : 'INTERNAL', errorMessage(err).split('\n', 1)[0]!);
       }
     };
     res.statusCode = 200;
-    res.setHeader('content-type', 'application/vnd.dcs.reads');
+    res.setHeader('content-type', 'application/vnd.dcs.frames');
     const started = objects.slice(0, READS_AHEAD).map(readOne);
     for (let i = 0; i < objects.length; i++) {
       const r = await started[i]!;
       if (i + READS_AHEAD < objects.length) started.push(readOne(objects[i + READS_AHEAD]!));
       if (signal.aborted) return;
-      const body = r.data ?? (r.message !== undefined ? Buffer.from(r.message, 'utf8') : undefined);
-      // Header and object in one writev; the object's buffer goes back once the socket has it.
+      // Frame header and object in one writev; the object's buffer goes back once the socket has it.
       const w = res as { cork?: () => void; uncork?: () => void; write(d: Uint8Array, cb?: () => void): boolean };
       w.cork?.();
-      w.write(recordHeader(r.status, body?.length ?? 0));
-      const more = body ? w.write(body, r.data ? () => freeView(r.data!) : undefined) : true;
+      let more: boolean;
+      if ('data' in r) {
+        w.write(objectFrameHeader(r.data.length));
+        more = w.write(r.data, () => freeView(r.data));
+      } else {
+        more = w.write(r.error);
+      }
       // Listening before uncork: the flush it starts may drain the socket at once.
       const drained = more ? undefined : new Promise<void>((resolve) => (res as NodeJS.EventEmitter).once('drain', resolve).once('close', resolve));
       w.uncork?.();
-      if (r.data) pacer.processed(r.data.length);
+      if ('data' in r) pacer.processed(r.data.length);
       await drained;
     }
-    res.end();
+    res.end(endFrame());
   };
 
   return (req, res, path) => {

@@ -1,11 +1,12 @@
 // Read tickets and the batched-reads wire format, as units: a ticket reads exactly one key until it
-// expires and only under the node token it was signed with; a reads response is parsed record by
-// record whatever the socket's piece sizes, and a cut-off or overlong one is an error, never a
+// expires and only under the node token it was signed with; a reads response is parsed answer by
+// answer whatever the socket's piece sizes, and a cut-off or overlong one is an error, never a
 // short object.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DcsError } from '../../src/core/errors.ts';
-import { parseReads, READ_FAILED, READ_MISSING, READ_OK, READ_REFUSED, readOutcomes, recordHeader } from '../../src/services/batch-reads.ts';
+import { MISSING_CODE, parseReads, READ_FAILED, READ_MISSING, READ_OK, READ_REFUSED, readOutcomes, REFUSED_CODE } from '../../src/services/batch-reads.ts';
+import { endFrame, FRAME_ERROR, FRAME_HEAD, jsonFrame, objectFrameHeader } from '../../src/services/data-frames.ts';
 import { TicketSigner, ticketChecker, TICKET_TTL_MS } from '../../src/services/read-tickets.ts';
 import { pieces, randomBytes } from '../helpers/data.ts';
 
@@ -48,12 +49,13 @@ describe('read tickets', () => {
 });
 
 describe('batched reads: wire format', () => {
-  const record = (status: number, body: Uint8Array = new Uint8Array(0)): Buffer => Buffer.concat([recordHeader(status, body.length), body]);
+  const object = (data: Uint8Array): Buffer => Buffer.concat([objectFrameHeader(data.length), data]);
+  const failed = (code: string, message: string): Buffer => jsonFrame(FRAME_ERROR, { code, message });
 
-  it('parses records in order whatever the piece sizes, each object its own buffer', async () => {
+  it('parses the answers in order whatever the piece sizes, each object its own buffer', async () => {
     const a = randomBytes(70_000, 1);
     const b = randomBytes(3, 2);
-    const wire = Buffer.concat([record(READ_OK, a), record(READ_MISSING), record(READ_REFUSED), record(READ_FAILED, Buffer.from('disk on fire')), record(READ_OK, b), record(READ_OK)]);
+    const wire = Buffer.concat([object(a), failed(MISSING_CODE, 'no object'), failed(REFUSED_CODE, 'no ticket'), failed('BACKEND_ERROR', 'disk on fire'), object(b), object(new Uint8Array(0)), endFrame()]);
     for (const sizes of [[1], [5], [4, 7, 70_001], [wire.length]]) {
       const out = await readOutcomes(pieces(new Uint8Array(wire), sizes), 6, 100_000);
       assert.deepEqual(
@@ -68,14 +70,17 @@ describe('batched reads: wire format', () => {
     }
   });
 
-  it('refuses a response cut off, longer than asked, with an unknown status or an object over the limit', async () => {
-    const ok = record(READ_OK, randomBytes(1000, 3));
+  it('refuses a response cut off, without its end, longer than asked, with a foreign frame or an object over the limit', async () => {
+    const ok = object(randomBytes(1000, 3));
     const protocol = (pattern: RegExp) => (e: unknown) => e instanceof DcsError && e.code === 'PROTOCOL' && pattern.test(e.message);
-    await assert.rejects(readOutcomes(pieces(new Uint8Array(ok.subarray(0, 999))), 1, 10_000), protocol(/cut off after 0 of 1/));
-    await assert.rejects(readOutcomes(pieces(new Uint8Array(ok)), 2, 10_000), protocol(/cut off after 1 of 2/));
-    await assert.rejects(readOutcomes(pieces(new Uint8Array(Buffer.concat([ok, ok]))), 1, 10_000), protocol(/more bytes/));
-    await assert.rejects(readOutcomes(pieces(new Uint8Array(record(9))), 1, 10_000), protocol(/bad record/));
-    await assert.rejects(readOutcomes(pieces(new Uint8Array(ok)), 1, 999), protocol(/bad record/));
+    const answer = async (parts: Uint8Array[], count: number, max = 10_000): Promise<unknown> => readOutcomes(pieces(new Uint8Array(Buffer.concat(parts))), count, max);
+    await assert.rejects(answer([ok.subarray(0, 999)], 1), protocol(/ended inside a frame/));
+    await assert.rejects(answer([ok], 1), protocol(/cut off after 1 of 1/));
+    await assert.rejects(answer([ok, endFrame()], 2), protocol(/cut off after 1 of 2/));
+    await assert.rejects(answer([ok, ok, endFrame()], 1), protocol(/more objects than asked for/));
+    await assert.rejects(answer([jsonFrame(FRAME_HEAD, {}), endFrame()], 1), protocol(/unexpected frame/));
+    await assert.rejects(answer([Buffer.from([9, 0, 0, 0, 0, 0, 0, 0])], 1), protocol(/unknown frame type 9/));
+    await assert.rejects(answer([ok, endFrame()], 1, 999), protocol(/object frame of 1000 bytes/));
   });
 
   it('takes 1 to 64 objects with string keys and tickets, and refuses anything else in one line', () => {

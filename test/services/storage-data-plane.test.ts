@@ -445,7 +445,7 @@ describe('storage node data plane: read tickets and batched reads', () => {
       for (const [key, data] of [['chunks/aa/a', a], ['chunks/bb/b', b]] as const) assert.equal((await raw(node.url, { method: 'PUT', path: objectPath(key), token: NODE_TOKEN, body: data })).status, 204);
 
       const withToken = await reads(node.url, { objects: [{ key: 'chunks/aa/a' }, { key: 'chunks/cc/missing' }, { key: '../escape' }, { key: 'chunks/bb/b' }] }, NODE_TOKEN);
-      assert.deepEqual([withToken.status, withToken.headers['content-type']], [200, 'application/vnd.dcs.reads']);
+      assert.deepEqual([withToken.status, withToken.headers['content-type']], [200, 'application/vnd.dcs.frames']);
       const got = await outcomes(withToken, 4);
       assert.deepEqual(got.map((o) => o.status), [READ_OK, READ_MISSING, READ_FAILED, READ_OK]);
       assert.deepEqual(got[0]!.status === READ_OK && new Uint8Array(got[0]!.data), a);
