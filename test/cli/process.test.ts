@@ -3,7 +3,8 @@
 // this checks the bytes that arrive, chunk after chunk, through every kind of output.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +68,28 @@ describe('dcs as a process', () => {
       await exec(['init', '--repo', 'r']);
       await exec(['put', 'in.txt', '--repo', 'r', '-q']);
       assert.ok((await exec(['get', 'in.txt', '--repo', 'r', '-o', '-'])).stdout.equals(data));
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('get -o a FIFO (or a device such as /dev/null) writes into it and leaves it in place, not a file renamed over it', async () => {
+    const { dir, cleanup } = await tempDir('dcs-process-');
+    try {
+      const data = textBytes(2 << 20, 6);
+      await writeFile(join(dir, 'in.txt'), data);
+      await dcs(['init', '--repo', 'r'], dir);
+      await dcs(['put', 'in.txt', '--repo', 'r', '-q'], dir);
+      const fifo = join(dir, 'pipe');
+      await run('mkfifo', [fifo]);
+      const received = (async () => {
+        const parts: Buffer[] = [];
+        for await (const p of createReadStream(fifo)) parts.push(p as Buffer);
+        return Buffer.concat(parts);
+      })();
+      await dcs(['get', 'in.txt', '--repo', 'r', '-o', fifo, '-q'], dir);
+      assert.ok((await received).equals(data), 'the bytes arrived through the FIFO');
+      assert.ok((await lstat(fifo)).isFIFO(), 'the FIFO is still a FIFO');
     } finally {
       await cleanup();
     }

@@ -1,5 +1,5 @@
 // `dcs get NAME`: restore a file (or a byte range of it) to a path or stdout, verified chunk by chunk.
-import { constants } from 'node:fs';
+import { constants, createWriteStream } from 'node:fs';
 import { access, open, rename, rm, stat } from 'node:fs/promises';
 import { DcsError } from '../../core/errors.ts';
 import { dirname, join, resolve, basename } from 'node:path';
@@ -43,7 +43,8 @@ Examples:
   dcs get big.iso --version 1 --range 0-1023 -o head.bin
 
 The file is written to a temporary name beside the target and renamed when complete, so a failed
-restore never leaves a partial file behind.`,
+restore never leaves a partial file behind. A device or FIFO (-o /dev/null, a named pipe) is
+written to as it is.`,
     )
     .action(async (name: string, flags: GetFlags) => {
       await withTarget(state, flags, async (t) => {
@@ -67,19 +68,25 @@ restore never leaves a partial file behind.`,
             await writePieces(state.io.stdout, counted(), { end: false });
             return;
           }
-          const tmp = join(dirname(target), `.${basename(target)}.dcs-partial-${process.pid}`);
-          try {
-            const fh = await open(tmp, 'wx');
+          if ((await stat(target).catch(() => undefined))?.isFile() === false) {
+            // A device or FIFO (/dev/null, a pipe): written as it is. Renaming a file over it would
+            // replace the device node itself (as root, /dev/null became a regular file).
+            await writePieces(createWriteStream(target), counted(), { end: true });
+          } else {
+            const tmp = join(dirname(target), `.${basename(target)}.dcs-partial-${process.pid}`);
             try {
-              await writeFilePieces(fh, counted());
-            } finally {
-              // The descriptor is closed before the rename or the cleanup.
-              await fh.close();
+              const fh = await open(tmp, 'wx');
+              try {
+                await writeFilePieces(fh, counted());
+              } finally {
+                // The descriptor is closed before the rename or the cleanup.
+                await fh.close();
+              }
+              await rename(tmp, target);
+            } catch (err) {
+              await rm(tmp, { force: true });
+              throw err;
             }
-            await rename(tmp, target);
-          } catch (err) {
-            await rm(tmp, { force: true });
-            throw err;
           }
           bar.stop();
           if (!flags.quiet) writeLine(state.io.stdout, `restored ${displayName(name)} v${version.version} (${formatBytes(written)}) to ${target}`);
