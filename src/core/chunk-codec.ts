@@ -6,7 +6,7 @@
 // data so worker threads can build their own.
 import { hmacHasher, sha256Hasher, type ChunkHasher, type ChunkId } from './chunk-id.ts';
 import { aes256gcm, CIPHER_NONE, SEAL_OVERHEAD, type ChunkCipher } from './cipher.ts';
-import { chooseAutoCodec, codecById, codecByName, type CodecChoice } from './codecs.ts';
+import { chooseAutoCodec, codecById, codecByName, PACK_CODEC_ID, type CodecChoice } from './codecs.ts';
 import { encodeEnvelope, headerPrefix, parseEnvelope, type EnvelopeHeader } from './envelope.ts';
 import { ChunkCorruptError, UnknownCodecError } from './errors.ts';
 import { tryFreeView } from './memory.ts';
@@ -175,6 +175,18 @@ export class ChunkCodec {
     }
   }
 
+  /**
+   * A pack is never encrypted (its members are, one by one); its keyed id over the payload is what
+   * keeps a storage provider from substituting one.
+   */
+  #packPayload(header: EnvelopeHeader, payload: Uint8Array, id: ChunkId, backend: string | undefined): Uint8Array {
+    const corrupt = (reason: string): ChunkCorruptError => new ChunkCorruptError(id, reason, backend);
+    if (header.cipherId !== CIPHER_NONE) throw corrupt('a pack object must not be encrypted');
+    if (header.plainLength !== payload.length) throw corrupt(`pack payload is ${payload.length} bytes, header says ${header.plainLength}`);
+    if (this.#hasher.id(payload) !== id) throw corrupt('content does not match its chunk id');
+    return payload;
+  }
+
   #plainOf(header: EnvelopeHeader, body: Uint8Array, id: ChunkId, backend?: string, into?: Uint8Array): Uint8Array {
     const corrupt = (reason: string): ChunkCorruptError => new ChunkCorruptError(id, reason, backend);
     let plain: Uint8Array;
@@ -190,6 +202,7 @@ export class ChunkCodec {
 
   decode(envelope: Uint8Array, id: ChunkId, backend?: string): Uint8Array {
     const { header, payload } = parseEnvelope(envelope, id, backend);
+    if (header.codecId === PACK_CODEC_ID) return this.#packPayload(header, payload, id, backend);
     if (header.cipherId === CIPHER_NONE && this.#cipher) throw new ChunkCorruptError(id, 'object is not encrypted in an encrypted repository', backend);
     const body = header.cipherId === CIPHER_NONE ? payload : this.#open(header, payload, id, backend);
     try {

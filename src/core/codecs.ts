@@ -138,8 +138,14 @@ const lz4 = defineCodec({
 /** What `auto` compresses with, where a chunk compresses at all. */
 const AUTO_CODEC_NAME = 'zstd';
 
-/** Every codec, at the index of its id. */
+/** Every codec, at the index of its id. Id 6 is taken: PACK_CODEC_ID. */
 const CODECS = [none, gzip, zstd, brotli, snappyCodec, lz4] as const;
+
+/**
+ * The codec id of pack objects (core/pack.ts): their payload is stored verbatim. Not a compression
+ * codec (nobody can choose it, so it is not in CODECS), but it shares the id space of the header.
+ */
+export const PACK_CODEC_ID = 6;
 
 export type CodecName = (typeof CODECS)[number]['name'];
 /** What a caller may ask for: a codec, or `auto` (chosen per chunk, see chooseAutoCodec). */

@@ -9,7 +9,9 @@ import { chunkKey } from '../storage/blob-store.ts';
 import type { Backend } from '../storage/placement.ts';
 import type { EngineContext } from './context.ts';
 import { BACKEND_GONE, classifyFailure, HEDGE_FALLBACK_MS, rankCopies, readCopies, type CopyFailure } from './copy-reads.ts';
-import { isSharded, readShardedChunk } from './erasure-io.ts';
+import { isSharded, readShardedChunk, readShardedEnvelope } from './erasure-io.ts';
+import { PACK_CODEC_ID } from '../core/codecs.ts';
+import { memberObjectOffset } from '../core/pack.ts';
 
 // verify and repair classify failed reads the same way.
 
@@ -65,6 +67,7 @@ async function hedgedChunkRead(ctx: EngineContext, chunk: ChunkRecord, ordered: 
 }
 
 export async function readChunk(ctx: EngineContext, chunk: ChunkRecord, options: ReadChunkOptions = {}): Promise<Uint8Array> {
+  if (chunk.pack) return readPackedChunk(ctx, chunk, options);
   if (isSharded(chunk)) return readShardedChunk(ctx, chunk, options);
   const copies = orderedCopies(ctx, chunk);
   const hedged = await hedgedChunkRead(ctx, chunk, copies, options);
@@ -94,6 +97,57 @@ export async function readChunk(ctx: EngineContext, chunk: ChunkRecord, options:
     if (copy.state !== 'ok') await ctx.metadata.setCopyState(chunk.id, copy.name, 'ok');
     if (options.heal !== false) await healCopies(ctx, chunk.id, got.envelope, failures);
     return got.plain;
+  }
+  throw new ChunkUnavailableError(chunk.id, options.fileName, failures);
+}
+
+/** The record of the pack a chunk is in, as readers and healers of chunks take it. */
+export function packRecord(chunk: ChunkRecord): ChunkRecord {
+  const pack = chunk.pack!;
+  return { id: pack.id, rawSize: 0, storedSize: pack.storedSize, codecId: PACK_CODEC_ID, refcount: 0, copies: chunk.copies };
+}
+
+/**
+ * A chunk inside a pack: its envelope is a range of a whole copy of the pack's object (one ranged
+ * read), or a slice of the pack rebuilt from its shards; either way verified against the chunk's
+ * own id. A copy whose range is bad is a bad copy of the pack: marked so, and rewritten from a
+ * good copy (verified whole against the pack's id) as any chunk's copies are.
+ */
+async function readPackedChunk(ctx: EngineContext, chunk: ChunkRecord, options: ReadChunkOptions): Promise<Uint8Array> {
+  const pack = packRecord(chunk);
+  const start = memberObjectOffset(chunk.pack!);
+  if (isSharded(pack)) {
+    const { envelope, from, heal } = await readShardedEnvelope(ctx, pack, options);
+    const plain = await ctx.transformer.decode(envelope.slice(start, start + chunk.storedSize), chunk.id, from);
+    await heal();
+    return plain;
+  }
+  const failures: CopyFailure[] = [];
+  for (const copy of orderedCopies(ctx, pack)) {
+    if (!copy.backend) {
+      failures.push({ backend: copy.name, reason: BACKEND_GONE, state: 'unreachable' });
+      continue;
+    }
+    let plain: Uint8Array;
+    try {
+      const envelope = await copy.backend.store.get(chunkKey(pack.id), { range: { offset: start, length: chunk.storedSize } });
+      plain = await ctx.transformer.decode(envelope, chunk.id, copy.name);
+    } catch (err) {
+      const state = classifyFailure(err);
+      failures.push({ backend: copy.name, reason: errorMessage(err), state });
+      if (state !== 'unreachable' && copy.state !== state) await ctx.metadata.setCopyState(pack.id, copy.name, state);
+      continue;
+    }
+    if (copy.state !== 'ok') await ctx.metadata.setCopyState(pack.id, copy.name, 'ok');
+    if (options.heal !== false && failures.some((f) => f.state === 'missing' || f.state === 'corrupt')) {
+      try {
+        const { envelope } = await fetchVerified(ctx, pack.id, copy.backend);
+        await healCopies(ctx, pack.id, envelope, failures);
+      } catch (err) {
+        ctx.warn(`could not repair pack ${pack.id.slice(0, 12)}…: reading it whole from ${copy.name} failed: ${errorMessage(err)}`);
+      }
+    }
+    return plain;
   }
   throw new ChunkUnavailableError(chunk.id, options.fileName, failures);
 }

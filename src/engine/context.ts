@@ -1,5 +1,6 @@
 // What every engine operation needs, assembled by the repository layer from dcs.yaml. Operations
 // are written against these interfaces only, so they run the same over any stores and transformers.
+import type { ChunkHasher } from '../core/chunk-id.ts';
 import type { ChunkerParams } from '../core/chunker.ts';
 import type { CodecChoice } from '../core/codecs.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
@@ -39,6 +40,8 @@ export interface EngineContext {
   /** Chunks inputs of a few chunks on the calling thread (no worker or service round trip to start). */
   smallChunkSource?: ChunkSource;
   transformer: ChunkTransformer;
+  /** The repository's chunk ids (SHA-256, or HMAC under the id key): names pack objects; without it nothing is packed. */
+  hasher?: ChunkHasher;
   /** Copies of every chunk on distinct backends. */
   replicas: number;
   /**

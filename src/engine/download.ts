@@ -163,8 +163,8 @@ export interface DownloadPlan extends Omit<Download, 'body'> {
 
 /**
  * A download a client reads from the backends itself: each chunk with its healthy whole copies in
- * the order `readChunk` would try them. Erasure-coded chunks have none (the orchestrator decodes
- * them). Counted as a download of the bytes planned.
+ * the order `readChunk` would try them. Erasure-coded chunks and chunks inside packs have none
+ * (the orchestrator decodes them). Counted as a download of the bytes planned.
  */
 export async function downloadPlan(ctx: EngineContext, name: string, options: DownloadOptions = {}): Promise<DownloadPlan> {
   const { version, start, end, length } = await plan(ctx, name, options);
@@ -172,7 +172,8 @@ export async function downloadPlan(ctx: EngineContext, name: string, options: Do
     for await (const vc of takeUntil(ctx.metadata.versionChunks(version.versionId, start), end)) {
       const skip = Math.max(0, start - vc.offset);
       const take = Math.min(vc.length, end - vc.offset + 1) - skip;
-      const copies = isSharded(vc.chunk) ? [] : rankCopies(ctx, vc.chunk.id, vc.chunk.copies).filter((c) => c.state === 'ok').map((c) => c.backend);
+      // Chunks inside packs are read through the orchestrator (a range of the pack's object).
+      const copies = isSharded(vc.chunk) || vc.chunk.pack ? [] : rankCopies(ctx, vc.chunk.id, vc.chunk.copies).filter((c) => c.state === 'ok').map((c) => c.backend);
       yield { id: vc.chunk.id, key: chunkKey(vc.chunk.id), offset: vc.offset, length: vc.length, skip, take, copies };
     }
   }

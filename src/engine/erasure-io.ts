@@ -157,6 +157,23 @@ export interface ShardedReadOptions {
 
 /** Read an erasure-coded chunk: any k valid shards, decoded, verified through the transformer. */
 export async function readShardedChunk(ctx: EngineContext, chunk: ChunkRecord, options: ShardedReadOptions = {}): Promise<Uint8Array> {
+  const { envelope, from, heal } = await readShardedEnvelope(ctx, chunk, options);
+  // The transformer may take the buffer (worker transfer); the decoder's output may be scratch.
+  const plain = await ctx.transformer.decode(envelope.slice(), chunk.id, from);
+  await heal();
+  return plain;
+}
+
+/**
+ * An erasure-coded chunk's envelope, rebuilt from any k valid shards (each checked on its own),
+ * not yet decoded; `from` names the backends it came from. `heal` rewrites the failed shards:
+ * the caller calls it once it has verified what it read.
+ */
+export async function readShardedEnvelope(
+  ctx: EngineContext,
+  chunk: ChunkRecord,
+  options: ShardedReadOptions = {},
+): Promise<{ envelope: Uint8Array; from: string; heal: () => Promise<void> }> {
   const sources = shardSources(ctx, chunk);
   let policy = ctx.erasure ?? (await codedPolicy(chunk, sources)) ?? policyOf(ctx, chunk.id);
   let got = await gatherShards(chunk, policy, sources);
@@ -179,13 +196,11 @@ export async function readShardedChunk(ctx: EngineContext, chunk: ChunkRecord, o
   }
   for (const s of got.used) if (s.state !== 'ok') await ctx.metadata.setCopyState(chunk.id, s.name, 'ok');
   const { envelope } = await decodeShardsDetailed(got.shards, policy.data, policy.parity, undefined, chunk.id);
-  // The transformer may take the buffer (worker transfer); the decoder's output may be scratch.
-  const plain = await ctx.transformer.decode(envelope.slice(), chunk.id, got.used.map((s) => s.name).join('+'));
-  if (options.heal !== false) {
-    const bad = got.failures.filter((f) => f.state === 'missing' || f.state === 'corrupt');
+  const bad = options.heal === false ? [] : got.failures.filter((f) => f.state === 'missing' || f.state === 'corrupt');
+  const heal = async (): Promise<void> => {
     if (bad.length > 0) await healShards(ctx, chunk.id, policy, got.shards, bad);
-  }
-  return plain;
+  };
+  return { envelope, from: got.used.map((s) => s.name).join('+'), heal };
 }
 
 /** Rebuild the given failed shards from the valid ones and write each back to its backend. */

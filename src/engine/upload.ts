@@ -44,6 +44,8 @@ export interface IngestCounts {
 
 export interface UploadResult extends IngestCounts {
   version: VersionRecord;
+  /** The version's stored size (distinct chunks, one copy), where the upload knows it without a look-up. */
+  storedSize?: number;
 }
 
 /** Sessions heartbeat this often; gc treats a session silent for far longer as dead. */

@@ -7,7 +7,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { ChunkRecord, CopyState } from '../metadata/metadata-store.ts';
 import { CHUNK_PREFIX, chunkIdFromKey, chunkKey, type BlobInfo } from '../storage/blob-store.ts';
 import type { Backend } from '../storage/placement.ts';
-import { fetchVerified } from './chunk-reader.ts';
+import { fetchVerified, packRecord } from './chunk-reader.ts';
 import { classifyFailure } from './copy-reads.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
@@ -84,14 +84,15 @@ export async function checkCopy(ctx: EngineContext, chunk: ChunkRecord, backend:
   }
 }
 
-/** The distinct chunks of a file version, in order (each chunk once). */
+/** The distinct objects holding a file version's chunks (chunks, packs), in order (each once). */
 async function* fileChunks(ctx: EngineContext, name: string, version?: number): AsyncGenerator<ChunkRecord> {
   const record = await resolveVersion(ctx, name, version);
   const seen = new Set<ChunkId>();
   for await (const vc of ctx.metadata.versionChunks(record.versionId)) {
-    if (seen.has(vc.chunk.id)) continue;
-    seen.add(vc.chunk.id);
-    yield vc.chunk;
+    const object = vc.chunk.pack ? packRecord(vc.chunk) : vc.chunk;
+    if (seen.has(object.id)) continue;
+    seen.add(object.id);
+    yield object;
   }
 }
 

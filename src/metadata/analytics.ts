@@ -2,6 +2,7 @@
 // the size history servers sample for the web UI's charts. Queries only; the store (sql-store.ts)
 // picks the transaction.
 import { sql } from 'kysely';
+import { PACK_CODEC_ID } from '../core/codecs.ts';
 import type { FileAccess, RepositoryStats, StatsSample, UsageTotals } from './metadata-store.ts';
 import type { Db } from './sql-dialect.ts';
 
@@ -77,6 +78,8 @@ export async function repositoryStats(db: Db): Promise<RepositoryStats> {
     .select((eb) => ['codec_id', eb.fn.countAll<number>().as('chunks'), eb.fn.sum<number>('raw_size').as('raw'), eb.fn.sum<number>('stored_size').as('stored')])
     .where('state', '=', 'live')
     .where('refcount', '>', 0)
+    // A pack is storage for the chunks in it, which count here themselves.
+    .where('codec_id', '!=', PACK_CODEC_ID)
     .groupBy('codec_id')
     .orderBy('codec_id')
     .execute();
@@ -114,6 +117,8 @@ export async function repositoryStats(db: Db): Promise<RepositoryStats> {
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.coalesce(eb.fn.sum<number>('stored_size'), sql<number>`0`).as('stored')])
     .where('state', '=', 'live')
     .where('refcount', '=', 0)
+    // A chunk inside a pack frees nothing on its own: its pack does, once no chunk is left in it.
+    .where('pack_id', 'is', null)
     .executeTakeFirstOrThrow();
   const codecs = perCodec.map((c) => ({ codecId: c.codec_id, chunks: Number(c.chunks), rawBytes: Number(c.raw), storedBytes: Number(c.stored) }));
   const backends = perBackend.map((b) => ({ backend: b.backend, copies: Number(b.copies), bytes: Number(b.bytes), missing: Number(b.missing), corrupt: Number(b.corrupt) }));

@@ -4,7 +4,7 @@
 //
 // On PostgreSQL, chunk rows are locked in id order (ORDER BY id … FOR …) before a statement changes
 // several of them, so lock waits between transactions cannot form a cycle; callers pass ids sorted.
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool } from 'kysely';
 import type { ChunkId } from '../core/chunk-id.ts';
 import type { ChunkRecord, ClaimResult, CopyRecord, CopyState, GarbageChunk, StoredChunk, VersionChunk } from './metadata-store.ts';
 import type { Database } from './schema.ts';
@@ -17,6 +17,15 @@ const PAGE = 500;
 export async function lockChunks(d: SqlDialect, trx: Db, where: (eb: ExpressionBuilder<Database, 'chunks'>) => Expression<SqlBool>, mode: RowLock): Promise<void> {
   if (!d.rowLocks) return;
   await d.lock(trx.selectFrom('chunks').select('id').where(where).orderBy('id'), mode).execute();
+}
+
+/**
+ * The chunk has an ok copy of its own, or is inside a pack that has one: `id` and `pack` are its
+ * id and pack_id columns (a NULL pack_id matches no copy).
+ */
+export function storedOk(id: string, pack: string): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(EXISTS (SELECT 1 FROM chunk_copies k WHERE k.chunk_id = ${sql.ref(id)} AND k.state = 'ok')
+    OR EXISTS (SELECT 1 FROM chunk_copies k WHERE k.chunk_id = ${sql.ref(pack)} AND k.state = 'ok'))`;
 }
 
 /** No live session claims the chunk (`id` is its id column). */
@@ -40,16 +49,7 @@ export async function claimChunks(d: SqlDialect, trx: Db, sessionId: string, ids
               ON CONFLICT (id) DO NOTHING`.execute(trx);
     const query = trx
       .selectFrom('chunks as c')
-      .select((eb) => [
-        'c.id',
-        'c.state',
-        eb
-          .selectFrom('chunk_copies as k')
-          .select((e) => e.fn.countAll<number>().as('n'))
-          .whereRef('k.chunk_id', '=', 'c.id')
-          .where('k.state', '=', 'ok')
-          .as('ok'),
-      ])
+      .select(['c.id', 'c.state', storedOk('c.id', 'c.pack_id').as('ok')])
       .where((eb) => d.inList(eb.ref('c.id'), part))
       .orderBy('c.id');
     const known = new Map((await d.lock(query, 'key share').execute()).map((r) => [r.id, r]));
@@ -63,7 +63,8 @@ export async function claimChunks(d: SqlDialect, trx: Db, sessionId: string, ids
       }
       toClaim.push(id);
       // Any recorded ok copy is durable (recorded only after the write), even of another session's
-      // uncommitted chunk; this claim now protects it from gc.
+      // uncommitted chunk; this claim now protects it from gc (and, for a chunk in a pack, its
+      // row keeps the pack referenced).
       results.set(id, Number(row.ok) > 0 ? 'present' : 'write');
     }
     if (toClaim.length > 0) {
@@ -80,8 +81,18 @@ function shardOf(c: StoredChunk, backend: string): number | null {
   return c.shards?.find((s) => s.backend === backend)?.index ?? null;
 }
 
-/** Record chunks a session wrote (sorted by id): their sizes and codec, and their copies as ok. */
+/**
+ * Record chunks a session wrote (sorted by id): their sizes and codec, and their copies as ok.
+ * Chunks written into packs are recorded after the packs (recordPacked).
+ */
 export async function recordStored(d: SqlDialect, trx: Db, chunks: readonly StoredChunk[], now: number): Promise<void> {
+  const whole = chunks.filter((c) => !c.pack);
+  await recordWhole(d, trx, whole, now);
+  const packed = chunks.filter((c) => c.pack);
+  if (packed.length > 0) await recordPacked(d, trx, packed);
+}
+
+async function recordWhole(d: SqlDialect, trx: Db, chunks: readonly StoredChunk[], now: number): Promise<void> {
   for (const part of batches(chunks, d.idBatch)) {
     const ids = part.map((c) => c.id);
     await lockChunks(d, trx, (eb) => d.inList(eb.ref('id'), ids), 'no key update');
@@ -93,8 +104,16 @@ export async function recordStored(d: SqlDialect, trx: Db, chunks: readonly Stor
       codec_id: intColumn(part.map((c) => c.codecId)),
       shard_bytes: bigintColumn(part.map((c) => c.shardBytes ?? null)),
     });
-    await sql`UPDATE chunks SET raw_size = t.raw_size, stored_size = t.stored_size, codec_id = t.codec_id, shard_bytes = t.shard_bytes
-              FROM ${sizes} WHERE chunks.id = t.id AND chunks.state = 'pending'`.execute(trx);
+    // A chunk that was inside a pack whose copies were lost is now whole again: it leaves the pack.
+    const unpacked = await trx.selectFrom('chunks').select(['id', 'pack_id']).where((eb) => d.inList(eb.ref('id'), ids)).where('pack_id', 'is not', null).execute();
+    await sql`UPDATE chunks SET raw_size = t.raw_size, stored_size = t.stored_size, codec_id = t.codec_id, shard_bytes = t.shard_bytes,
+                pack_id = NULL, pack_offset = NULL
+              FROM ${sizes} WHERE chunks.id = t.id AND (chunks.state = 'pending' OR chunks.pack_id IS NOT NULL)`.execute(trx);
+    if (unpacked.length > 0) {
+      const delta = new Map<string, number>();
+      for (const r of unpacked) delta.set(r.pack_id!, (delta.get(r.pack_id!) ?? 0) - 1);
+      await addPackRefs(d, trx, delta);
+    }
     // Distinct backends per chunk: one statement must not upsert a row twice (PostgreSQL refuses).
     // In key order, as the claims above.
     const copies = part.flatMap((c) => [...new Set(c.backends)].sort().map((backend) => ({ id: c.id, backend, shard: shardOf(c, backend) })));
@@ -107,6 +126,58 @@ export async function recordStored(d: SqlDialect, trx: Db, chunks: readonly Stor
   }
 }
 
+/** How many references each pack gains (+) or loses (−), applied in one statement per batch. */
+async function addPackRefs(d: SqlDialect, trx: Db, delta: ReadonlyMap<string, number>): Promise<void> {
+  const changes = [...delta].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const rows of batches(changes, d.rowBatch)) {
+    const t = d.rows({ id: textColumn(rows.map(([id]) => id)), n: bigintColumn(rows.map(([, n]) => n)) });
+    // A pack its chunks reference is live from the moment they are recorded (not only on commit):
+    // were its uploader to die, gc forgets the chunks first, and the pack when none is left.
+    await sql`UPDATE chunks SET refcount = refcount + t.n, state = 'live' FROM ${t} WHERE chunks.id = t.id`.execute(trx);
+  }
+}
+
+/**
+ * Chunks written into packs: each points at its pack (whose row recordWhole just filled in) and
+ * the pack gains a reference per chunk. A chunk that meanwhile got an ok copy of its own (another
+ * session wrote it whole) stays whole; one that was in an older pack moves to the new one.
+ */
+async function recordPacked(d: SqlDialect, trx: Db, chunks: readonly StoredChunk[]): Promise<void> {
+  const delta = new Map<string, number>();
+  for (const part of batches(chunks, d.idBatch)) {
+    const ids = part.map((c) => c.id);
+    const before = await trx.selectFrom('chunks as c').select(['c.id', 'c.pack_id', storedOk('c.id', 'c.id').as('whole')]).where((eb) => d.inList(eb.ref('c.id'), ids)).execute();
+    const packs = new Set([...part.map((c) => c.pack!.id), ...before.flatMap((r) => (r.pack_id === null ? [] : [r.pack_id]))]);
+    await lockChunks(d, trx, (eb) => d.inList(eb.ref('id'), [...new Set([...ids, ...packs])].sort()), 'no key update');
+    const current = new Map(before.map((r) => [r.id, r]));
+    const moving = part.filter((c) => {
+      const row = current.get(c.id);
+      return row !== undefined && !(Number(row.whole) > 0) && row.pack_id !== c.pack!.id;
+    });
+    if (moving.length === 0) continue;
+    for (const c of moving) {
+      const old = current.get(c.id)!.pack_id;
+      if (old !== null) delta.set(old, (delta.get(old) ?? 0) - 1);
+      delta.set(c.pack!.id, (delta.get(c.pack!.id) ?? 0) + 1);
+    }
+    const movingIds = moving.map((c) => c.id);
+    const t = d.rows({
+      id: textColumn(movingIds),
+      raw_size: bigintColumn(moving.map((c) => c.rawSize)),
+      stored_size: bigintColumn(moving.map((c) => c.storedSize)),
+      codec_id: intColumn(moving.map((c) => c.codecId)),
+      pack_id: textColumn(moving.map((c) => c.pack!.id)),
+      pack_offset: bigintColumn(moving.map((c) => c.pack!.offset)),
+    });
+    await sql`UPDATE chunks SET raw_size = t.raw_size, stored_size = t.stored_size, codec_id = t.codec_id, shard_bytes = NULL,
+                pack_id = t.pack_id, pack_offset = t.pack_offset
+              FROM ${t} WHERE chunks.id = t.id`.execute(trx);
+    // Copies it had were all missing or corrupt (else it would not have been written again).
+    await trx.deleteFrom('chunk_copies').where((eb) => d.inList(eb.ref('chunk_id'), movingIds)).execute();
+  }
+  await addPackRefs(d, trx, delta);
+}
+
 /** The first of `ids` without an ok copy (or gone, or being deleted by gc), if any: commitUpload's rule. */
 export async function firstUnstored(d: SqlDialect, db: Db, ids: readonly string[]): Promise<string | undefined> {
   for (const part of batches([...new Set(ids)], d.idBatch)) {
@@ -115,7 +186,7 @@ export async function firstUnstored(d: SqlDialect, db: Db, ids: readonly string[
       .select('c.id')
       .where((eb) => d.inList(eb.ref('c.id'), part))
       .where('c.state', '!=', 'deleting')
-      .where((eb) => eb.exists(eb.selectFrom('chunk_copies as k').select('k.chunk_id').whereRef('k.chunk_id', '=', 'c.id').where('k.state', '=', 'ok')))
+      .where(storedOk('c.id', 'c.pack_id'))
       .execute();
     const ok = new Set(rows.map((r) => r.id));
     const bad = part.find((id) => !ok.has(id));
@@ -156,31 +227,47 @@ export async function* versionChunks(d: SqlDialect, db: Db, versionId: number, f
     const rows = await db
       .selectFrom('version_chunks as vc')
       .innerJoin('chunks as c', 'c.id', 'vc.chunk_id')
-      .select(['vc.seq', 'vc.offset', 'vc.length', 'c.id', 'c.raw_size', 'c.stored_size', 'c.codec_id', 'c.refcount'])
+      .leftJoin('chunks as p', 'p.id', 'c.pack_id')
+      .select(['vc.seq', 'vc.offset', 'vc.length', ...CHUNK_COLUMNS, 'p.stored_size as pack_stored_size'])
       .where('vc.version_id', '=', versionId)
       .where('vc.seq', '>=', seq)
       .orderBy('vc.seq')
       .limit(PAGE)
       .execute();
-    const copies = await copiesOf(d, db, rows.map((r) => r.id));
-    for (const r of rows) {
-      yield {
-        seq: r.seq,
-        offset: r.offset,
-        length: r.length,
-        chunk: { id: r.id, rawSize: r.raw_size, storedSize: r.stored_size, codecId: r.codec_id, refcount: r.refcount, copies: copies.get(r.id) ?? [] },
-      };
-    }
+    const copies = await copiesOf(d, db, rows.map(objectId));
+    for (const r of rows) yield { seq: r.seq, offset: r.offset, length: r.length, chunk: toChunkRecord(r, copies) };
     if (rows.length < PAGE) return;
     seq = rows[rows.length - 1]!.seq + 1;
   }
 }
 
+const CHUNK_COLUMNS = ['c.id', 'c.raw_size', 'c.stored_size', 'c.codec_id', 'c.refcount', 'c.pack_id', 'c.pack_offset'] as const;
+
+interface ChunkRow {
+  id: string;
+  raw_size: number;
+  stored_size: number;
+  codec_id: number;
+  refcount: number;
+  pack_id: string | null;
+  pack_offset: number | null;
+  pack_stored_size: number | null;
+}
+
+/** The object that holds a chunk: its own, or its pack's. */
+const objectId = (r: ChunkRow): string => r.pack_id ?? r.id;
+
+/** A chunk row as a record; a chunk inside a pack gets the pack's copies. */
+function toChunkRecord(r: ChunkRow, copies: ReadonlyMap<string, CopyRecord[]>): ChunkRecord {
+  const record: ChunkRecord = { id: r.id, rawSize: Number(r.raw_size), storedSize: Number(r.stored_size), codecId: r.codec_id, refcount: Number(r.refcount), copies: copies.get(objectId(r)) ?? [] };
+  if (r.pack_id !== null) record.pack = { id: r.pack_id, offset: Number(r.pack_offset), storedSize: Number(r.pack_stored_size ?? 0) };
+  return record;
+}
+
 export async function getChunk(d: SqlDialect, db: Db, id: ChunkId): Promise<ChunkRecord | undefined> {
-  const r = await db.selectFrom('chunks').selectAll().where('id', '=', id).executeTakeFirst();
+  const r = await db.selectFrom('chunks as c').leftJoin('chunks as p', 'p.id', 'c.pack_id').select([...CHUNK_COLUMNS, 'p.stored_size as pack_stored_size']).where('c.id', '=', id).executeTakeFirst();
   if (!r) return undefined;
-  const copies = await copiesOf(d, db, [id]);
-  return { id: r.id, rawSize: r.raw_size, storedSize: r.stored_size, codecId: r.codec_id, refcount: r.refcount, copies: copies.get(id) ?? [] };
+  return toChunkRecord(r, await copiesOf(d, db, [objectId(r)]));
 }
 
 /** Committed chunks in id order, a page per query (keyset on id). */
@@ -188,7 +275,8 @@ export async function* liveChunks(d: SqlDialect, db: Db, options: { after?: Chun
   let after = options.after ?? '';
   const size = options.pageSize ?? PAGE;
   for (;;) {
-    const rows = await db.selectFrom('chunks').selectAll().where('state', '=', 'live').where('id', '>', after).orderBy('id').limit(size).execute();
+    // Chunks inside packs are not objects: the pack stands for them.
+    const rows = await db.selectFrom('chunks').selectAll().where('state', '=', 'live').where('pack_id', 'is', null).where('id', '>', after).orderBy('id').limit(size).execute();
     const copies = await copiesOf(d, db, rows.map((r) => r.id));
     for (const r of rows) {
       yield { id: r.id, rawSize: r.raw_size, storedSize: r.stored_size, codecId: r.codec_id, refcount: r.refcount, copies: copies.get(r.id) ?? [] };
@@ -251,19 +339,26 @@ export async function markGarbage(d: SqlDialect, trx: Db, limit: number): Promis
   }
   ids.sort();
   const copies = new Map<string, string[]>();
+  const inPack = new Set<string>();
   for (const part of batches(ids, d.idBatch)) {
     for (const r of await trx.selectFrom('chunk_copies').select(['chunk_id', 'backend']).where((eb) => d.inList(eb.ref('chunk_id'), part)).orderBy('backend').execute()) {
       copies.set(r.chunk_id, [...(copies.get(r.chunk_id) ?? []), r.backend]);
     }
+    for (const r of await trx.selectFrom('chunks').select('id').where((eb) => d.inList(eb.ref('id'), part)).where('pack_id', 'is not', null).execute()) inPack.add(r.id);
   }
-  return ids.map((id) => ({ id, backends: copies.get(id) ?? [] }));
+  return ids.map((id) => ({ id, backends: copies.get(id) ?? [], ...(inPack.has(id) ? { inPack: true } : {}) }));
 }
 
 /** Delete the rows of chunks (distinct, sorted) that are still marked and unreferenced. */
 export async function forgetGarbage(d: SqlDialect, trx: Db, ids: readonly ChunkId[]): Promise<void> {
   for (const part of batches(ids, d.idBatch)) {
-    await lockChunks(d, trx, (eb) => d.inList(eb.ref('id'), part), 'update');
     const doomed = (eb: ExpressionBuilder<Database, 'chunks'>) => eb.and([d.inList(eb.ref('chunks.id'), part), eb('chunks.state', '=', 'deleting'), eb('chunks.refcount', '=', 0)]);
+    // The packs these chunks are in lose a reference each; locked with them, in id order.
+    const packs = new Set((await trx.selectFrom('chunks').select('pack_id').where(doomed).where('pack_id', 'is not', null).execute()).map((r) => r.pack_id!));
+    await lockChunks(d, trx, (eb) => d.inList(eb.ref('id'), [...new Set([...part, ...packs])].sort()), 'update');
+    const released = new Map<string, number>();
+    for (const r of await trx.selectFrom('chunks').select('pack_id').where(doomed).where('pack_id', 'is not', null).execute()) released.set(r.pack_id!, (released.get(r.pack_id!) ?? 0) - 1);
+    await addPackRefs(d, trx, released);
     if (!d.cascades) await trx.deleteFrom('chunk_copies').where('chunk_id', 'in', trx.selectFrom('chunks').select('id').where(doomed)).execute();
     // The foreign key from version_chunks would refuse a chunk a version still references.
     await trx.deleteFrom('chunks').where(doomed).execute();

@@ -4,10 +4,10 @@
 import { sql, type ExpressionBuilder } from 'kysely';
 import { DcsError } from '../core/errors.ts';
 import { countAccess } from './analytics.ts';
-import { lockChunks } from './chunks-copies.ts';
-import type { FileSummary, ListFilesOptions, VersionRecord } from './metadata-store.ts';
+import { lockChunks, storedOk } from './chunks-copies.ts';
+import type { CommittedFile, FileCommit, FileSummary, ListFilesOptions, VersionRecord } from './metadata-store.ts';
 import type { Database } from './schema.ts';
-import type { Db, SqlDialect } from './sql-dialect.ts';
+import { batches, bigintColumn, intColumn, textColumn, type Db, type SqlDialect } from './sql-dialect.ts';
 import { checkTiling, dropSession } from './upload-sessions.ts';
 
 /** Files per page of listFiles: each page is a query, and `dcs ls` of 10,000 files made 20 of them. */
@@ -37,7 +37,7 @@ export async function commitStaged(d: SqlDialect, trx: Db, sessionId: string, in
         eb('c.state', '=', 'deleting'),
         // A client that chunks for itself could stage a length that is not its chunk's.
         eb('c.raw_size', '!=', eb.ref('s.length')),
-        eb.not(eb.exists(eb.selectFrom('chunk_copies as k').select('k.chunk_id').whereRef('k.chunk_id', '=', 's.chunk_id').where('k.state', '=', 'ok'))),
+        eb.not(storedOk('c.id', 'c.pack_id')),
       ]),
     )
     .limit(1)
@@ -74,6 +74,96 @@ export async function commitStaged(d: SqlDialect, trx: Db, sessionId: string, in
   await dropSession(d, trx, sessionId);
   await countAccess(trx, info.name, { uploads: 1, bytesIn: info.size }, now);
   return { versionId: version.id, name: info.name, version: versionNo, size: info.size, chunkCount, codec: info.codec, createdAt: now };
+}
+
+/** commitFiles' check of one file's list, as checkTiling checks a staged one. */
+function checkFileTiling(f: FileCommit): void {
+  const refuse = (why: string) => new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(f.name)}: its chunk list ${why}`);
+  let offset = 0;
+  for (const [i, c] of f.chunks.entries()) {
+    if (c.seq !== i) throw refuse(`has seq ${c.seq} at position ${i} (must be 0..${f.chunks.length - 1} in order)`);
+    if (!(c.length > 0)) throw refuse(`has an entry of length ${c.length}`);
+    if (c.offset !== offset) throw refuse(`has an entry (seq ${c.seq}) whose offset does not follow the previous entries`);
+    offset += c.length;
+  }
+  if (offset !== f.size) throw refuse(`covers ${offset} bytes, but the file has ${f.size}`);
+}
+
+/**
+ * Many files' versions in the caller's write transaction (which holds the session FOR UPDATE),
+ * each checked and made as commitStaged makes one; a file that fails its check refuses them all.
+ * Locks, in order: session, files (name order), chunks (id order), access counters (name order).
+ */
+export async function commitFiles(d: SqlDialect, trx: Db, sessionId: string, files: readonly FileCommit[], now: number): Promise<CommittedFile[]> {
+  for (const f of files) checkFileTiling(f);
+  const fileIds = new Map<string, number>();
+  for (const name of [...new Set(files.map((f) => f.name))].sort()) fileIds.set(name, await lockFile(d, trx, name, now));
+  const ids = [...new Set(files.flatMap((f) => f.chunks.map((c) => c.id)))].sort();
+  const chunks = new Map<string, { raw: number; stored: number; usable: boolean }>();
+  for (const part of batches(ids, d.idBatch)) {
+    await lockChunks(d, trx, (eb) => d.inList(eb.ref('id'), part), 'no key update');
+    const rows = await trx
+      .selectFrom('chunks as c')
+      .select(['c.id', 'c.raw_size', 'c.stored_size', 'c.state', storedOk('c.id', 'c.pack_id').as('ok')])
+      .where((eb) => d.inList(eb.ref('c.id'), part))
+      .execute();
+    for (const r of rows) chunks.set(r.id, { raw: Number(r.raw_size), stored: Number(r.stored_size), usable: r.state !== 'deleting' && Number(r.ok) > 0 });
+  }
+  for (const f of files) {
+    for (const c of f.chunks) {
+      const row = chunks.get(c.id);
+      if (row?.usable && row.raw === c.length) continue;
+      const why = row?.usable ? `is ${row.raw} bytes but was staged as ${c.length}` : 'has no stored copy';
+      throw new DcsError('COMMIT_REFUSED', `cannot commit ${JSON.stringify(f.name)}: chunk ${c.id.slice(0, 16)}… ${why}`);
+    }
+  }
+  const latest = new Map<number, number>();
+  for (const part of batches([...fileIds.values()], d.idBatch)) {
+    const rows = await trx.selectFrom('versions').select((eb) => ['file_id', eb.fn.max('version_no').as('v')]).where('file_id', 'in', part).groupBy('file_id').execute();
+    for (const r of rows) latest.set(r.file_id, Number(r.v));
+  }
+  const out: CommittedFile[] = [];
+  const entries: { version: number; seq: number; offset: number; length: number; id: string }[] = [];
+  const refs = new Map<string, number>();
+  for (const f of files) {
+    const fileId = fileIds.get(f.name)!;
+    const versionNo = (latest.get(fileId) ?? 0) + 1;
+    latest.set(fileId, versionNo);
+    const stored = [...new Set(f.chunks.map((c) => c.id))].reduce((sum, id) => sum + chunks.get(id)!.stored, 0);
+    const version = await trx
+      .insertInto('versions')
+      .values({ file_id: fileId, version_no: versionNo, size: f.size, chunk_count: f.chunks.length, stored_size: stored, codec: f.codec, created_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    for (const c of f.chunks) {
+      entries.push({ version: version.id, seq: c.seq, offset: c.offset, length: c.length, id: c.id });
+      refs.set(c.id, (refs.get(c.id) ?? 0) + 1);
+    }
+    out.push({ version: { versionId: version.id, name: f.name, version: versionNo, size: f.size, chunkCount: f.chunks.length, codec: f.codec, createdAt: now }, storedSize: stored });
+  }
+  for (const rows of batches(entries, d.rowBatch)) {
+    const t = d.rows({
+      version_id: bigintColumn(rows.map((e) => e.version)),
+      seq: intColumn(rows.map((e) => e.seq)),
+      offset: bigintColumn(rows.map((e) => e.offset)),
+      length: intColumn(rows.map((e) => e.length)),
+      chunk_id: textColumn(rows.map((e) => e.id)),
+    });
+    await sql`INSERT INTO version_chunks (version_id, seq, "offset", length, chunk_id) SELECT t.version_id, t.seq, t."offset", t.length, t.chunk_id FROM ${t}`.execute(trx);
+  }
+  // One reference per occurrence, as commitStaged counts them.
+  for (const rows of batches([...refs].sort(([a], [b]) => (a < b ? -1 : 1)), d.rowBatch)) {
+    const t = d.rows({ id: textColumn(rows.map(([id]) => id)), n: bigintColumn(rows.map(([, n]) => n)) });
+    await sql`UPDATE chunks SET refcount = refcount + t.n, state = 'live' FROM ${t} WHERE chunks.id = t.id`.execute(trx);
+  }
+  await dropSession(d, trx, sessionId);
+  const access = new Map<string, { uploads: number; bytesIn: number }>();
+  for (const f of files) {
+    const a = access.get(f.name) ?? { uploads: 0, bytesIn: 0 };
+    access.set(f.name, { uploads: a.uploads + 1, bytesIn: a.bytesIn + f.size });
+  }
+  for (const name of [...access.keys()].sort()) await countAccess(trx, name, access.get(name)!, now);
+  return out;
 }
 
 /**

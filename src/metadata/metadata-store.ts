@@ -23,13 +23,26 @@ export interface CopyRecord {
   shard?: number;
 }
 
+/** Where a chunk stored inside a pack object is (core/pack.ts). */
+export interface PackRef {
+  /** The pack's chunk id: its object is `chunks/ab/<id>` (or that object's erasure shards). */
+  id: ChunkId;
+  /** Where the member's envelope starts in the pack's payload; its length is the member's storedSize. */
+  offset: number;
+  /** The pack envelope's stored size (what its shards were coded from). */
+  storedSize: number;
+}
+
 export interface ChunkRecord {
   id: ChunkId;
   rawSize: number;
   storedSize: number;
   codecId: number;
   refcount: number;
+  /** The chunk's copies; for a chunk inside a pack, the pack's copies (of object `chunks/ab/<pack.id>`). */
   copies: CopyRecord[];
+  /** Present for a chunk stored inside a pack. */
+  pack?: PackRef;
 }
 
 export interface FileSummary {
@@ -80,6 +93,25 @@ export interface StoredChunk {
   shards?: { backend: string; index: number }[];
   /** For erasure-coded chunks: bytes of each shard object (what a shard copy occupies on its backend). */
   shardBytes?: number;
+  /**
+   * A chunk written into a pack (whose StoredChunk is recorded in the same call): it has no
+   * backends of its own. A chunk that already has an ok copy of its own stays as it is.
+   */
+  pack?: { id: ChunkId; offset: number };
+}
+
+/** A version commitFiles made, with its stored size (its distinct chunks, one copy), as stat reports it. */
+export interface CommittedFile {
+  version: VersionRecord;
+  storedSize: number;
+}
+
+/** One file of a batched commit (commitFiles): its name, size, codec and ordered chunk list. */
+export interface FileCommit {
+  name: string;
+  size: number;
+  codec: string;
+  chunks: StagedChunk[];
 }
 
 /**
@@ -122,6 +154,8 @@ export interface GarbageChunk {
   id: ChunkId;
   /** Backends recorded as holding copies; uncommitted chunks may have none recorded. */
   backends: string[];
+  /** A chunk inside a pack: it has no object of its own (forgetting it releases the pack). */
+  inPack?: boolean;
 }
 
 export interface ListFilesOptions {
@@ -215,6 +249,12 @@ export interface MetadataStore {
    * engine stages the list it builds from the parts).
    */
   commitUpload(sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord>;
+  /**
+   * commitUpload for many files in one transaction, in order (a name given twice gets two
+   * versions): each file's chunk list is checked as commitUpload checks a staged one, and if any
+   * file fails the check nothing is committed. Ends the session. Returns one version per file.
+   */
+  commitFiles(sessionId: string, files: FileCommit[]): Promise<CommittedFile[]>;
   /** Drop a session, its claims, staged entries and parts. Chunks it wrote become gc candidates. */
   abortUpload(sessionId: string): Promise<void>;
 
@@ -248,7 +288,10 @@ export interface MetadataStore {
   /** Chunks of a version in order; with fromOffset, starts at the chunk containing that offset. */
   versionChunks(versionId: number, fromOffset?: number): AsyncIterable<VersionChunk>;
   getChunk(id: ChunkId): Promise<ChunkRecord | undefined>;
-  /** All committed chunks in id order, in pages (memory bounded by page size). */
+  /**
+   * All committed chunks that are stored objects (whole chunks and packs, not the chunks inside
+   * packs) in id order, in pages (memory bounded by page size): what verify, repair and rebalance walk.
+   */
   chunks(options?: { after?: ChunkId; pageSize?: number }): AsyncIterable<ChunkRecord>;
   /** Which of the given ids have a chunk row (any state). */
   existingChunks(ids: ChunkId[]): Promise<Set<ChunkId>>;
@@ -284,7 +327,10 @@ export interface MetadataStore {
    * (left by a gc that died midway) are returned again, so they are never stuck. Returns them.
    */
   markGarbage(limit: number): Promise<GarbageChunk[]>;
-  /** Delete the rows of chunks marked by markGarbage once their objects are gone. */
+  /**
+   * Delete the rows of chunks marked by markGarbage once their objects are gone; each forgotten
+   * chunk inside a pack releases its reference on the pack (a pack no chunk is in is garbage).
+   */
   forgetGarbage(ids: ChunkId[]): Promise<void>;
   /**
    * Return chunks marked by markGarbage to 'live' when their objects could not all be deleted

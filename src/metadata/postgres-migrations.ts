@@ -93,6 +93,15 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX share_links_by_name ON share_links (name)`,
     ],
   },
+  {
+    version: 6,
+    description: 'pack objects: a chunk stored inside a pack (another chunk row) has its pack and offset, and no copies of its own',
+    statements: [
+      `ALTER TABLE chunks ADD COLUMN pack_id TEXT COLLATE "C"`,
+      `ALTER TABLE chunks ADD COLUMN pack_offset BIGINT CHECK (pack_offset >= 0)`,
+      `CREATE INDEX chunks_by_pack ON chunks (pack_id) WHERE pack_id IS NOT NULL`,
+    ],
+  },
 ];
 
 export const LATEST_POSTGRES_SCHEMA = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.version;

@@ -41,6 +41,12 @@ export interface ChunksTable {
   created_at: number;
   /** Bytes of each erasure shard object of this chunk; null when stored as whole copies (schema version 4). */
   shard_bytes: ColumnType<number | null, number | null | undefined, number | null>;
+  /**
+   * Schema version 6: the pack (another chunk row, codec `pack`) whose object holds this chunk's
+   * envelope, at pack_offset in the pack's payload; such a chunk has no copies of its own.
+   */
+  pack_id: ColumnType<string | null, string | null | undefined, string | null>;
+  pack_offset: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ChunkCopiesTable {

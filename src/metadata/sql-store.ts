@@ -35,8 +35,10 @@ import type { ShareLink, ShareLinkSpec } from './share-links.ts';
 import type {
   ChunkRecord,
   ClaimResult,
+  CommittedFile,
   CopyState,
   FileAccess,
+  FileCommit,
   FileSummary,
   GarbageChunk,
   ListFilesOptions,
@@ -120,6 +122,13 @@ export class SqlMetadataStore implements MetadataStore {
     return this.#write(async (trx) => {
       await uploadSessions.requireSession(this.#d, trx, sessionId, 'update');
       return filesVersions.commitStaged(this.#d, trx, sessionId, info, this.#now());
+    });
+  }
+
+  async commitFiles(sessionId: string, files: FileCommit[]): Promise<CommittedFile[]> {
+    return this.#write(async (trx) => {
+      await uploadSessions.requireSession(this.#d, trx, sessionId, 'update');
+      return filesVersions.commitFiles(this.#d, trx, sessionId, files, this.#now());
     });
   }
 

@@ -82,6 +82,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX share_links_by_name ON share_links (name)`,
     ],
   },
+  {
+    version: 6,
+    description: 'pack objects: a chunk stored inside a pack (another chunk row) has its pack and offset, and no copies of its own',
+    statements: [
+      `ALTER TABLE chunks ADD COLUMN pack_id TEXT`,
+      `ALTER TABLE chunks ADD COLUMN pack_offset INTEGER`,
+      `CREATE INDEX chunks_by_pack ON chunks (pack_id) WHERE pack_id IS NOT NULL`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

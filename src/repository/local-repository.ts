@@ -59,6 +59,7 @@ import type {
 } from './repository.ts';
 import { startStatsSampler, type StatsSampler } from './size-history.ts';
 import { uploadFiles } from './upload-files.ts';
+import { uploadSmallFiles } from '../engine/pack-upload.ts';
 
 export interface OpenRepositoryOptions extends OpenOptions {
   /** Keep a size history: a sample after writes, at most this often (servers; CLI commands do not). */
@@ -172,7 +173,12 @@ class EngineRepository implements LocalRepository {
   }
 
   uploadFiles(files: readonly FileToUpload[], request: UploadFilesRequest): Promise<void> {
-    return uploadFiles(this, files, request);
+    const encoding = resolveEncoding(request, this.info.defaultEncoding);
+    return uploadFiles(this, files, request, async (group) => {
+      const results = await uploadSmallFiles(this.#ctx, group.map((g) => ({ name: validateName(g.file.name), input: g.input })), encoding);
+      this.#sampler?.changed();
+      return results;
+    });
   }
 
   async downloadEnvelopes(name: string, request: DownloadRequest = {}): Promise<EnvelopeDownload & { idKey?: Uint8Array }> {

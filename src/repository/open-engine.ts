@@ -183,6 +183,7 @@ export async function openEngine(dirArg: string, options: OpenOptions = {}): Pro
       placement,
       chunkSource: remote ? remote.chunkSource(config.services, keys, localSource) : localSource(),
       smallChunkSource: inlineChunkSource(hasher),
+      hasher,
       transformer,
       ...redundancyOf(config.redundancy),
       chunker: config.chunking,

@@ -162,6 +162,129 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       await assert.rejects(s.commitUpload(sessionId, { name: 'dead', size: 0, codec: 'zstd' }), /expired/);
     }));
 
+    it('commitFiles commits many files in one go, in order, with exact references and stored sizes', withStore(async (s) => {
+      await put(s, 'old', [1]);
+      const { sessionId } = await s.beginUpload('batch');
+      const claims = await s.claimChunks(sessionId, [id(1), id(2), id(3)]);
+      assert.deepEqual([...claims].sort(), [[id(1), 'present'], [id(2), 'write'], [id(3), 'write']]);
+      await s.recordStored(sessionId, [id(2), id(3)].map((k) => ({ id: k, rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1'] })));
+      const list = (ns: number[]): StagedChunk[] => ns.map((n, seq) => ({ seq, offset: seq * 100, length: 100, id: id(n) }));
+      const done = await s.commitFiles(sessionId, [
+        { name: 'a', size: 200, codec: 'zstd', chunks: list([1, 2]) },
+        { name: 'b', size: 100, codec: 'zstd', chunks: list([3]) },
+        { name: 'a', size: 100, codec: 'zstd', chunks: list([2]) },
+        { name: 'empty', size: 0, codec: 'zstd', chunks: [] },
+      ]);
+      assert.deepEqual(done.map((d) => [d.version.name, d.version.version, d.version.size, d.storedSize]), [['a', 1, 200, 80], ['b', 1, 100, 40], ['a', 2, 100, 40], ['empty', 1, 0, 0]]);
+      assert.equal((await s.getChunk(id(1)))?.refcount, 2);
+      assert.equal((await s.getChunk(id(2)))?.refcount, 2);
+      assert.deepEqual((await all(s.versionChunks(done[0]!.version.versionId))).map((c) => c.chunk.id), [id(1), id(2)]);
+      assert.equal((await s.fileAccess('a'))?.uploads, 2);
+      // The session is gone: committing it again fails.
+      await assert.rejects(s.commitFiles(sessionId, []), /expired/);
+    }));
+
+    it('commitFiles refuses them all when one file has an unstored chunk or a list that does not tile', withStore(async (s) => {
+      const { sessionId } = await s.beginUpload('batch');
+      await s.claimChunks(sessionId, [id(1), id(2)]);
+      await s.recordStored(sessionId, [{ id: id(1), rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1'] }]);
+      const one = { seq: 0, offset: 0, length: 100, id: id(1) };
+      await assert.rejects(
+        s.commitFiles(sessionId, [{ name: 'ok', size: 100, codec: 'zstd', chunks: [one] }, { name: 'bad', size: 100, codec: 'zstd', chunks: [{ ...one, id: id(2) }] }]),
+        hasCode('COMMIT_REFUSED', /"bad".*no stored copy/),
+      );
+      await assert.rejects(s.commitFiles(sessionId, [{ name: 'gap', size: 200, codec: 'zstd', chunks: [one] }]), hasCode('COMMIT_REFUSED', /covers 100 bytes/));
+      await assert.rejects(s.commitFiles(sessionId, [{ name: 'len', size: 50, codec: 'zstd', chunks: [{ ...one, length: 50 }] }]), hasCode('COMMIT_REFUSED', /is 100 bytes but was staged as 50/));
+      assert.equal(await s.getVersion('ok'), undefined);
+      assert.equal((await s.getChunk(id(1)))?.refcount, 0);
+      const [v] = await s.commitFiles(sessionId, [{ name: 'ok', size: 100, codec: 'zstd', chunks: [one] }]);
+      assert.equal(v!.version.version, 1);
+    }));
+
+    it('packs: chunks inside a pack read with its copies, dedup against it, and release it when forgotten', withStore(async (s) => {
+      const pack = id(0xaa);
+      const { sessionId } = await s.beginUpload('small');
+      await s.claimChunks(sessionId, [id(1), id(2), pack]);
+      await s.recordStored(sessionId, [
+        { id: pack, rawSize: 300, storedSize: 320, codecId: 6, backends: ['b1', 'b2'] },
+        { id: id(1), rawSize: 100, storedSize: 60, codecId: 2, backends: [], pack: { id: pack, offset: 92 } },
+        { id: id(2), rawSize: 100, storedSize: 70, codecId: 2, backends: [], pack: { id: pack, offset: 152 } },
+      ]);
+      // Recording the same chunks again (a retried call) counts nothing twice.
+      await s.recordStored(sessionId, [{ id: id(2), rawSize: 100, storedSize: 70, codecId: 2, backends: [], pack: { id: pack, offset: 152 } }]);
+      assert.equal((await s.getChunk(pack))?.refcount, 2);
+      const [a, b] = await s.commitFiles(sessionId, [
+        { name: 'a', size: 100, codec: 'zstd', chunks: [{ seq: 0, offset: 0, length: 100, id: id(1) }] },
+        { name: 'b', size: 100, codec: 'zstd', chunks: [{ seq: 0, offset: 0, length: 100, id: id(2) }] },
+      ]);
+      assert.equal(a!.storedSize, 60);
+      assert.equal(b!.storedSize, 70);
+      const [vc] = await all(s.versionChunks(a!.version.versionId));
+      assert.deepEqual(vc!.chunk.pack, { id: pack, offset: 92, storedSize: 320 });
+      assert.deepEqual(vc!.chunk.copies.map((c) => c.backend), ['b1', 'b2']);
+      assert.deepEqual((await s.getChunk(id(2)))?.pack, { id: pack, offset: 152, storedSize: 320 });
+      // What verify, repair and rebalance walk: the pack, not the chunks inside it.
+      assert.deepEqual((await all(s.chunks())).map((c) => c.id), [pack]);
+      // Stats count the chunks, not the pack; the backends hold the pack's copies.
+      const st = await s.stats();
+      assert.equal(st.chunks, 2);
+      assert.equal(st.storedBytes, 130);
+      assert.equal(st.physicalBytes, 640);
+      // Dedup: a chunk inside a pack with an ok copy is present; with no ok copy left, it is written again.
+      const next = await s.beginUpload('c');
+      assert.equal((await s.claimChunks(next.sessionId, [id(1)])).get(id(1)), 'present');
+      await s.setCopyState(pack, 'b1', 'corrupt');
+      await s.setCopyState(pack, 'b2', 'missing');
+      assert.equal((await s.claimChunks(next.sessionId, [id(2)])).get(id(2)), 'write');
+      // Written whole again: it leaves the pack, which loses a reference.
+      await s.recordStored(next.sessionId, [{ id: id(2), rawSize: 100, storedSize: 50, codecId: 2, backends: ['b3'] }]);
+      const whole = await s.getChunk(id(2));
+      assert.equal(whole?.pack, undefined);
+      assert.deepEqual(whole?.copies.map((c) => c.backend), ['b3']);
+      assert.equal((await s.getChunk(pack))?.refcount, 1);
+      await s.abortUpload(next.sessionId);
+      // gc: the chunk inside the pack has no object of its own; forgetting it releases the pack.
+      await s.deleteFile('a');
+      const marked = await s.markGarbage(10);
+      assert.deepEqual(marked, [{ id: id(1), backends: [], inPack: true }]);
+      await s.forgetGarbage([id(1)]);
+      assert.equal((await s.getChunk(pack))?.refcount, 0);
+      assert.deepEqual((await s.markGarbage(10)).map((g) => [g.id, g.backends, g.inPack]), [[pack, ['b1', 'b2'], undefined]]);
+      await s.forgetGarbage([pack]);
+      assert.equal(await s.getChunk(pack), undefined);
+      assert.equal((await s.getVersion('b'))?.version, 1);
+    }));
+
+    it('packs: a chunk another session stored whole meanwhile stays whole; a chunk moves to a newer pack', withStore(async (s) => {
+      const [p1, p2] = [id(0xa1), id(0xa2)];
+      const one = await s.beginUpload('one');
+      const two = await s.beginUpload('two');
+      await s.claimChunks(one.sessionId, [id(1), p1]);
+      await s.claimChunks(two.sessionId, [id(1)]);
+      await s.recordStored(two.sessionId, [{ id: id(1), rawSize: 100, storedSize: 50, codecId: 2, backends: ['b1'] }]);
+      await s.recordStored(one.sessionId, [
+        { id: p1, rawSize: 200, storedSize: 220, codecId: 6, backends: ['b1'] },
+        { id: id(1), rawSize: 100, storedSize: 60, codecId: 2, backends: [], pack: { id: p1, offset: 52 } },
+      ]);
+      assert.equal((await s.getChunk(id(1)))?.pack, undefined);
+      assert.equal((await s.getChunk(p1))?.refcount, 0);
+      // A chunk in a pack that lost its copies, packed again: it points at the new pack.
+      await s.claimChunks(one.sessionId, [id(2)]);
+      await s.recordStored(one.sessionId, [{ id: id(2), rawSize: 100, storedSize: 60, codecId: 2, backends: [], pack: { id: p1, offset: 112 } }]);
+      await s.setCopyState(p1, 'b1', 'missing');
+      await s.claimChunks(one.sessionId, [p2]);
+      await s.recordStored(one.sessionId, [
+        { id: p2, rawSize: 150, storedSize: 170, codecId: 6, backends: ['b2'] },
+        { id: id(2), rawSize: 100, storedSize: 60, codecId: 2, backends: [], pack: { id: p2, offset: 52 } },
+      ]);
+      assert.deepEqual((await s.getChunk(id(2)))?.pack, { id: p2, offset: 52, storedSize: 170 });
+      assert.equal((await s.getChunk(p1))?.refcount, 0);
+      assert.equal((await s.getChunk(p2))?.refcount, 1);
+      await s.commitFiles(one.sessionId, [{ name: 'x', size: 100, codec: 'zstd', chunks: [{ seq: 0, offset: 0, length: 100, id: id(2) }] }]);
+      await s.abortUpload(two.sessionId);
+      assert.deepEqual((await all(s.chunks())).map((c) => c.id).sort(), [p1, p2].sort());
+    }));
+
     it('lists files in name order with prefixes treated literally and pagination', withStore(async (s) => {
       const names = ['a%b', 'a_b', 'ab', 'a/x', 'a/y', 'b', 'ünï', 'new\nline', '-dash', '../up', '/abs'];
       for (const [i, n] of names.entries()) await put(s, n, [100 + i]);

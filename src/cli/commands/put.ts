@@ -128,7 +128,10 @@ read stops the command: the files before it are stored, the ones after it are no
             // make the command report a failure (a retry would store it again).
             let stored;
             try {
-              stored = await repo.stat(result.version.name, { version: result.version.version });
+              stored =
+                result.storedSize !== undefined
+                  ? { storedSize: result.storedSize, ratio: result.storedSize === 0 ? 1 : result.size / result.storedSize }
+                  : await repo.stat(result.version.name, { version: result.version.version });
             } catch (err) {
               if (!flags.quiet) writeLine(state.io.stderr, `dcs: warning: stored ${displayName(result.version.name)} v${result.version.version}, but could not read its stored size: ${errorMessage(err)}`);
             }

@@ -1,0 +1,206 @@
+// Small files packed: many files in a few objects, read back exactly (whole copies, erasure shards,
+// encrypted), deduplicated, verified, repaired, rebalanced and reclaimed by gc like any chunk; an
+// upload that fails before its commit leaves nothing visible and nothing behind after gc.
+import assert from 'node:assert/strict';
+import { randomBytes as cryptoRandom } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { PACK_CODEC_ID } from '../../src/core/codecs.ts';
+import { ENVELOPE_CODEC_OFFSET, ENVELOPE_HEADER_SIZE } from '../../src/core/envelope.ts';
+import { parsePackIndex } from '../../src/core/pack.ts';
+import { download } from '../../src/engine/download.ts';
+import { gc } from '../../src/engine/gc.ts';
+import { uploadSmallFiles, type SmallFile } from '../../src/engine/pack-upload.ts';
+import { rebalance } from '../../src/engine/rebalance.ts';
+import { remove } from '../../src/engine/remove.ts';
+import { repair } from '../../src/engine/repair.ts';
+import { stat } from '../../src/engine/stat.ts';
+import { verify } from '../../src/engine/verify.ts';
+import type { BlobStore } from '../../src/storage/blob-store.ts';
+import { withFaults } from '../../src/storage/fault-store.ts';
+import { MemoryBlobStore } from '../../src/storage/memory-store.ts';
+import { Placement } from '../../src/storage/placement.ts';
+import { collect, pieces, textBytes } from '../helpers/data.ts';
+import { testEngine, type TestEngine } from '../helpers/engine.ts';
+
+/** `n` text files of 1-40 KB (below the test chunker's 64 KiB max, so most are one chunk). */
+function smallFiles(n: number, seed = 1): { name: string; data: Uint8Array }[] {
+  return Array.from({ length: n }, (_, i) => ({ name: `src/f${String(i).padStart(4, '0')}.c`, data: textBytes(1000 + ((i * 7919 + seed * 31) % 39_000), seed * 10_000 + i) }));
+}
+
+const inputs = (files: { name: string; data: Uint8Array }[]): SmallFile[] => files.map((f) => ({ name: f.name, input: pieces(f.data) }));
+
+async function objects(stores: readonly BlobStore[]): Promise<string[]> {
+  const keys: string[] = [];
+  for (const s of stores) for await (const o of s.list('chunks/')) keys.push(`${s.name}:${o.key}`);
+  return keys;
+}
+
+async function readsBack(t: TestEngine, files: { name: string; data: Uint8Array }[]): Promise<void> {
+  for (const f of files) assert.deepEqual(await collect((await download(t.ctx, f.name)).body), f.data, f.name);
+}
+
+describe('pack objects (small files)', () => {
+  it('stores 300 files in a few objects, reads each back, and a second put writes nothing', async () => {
+    const t = await testEngine({ backends: 3, replicas: 2 });
+    try {
+      const files = smallFiles(300);
+      const results = await uploadSmallFiles(t.ctx, inputs(files), {});
+      assert.deepEqual(results.map((r) => [r.version.name, r.version.version]), files.map((f) => [f.name, 1]));
+      assert.equal(results.reduce((n, r) => n + r.newChunks, 0), results.reduce((n, r) => n + r.chunks, 0));
+      const stored = await objects(t.stores);
+      assert.ok(stored.length <= 2 * Math.ceil(300 / 20), `${stored.length} objects for 300 files (2 copies)`);
+      await readsBack(t, files);
+      // What stat reports is what the upload said (the chunks inside the pack, one copy).
+      const s = await stat(t.ctx, files[7]!.name);
+      assert.equal(s.storedSize, results[7]!.storedSize);
+      assert.equal(s.health, 'healthy');
+
+      const again = await uploadSmallFiles(t.ctx, inputs(files), {});
+      assert.deepEqual(again.map((r) => r.version.version), files.map(() => 2));
+      assert.equal(again.reduce((n, r) => n + r.newChunks, 0), 0);
+      assert.deepEqual(await objects(t.stores), stored, 'nothing new stored');
+      const v = await verify(t.ctx, { deep: true });
+      assert.deepEqual([v.lost, v.corrupt, v.missing, v.orphans, v.underReplicated], [0, 0, 0, 0, 0]);
+      assert.equal(v.chunks, stored.length / 2, 'verify walks the packs');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a pack is a versioned, indexed object whose members are ordinary (encrypted) chunk envelopes', async () => {
+    const keys = { chunkKey: cryptoRandom(32), idKey: cryptoRandom(32) };
+    const t = await testEngine({ keys });
+    try {
+      const files = smallFiles(40, 2);
+      const results = await uploadSmallFiles(t.ctx, inputs(files), { codec: 'zstd' });
+      const [key] = (await objects(t.stores)).map((k) => k.split(':')[1]!);
+      const object = await t.stores[0]!.get(key!);
+      assert.equal(object[ENVELOPE_CODEC_OFFSET], PACK_CODEC_ID);
+      const packId = key!.split('/').pop()!;
+      const plain = await t.ctx.transformer.decode(new Uint8Array(object), packId);
+      const members = parsePackIndex(plain, packId);
+      assert.equal(members.length, results.reduce((n, r) => n + r.chunks, 0));
+      // Each member decodes on its own, under its own id; none is readable without the key.
+      const m = members[3]!;
+      const member = object.subarray(ENVELOPE_HEADER_SIZE + m.offset, ENVELOPE_HEADER_SIZE + m.offset + m.length);
+      assert.equal((await t.ctx.transformer.decode(new Uint8Array(member), m.id)).length > 0, true);
+      assert.equal(Buffer.from(object).includes(Buffer.from(files[3]!.data.subarray(0, 64))), false, 'plain text is not in the pack');
+      await readsBack(t, files);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a corrupt pack copy: reads use the other copy and heal it; verify --deep finds it, repair rewrites it', async () => {
+    const t = await testEngine({ backends: 2, replicas: 2 });
+    try {
+      const files = smallFiles(50, 3);
+      await uploadSmallFiles(t.ctx, inputs(files), {});
+      const [key] = (await objects([t.stores[0]!])).map((k) => k.split(':')[1]!);
+      // The copy reads try first.
+      const store = t.ctx.placement.rank(key!.split('/').pop()!)[0]!.store;
+      const bytes = new Uint8Array(await store.get(key!));
+      const flip = (at: number): Promise<void> => {
+        const bad = bytes.slice();
+        bad[at] = bad[at]! ^ 0xff;
+        return store.put(key!, bad);
+      };
+      // A byte near the end: inside the last member.
+      await flip(bytes.length - 10);
+      assert.equal((await verify(t.ctx)).corrupt, 0, 'a shallow verify cannot see it');
+      const deep = await verify(t.ctx, { deep: true });
+      assert.equal(deep.corrupt, 1);
+      assert.equal(deep.lost, 0);
+      assert.equal((await repair(t.ctx)).rewritten, 1);
+      assert.equal((await verify(t.ctx, { deep: true })).corrupt, 0);
+      // Corrupt again, then read every file: the bad range is found, the pack healed on read.
+      await flip(bytes.length - 10);
+      await readsBack(t, files);
+      assert.ok(t.warnings.some((w) => /repaired corrupt copy of chunk/.test(w)), t.warnings.join('\n'));
+      assert.deepEqual(await store.get(key!), bytes);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('erasure coded (4+2): any two backends lost, the files read; repair rebuilds the shards; rebalance moves packs', async () => {
+    const stores = Array.from({ length: 7 }, (_, i) => new MemoryBlobStore({ name: `e${i}` }));
+    const t = await testEngine({ stores: stores.slice(0, 6), erasure: { data: 4, parity: 2, successThreshold: 6, repairThreshold: 5 } });
+    try {
+      const files = smallFiles(80, 4);
+      await uploadSmallFiles(t.ctx, inputs(files), {});
+      const before = await objects(t.stores);
+      assert.ok(before.length <= 6 * 2, `${before.length} shard objects`);
+      for (const s of [stores[1]!, stores[4]!]) for await (const o of s.list('chunks/')) await s.delete(o.key);
+      await readsBack(t, files);
+      await repair(t.ctx);
+      const v = await verify(t.ctx, { deep: true });
+      assert.deepEqual([v.lost, v.missing, v.corrupt, v.underReplicated], [0, 0, 0, 0]);
+
+      t.ctx.placement = new Placement(stores.map((store) => ({ name: store.name, store, weight: 1 })));
+      const moved = await rebalance(t.ctx);
+      assert.equal(moved.failed, 0);
+      await readsBack(t, files);
+      assert.equal((await verify(t.ctx, { deep: true })).lost, 0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('gc keeps a pack while any file needs a chunk in it, and deletes it with the last', async () => {
+    const t = await testEngine({ backends: 2, replicas: 2 });
+    try {
+      const files = smallFiles(60, 5);
+      await uploadSmallFiles(t.ctx, inputs(files), {});
+      const stored = await objects(t.stores);
+      for (const f of files.slice(0, 59)) await remove(t.ctx, f.name);
+      const first = await gc(t.ctx);
+      assert.equal(first.bytesFreed, 0, 'the pack still holds the last file');
+      assert.deepEqual(await objects(t.stores), stored);
+      await readsBack(t, files.slice(59));
+      assert.equal((await verify(t.ctx, { deep: true })).lost, 0);
+      await remove(t.ctx, files[59]!.name);
+      const last = await gc(t.ctx);
+      assert.ok(last.bytesFreed > 0);
+      assert.deepEqual(await objects(t.stores), []);
+      const st = await t.ctx.metadata.stats();
+      assert.deepEqual([st.chunks, st.physicalBytes, st.reclaimableChunks], [0, 0, 0]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a pack write that fails, or a commit that fails after it, leaves no file visible and nothing after gc', async () => {
+    const inner = new MemoryBlobStore({ name: 'f1' });
+    const faulty = withFaults(inner);
+    const t = await testEngine({ stores: [faulty] });
+    try {
+      const files = smallFiles(30, 6);
+      faulty.faults.outage = true;
+      await assert.rejects(uploadSmallFiles(t.ctx, inputs(files), {}), /cannot store chunk/);
+      faulty.faults.outage = false;
+      assert.deepEqual(await all(t.ctx.metadata.listFiles()), []);
+
+      const commit = t.ctx.metadata.commitFiles.bind(t.ctx.metadata);
+      t.ctx.metadata.commitFiles = () => Promise.reject(new Error('metadata went away'));
+      await assert.rejects(uploadSmallFiles(t.ctx, inputs(files), {}), /metadata went away/);
+      t.ctx.metadata.commitFiles = commit;
+      assert.deepEqual(await all(t.ctx.metadata.listFiles()), []);
+      assert.equal((await objects([inner])).length, 1, 'the pack was written');
+      await gc(t.ctx);
+      assert.deepEqual(await objects([inner]), []);
+
+      // And the same files then store normally.
+      await uploadSmallFiles(t.ctx, inputs(files), {});
+      await readsBack(t, files);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of items) out.push(x);
+  return out;
+}
