@@ -35,6 +35,11 @@ export function validateChunkerParams(p: unknown): ChunkerParams {
   throw new ConfigError(`unknown chunker kind ${JSON.stringify(o.kind)} (known: fastcdc, fixed)`);
 }
 
+/** Inputs up to this long are one chunk: no cut point falls before the minimum. */
+export function minChunk(p: ChunkerParams): number {
+  return p.kind === 'fixed' ? p.size : p.min;
+}
+
 /** The largest chunk these parameters can produce. */
 export function maxChunk(p: ChunkerParams): number {
   return p.kind === 'fixed' ? p.size : p.max;

@@ -57,8 +57,16 @@ export function headerPrefix(codecId: number, cipherId: number, plainLength: num
 /** Header + payload in one allocation. */
 export function encodeEnvelope(fields: { codecId: number; cipherId: number; plainLength: number }, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(ENVELOPE_HEADER_SIZE + payload.length);
-  const dv = writeHeader(out, fields.codecId, fields.cipherId, fields.plainLength, payload.length);
   out.set(payload, ENVELOPE_HEADER_SIZE);
+  return frameEnvelope(out, fields);
+}
+
+/**
+ * Write the header of an envelope whose payload is already in place at `out[20..]` (for payloads
+ * assembled there, like packs, which would otherwise be copied once more); returns `out`.
+ */
+export function frameEnvelope(out: Uint8Array, fields: { codecId: number; cipherId: number; plainLength: number }): Uint8Array {
+  const dv = writeHeader(out, fields.codecId, fields.cipherId, fields.plainLength, out.length - ENVELOPE_HEADER_SIZE);
   const crc = zlib.crc32(out.subarray(ENVELOPE_HEADER_SIZE), zlib.crc32(out.subarray(0, CHECKED)));
   dv.setUint32(CHECKED, crc, true);
   return out;

@@ -13,7 +13,7 @@
 import type { ChunkHasher, ChunkId } from './chunk-id.ts';
 import { CIPHER_NONE } from './cipher.ts';
 import { PACK_CODEC_ID } from './codecs.ts';
-import { ENVELOPE_HEADER_SIZE, encodeEnvelope } from './envelope.ts';
+import { ENVELOPE_HEADER_SIZE, frameEnvelope } from './envelope.ts';
 import { ChunkCorruptError } from './errors.ts';
 
 export const PACK_MAGIC = 0x50534344;
@@ -63,8 +63,10 @@ export class PackBuilder {
 
   seal(hasher: ChunkHasher): SealedPack {
     const count = this.#members.length;
-    const payload = new Uint8Array(this.size);
-    const dv = new DataView(payload.buffer);
+    // The payload is assembled where the envelope will carry it: no copy of it is made.
+    const envelope = new Uint8Array(ENVELOPE_HEADER_SIZE + this.size);
+    const payload = envelope.subarray(ENVELOPE_HEADER_SIZE);
+    const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     dv.setUint32(0, PACK_MAGIC, true);
     payload[4] = PACK_VERSION;
     dv.setUint32(8, count, true);
@@ -80,7 +82,7 @@ export class PackBuilder {
       at += m.envelope.length;
     }
     const id = hasher.id(payload);
-    const envelope = encodeEnvelope({ codecId: PACK_CODEC_ID, cipherId: CIPHER_NONE, plainLength: payload.length }, payload);
+    frameEnvelope(envelope, { codecId: PACK_CODEC_ID, cipherId: CIPHER_NONE, plainLength: payload.length });
     return { id, envelope, payloadLength: payload.length, members };
   }
 }

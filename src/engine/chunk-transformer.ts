@@ -7,12 +7,20 @@ import { ChunkCodec, type EncodedChunk, type Recompress } from '../core/chunk-co
 import type { CodecChoice } from '../core/codecs.ts';
 import type { RepositoryKeys } from '../core/keyfile.ts';
 
+export interface EncodeOptions {
+  /**
+   * Prefer the calling thread: the caller has many small chunks (a group of small files), whose
+   * compression costs less than starting a worker thread would. Transformers without threads ignore it.
+   */
+  here?: boolean;
+}
+
 export interface ChunkTransformer {
   /**
    * Compress/encrypt a plain chunk into its stored envelope. May take ownership of `plain`'s memory.
    * The envelope is a fresh buffer the caller owns outright (it may free it once written).
    */
-  encode(plain: Uint8Array, id: ChunkId, codec: CodecChoice, level?: number): Promise<EncodedChunk>;
+  encode(plain: Uint8Array, id: ChunkId, codec: CodecChoice, level?: number, options?: EncodeOptions): Promise<EncodedChunk>;
   /** Verify and decode an envelope back to the plain chunk. May take ownership of `envelope`'s memory. */
   decode(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array>;
   /**

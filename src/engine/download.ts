@@ -130,7 +130,7 @@ export async function downloadEnvelopes(ctx: EngineContext, name: string, option
  */
 function unsealingView(t: ChunkTransformer, encrypted: boolean): ChunkTransformer {
   return {
-    encode: (plain, id, codec, level) => t.encode(plain, id, codec, level),
+    encode: (plain, id, codec, level, options) => t.encode(plain, id, codec, level, options),
     decode: async (envelope, id, backend) => {
       if (encrypted) return t.unseal(envelope, id, backend);
       const { header } = parseEnvelope(envelope, id, backend);

@@ -4,11 +4,15 @@
 // one costs each file an object (a create, write, fsync and rename; a request on S3), a claim, a
 // record and a commit. A crash before the commit leaves nothing visible: the session's claims
 // expire, gc forgets the chunks in the pack and then the pack itself.
-import type { ChunkId } from '../core/chunk-id.ts';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import type { ChunkHasher, ChunkId } from '../core/chunk-id.ts';
+import { chunkStream, minChunk } from '../core/chunker.ts';
 import { PACK_CODEC_ID, type CodecChoice } from '../core/codecs.ts';
 import { PackBuilder } from '../core/pack.ts';
-import type { StagedChunk, StoredChunk } from '../metadata/metadata-store.ts';
-import type { ChunkInput } from './chunk-source.ts';
+import { DcsError } from '../core/errors.ts';
+import type { LatestVersion, StagedChunk, StoredChunk } from '../metadata/metadata-store.ts';
+import { isFileInput, type ChunkInput } from './chunk-source.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
 import { claimChunks, countWritten, storeEncoded, upload, warnDegraded, withHeartbeat, type UploadResult, type WrittenCounts } from './upload.ts';
@@ -29,15 +33,32 @@ interface Chunked {
   chunks: { id: ChunkId; data: Uint8Array | undefined; staged: StagedChunk }[];
 }
 
-async function chunkFile(ctx: EngineContext, file: SmallFile): Promise<Chunked> {
-  const source = ctx.smallChunkSource ?? ctx.chunkSource;
+/**
+ * A small file's chunks. A file is read whole with one synchronous read (page-cached, that is a few
+ * microseconds; the promise API's open, read and close each cost a thread-pool round trip), and one
+ * no larger than the chunker's minimum is one chunk without a chunking pass; the cut points are the
+ * chunker's either way.
+ */
+async function chunkFile(ctx: EngineContext, hasher: ChunkHasher, file: SmallFile): Promise<Chunked> {
   const chunks: Chunked['chunks'] = [];
   let offset = 0;
-  for await (const { id, data } of source(file.input, ctx.chunker)) {
+  const add = (id: ChunkId, data: Uint8Array): void => {
     chunks.push({ id, data, staged: { seq: chunks.length, offset, length: data.length, id } });
     offset += data.length;
+  };
+  if (isFileInput(file.input)) {
+    const read = readFileSync(file.input.path);
+    const whole = new Uint8Array(read.buffer, read.byteOffset, read.length);
+    if (whole.length > 0 && whole.length <= minChunk(ctx.chunker)) add(hasher.id(whole), whole);
+    else for await (const data of chunkStream(single(whole), ctx.chunker)) add(hasher.id(data), data);
+  } else {
+    for await (const { id, data } of (ctx.smallChunkSource ?? ctx.chunkSource)(file.input, ctx.chunker)) add(id, data);
   }
   return { name: file.name, size: offset, chunks };
+}
+
+async function* single(data: Uint8Array): AsyncGenerator<Uint8Array> {
+  if (data.length > 0) yield data;
 }
 
 /**
@@ -45,7 +66,27 @@ async function chunkFile(ctx: EngineContext, file: SmallFile): Promise<Chunked> 
  * until their chunks are encoded) and commit them together. Engines that cannot name packs (no
  * hasher) store them one by one.
  */
-export async function uploadSmallFiles(ctx: EngineContext, files: readonly SmallFile[], options: { codec?: CodecChoice; level?: number }): Promise<UploadResult[]> {
+/**
+ * What identifies an unchanged local file, as restic and borg check it: its path, size, change and
+ * modification times and inode. Taken before the file is read, so a change during the read shows
+ * as a change next time. A digest: metadata keeps no paths but names.
+ */
+export function sourceStamp(path: string): string {
+  const s = statSync(path, { bigint: true });
+  return createHash('sha256').update(`dcs-source-v1\0${path}\0${s.size}\0${s.mtimeNs}\0${s.ctimeNs}\0${s.ino}\0${s.dev}`).digest('hex').slice(0, 32);
+}
+
+export interface SmallFilesOptions {
+  codec?: CodecChoice;
+  level?: number;
+  /**
+   * Read every file, even one whose source stamp equals its latest version's (whose chunk list
+   * is otherwise reused without reading it).
+   */
+  reread?: boolean;
+}
+
+export async function uploadSmallFiles(ctx: EngineContext, files: readonly SmallFile[], options: SmallFilesOptions): Promise<UploadResult[]> {
   const codec = options.codec ?? ctx.compression.codec;
   const level = options.level ?? (options.codec === undefined ? ctx.compression.level : undefined);
   const hasher = ctx.hasher;
@@ -56,11 +97,26 @@ export async function uploadSmallFiles(ctx: EngineContext, files: readonly Small
   }
   const { metadata } = ctx;
   const { sessionId } = await metadata.beginUpload(files[0]!.name);
+  let reusedAny = false;
   try {
     return await withHeartbeat(ctx, sessionId, async () => {
+      const stamps = files.map((f) => (isFileInput(f.input) ? sourceStamp(f.input.path) : undefined));
+      const latest = options.reread ? new Map<string, LatestVersion>() : await metadata.latestVersions(files.filter((_, i) => stamps[i] !== undefined).map((f) => f.name));
+      // An unchanged file (its stamp is its latest version's) is not read: that version's chunks are its chunks.
+      const unchanged = (i: number): LatestVersion | undefined => {
+        const l = latest.get(files[i]!.name);
+        return l && l.sourceStamp !== undefined && l.sourceStamp === stamps[i] ? l : undefined;
+      };
+      const reused = files.map((_, i) => unchanged(i));
+      reusedAny = reused.some((l) => l !== undefined);
       const chunked: Chunked[] = [];
-      for await (const c of orderedMap(files, READ_AHEAD, (f) => chunkFile(ctx, f))) chunked.push(c);
-      const claims = await claimChunks(ctx, sessionId, [...new Set(chunked.flatMap((f) => f.chunks.map((c) => c.id)))]);
+      const read = async (f: SmallFile, i: number): Promise<Chunked> => {
+        const l = reused[i];
+        return l ? { name: f.name, size: l.version.size, chunks: l.chunks.map((staged) => ({ id: staged.id, data: undefined, staged })) } : chunkFile(ctx, hasher, f);
+      };
+      for await (const c of orderedMap(files, READ_AHEAD, read)) chunked.push(c);
+      // Chunks of unchanged files need no claim: the commit checks they are still stored.
+      const claims = await claimChunks(ctx, sessionId, [...new Set(chunked.flatMap((f, i) => (reused[i] ? [] : f.chunks.map((c) => c.id))))]);
 
       // Each chunk to write, once (the first file that has it is credited with it).
       const toWrite: { file: number; id: ChunkId; data: Uint8Array }[] = [];
@@ -97,7 +153,7 @@ export async function uploadSmallFiles(ctx: EngineContext, files: readonly Small
         await metadata.recordStored(sessionId, [...packStored, ...chunks]);
         for (const m of inPack) countWritten(counts[m.file]!, m.stored, false);
       };
-      for await (const { item, encoded } of orderedMap(toWrite, ctx.limits.inFlightChunks, async (item) => ({ item, encoded: await ctx.transformer.encode(item.data, item.id, codec, level) }))) {
+      for await (const { item, encoded } of orderedMap(toWrite, ctx.limits.inFlightChunks, async (w) => ({ item: w, encoded: await ctx.transformer.encode(w.data, w.id, codec, level, { here: true }) }))) {
         builder.add(encoded.id, encoded.envelope);
         members.push({ file: item.file, stored: { id: encoded.id, rawSize: encoded.rawSize, storedSize: encoded.storedSize, codecId: encoded.codecId, backends: [] } });
         if (builder.size >= PACK_TARGET_BYTES) await sealAndStore();
@@ -106,7 +162,7 @@ export async function uploadSmallFiles(ctx: EngineContext, files: readonly Small
 
       const versions = await metadata.commitFiles(
         sessionId,
-        chunked.map((f) => ({ name: f.name, size: f.size, codec, chunks: f.chunks.map((c) => c.staged) })),
+        chunked.map((f, i) => ({ name: f.name, size: f.size, codec, chunks: f.chunks.map((c) => c.staged), ...(stamps[i] !== undefined ? { sourceStamp: stamps[i] } : {}) })),
       );
       if (degraded > 0) warnDegraded(ctx, `${degraded} pack(s) of ${files.length} files`, degraded);
       return versions.map(({ version, storedSize }, i) => {
@@ -116,6 +172,8 @@ export async function uploadSmallFiles(ctx: EngineContext, files: readonly Small
     });
   } catch (err) {
     await metadata.abortUpload(sessionId).catch(() => {});
+    // A reused chunk list whose chunks lost their copies (or were deleted since): read the files.
+    if (reusedAny && err instanceof DcsError && err.code === 'COMMIT_REFUSED') return uploadSmallFiles(ctx, files, { ...options, reread: true });
     throw err;
   }
 }

@@ -10,7 +10,7 @@ import { ChunkCorruptError, DcsError } from '../core/errors.ts';
 import type { RepositoryKeys } from '../core/keyfile.ts';
 import { transferable } from './chunk-source.ts';
 import type { ChunkCompressor } from './chunk-compressor.ts';
-import type { ChunkTransformer } from './chunk-transformer.ts';
+import type { ChunkTransformer, EncodeOptions } from './chunk-transformer.ts';
 import { WORKER_LIMITS, type WorkerReply, type WorkerRequest, type WorkerSetup } from './worker-protocol.ts';
 
 interface Pending {
@@ -72,8 +72,8 @@ export class WorkerPoolTransformer implements ChunkTransformer, ChunkCompressor 
     return (this.#inline ??= new ChunkCodec(this.#setup));
   }
 
-  async encode(plain: Uint8Array, id: ChunkId, codec: CodecChoice, level?: number): Promise<EncodedChunk> {
-    if (plain.length <= INLINE_MAX) return this.#here().encode(plain, id, codec, level);
+  async encode(plain: Uint8Array, id: ChunkId, codec: CodecChoice, level?: number, options?: EncodeOptions): Promise<EncodedChunk> {
+    if (plain.length <= INLINE_MAX || options?.here) return this.#here().encode(plain, id, codec, level);
     const data = transferable(plain);
     const reply = await this.#call({ seq: 0, op: 'encode', data, id, codec, level }, data);
     if (!('encoded' in reply)) throw new Error('chunk worker returned no envelope');

@@ -5,7 +5,7 @@ import { sql, type ExpressionBuilder } from 'kysely';
 import { DcsError } from '../core/errors.ts';
 import { countAccess } from './analytics.ts';
 import { lockChunks, storedOk } from './chunks-copies.ts';
-import type { CommittedFile, FileCommit, FileSummary, ListFilesOptions, VersionRecord } from './metadata-store.ts';
+import type { CommittedFile, FileCommit, FileSummary, LatestVersion, StagedChunk, ListFilesOptions, VersionRecord } from './metadata-store.ts';
 import type { Database } from './schema.ts';
 import { batches, bigintColumn, intColumn, textColumn, type Db, type SqlDialect } from './sql-dialect.ts';
 import { checkTiling, dropSession } from './upload-sessions.ts';
@@ -96,8 +96,7 @@ function checkFileTiling(f: FileCommit): void {
  */
 export async function commitFiles(d: SqlDialect, trx: Db, sessionId: string, files: readonly FileCommit[], now: number): Promise<CommittedFile[]> {
   for (const f of files) checkFileTiling(f);
-  const fileIds = new Map<string, number>();
-  for (const name of [...new Set(files.map((f) => f.name))].sort()) fileIds.set(name, await lockFile(d, trx, name, now));
+  const fileIds = await lockFiles(d, trx, [...new Set(files.map((f) => f.name))].sort(), now);
   const ids = [...new Set(files.flatMap((f) => f.chunks.map((c) => c.id)))].sort();
   const chunks = new Map<string, { raw: number; stored: number; usable: boolean }>();
   for (const part of batches(ids, d.idBatch)) {
@@ -122,24 +121,42 @@ export async function commitFiles(d: SqlDialect, trx: Db, sessionId: string, fil
     const rows = await trx.selectFrom('versions').select((eb) => ['file_id', eb.fn.max('version_no').as('v')]).where('file_id', 'in', part).groupBy('file_id').execute();
     for (const r of rows) latest.set(r.file_id, Number(r.v));
   }
-  const out: CommittedFile[] = [];
-  const entries: { version: number; seq: number; offset: number; length: number; id: string }[] = [];
-  const refs = new Map<string, number>();
-  for (const f of files) {
+  const made = files.map((f) => {
     const fileId = fileIds.get(f.name)!;
     const versionNo = (latest.get(fileId) ?? 0) + 1;
     latest.set(fileId, versionNo);
     const stored = [...new Set(f.chunks.map((c) => c.id))].reduce((sum, id) => sum + chunks.get(id)!.stored, 0);
-    const version = await trx
-      .insertInto('versions')
-      .values({ file_id: fileId, version_no: versionNo, size: f.size, chunk_count: f.chunks.length, stored_size: stored, codec: f.codec, created_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    return { f, fileId, versionNo, stored };
+  });
+  // All versions in a statement per batch, then their ids by (file, version number).
+  const versionIds = new Map<string, number>();
+  for (const rows of batches(made, d.rowBatch)) {
+    const t = d.rows({
+      file_id: bigintColumn(rows.map((m) => m.fileId)),
+      version_no: intColumn(rows.map((m) => m.versionNo)),
+      size: bigintColumn(rows.map((m) => m.f.size)),
+      chunk_count: intColumn(rows.map((m) => m.f.chunks.length)),
+      stored_size: bigintColumn(rows.map((m) => m.stored)),
+      codec: textColumn(rows.map((m) => m.f.codec)),
+      source_stamp: textColumn(rows.map((m) => m.f.sourceStamp ?? null)),
+    });
+    await sql`INSERT INTO versions (file_id, version_no, size, chunk_count, stored_size, codec, created_at, source_stamp)
+              SELECT t.file_id, t.version_no, t.size, t.chunk_count, t.stored_size, t.codec, ${now}, t.source_stamp FROM ${t}`.execute(trx);
+    const keys = d.rows({ file_id: bigintColumn(rows.map((m) => m.fileId)), version_no: intColumn(rows.map((m) => m.versionNo)) });
+    const { rows: inserted } = await sql<{ id: number; file_id: number; version_no: number }>`
+      SELECT v.id, v.file_id, v.version_no FROM versions v INNER JOIN ${keys} ON v.file_id = t.file_id AND v.version_no = t.version_no`.execute(trx);
+    for (const r of inserted) versionIds.set(`${r.file_id}:${r.version_no}`, Number(r.id));
+  }
+  const out: CommittedFile[] = [];
+  const entries: { version: number; seq: number; offset: number; length: number; id: string }[] = [];
+  const refs = new Map<string, number>();
+  for (const { f, fileId, versionNo, stored } of made) {
+    const versionId = versionIds.get(`${fileId}:${versionNo}`)!;
     for (const c of f.chunks) {
-      entries.push({ version: version.id, seq: c.seq, offset: c.offset, length: c.length, id: c.id });
+      entries.push({ version: versionId, seq: c.seq, offset: c.offset, length: c.length, id: c.id });
       refs.set(c.id, (refs.get(c.id) ?? 0) + 1);
     }
-    out.push({ version: { versionId: version.id, name: f.name, version: versionNo, size: f.size, chunkCount: f.chunks.length, codec: f.codec, createdAt: now }, storedSize: stored });
+    out.push({ version: { versionId, name: f.name, version: versionNo, size: f.size, chunkCount: f.chunks.length, codec: f.codec, createdAt: now }, storedSize: stored });
   }
   for (const rows of batches(entries, d.rowBatch)) {
     const t = d.rows({
@@ -162,8 +179,37 @@ export async function commitFiles(d: SqlDialect, trx: Db, sessionId: string, fil
     const a = access.get(f.name) ?? { uploads: 0, bytesIn: 0 };
     access.set(f.name, { uploads: a.uploads + 1, bytesIn: a.bytesIn + f.size });
   }
-  for (const name of [...access.keys()].sort()) await countAccess(trx, name, access.get(name)!, now);
+  await countUploads(d, trx, access, now);
   return out;
+}
+
+/** The rows of these names (sorted), inserted where missing, locked FOR UPDATE in name order (lockFile for many). */
+async function lockFiles(d: SqlDialect, trx: Db, names: readonly string[], now: number): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  let todo = names;
+  while (todo.length > 0) {
+    for (const part of batches(todo, d.idBatch)) {
+      await sql`INSERT INTO files (name, created_at) SELECT t.name, ${now} FROM ${d.rows({ name: textColumn(part) })} ORDER BY t.name
+                ON CONFLICT (name) DO NOTHING`.execute(trx);
+      const rows = await d.lock(trx.selectFrom('files').select(['id', 'name']).where((eb) => d.inList(eb.ref('name'), part)).orderBy('name'), 'update').execute();
+      for (const r of rows) ids.set(r.name, r.id);
+    }
+    // A name a delete took away between our insert and our lock: insert it once more.
+    todo = todo.filter((n) => !ids.has(n));
+  }
+  return ids;
+}
+
+/** Upload counters of many names in one upsert per batch (countAccess for many), in name order. */
+async function countUploads(d: SqlDialect, trx: Db, access: ReadonlyMap<string, { uploads: number; bytesIn: number }>, now: number): Promise<void> {
+  const names = [...access.keys()].sort();
+  for (const part of batches(names, d.rowBatch)) {
+    const t = d.rows({ name: textColumn(part), uploads: bigintColumn(part.map((n) => access.get(n)!.uploads)), bytes_in: bigintColumn(part.map((n) => access.get(n)!.bytesIn)) });
+    await sql`INSERT INTO file_access (name, uploads, downloads, bytes_in, bytes_out, last_access_at)
+              SELECT t.name, t.uploads, 0, t.bytes_in, 0, ${now} FROM ${t} ORDER BY t.name
+              ON CONFLICT (name) DO UPDATE SET uploads = file_access.uploads + excluded.uploads,
+                bytes_in = file_access.bytes_in + excluded.bytes_in, last_access_at = excluded.last_access_at`.execute(trx);
+  }
 }
 
 /**
@@ -220,6 +266,32 @@ export async function getVersion(db: Db, name: string, version?: number): Promis
   const q = versionsOfName(db, name);
   const r = await (version === undefined ? q.orderBy('v.version_no', 'desc').limit(1) : q.where('v.version_no', '=', version)).executeTakeFirst();
   return r && toVersion(r);
+}
+
+export async function latestVersions(d: SqlDialect, db: Db, names: readonly string[]): Promise<Map<string, LatestVersion>> {
+  const out = new Map<string, LatestVersion>();
+  for (const part of batches([...new Set(names)], d.idBatch)) {
+    const rows = await db
+      .selectFrom('versions as v')
+      .innerJoin('files as f', 'f.id', 'v.file_id')
+      .select([...VERSION_COLUMNS, 'v.stored_size', 'v.source_stamp'])
+      .where((eb) => d.inList(eb.ref('f.name'), part))
+      .where('v.version_no', '=', (eb) => eb.selectFrom('versions as m').select((e) => e.fn.max('m.version_no').as('mv')).whereRef('m.file_id', '=', 'f.id'))
+      .execute();
+    const lists = new Map<number, StagedChunk[]>();
+    for (const ids of batches(rows.map((r) => r.id), d.idBatch)) {
+      const chunks = await db.selectFrom('version_chunks').select(['version_id', 'seq', 'offset', 'length', 'chunk_id']).where('version_id', 'in', ids).orderBy('version_id').orderBy('seq').execute();
+      for (const c of chunks) {
+        const list = lists.get(c.version_id) ?? [];
+        list.push({ seq: c.seq, offset: Number(c.offset), length: c.length, id: c.chunk_id });
+        lists.set(c.version_id, list);
+      }
+    }
+    for (const r of rows) {
+      out.set(r.name, { version: toVersion(r), storedSize: Number(r.stored_size), ...(r.source_stamp !== null ? { sourceStamp: r.source_stamp } : {}), chunks: lists.get(r.id) ?? [] });
+    }
+  }
+  return out;
 }
 
 export async function listVersions(db: Db, name: string): Promise<VersionRecord[]> {

@@ -112,6 +112,18 @@ export interface FileCommit {
   size: number;
   codec: string;
   chunks: StagedChunk[];
+  /** The local file's stamp (see LatestVersion.sourceStamp), kept with the version. */
+  sourceStamp?: string;
+}
+
+/** A name's latest version as a put of many files checks it: what it was put from, and its chunks. */
+export interface LatestVersion {
+  version: VersionRecord;
+  /** Stored size of its distinct chunks (one copy). */
+  storedSize: number;
+  /** The stamp of the local file it was put from, if it was (an opaque digest the engine makes). */
+  sourceStamp?: string;
+  chunks: StagedChunk[];
 }
 
 /**
@@ -283,6 +295,8 @@ export interface MetadataStore {
   /** The given version (1-based), or the latest when version is undefined. */
   getVersion(name: string, version?: number): Promise<VersionRecord | undefined>;
   listVersions(name: string): Promise<VersionRecord[]>;
+  /** The latest version of each of these names that exists, with its source stamp and chunk list. */
+  latestVersions(names: string[]): Promise<Map<string, LatestVersion>>;
   /** Files in name order (latest version of each). */
   listFiles(options?: ListFilesOptions): AsyncIterable<FileSummary>;
   /** Chunks of a version in order; with fromOffset, starts at the chunk containing that offset. */

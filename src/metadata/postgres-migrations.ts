@@ -95,11 +95,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    description: 'pack objects: a chunk stored inside a pack (another chunk row) has its pack and offset, and no copies of its own',
+    description: 'pack objects: a chunk stored inside a pack (another chunk row) has its pack and offset, and no copies of its own; the source stamp of a version put from a local file',
     statements: [
       `ALTER TABLE chunks ADD COLUMN pack_id TEXT COLLATE "C"`,
       `ALTER TABLE chunks ADD COLUMN pack_offset BIGINT CHECK (pack_offset >= 0)`,
       `CREATE INDEX chunks_by_pack ON chunks (pack_id) WHERE pack_id IS NOT NULL`,
+      `ALTER TABLE versions ADD COLUMN source_stamp TEXT`,
     ],
   },
 ];

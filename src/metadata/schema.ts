@@ -19,6 +19,11 @@ export interface VersionsTable {
   stored_size: number;
   codec: string;
   created_at: number;
+  /**
+   * Schema version 6: a digest of the local file a version was put from (path, size, times,
+   * inode), so a put of the same unchanged file can reuse its chunk list without reading it.
+   */
+  source_stamp: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface VersionChunksTable {

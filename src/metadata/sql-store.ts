@@ -41,6 +41,7 @@ import type {
   FileCommit,
   FileSummary,
   GarbageChunk,
+  LatestVersion,
   ListFilesOptions,
   MetadataStore,
   PartChunk,
@@ -167,6 +168,10 @@ export class SqlMetadataStore implements MetadataStore {
 
   listVersions(name: string): Promise<VersionRecord[]> {
     return filesVersions.listVersions(this.#db, name);
+  }
+
+  latestVersions(names: string[]): Promise<Map<string, LatestVersion>> {
+    return filesVersions.latestVersions(this.#d, this.#db, names);
   }
 
   listFiles(options: ListFilesOptions = {}): AsyncIterable<FileSummary> {

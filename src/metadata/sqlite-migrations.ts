@@ -84,11 +84,12 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    description: 'pack objects: a chunk stored inside a pack (another chunk row) has its pack and offset, and no copies of its own',
+    description: 'pack objects: a chunk stored inside a pack (another chunk row) has its pack and offset, and no copies of its own; the source stamp of a version put from a local file',
     statements: [
       `ALTER TABLE chunks ADD COLUMN pack_id TEXT`,
       `ALTER TABLE chunks ADD COLUMN pack_offset INTEGER`,
       `CREATE INDEX chunks_by_pack ON chunks (pack_id) WHERE pack_id IS NOT NULL`,
+      `ALTER TABLE versions ADD COLUMN source_stamp TEXT`,
     ],
   },
 ];

@@ -175,7 +175,7 @@ class EngineRepository implements LocalRepository {
   uploadFiles(files: readonly FileToUpload[], request: UploadFilesRequest): Promise<void> {
     const encoding = resolveEncoding(request, this.info.defaultEncoding);
     return uploadFiles(this, files, request, async (group) => {
-      const results = await uploadSmallFiles(this.#ctx, group.map((g) => ({ name: validateName(g.file.name), input: g.input })), encoding);
+      const results = await uploadSmallFiles(this.#ctx, group.map((g) => ({ name: validateName(g.file.name), input: g.input })), { ...encoding, ...(request.reread ? { reread: true } : {}) });
       this.#sampler?.changed();
       return results;
     });

@@ -61,6 +61,11 @@ export interface UploadFilesRequest extends EncodingRequest {
   progress?: (file: FileToUpload, size: number | undefined) => { update(bytes: number): void; stop(): void };
   /** Each result, in the order of the files (awaited before the next one is reported). */
   onResult(index: number, result: UploadResult): Promise<void> | void;
+  /**
+   * Read every local file, even one unchanged (path, size, times, inode) since its name's latest
+   * version was put from it, whose chunk list is otherwise reused unread.
+   */
+  reread?: boolean;
 }
 
 export interface DownloadRequest {

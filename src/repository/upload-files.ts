@@ -26,7 +26,7 @@ export interface OpenedSmallFile {
 export type SmallFileGroups = (group: readonly OpenedSmallFile[]) => Promise<UploadResult[]>;
 
 export async function uploadFiles(repo: Repository, files: readonly FileToUpload[], request: UploadFilesRequest, groups?: SmallFileGroups): Promise<void> {
-  const { progress, onResult, ...encoding } = request;
+  const { progress, onResult, reread: _, ...encoding } = request;
   const results: (UploadResult | undefined)[] = [];
   let reported = 0;
   let reporting: Promise<void> = Promise.resolve();

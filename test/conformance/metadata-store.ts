@@ -201,6 +201,25 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       assert.equal(v!.version.version, 1);
     }));
 
+    it('latestVersions: each name\'s latest version with its source stamp and chunk list', withStore(async (s) => {
+      await put(s, 'plain', [1, 2]);
+      const { sessionId } = await s.beginUpload('batch');
+      await s.claimChunks(sessionId, [id(3)]);
+      await s.recordStored(sessionId, [{ id: id(3), rawSize: 100, storedSize: 40, codecId: 2, backends: ['b1'] }]);
+      const one = (n: number): StagedChunk[] => [{ seq: 0, offset: 0, length: 100, id: id(n) }];
+      await s.commitFiles(sessionId, [
+        { name: 'stamped', size: 100, codec: 'zstd', chunks: one(3), sourceStamp: 'old' },
+        { name: 'stamped', size: 100, codec: 'zstd', chunks: one(1), sourceStamp: 'new' },
+      ]);
+      const latest = await s.latestVersions(['plain', 'stamped', 'missing', 'plain']);
+      assert.deepEqual([...latest.keys()].sort(), ['plain', 'stamped']);
+      const stamped = latest.get('stamped')!;
+      assert.deepEqual([stamped.version.version, stamped.sourceStamp, stamped.storedSize, stamped.chunks], [2, 'new', 40, one(1)]);
+      const plain = latest.get('plain')!;
+      assert.equal(plain.sourceStamp, undefined);
+      assert.deepEqual(plain.chunks.map((c) => [c.seq, c.offset, c.id]), [[0, 0, id(1)], [1, 100, id(2)]]);
+    }));
+
     it('packs: chunks inside a pack read with its copies, dedup against it, and release it when forgotten', withStore(async (s) => {
       const pack = id(0xaa);
       const { sessionId } = await s.beginUpload('small');

@@ -3,13 +3,16 @@
 // upload that fails before its commit leaves nothing visible and nothing behind after gc.
 import assert from 'node:assert/strict';
 import { randomBytes as cryptoRandom } from 'node:crypto';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PACK_CODEC_ID } from '../../src/core/codecs.ts';
 import { ENVELOPE_CODEC_OFFSET, ENVELOPE_HEADER_SIZE } from '../../src/core/envelope.ts';
 import { parsePackIndex } from '../../src/core/pack.ts';
 import { download } from '../../src/engine/download.ts';
 import { gc } from '../../src/engine/gc.ts';
-import { uploadSmallFiles, type SmallFile } from '../../src/engine/pack-upload.ts';
+import { sourceStamp, uploadSmallFiles, type SmallFile } from '../../src/engine/pack-upload.ts';
 import { rebalance } from '../../src/engine/rebalance.ts';
 import { remove } from '../../src/engine/remove.ts';
 import { repair } from '../../src/engine/repair.ts';
@@ -167,6 +170,44 @@ describe('pack objects (small files)', () => {
       assert.deepEqual([st.chunks, st.physicalBytes, st.reclaimableChunks], [0, 0, 0]);
     } finally {
       await t.close();
+    }
+  });
+
+  it('a file unchanged since its latest version (same stamp) is not read again; a changed one is', async () => {
+    const t = await testEngine();
+    const dir = await mkdtemp(join(tmpdir(), 'dcs-packs-'));
+    try {
+      const files = smallFiles(20, 7);
+      for (const f of files) await writeFile(join(dir, f.name.replace('/', '_')), f.data);
+      const onDisk = (): SmallFile[] => files.map((f) => ({ name: f.name, input: { path: join(dir, f.name.replace('/', '_')) } }));
+      await uploadSmallFiles(t.ctx, onDisk(), {});
+      // Unreadable now, yet unchanged: the second put must not need to read it.
+      const locked = join(dir, files[0]!.name.replace('/', '_'));
+      const stampBefore = sourceStamp(locked);
+      const second = await uploadSmallFiles(t.ctx, onDisk(), {});
+      assert.deepEqual(second.map((r) => [r.version.version, r.newChunks]), files.map(() => [2, 0]));
+      assert.equal(sourceStamp(locked), stampBefore);
+      // Same size, new content: the times differ, so it is read and stored.
+      const changed = join(dir, files[3]!.name.replace('/', '_'));
+      const edited = files[3]!.data.slice();
+      edited[10] = edited[10]! ^ 1;
+      await writeFile(changed, edited);
+      await utimes(changed, new Date(Date.now() + 5_000), new Date(Date.now() + 5_000));
+      const third = await uploadSmallFiles(t.ctx, onDisk(), {});
+      assert.equal(third[3]!.newChunks, 1);
+      assert.deepEqual(await collect((await download(t.ctx, files[3]!.name)).body), edited);
+      // --reread reads everything: nothing new, every version still right.
+      const fourth = await uploadSmallFiles(t.ctx, onDisk(), { reread: true });
+      assert.equal(fourth.reduce((n, r) => n + r.newChunks, 0), 0);
+      await readsBack(t, files.map((f, i) => (i === 3 ? { ...f, data: edited } : f)));
+      // A reused list whose chunks lost every copy is not trusted: the files are read, stored again.
+      for (const c of await all(t.ctx.metadata.chunks())) for (const k of c.copies) await t.ctx.metadata.setCopyState(c.id, k.backend, 'missing');
+      const fifth = await uploadSmallFiles(t.ctx, onDisk(), {});
+      assert.ok(fifth.every((r) => r.version.version === 5 && r.newChunks === r.chunks), JSON.stringify(fifth.map((r) => [r.version.version, r.newChunks, r.chunks])));
+      await readsBack(t, files.map((f, i) => (i === 3 ? { ...f, data: edited } : f)));
+    } finally {
+      await t.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
