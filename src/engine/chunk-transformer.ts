@@ -9,8 +9,9 @@ import type { RepositoryKeys } from '../core/keyfile.ts';
 
 export interface EncodeOptions {
   /**
-   * Prefer the calling thread: the caller has many small chunks (a group of small files), whose
-   * compression costs less than starting a worker thread would. Transformers without threads ignore it.
+   * The caller keeps `plain` (a view of its own buffer): encode must not take, transfer or free
+   * it, and runs on the calling thread where it can. For many small chunks (a group of small
+   * files), whose compression costs less than starting a worker thread would.
    */
   here?: boolean;
 }

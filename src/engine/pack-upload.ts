@@ -5,7 +5,7 @@
 // record and a commit. A crash before the commit leaves nothing visible: the session's claims
 // expire, gc forgets the chunks in the pack and then the pack itself.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { ChunkHasher, ChunkId } from '../core/chunk-id.ts';
 import { chunkStream, minChunk } from '../core/chunker.ts';
 import { PACK_CODEC_ID, type CodecChoice } from '../core/codecs.ts';
@@ -19,8 +19,6 @@ import { claimChunks, countWritten, storeEncoded, upload, warnDegraded, withHear
 
 /** A pack is sealed once its payload reaches this (a few MiB, as restic's and kopia's packs). */
 export const PACK_TARGET_BYTES = 8 * 1024 * 1024;
-/** Files read and chunked at once: small reads overlap their latency (no more than the chunker keeps idle windows for). */
-const READ_AHEAD = 4;
 
 export interface SmallFile {
   name: string;
@@ -33,13 +31,57 @@ interface Chunked {
   chunks: { id: ChunkId; data: Uint8Array | undefined; staged: StagedChunk }[];
 }
 
+/** Bytes of the small files of a group kept at once (GROUP_BYTES of upload-files.ts, with room to spare). */
+const ARENA_BYTES = 24 * 1024 * 1024;
+/** Arenas not in use, kept for the next group: their pages are already mapped. */
+const idleArenas: Uint8Array[] = [];
+
 /**
- * A small file's chunks. A file is read whole with one synchronous read (page-cached, that is a few
- * microseconds; the promise API's open, read and close each cost a thread-pool round trip), and one
- * no larger than the chunker's minimum is one chunk without a chunking pass; the cut points are the
- * chunker's either way.
+ * Where a group's files are read to: one buffer, reused group after group, that each file is read
+ * into at the next offset, so its chunks are views of it. A fresh buffer per file (readFileSync)
+ * cost its allocation, page faults and collection: 3,000 files read twice as fast into this.
  */
-async function chunkFile(ctx: EngineContext, hasher: ChunkHasher, file: SmallFile): Promise<Chunked> {
+class ReadArena {
+  readonly bytes = idleArenas.pop() ?? new Uint8Array(ARENA_BYTES);
+  #used = 0;
+
+  /** The whole file, in the arena when it fits, else in a buffer of its own. */
+  read(path: string): Uint8Array {
+    const fd = openSync(path, 'r');
+    try {
+      const start = this.#used;
+      let end = start;
+      for (;;) {
+        if (end === this.bytes.length) return readFileSync(path);
+        const n = readSync(fd, this.bytes, end, this.bytes.length - end, null);
+        if (n === 0) break;
+        end += n;
+      }
+      this.#used = end;
+      return this.bytes.subarray(start, end);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  #released = false;
+
+  /** No chunk of this group is needed any more (they are encoded, or the upload failed). */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    if (idleArenas.length < 2) idleArenas.push(this.bytes);
+  }
+}
+
+/**
+ * A small file's chunks. A file is read with synchronous reads (page-cached, a few microseconds;
+ * the promise API's open, read and close each cost a thread-pool round trip), and one no larger
+ * than the chunker's minimum is one chunk without a chunking pass; the cut points are the
+ * chunker's either way. Chunks of a file read into the arena are views of it: encoded with
+ * `here`, so no transformer takes them.
+ */
+async function chunkFile(ctx: EngineContext, hasher: ChunkHasher, arena: ReadArena, file: SmallFile): Promise<Chunked> {
   const chunks: Chunked['chunks'] = [];
   let offset = 0;
   const add = (id: ChunkId, data: Uint8Array): void => {
@@ -47,8 +89,7 @@ async function chunkFile(ctx: EngineContext, hasher: ChunkHasher, file: SmallFil
     offset += data.length;
   };
   if (isFileInput(file.input)) {
-    const read = readFileSync(file.input.path);
-    const whole = new Uint8Array(read.buffer, read.byteOffset, read.length);
+    const whole = arena.read(file.input.path);
     if (whole.length > 0 && whole.length <= minChunk(ctx.chunker)) add(hasher.id(whole), whole);
     else for await (const data of chunkStream(single(whole), ctx.chunker)) add(hasher.id(data), data);
   } else {
@@ -98,6 +139,7 @@ export async function uploadSmallFiles(ctx: EngineContext, files: readonly Small
   const { metadata } = ctx;
   const { sessionId } = await metadata.beginUpload(files[0]!.name);
   let reusedAny = false;
+  const arena = new ReadArena();
   try {
     return await withHeartbeat(ctx, sessionId, async () => {
       const stamps = files.map((f) => (isFileInput(f.input) ? sourceStamp(f.input.path) : undefined));
@@ -112,9 +154,9 @@ export async function uploadSmallFiles(ctx: EngineContext, files: readonly Small
       const chunked: Chunked[] = [];
       const read = async (f: SmallFile, i: number): Promise<Chunked> => {
         const l = reused[i];
-        return l ? { name: f.name, size: l.version.size, chunks: l.chunks.map((staged) => ({ id: staged.id, data: undefined, staged })) } : chunkFile(ctx, hasher, f);
+        return l ? { name: f.name, size: l.version.size, chunks: l.chunks.map((staged) => ({ id: staged.id, data: undefined, staged })) } : chunkFile(ctx, hasher, arena, f);
       };
-      for await (const c of orderedMap(files, READ_AHEAD, read)) chunked.push(c);
+      for (const [i, f] of files.entries()) chunked.push(await read(f, i));
       // Chunks of unchanged files need no claim: the commit checks they are still stored.
       const claims = await claimChunks(ctx, sessionId, [...new Set(chunked.flatMap((f, i) => (reused[i] ? [] : f.chunks.map((c) => c.id))))]);
 
@@ -159,6 +201,7 @@ export async function uploadSmallFiles(ctx: EngineContext, files: readonly Small
         if (builder.size >= PACK_TARGET_BYTES) await sealAndStore();
       }
       await sealAndStore();
+      arena.release();
 
       const versions = await metadata.commitFiles(
         sessionId,
@@ -171,6 +214,7 @@ export async function uploadSmallFiles(ctx: EngineContext, files: readonly Small
       });
     });
   } catch (err) {
+    arena.release();
     await metadata.abortUpload(sessionId).catch(() => {});
     // A reused chunk list whose chunks lost their copies (or were deleted since): read the files.
     if (reusedAny && err instanceof DcsError && err.code === 'COMMIT_REFUSED') return uploadSmallFiles(ctx, files, { ...options, reread: true });

@@ -29,7 +29,7 @@ import { codecById, type CodecChoice } from '../core/codecs.ts';
 import { ChunkCorruptError, UsageError } from '../core/errors.ts';
 import type { RepositoryKeys } from '../core/keyfile.ts';
 import { decompressPayload } from '../engine/chunk-compressor.ts';
-import { InlineTransformer, type ChunkTransformer } from '../engine/chunk-transformer.ts';
+import { InlineTransformer, type ChunkTransformer, type EncodeOptions } from '../engine/chunk-transformer.ts';
 import { CompressionService } from './gen/dcs/v1/compression_pb.js';
 import { RemoteServiceError, remoteServiceError } from './remote-service-error.ts';
 import { createTransport, type ClientOptions } from './transport.ts';
@@ -180,7 +180,7 @@ export class RemoteTransformer implements ChunkTransformer {
     return this.#compressors.map((c) => c.url);
   }
 
-  async encode(plain: Uint8Array, id: ChunkId, codec: CodecChoice, level?: number): Promise<EncodedChunk> {
+  async encode(plain: Uint8Array, id: ChunkId, codec: CodecChoice, level?: number, options?: EncodeOptions): Promise<EncodedChunk> {
     if (this.#closed) throw new Error('remote transformer is closed');
     // The first resolution decides where the first chunks go (so a burst is spread at once).
     if (this.#resolving) await this.#resolving;
@@ -190,7 +190,7 @@ export class RemoteTransformer implements ChunkTransformer {
       if (!c) {
         if (!this.#usingLocal) this.#warn('no compressor reachable: compressing locally until one is back');
         this.#usingLocal = true;
-        return this.#local.encode(plain, id, codec, level);
+        return this.#local.encode(plain, id, codec, level, options);
       }
       try {
         const res = await c.client.compress({ data: plain, codec, ...(level === undefined ? {} : { level }) }, { timeoutMs: this.#timeoutMs });
