@@ -4,7 +4,8 @@
 // scattered inserts. --stream N pipes N bytes through stdin/stdout and reports peak RSS;
 // --many-files N puts N small files in one command; --cluster runs the `dcs cluster up`
 // topologies beside embedded mode (bench/cluster.ts); --vs-restic FILE times dcs beside restic
-// as a user would (bench/vs-restic.ts).
+// as a user would (bench/vs-restic.ts); --vs-restic-small LIST does so with many small files
+// (bench/vs-restic-small.ts).
 // Prints a table and writes bench/out/results.json and bench/out/results.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, createReadStream } from 'node:fs';
@@ -14,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clusterBench, clusterMarkdown } from './cluster.ts';
 import { vsResticBench, vsResticMarkdown } from './vs-restic.ts';
+import { vsResticSmallBench, vsResticSmallMarkdown } from './vs-restic-small.ts';
 import { blocks, DATA_KINDS, ensureDataFile, fillBlock, type DataKind } from './data.ts';
 import { withInserts } from './edits.ts';
 
@@ -43,6 +45,13 @@ const { values: args } = parseArgs({
     'cluster-port': { type: 'string', default: '27070' },
     /** This file through restic and dcs (plain and encrypted), whole commands, --rounds alternating rounds (bench/vs-restic.ts). */
     'vs-restic': { type: 'string' },
+    /**
+     * Many small files: the paths this text file lists (one a line, relative to --small-root) through
+     * restic and dcs, first and second put and a get of one file, --rounds alternating rounds (bench/vs-restic-small.ts).
+     */
+    'vs-restic-small': { type: 'string' },
+    /** --vs-restic-small: the directory its list's paths are relative to (default: the current one). */
+    'small-root': { type: 'string' },
     /** Put then get a stream of this size through an S3 backend (s3rver): throughput and peak RSS. */
     cloud: { type: 'string' },
     /** Through the HTTP API of `dcs serve`: a streamed PUT, a GET and a resumable upload of this (or --file's) input. */
@@ -423,6 +432,13 @@ async function run(): Promise<void> {
     const result = await vsResticBench({ file: args['vs-restic'], work: args.work, rounds: Math.max(1, Number(args.rounds)) });
     extra.vsRestic = result;
     clusterMd += `${clusterMd ? '\n\n' : ''}${vsResticMarkdown(result)}`;
+  }
+  if (args['vs-restic-small']) {
+    // `npm run` starts this in the package root; INIT_CWD is where the command was typed.
+    const here = process.env.INIT_CWD ?? process.cwd();
+    const result = await vsResticSmallBench({ list: resolve(here, args['vs-restic-small']), root: resolve(here, args['small-root'] ?? '.'), work: args.work, rounds: Math.max(1, Number(args.rounds)) });
+    extra.vsResticSmall = result;
+    clusterMd += `${clusterMd ? '\n\n' : ''}${vsResticSmallMarkdown(result)}`;
   }
   if (args.cloud) {
     extra.cloud = await cloudMode(parseSize(args.cloud));

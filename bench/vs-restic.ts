@@ -20,18 +20,18 @@ import { withInserts } from './edits.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'dcs.js');
 const TIME = '/usr/bin/time';
-const PASSWORD = 'bench-passphrase';
+export const PASSWORD = 'bench-passphrase';
 
-interface Timed {
+export interface Timed {
   seconds: number;
   maxRssMB: number;
 }
 
 /** One command as its own process: wall time from spawn to exit, peak RSS from /usr/bin/time. */
-async function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Timed> {
+export async function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<Timed> {
   const report = join(tmpdir(), `dcs-vs-restic-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
   const started = performance.now();
-  const child = spawn(TIME, ['-f', '%M', '-o', report, cmd, ...args], { env: { ...process.env, DCS_REPO: undefined, DCS_SERVER: undefined, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(TIME, ['-f', '%M', '-o', report, cmd, ...args], { env: { ...process.env, DCS_REPO: undefined, DCS_SERVER: undefined, ...env }, stdio: ['ignore', 'ignore', 'inherit'], ...(cwd === undefined ? {} : { cwd }) });
   const [code] = (await once(child, 'exit')) as [number | null];
   const seconds = (performance.now() - started) / 1000;
   const rssKB = Number(readFileSync(report, 'utf8').trim().split('\n').at(-1));
@@ -40,8 +40,21 @@ async function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): 
   return { seconds, maxRssMB: Math.round(rssKB / 1024) };
 }
 
-const du = (path: string): number => Number(spawnSync('du', ['-sb', path]).stdout.toString().split('\t')[0]);
-const same = (a: string, b: string): boolean => statSync(a).size === statSync(b).size && spawnSync('cmp', ['-s', a, b]).status === 0;
+/**
+ * `dcs` as a user starts it: the executable itself (its shebang sets glibc's arena limit), the
+ * pinned Node first on PATH, as `npx dcs` has it.
+ */
+export const dcsTimed = (args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<Timed> => timed(BIN, args, { ...env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }, cwd);
+
+/** `restic version`'s line; throws, naming the option that needs it, when restic is missing. */
+export function resticVersion(option: string): string {
+  const r = spawnSync('restic', ['version']);
+  if (r.status !== 0) throw new Error(`${option} needs restic (apt-get install restic)`);
+  return r.stdout.toString().trim();
+}
+
+export const du = (path: string): number => Number(spawnSync('du', ['-sb', path]).stdout.toString().split('\t')[0]);
+export const same = (a: string, b: string): boolean => statSync(a).size === statSync(b).size && spawnSync('cmp', ['-s', a, b]).status === 0;
 
 interface ToolRun {
   putMBps: number;
@@ -61,9 +74,6 @@ async function runTool(tool: Tool, file: string, edited: string, work: string): 
   const out = join(work, 'out');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  // `dcs` as a user starts it: the executable itself (its shebang sets glibc's arena limit), the
-  // pinned Node first on PATH, as `npx dcs` has it.
-  const dcs = (args: string[], env: NodeJS.ProcessEnv): Promise<Timed> => timed(BIN, args, { ...env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` });
   let put: Timed;
   let get: Timed;
   let stored: number;
@@ -81,14 +91,14 @@ async function runTool(tool: Tool, file: string, edited: string, work: string): 
     added = du(repo) - before;
   } else {
     const env = tool === 'dcs --encrypt' ? { DCS_PASSPHRASE: PASSWORD } : {};
-    await dcs(['init', '--repo', repo, ...(tool === 'dcs --encrypt' ? ['--encrypt'] : [])], env);
+    await dcsTimed(['init', '--repo', repo, ...(tool === 'dcs --encrypt' ? ['--encrypt'] : [])], env);
     const empty = du(repo);
-    put = await dcs(['put', file, '--name', 'f', '--repo', repo, '-q'], env);
+    put = await dcsTimed(['put', file, '--name', 'f', '--repo', repo, '-q'], env);
     stored = du(repo) - empty;
-    get = await dcs(['get', 'f', '-o', out, '--repo', repo, '-q'], env);
+    get = await dcsTimed(['get', 'f', '-o', out, '--repo', repo, '-q'], env);
     if (!same(out, file)) throw new Error(`${tool} got different bytes`);
     const before = du(repo);
-    await dcs(['put', edited, '--name', 'f', '--repo', repo, '-q'], env);
+    await dcsTimed(['put', edited, '--name', 'f', '--repo', repo, '-q'], env);
     added = du(repo) - before;
   }
   rmSync(work, { recursive: true, force: true });
@@ -110,7 +120,7 @@ export interface VsResticResult {
 }
 
 export async function vsResticBench(options: { file: string; work: string; rounds: number }): Promise<VsResticResult> {
-  if (spawnSync('restic', ['version']).status !== 0) throw new Error('--vs-restic needs restic (apt-get install restic)');
+  const restic = resticVersion('--vs-restic');
   const file = resolve(options.file);
   if (!existsSync(file)) throw new Error(`no such file: ${file}`);
   const edited = join(options.work, 'vs-restic-inserts.bin');
@@ -119,7 +129,7 @@ export async function vsResticBench(options: { file: string; work: string; round
   const tools: Tool[] = ['restic', 'dcs', 'dcs --encrypt'];
   const rounds: Record<Tool, ToolRun>[] = [];
   for (let r = 0; r < options.rounds; r++) {
-    const order = [...tools.slice(r % tools.length), ...tools.slice(0, r % tools.length)];
+    const order = rotated(tools, r);
     const round = {} as Record<Tool, ToolRun>;
     for (const tool of order) {
       round[tool] = await runTool(tool, file, edited, join(options.work, 'vs-restic'));
@@ -128,10 +138,16 @@ export async function vsResticBench(options: { file: string; work: string; round
     rounds.push(round);
   }
   rmSync(edited, { force: true });
-  return { file, size: statSync(file).size, rounds, restic: spawnSync('restic', ['version']).stdout.toString().trim() };
+  return { file, size: statSync(file).size, rounds, restic };
 }
 
-const median = (xs: number[]): number => {
+/** Round r's order: the tools rotated by r, so none always runs first (or always after another). */
+export const rotated = <T>(tools: T[], r: number): T[] => [...tools.slice(r % tools.length), ...tools.slice(0, r % tools.length)];
+
+/** A markdown table's lines. */
+export const markdownTable = (head: string[], rows: string[][]): string[] => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((x) => `| ${x.join(' | ')} |`)];
+
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
@@ -155,8 +171,6 @@ export function vsResticMarkdown(r: VsResticResult): string {
   return [
     `### vs restic: ${r.file} (${(r.size / 2 ** 20).toFixed(1)} MiB), median of ${r.rounds.length} alternating round(s); ${r.restic}`,
     '',
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((x) => `| ${x.join(' | ')} |`),
+    ...markdownTable(head, rows),
   ].join('\n');
 }
