@@ -111,6 +111,9 @@ describe('pack objects (small files)', () => {
       // A byte near the end: inside the last member.
       await flip(bytes.length - 10);
       assert.equal((await verify(t.ctx)).corrupt, 0, 'a shallow verify cannot see it');
+      // Verifying one file checks the pack its chunks are in.
+      const one = await verify(t.ctx, { deep: true, name: files[0]!.name });
+      assert.deepEqual([one.chunks, one.corrupt], [1, 1]);
       const deep = await verify(t.ctx, { deep: true });
       assert.equal(deep.corrupt, 1);
       assert.equal(deep.lost, 0);
