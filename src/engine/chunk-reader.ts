@@ -67,7 +67,18 @@ async function hedgedChunkRead(ctx: EngineContext, chunk: ChunkRecord, ordered: 
 }
 
 export async function readChunk(ctx: EngineContext, chunk: ChunkRecord, options: ReadChunkOptions = {}): Promise<Uint8Array> {
-  if (chunk.pack) return readPackedChunk(ctx, chunk, options);
+  if (chunk.pack) {
+    try {
+      return await readPackedChunk(ctx, chunk, options);
+    } catch (err) {
+      // gc may have moved the chunk into a new pack (repack.ts) and deleted this one since the
+      // record was read: read it where it is now.
+      if (!(err instanceof ChunkUnavailableError)) throw err;
+      const now = await ctx.metadata.getChunk(chunk.id);
+      if (!now || now.pack?.id === chunk.pack.id) throw err;
+      return readChunk(ctx, now, options);
+    }
+  }
   if (isSharded(chunk)) return readShardedChunk(ctx, chunk, options);
   const copies = orderedCopies(ctx, chunk);
   const hedged = await hedgedChunkRead(ctx, chunk, copies, options);

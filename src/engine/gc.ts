@@ -1,7 +1,8 @@
 // `gc`: reclaims storage. (1) Sessions silent for longer than the timeout are dead uploads; their
 // claims are dropped. (2) Chunks no version references and no live upload has claimed are marked
 // 'deleting' in one metadata transaction (claims of them answer 'busy' meanwhile), their objects
-// deleted on every backend, then their rows forgotten. (3) Chunk objects that metadata does not
+// deleted on every backend, then their rows forgotten. (3) Packs mostly of deleted chunks are
+// rewritten (repack.ts) and the emptied ones collected. (4) Chunk objects that metadata does not
 // know at all (leftovers of crashes) are deleted. Everything streams in batches.
 import type { ChunkId } from '../core/chunk-id.ts';
 import { errorMessage } from '../core/errors.ts';
@@ -10,6 +11,7 @@ import { shardKey } from '../core/erasure.ts';
 import { chunkKey } from '../storage/blob-store.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
+import { repackSparse } from './repack.ts';
 import { RESUMABLE_TIMEOUT_MS } from './resumable.ts';
 import { HEARTBEAT_INTERVAL_MS } from './upload.ts';
 import { findOrphans } from './verify.ts';
@@ -36,6 +38,10 @@ export interface GcReport {
   orphanBytes: number;
   /** Chunks whose objects could not be deleted now (backend unreachable); retried by the next gc. */
   deferred: number;
+  /** Packs mostly of deleted chunks rewritten (their remaining chunks copied into new packs). */
+  packsRewritten?: number;
+  /** Stored bytes those remaining chunks hold (what the rewrite copied). */
+  repackedBytes?: number;
 }
 
 export async function gc(ctx: EngineContext, options: GcOptions = {}): Promise<GcReport> {
@@ -46,22 +52,13 @@ export async function gc(ctx: EngineContext, options: GcOptions = {}): Promise<G
     now - (options.resumableTimeoutMs ?? RESUMABLE_TIMEOUT_MS),
   );
 
-  for (;;) {
-    const garbage = await ctx.metadata.markGarbage(GARBAGE_BATCH);
-    if (garbage.length === 0) break;
-    const done: ChunkId[] = [];
-    const failed: ChunkId[] = [];
-    for await (const outcome of orderedMap(garbage, ctx.limits.maintenanceConcurrency, (g) => deleteEverywhere(ctx, g))) {
-      report.bytesFreed += outcome.bytes;
-      if (outcome.ok) done.push(outcome.id);
-      else failed.push(outcome.id);
-    }
-    await ctx.metadata.forgetGarbage(done);
-    if (failed.length > 0) await ctx.metadata.unmarkGarbage(failed);
-    report.chunksDeleted += done.length;
-    report.deferred += failed.length;
-    options.onProgress?.({ chunksDeleted: report.chunksDeleted });
-    if (done.length === 0) break; // every delete failed: a backend is down; the next gc retries
+  await collectGarbage(ctx, report, options);
+  // Packs mostly of deleted chunks are rewritten; the old ones, now empty, are garbage in turn.
+  const repacked = await repackSparse(ctx);
+  if (repacked.packsRewritten > 0) {
+    report.packsRewritten = repacked.packsRewritten;
+    report.repackedBytes = repacked.bytesCopied;
+    await collectGarbage(ctx, report, options);
   }
 
   if (options.orphans !== false) {
@@ -87,6 +84,27 @@ export async function gc(ctx: EngineContext, options: GcOptions = {}): Promise<G
     await flush();
   }
   return report;
+}
+
+/** Mark, delete and forget garbage in batches until none is left (or every delete fails). */
+async function collectGarbage(ctx: EngineContext, report: GcReport, options: GcOptions): Promise<void> {
+  for (;;) {
+    const garbage = await ctx.metadata.markGarbage(GARBAGE_BATCH);
+    if (garbage.length === 0) break;
+    const done: ChunkId[] = [];
+    const failed: ChunkId[] = [];
+    for await (const outcome of orderedMap(garbage, ctx.limits.maintenanceConcurrency, (g) => deleteEverywhere(ctx, g))) {
+      report.bytesFreed += outcome.bytes;
+      if (outcome.ok) done.push(outcome.id);
+      else failed.push(outcome.id);
+    }
+    await ctx.metadata.forgetGarbage(done);
+    if (failed.length > 0) await ctx.metadata.unmarkGarbage(failed);
+    report.chunksDeleted += done.length;
+    report.deferred += failed.length;
+    options.onProgress?.({ chunksDeleted: report.chunksDeleted });
+    if (done.length === 0) break; // every delete failed: a backend is down; the next gc retries
+  }
 }
 
 /**

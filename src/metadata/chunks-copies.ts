@@ -6,7 +6,8 @@
 // several of them, so lock waits between transactions cannot form a cycle; callers pass ids sorted.
 import { sql, type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool } from 'kysely';
 import type { ChunkId } from '../core/chunk-id.ts';
-import type { ChunkRecord, ClaimResult, CopyRecord, CopyState, GarbageChunk, StoredChunk, VersionChunk } from './metadata-store.ts';
+import { PACK_CODEC_ID } from '../core/codecs.ts';
+import type { ChunkRecord, ClaimResult, CopyRecord, CopyState, GarbageChunk, SparsePack, StoredChunk, VersionChunk } from './metadata-store.ts';
 import type { Database } from './schema.ts';
 import { batches, bigintColumn, intColumn, textColumn, type Db, type RowLock, type SqlDialect } from './sql-dialect.ts';
 
@@ -284,6 +285,39 @@ export async function* liveChunks(d: SqlDialect, db: Db, options: { after?: Chun
     if (rows.length < size) return;
     after = rows[rows.length - 1]!.id;
   }
+}
+
+export async function sparsePacks(d: SqlDialect, db: Db, options: { maxLiveFraction: number; limit: number; after?: ChunkId }): Promise<SparsePack[]> {
+  const { rows } = await sql<{ id: string; raw_size: number; stored_size: number; codec_id: number; refcount: number; live: number }>`
+    SELECT p.id, p.raw_size, p.stored_size, p.codec_id, p.refcount, SUM(m.stored_size) AS live
+    FROM chunks p INNER JOIN chunks m ON m.pack_id = p.id
+    WHERE p.codec_id = ${PACK_CODEC_ID} AND p.state = 'live' AND p.id > ${options.after ?? ''}
+    GROUP BY p.id, p.raw_size, p.stored_size, p.codec_id, p.refcount
+    HAVING SUM(m.stored_size) * 1000 < p.stored_size * ${Math.round(options.maxLiveFraction * 1000)}
+    ORDER BY p.id LIMIT ${options.limit}`.execute(db);
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const copies = await copiesOf(d, db, ids);
+  const members = new Map<string, SparsePack['members']>();
+  for (const part of batches(ids, d.idBatch)) {
+    const found = await db
+      .selectFrom('chunks')
+      .select(['id', 'pack_id', 'pack_offset', 'stored_size', 'raw_size', 'codec_id'])
+      .where(d.inList(sql<string>`pack_id`, part))
+      .orderBy('pack_id')
+      .orderBy('pack_offset')
+      .execute();
+    for (const m of found) {
+      const list = members.get(m.pack_id!) ?? [];
+      list.push({ id: m.id, offset: Number(m.pack_offset), storedSize: Number(m.stored_size), rawSize: Number(m.raw_size), codecId: m.codec_id });
+      members.set(m.pack_id!, list);
+    }
+  }
+  return rows.map((r) => ({
+    pack: { id: r.id, rawSize: Number(r.raw_size), storedSize: Number(r.stored_size), codecId: r.codec_id, refcount: Number(r.refcount), copies: copies.get(r.id) ?? [] },
+    liveBytes: Number(r.live),
+    members: members.get(r.id) ?? [],
+  }));
 }
 
 export async function existingChunks(d: SqlDialect, db: Db, ids: readonly ChunkId[]): Promise<Set<ChunkId>> {

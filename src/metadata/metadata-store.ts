@@ -100,6 +100,16 @@ export interface StoredChunk {
   pack?: { id: ChunkId; offset: number };
 }
 
+/** A pack most of whose bytes no chunk uses any more (sparsePacks), with the chunks still in it. */
+export interface SparsePack {
+  /** The pack as a chunk (its copies, stored size). */
+  pack: ChunkRecord;
+  /** Stored bytes of the chunks still in it. */
+  liveBytes: number;
+  /** The chunks still in it, in pack order: where each one's envelope is, and what it is. */
+  members: { id: ChunkId; offset: number; storedSize: number; rawSize: number; codecId: number }[];
+}
+
 /** A version commitFiles made, with its stored size (its distinct chunks, one copy), as stat reports it. */
 export interface CommittedFile {
   version: VersionRecord;
@@ -341,6 +351,12 @@ export interface MetadataStore {
    * (left by a gc that died midway) are returned again, so they are never stuck. Returns them.
    */
   markGarbage(limit: number): Promise<GarbageChunk[]>;
+  /**
+   * Live packs whose chunks still in them hold less than `maxLiveFraction` of the pack's stored
+   * size, in id order after `after`, at most `limit`: what gc rewrites (repacks) so the space of
+   * deleted small files comes back. A chunk moves to a new pack by recordStored (StoredChunk.pack).
+   */
+  sparsePacks(options: { maxLiveFraction: number; limit: number; after?: ChunkId }): Promise<SparsePack[]>;
   /**
    * Delete the rows of chunks marked by markGarbage once their objects are gone; each forgotten
    * chunk inside a pack releases its reference on the pack (a pack no chunk is in is garbage).

@@ -48,6 +48,7 @@ import type {
   RepositoryStats,
   ResumableUpload,
   ResumableUploadOptions,
+  SparsePack,
   StagedChunk,
   StatsSample,
   StoredChunk,
@@ -232,6 +233,10 @@ export class SqlMetadataStore implements MetadataStore {
 
   async markGarbage(limit: number): Promise<GarbageChunk[]> {
     return this.#write((trx) => chunksCopies.markGarbage(this.#d, trx, limit));
+  }
+
+  sparsePacks(options: { maxLiveFraction: number; limit: number; after?: ChunkId }): Promise<SparsePack[]> {
+    return chunksCopies.sparsePacks(this.#d, this.#db, options);
   }
 
   async forgetGarbage(ids: ChunkId[]): Promise<void> {

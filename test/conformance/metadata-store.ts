@@ -274,6 +274,46 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       assert.equal((await s.getVersion('b'))?.version, 1);
     }));
 
+    it('sparsePacks: packs whose remaining chunks hold less than the given share, with those chunks in pack order', withStore(async (s) => {
+      const [p1, p2] = [id(0xb1), id(0xb2)];
+      const { sessionId } = await s.beginUpload('packs');
+      await s.claimChunks(sessionId, [p1, p2, id(1), id(2), id(3), id(4)]);
+      await s.recordStored(sessionId, [
+        { id: p1, rawSize: 400, storedSize: 420, codecId: 6, backends: ['b1'] },
+        { id: p2, rawSize: 200, storedSize: 220, codecId: 6, backends: ['b2'] },
+        { id: id(1), rawSize: 100, storedSize: 100, codecId: 2, backends: [], pack: { id: p1, offset: 172 } },
+        { id: id(2), rawSize: 100, storedSize: 100, codecId: 2, backends: [], pack: { id: p1, offset: 72 } },
+        { id: id(3), rawSize: 100, storedSize: 100, codecId: 2, backends: [], pack: { id: p2, offset: 92 } },
+        { id: id(4), rawSize: 100, storedSize: 90, codecId: 0, backends: [], pack: { id: p2, offset: 0 } },
+      ]);
+      const chunk = (n: number): StagedChunk[] => [{ seq: 0, offset: 0, length: 100, id: id(n) }];
+      await s.commitFiles(sessionId, [1, 2, 3, 4].map((n) => ({ name: `f${n}`, size: 100, codec: 'zstd', chunks: chunk(n) })));
+      // p1: 200 of 420 bytes in use (48%); p2: 190 of 220 (86%).
+      assert.deepEqual((await s.sparsePacks({ maxLiveFraction: 0.5, limit: 10 })).map((p) => p.pack.id), [p1]);
+      assert.deepEqual((await s.sparsePacks({ maxLiveFraction: 0.9, limit: 10 })).map((p) => p.pack.id), [p1, p2]);
+      assert.deepEqual((await s.sparsePacks({ maxLiveFraction: 0.9, limit: 1, after: p1 })).map((p) => p.pack.id), [p2]);
+      const [sparse] = await s.sparsePacks({ maxLiveFraction: 0.5, limit: 10 });
+      assert.equal(sparse!.liveBytes, 200);
+      assert.deepEqual(sparse!.pack.copies.map((c) => c.backend), ['b1']);
+      assert.deepEqual(sparse!.members, [
+        { id: id(2), offset: 72, storedSize: 100, rawSize: 100, codecId: 2 },
+        { id: id(1), offset: 172, storedSize: 100, rawSize: 100, codecId: 2 },
+      ]);
+      // Its chunks moved to a new pack (as gc's repack records them): nothing of it is left to list.
+      const p3 = id(0xb3);
+      const again = await s.beginUpload('repack');
+      await s.claimChunks(again.sessionId, [p3]);
+      await s.recordStored(again.sessionId, [
+        { id: p3, rawSize: 200, storedSize: 220, codecId: 6, backends: ['b1'] },
+        ...sparse!.members.map((m, i) => ({ id: m.id, rawSize: m.rawSize, storedSize: m.storedSize, codecId: m.codecId, backends: [], pack: { id: p3, offset: 12 + 80 + i * 100 } })),
+      ]);
+      await s.abortUpload(again.sessionId);
+      assert.equal((await s.getChunk(p1))?.refcount, 0);
+      assert.equal((await s.getChunk(p3))?.refcount, 2);
+      assert.deepEqual((await s.sparsePacks({ maxLiveFraction: 0.5, limit: 10 })).map((p) => p.pack.id), []);
+      assert.deepEqual((await s.markGarbage(10)).map((g) => g.id), [p1]);
+    }));
+
     it('packs: a chunk another session stored whole meanwhile stays whole; a chunk moves to a newer pack', withStore(async (s) => {
       const [p1, p2] = [id(0xa1), id(0xa2)];
       const one = await s.beginUpload('one');

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { PACK_CODEC_ID } from '../../src/core/codecs.ts';
 import { ENVELOPE_CODEC_OFFSET, ENVELOPE_HEADER_SIZE } from '../../src/core/envelope.ts';
 import { parsePackIndex } from '../../src/core/pack.ts';
+import { readChunk } from '../../src/engine/chunk-reader.ts';
 import { download } from '../../src/engine/download.ts';
 import { gc } from '../../src/engine/gc.ts';
 import { sourceStamp, uploadSmallFiles, type SmallFile } from '../../src/engine/pack-upload.ts';
@@ -153,24 +154,52 @@ describe('pack objects (small files)', () => {
     }
   });
 
-  it('gc keeps a pack while any file needs a chunk in it, and deletes it with the last', async () => {
+  it('gc keeps a pack while most of it is in use, rewrites it once most is deleted, and deletes it with the last chunk', async () => {
     const t = await testEngine({ backends: 2, replicas: 2 });
     try {
       const files = smallFiles(60, 5);
       await uploadSmallFiles(t.ctx, inputs(files), {});
       const stored = await objects(t.stores);
-      for (const f of files.slice(0, 59)) await remove(t.ctx, f.name);
+      const bytes = async (): Promise<number> => (await t.ctx.metadata.stats()).physicalBytes;
+      const full = await bytes();
+      // A quarter deleted: the pack stays as it is (its chunks are forgotten, its space kept).
+      for (const f of files.slice(0, 15)) await remove(t.ctx, f.name);
       const first = await gc(t.ctx);
-      assert.equal(first.bytesFreed, 0, 'the pack still holds the last file');
+      assert.deepEqual([first.bytesFreed, first.packsRewritten], [0, undefined]);
       assert.deepEqual(await objects(t.stores), stored);
+      // All but one: the pack is rewritten with that file's chunks, and the old one deleted.
+      for (const f of files.slice(15, 59)) await remove(t.ctx, f.name);
+      const second = await gc(t.ctx);
+      assert.equal(second.packsRewritten, 1);
+      assert.ok(second.bytesFreed > full * 0.9, `freed ${second.bytesFreed} of ${full}`);
+      assert.ok((await bytes()) < full / 10);
+      assert.notDeepEqual(await objects(t.stores), stored);
       await readsBack(t, files.slice(59));
-      assert.equal((await verify(t.ctx, { deep: true })).lost, 0);
+      const v = await verify(t.ctx, { deep: true });
+      assert.deepEqual([v.lost, v.orphans, v.corrupt, v.missing], [0, 0, 0, 0]);
+      assert.equal((await gc(t.ctx)).packsRewritten, undefined, 'a rewritten pack is not rewritten again');
       await remove(t.ctx, files[59]!.name);
       const last = await gc(t.ctx);
       assert.ok(last.bytesFreed > 0);
       assert.deepEqual(await objects(t.stores), []);
       const st = await t.ctx.metadata.stats();
       assert.deepEqual([st.chunks, st.physicalBytes, st.reclaimableChunks], [0, 0, 0]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a read that raced a repack finds the chunk in its new pack', async () => {
+    const t = await testEngine();
+    try {
+      const files = smallFiles(20, 8);
+      await uploadSmallFiles(t.ctx, inputs(files), {});
+      const keep = files[19]!;
+      const [vc] = await all(t.ctx.metadata.versionChunks((await t.ctx.metadata.getVersion(keep.name))!.versionId));
+      for (const f of files.slice(0, 19)) await remove(t.ctx, f.name);
+      assert.equal((await gc(t.ctx)).packsRewritten, 1);
+      // The record read before the repack names the old, deleted pack.
+      assert.deepEqual(await readChunk(t.ctx, vc!.chunk), keep.data.subarray(0, vc!.length));
     } finally {
       await t.close();
     }

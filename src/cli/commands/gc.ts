@@ -33,6 +33,7 @@ export function defineGc(program: Command, state: RunState): void {
           `deleted ${r.chunksDeleted} unreferenced chunks (${formatBytes(r.bytesFreed)}) and ${r.orphansDeleted} orphaned objects (${formatBytes(r.orphanBytes)})` +
             (r.sessionsExpired > 0 ? `; expired ${r.sessionsExpired} dead uploads` : ''),
         );
+        if (r.packsRewritten) writeLine(state.io.stdout, `rewrote ${r.packsRewritten} packs mostly of deleted chunks (${formatBytes(r.repackedBytes ?? 0)} of chunks still in use copied)`);
         if (r.deferred > 0) writeLine(state.io.stdout, `${r.deferred} chunks could not be deleted now (backend unreachable); the next gc retries them`);
       });
     });
