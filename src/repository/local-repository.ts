@@ -59,7 +59,7 @@ import type {
 } from './repository.ts';
 import { startStatsSampler, type StatsSampler } from './size-history.ts';
 import { uploadFiles } from './upload-files.ts';
-import { uploadSmallFiles } from '../engine/pack-upload.ts';
+import { uploadSmallFiles, type SmallFile } from '../engine/pack-upload.ts';
 
 export interface OpenRepositoryOptions extends OpenOptions {
   /** Keep a size history: a sample after writes, at most this often (servers; CLI commands do not). */
@@ -175,9 +175,20 @@ class EngineRepository implements LocalRepository {
   uploadFiles(files: readonly FileToUpload[], request: UploadFilesRequest): Promise<void> {
     const encoding = resolveEncoding(request, this.info.defaultEncoding);
     return uploadFiles(this, files, request, async (group) => {
-      const results = await uploadSmallFiles(this.#ctx, group.map((g) => ({ name: validateName(g.file.name), input: g.input })), { ...encoding, ...(request.reread ? { reread: true } : {}) });
+      // A name refused stops the command there: the files before it are stored.
+      const valid: SmallFile[] = [];
+      let failure: { err: unknown } | undefined;
+      for (const g of group) {
+        try {
+          valid.push({ name: validateName(g.file.name), input: g.input });
+        } catch (err) {
+          failure = { err };
+          break;
+        }
+      }
+      const results = valid.length === 0 ? [] : await uploadSmallFiles(this.#ctx, valid, { ...encoding, ...(request.reread ? { reread: true } : {}) });
       this.#sampler?.changed();
-      return results;
+      return failure ? { results, failure } : { results };
     });
   }
 

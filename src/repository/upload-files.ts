@@ -21,9 +21,11 @@ export interface OpenedSmallFile {
 
 /**
  * A repository that stores a group of small files together (packed, one commit: the local
- * engine's uploadSmallFiles); results in the order of the group.
+ * engine's uploadSmallFiles). Results in the order of the group; when a file of it cannot be
+ * stored before anything is (a name the repository refuses), the files before it are stored and
+ * `failure` says why the rest were not.
  */
-export type SmallFileGroups = (group: readonly OpenedSmallFile[]) => Promise<UploadResult[]>;
+export type SmallFileGroups = (group: readonly OpenedSmallFile[]) => Promise<{ results: UploadResult[]; failure?: { err: unknown } }>;
 
 export async function uploadFiles(repo: Repository, files: readonly FileToUpload[], request: UploadFilesRequest, groups?: SmallFileGroups): Promise<void> {
   const { progress, onResult, reread: _, ...encoding } = request;
@@ -63,7 +65,8 @@ export async function uploadFiles(repo: Repository, files: readonly FileToUpload
     groupBytes = 0;
     try {
       const stored = await groups(current.map((g) => g.opened));
-      for (const [k, g] of current.entries()) results[g.index] = stored[k];
+      for (const [k, r] of stored.results.entries()) results[current[k]!.index] = r;
+      if (stored.failure) failure ??= stored.failure;
       await report();
     } catch (err) {
       failure ??= { err };
