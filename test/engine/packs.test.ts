@@ -243,6 +243,52 @@ describe('pack objects (small files)', () => {
     }
   });
 
+  it('concurrent group puts of overlapping files, deletes and gc (with repacks) leave exact references and every file readable', async () => {
+    const t = await testEngine({ backends: 3, replicas: 2 });
+    try {
+      const base = smallFiles(120, 9);
+      // Two writers share half their content; a third round rewrites names the first deleted.
+      const a = base.slice(0, 80);
+      const b = base.slice(40).map((f) => ({ ...f, name: `b/${f.name}` }));
+      await Promise.all([uploadSmallFiles(t.ctx, inputs(a.slice(0, 40)), {}), uploadSmallFiles(t.ctx, inputs(b.slice(0, 40)), {})]);
+      const runs: Promise<unknown>[] = [
+        uploadSmallFiles(t.ctx, inputs(a.slice(40)), {}),
+        uploadSmallFiles(t.ctx, inputs(b.slice(40)), {}),
+        (async () => {
+          for (const f of a.slice(0, 30)) await remove(t.ctx, f.name);
+          await gc(t.ctx);
+        })(),
+        gc(t.ctx),
+      ];
+      await Promise.all(runs);
+      await gc(t.ctx);
+      const alive = [...a.slice(30), ...b];
+      await readsBack(t, alive);
+      for (const f of a.slice(0, 30)) assert.equal(await t.ctx.metadata.getVersion(f.name), undefined);
+      const v = await verify(t.ctx, { deep: true });
+      assert.deepEqual([v.lost, v.orphans, v.corrupt, v.missing, v.underReplicated], [0, 0, 0, 0, 0]);
+      // Every chunk's references are the versions' occurrences of it; every pack's, its chunks.
+      const refs = new Map<string, number>();
+      for (const f of alive) {
+        const version = (await t.ctx.metadata.getVersion(f.name))!;
+        for await (const vc of t.ctx.metadata.versionChunks(version.versionId)) refs.set(vc.chunk.id, (refs.get(vc.chunk.id) ?? 0) + 1);
+      }
+      const inPack = new Map<string, number>();
+      for (const id of refs.keys()) {
+        const c = (await t.ctx.metadata.getChunk(id))!;
+        assert.equal(c.refcount, refs.get(id), id);
+        if (c.pack) inPack.set(c.pack.id, (inPack.get(c.pack.id) ?? 0) + 1);
+      }
+      for await (const c of t.ctx.metadata.chunks()) if (inPack.has(c.id)) assert.equal(c.refcount, inPack.get(c.id), `pack ${c.id}`);
+      // Nothing left over after deleting everything.
+      for (const f of alive) await remove(t.ctx, f.name);
+      await gc(t.ctx);
+      assert.deepEqual(await objects(t.stores), []);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a pack write that fails, or a commit that fails after it, leaves no file visible and nothing after gc', async () => {
     const inner = new MemoryBlobStore({ name: 'f1' });
     const faulty = withFaults(inner);
