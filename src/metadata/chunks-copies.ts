@@ -147,10 +147,13 @@ async function recordPacked(d: SqlDialect, trx: Db, chunks: readonly StoredChunk
   const delta = new Map<string, number>();
   for (const part of batches(chunks, d.idBatch)) {
     const ids = part.map((c) => c.id);
-    const before = await trx.selectFrom('chunks as c').select(['c.id', 'c.pack_id', storedOk('c.id', 'c.id').as('whole')]).where((eb) => d.inList(eb.ref('c.id'), ids)).execute();
+    const read = () => trx.selectFrom('chunks as c').select(['c.id', 'c.pack_id', storedOk('c.id', 'c.id').as('whole')]).where((eb) => d.inList(eb.ref('c.id'), ids)).execute();
+    // The packs the chunks are in now are locked with them, in id order; the rows are read again
+    // under the locks: another session may have moved a chunk between the first read and the lock.
+    const before = await read();
     const packs = new Set([...part.map((c) => c.pack!.id), ...before.flatMap((r) => (r.pack_id === null ? [] : [r.pack_id]))]);
     await lockChunks(d, trx, (eb) => d.inList(eb.ref('id'), [...new Set([...ids, ...packs])].sort()), 'no key update');
-    const current = new Map(before.map((r) => [r.id, r]));
+    const current = new Map((d.rowLocks ? await read() : before).map((r) => [r.id, r]));
     const moving = part.filter((c) => {
       const row = current.get(c.id);
       return row !== undefined && !(Number(row.whole) > 0) && row.pack_id !== c.pack!.id;

@@ -9,6 +9,7 @@ import { ConfigError } from '../../src/core/errors.ts';
 import { download } from '../../src/engine/download.ts';
 import { gc } from '../../src/engine/gc.ts';
 import { list } from '../../src/engine/list.ts';
+import { uploadSmallFiles } from '../../src/engine/pack-upload.ts';
 import { remove } from '../../src/engine/remove.ts';
 import { upload } from '../../src/engine/upload.ts';
 import { verify } from '../../src/engine/verify.ts';
@@ -74,6 +75,37 @@ describe('repository with PostgreSQL metadata', () => {
       assert.deepEqual(await collect((await download(one.ctx, 'b.bin')).body), shared);
       const v = await verify(two.ctx, { deep: true });
       assert.equal(v.lost, 0);
+    } finally {
+      await one.close();
+      await two.close();
+      await cleanup();
+    }
+  });
+
+  it('small files packed by two orchestrators at once, with deletes and gc repacking beside them, stay exact', async () => {
+    const { dir, cleanup } = await postgresRepository();
+    const one = await openEngine(dir, { workers: 0 });
+    const two = await openEngine(dir, { workers: 0 });
+    try {
+      const files = Array.from({ length: 120 }, (_, i) => ({ name: `s/f${i}`, data: textBytes(1000 + ((i * 7919) % 30_000), 300 + i) }));
+      const inputs = (fs: typeof files) => fs.map((f) => ({ name: f.name, input: pieces(f.data) }));
+      // Overlapping groups through both orchestrators at once: each chunk is stored (packed) once.
+      await Promise.all([uploadSmallFiles(one.ctx, inputs(files.slice(0, 80)), {}), uploadSmallFiles(two.ctx, inputs(files.slice(40)), {})]);
+      await Promise.all([
+        (async () => {
+          for (const f of files.slice(0, 70)) await remove(one.ctx, f.name);
+        })(),
+        uploadSmallFiles(one.ctx, inputs(files.slice(100)), {}),
+        gc(two.ctx),
+      ]);
+      await gc(one.ctx);
+      for (const f of files.slice(70)) assert.deepEqual(await collect((await download(two.ctx, f.name)).body), f.data, f.name);
+      const v = await verify(one.ctx, { deep: true });
+      assert.deepEqual([v.lost, v.orphans, v.corrupt, v.missing], [0, 0, 0, 0]);
+      for (const f of files.slice(70)) await remove(two.ctx, f.name);
+      await gc(two.ctx);
+      const st = await one.ctx.metadata.stats();
+      assert.deepEqual([st.chunks, st.physicalBytes], [0, 0]);
     } finally {
       await one.close();
       await two.close();
