@@ -16,6 +16,8 @@ export interface ChunkPlacement {
   refcount: number;
   copies: CopyRecord[];
   health: Health;
+  /** The pack object the chunk is stored in (its copies are the pack's), if it is in one. */
+  pack?: string;
 }
 
 export interface FileStat {
@@ -58,7 +60,18 @@ export async function stat(ctx: EngineContext, name: string, options: { version?
       codecs[codec] = (codecs[codec] ?? 0) + 1;
     }
     if (options.chunks) {
-      chunkList.push({ seq: vc.seq, offset: vc.offset, length: vc.length, id: vc.chunk.id, codec, storedSize: vc.chunk.storedSize, refcount: vc.chunk.refcount, copies: vc.chunk.copies, health: h });
+      chunkList.push({
+        seq: vc.seq,
+        offset: vc.offset,
+        length: vc.length,
+        id: vc.chunk.id,
+        codec,
+        storedSize: vc.chunk.storedSize,
+        refcount: vc.chunk.refcount,
+        copies: vc.chunk.copies,
+        health: h,
+        ...(vc.chunk.pack ? { pack: vc.chunk.pack.id } : {}),
+      });
     }
   }
   return {

@@ -55,9 +55,10 @@ describe('pack objects (small files)', () => {
       assert.ok(stored.length <= 2 * Math.ceil(300 / 20), `${stored.length} objects for 300 files (2 copies)`);
       await readsBack(t, files);
       // What stat reports is what the upload said (the chunks inside the pack, one copy).
-      const s = await stat(t.ctx, files[7]!.name);
+      const s = await stat(t.ctx, files[7]!.name, { chunks: true });
       assert.equal(s.storedSize, results[7]!.storedSize);
       assert.equal(s.health, 'healthy');
+      assert.ok(s.chunkList!.every((c) => c.pack !== undefined && stored.some((k) => k.endsWith(c.pack!))), 'stat names the pack');
 
       const again = await uploadSmallFiles(t.ctx, inputs(files), {});
       assert.deepEqual(again.map((r) => r.version.version), files.map(() => 2));

@@ -50,7 +50,7 @@ export function defineStat(program: Command, state: RunState): void {
           writeLine(out);
           const rows = [['#', 'OFFSET', 'SIZE', 'STORED', 'CODEC', 'REFS', 'HEALTH', 'COPIES', 'CHUNK']];
           for (const c of s.chunkList) {
-            rows.push([String(c.seq), String(c.offset), formatBytes(c.length), formatBytes(c.storedSize), c.codec, String(c.refcount), c.health, c.copies.map((k) => `${k.backend}${k.shard === undefined ? '' : `#${k.shard}`}${k.state === 'ok' ? '' : `(${k.state})`}`).join(',') || '-', c.id.slice(0, 16)]);
+            rows.push([String(c.seq), String(c.offset), formatBytes(c.length), formatBytes(c.storedSize), c.codec, String(c.refcount), c.health, c.copies.map((k) => `${k.backend}${k.shard === undefined ? '' : `#${k.shard}`}${k.state === 'ok' ? '' : `(${k.state})`}`).join(',') || '-', c.pack ? `${c.id.slice(0, 16)} in pack ${c.pack.slice(0, 12)}` : c.id.slice(0, 16)]);
           }
           writeLine(out, table(rows, [true, true, true, true, false, true, false, false, false]));
         }
