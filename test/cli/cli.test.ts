@@ -132,6 +132,25 @@ describe('dcs CLI', () => {
     assert.equal((JSON.parse(st.stdout) as { version: { version: number } }).version.version, 2, 'f02 was not put a third time');
   });
 
+  it('ls prints every file of a listing longer than one batch of rows, the last one too', async () => {
+    const fs = await import('node:fs/promises');
+    await fs.mkdir(join(dir, 'batch'));
+    const files: string[] = [];
+    // 1,000 files: the header and 999 rows fill the first batch, the last row is a batch of its own.
+    for (let i = 0; i < 1000; i++) {
+      const path = join('batch', `n${String(i).padStart(4, '0')}`);
+      await writeFile(join(dir, path), `file ${i}\n`);
+      files.push(path);
+    }
+    const put = await dcs(['put', '-q', ...files]);
+    assert.equal(put.code, 0, put.stderr);
+    const ls = await dcs(['ls', 'batch/']);
+    assert.equal(ls.code, 0, ls.stderr);
+    const names = ls.stdout.trim().split('\n').filter((l) => !l.trimStart().startsWith('SIZE')).map((l) => l.trim().split(/\s+/).at(-1));
+    assert.deepEqual(names, files);
+    assert.equal((await dcs(['ls', 'no-such-prefix/'])).stdout, '', 'an empty listing prints nothing');
+  });
+
   it('reports bad input in one line with a non-zero exit', async () => {
     const cases: [string[], number, RegExp][] = [
       [['put', 'no-such-file'], 1, /cannot read no-such-file: no such file/],

@@ -34,16 +34,20 @@ export function defineLs(program: Command, state: RunState): void {
           out.write(first ? ']\n' : '\n]\n');
           return;
         }
+        // Printed a thousand rows at a time (memory bounded); the header goes with the first batch.
         const rows: string[][] = [['SIZE', 'STORED', 'RATIO', 'VER', 'MODIFIED', 'NAME']];
+        let printed = false;
         const flush = (): void => {
           if (rows.length > 0) writeLine(state.io.stdout, table(rows, [true, true, true, true, false, false]));
           rows.length = 0;
+          printed = true;
         };
         for await (const f of files) {
           rows.push([formatBytes(f.size), formatBytes(f.storedSize), formatRatio(f.storedSize === 0 ? 1 : f.size / f.storedSize), String(f.version), formatDate(f.createdAt), displayName(f.name)]);
           if (rows.length >= 1000) flush();
         }
-        if (rows.length > 1) flush();
+        // An empty listing prints nothing, not a lone header; a last batch of one row still prints.
+        if (rows.length > (printed ? 0 : 1)) flush();
       });
     });
 }
