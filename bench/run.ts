@@ -5,7 +5,8 @@
 // --many-files N puts N small files in one command; --cluster runs the `dcs cluster up`
 // topologies beside embedded mode (bench/cluster.ts); --vs-restic FILE times dcs beside restic
 // as a user would (bench/vs-restic.ts); --vs-restic-small LIST does so with many small files
-// (bench/vs-restic-small.ts).
+// (bench/vs-restic-small.ts); --scale LIST builds repositories of that many 1 KiB chunks and times
+// gc, verify, stats, ls and a dedup put on each (bench/scale.ts).
 // Prints a table and writes bench/out/results.json and bench/out/results.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync, createReadStream } from 'node:fs';
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { clusterBench, clusterMarkdown } from './cluster.ts';
 import { vsResticBench, vsResticMarkdown } from './vs-restic.ts';
 import { vsResticSmallBench, vsResticSmallMarkdown } from './vs-restic-small.ts';
+import { scaleBench, scaleMarkdown } from './scale.ts';
 import { blocks, DATA_KINDS, ensureDataFile, fillBlock, type DataKind } from './data.ts';
 import { withInserts } from './edits.ts';
 
@@ -52,6 +54,8 @@ const { values: args } = parseArgs({
     'vs-restic-small': { type: 'string' },
     /** --vs-restic-small: the directory its list's paths are relative to (default: the current one). */
     'small-root': { type: 'string' },
+    /** At scale: comma-separated chunk counts, each a repository of N 1 KiB chunks in N/10 files, then whole commands timed (bench/scale.ts). */
+    scale: { type: 'string' },
     /** Put then get a stream of this size through an S3 backend (s3rver): throughput and peak RSS. */
     cloud: { type: 'string' },
     /** Through the HTTP API of `dcs serve`: a streamed PUT, a GET and a resumable upload of this (or --file's) input. */
@@ -439,6 +443,11 @@ async function run(): Promise<void> {
     const result = await vsResticSmallBench({ list: resolve(here, args['vs-restic-small']), root: resolve(here, args['small-root'] ?? '.'), work: args.work, rounds: Math.max(1, Number(args.rounds)) });
     extra.vsResticSmall = result;
     clusterMd += `${clusterMd ? '\n\n' : ''}${vsResticSmallMarkdown(result)}`;
+  }
+  if (args.scale) {
+    const result = await scaleBench({ counts: args.scale.split(',').filter((s) => s.trim() !== '').map(Number), work: args.work });
+    extra.scale = result;
+    clusterMd += `${clusterMd ? '\n\n' : ''}${scaleMarkdown(result)}`;
   }
   if (args.cloud) {
     extra.cloud = await cloudMode(parseSize(args.cloud));

@@ -9,9 +9,9 @@
 // checked outside the timing), and the objects the repository holds (restic: files under data/;
 // dcs: files under data/chunks/, its fs backend's objects).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { dcsTimed, markdownTable, median, PASSWORD, resticVersion, rotated, same, timed, type Timed } from './vs-restic.ts';
+import { countFiles, dcsTimed, markdownTable, median, PASSWORD, resticVersion, rotated, same, timed, type Timed } from './vs-restic.ts';
 
 type Tool = 'restic' | 'dcs';
 const TOOLS: Tool[] = ['restic', 'dcs'];
@@ -37,8 +37,6 @@ interface SmallInput {
   /** The list's middle file, the one restored. */
   middle: string;
 }
-
-const countFiles = (dir: string): number => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
 
 async function runTool(tool: Tool, input: SmallInput, work: string): Promise<SmallRun> {
   const repo = join(work, 'repo');

@@ -12,7 +12,7 @@
 // file's size (du of the repository directory), the measure issue 15 names.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { withInserts } from './edits.ts';
@@ -27,13 +27,19 @@ export interface Timed {
   maxRssMB: number;
 }
 
-/** One command as its own process: wall time from spawn to exit, peak RSS from /usr/bin/time. */
-export async function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<Timed> {
+/**
+ * One command as its own process: wall time from spawn to exit, peak RSS from /usr/bin/time. Its
+ * stdout is dropped, or written to the file `stdout` names (a real file, not a pipe read here, so
+ * a command that prints much is timed as a user redirecting it would see).
+ */
+export async function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string, stdout?: string): Promise<Timed> {
   const report = join(tmpdir(), `dcs-vs-restic-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
+  const out = stdout === undefined ? 'ignore' : openSync(stdout, 'w');
   const started = performance.now();
-  const child = spawn(TIME, ['-f', '%M', '-o', report, cmd, ...args], { env: { ...process.env, DCS_REPO: undefined, DCS_SERVER: undefined, ...env }, stdio: ['ignore', 'ignore', 'inherit'], ...(cwd === undefined ? {} : { cwd }) });
+  const child = spawn(TIME, ['-f', '%M', '-o', report, cmd, ...args], { env: { ...process.env, DCS_REPO: undefined, DCS_SERVER: undefined, ...env }, stdio: ['ignore', out, 'inherit'], ...(cwd === undefined ? {} : { cwd }) });
   const [code] = (await once(child, 'exit')) as [number | null];
   const seconds = (performance.now() - started) / 1000;
+  if (typeof out === 'number') closeSync(out);
   const rssKB = Number(readFileSync(report, 'utf8').trim().split('\n').at(-1));
   rmSync(report, { force: true });
   if (code !== 0) throw new Error(`${cmd} ${args.slice(0, 4).join(' ')} … exited ${code}`);
@@ -44,7 +50,8 @@ export async function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv 
  * `dcs` as a user starts it: the executable itself (its shebang sets glibc's arena limit), the
  * pinned Node first on PATH, as `npx dcs` has it.
  */
-export const dcsTimed = (args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<Timed> => timed(BIN, args, { ...env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }, cwd);
+export const dcsTimed = (args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string, stdout?: string): Promise<Timed> =>
+  timed(BIN, args, { ...env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }, cwd, stdout);
 
 /** `restic version`'s line; throws, naming the option that needs it, when restic is missing. */
 export function resticVersion(option: string): string {
@@ -54,6 +61,8 @@ export function resticVersion(option: string): string {
 }
 
 export const du = (path: string): number => Number(spawnSync('du', ['-sb', path]).stdout.toString().split('\t')[0]);
+/** Regular files under `dir`, at any depth: a directory backend's objects. */
+export const countFiles = (dir: string): number => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
 export const same = (a: string, b: string): boolean => statSync(a).size === statSync(b).size && spawnSync('cmp', ['-s', a, b]).status === 0;
 
 interface ToolRun {
