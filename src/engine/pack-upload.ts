@@ -8,17 +8,15 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { ChunkHasher, ChunkId } from '../core/chunk-id.ts';
 import { chunkStream, minChunk } from '../core/chunker.ts';
-import { PACK_CODEC_ID, type CodecChoice } from '../core/codecs.ts';
+import type { CodecChoice } from '../core/codecs.ts';
 import { PackBuilder } from '../core/pack.ts';
 import { DcsError } from '../core/errors.ts';
 import type { LatestVersion, StagedChunk, StoredChunk } from '../metadata/metadata-store.ts';
 import { isFileInput, type ChunkInput } from './chunk-source.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
-import { claimChunks, countWritten, storeEncoded, upload, warnDegraded, withHeartbeat, type UploadResult, type WrittenCounts } from './upload.ts';
-
-/** A pack is sealed once its payload reaches this (a few MiB, as restic's and kopia's packs). */
-export const PACK_TARGET_BYTES = 8 * 1024 * 1024;
+import { PACK_TARGET_BYTES, writePack } from './pack-writer.ts';
+import { claimChunks, countWritten, upload, warnDegraded, withHeartbeat, type UploadResult, type WrittenCounts } from './upload.ts';
 
 export interface SmallFile {
   name: string;
@@ -103,11 +101,6 @@ async function* single(data: Uint8Array): AsyncGenerator<Uint8Array> {
 }
 
 /**
- * Store a group of small files (the caller bounds its total size: every file's bytes are held
- * until their chunks are encoded) and commit them together. Engines that cannot name packs (no
- * hasher) store them one by one.
- */
-/**
  * What identifies an unchanged local file, as restic and borg check it: its path, size, change and
  * modification times and inode. Taken before the file is read, so a change during the read shows
  * as a change next time. A digest: metadata keeps no paths but names.
@@ -127,6 +120,11 @@ export interface SmallFilesOptions {
   reread?: boolean;
 }
 
+/**
+ * Store a group of small files (the caller bounds its total size: every file's bytes are held
+ * until their chunks are encoded) and commit them together. Engines that cannot name packs (no
+ * hasher) store them one by one.
+ */
 export async function uploadSmallFiles(ctx: EngineContext, files: readonly SmallFile[], options: SmallFilesOptions): Promise<UploadResult[]> {
   const codec = options.codec ?? ctx.compression.codec;
   const level = options.level ?? (options.codec === undefined ? ctx.compression.level : undefined);
@@ -178,21 +176,11 @@ export async function uploadSmallFiles(ctx: EngineContext, files: readonly Small
       let degraded = 0;
       const sealAndStore = async (): Promise<void> => {
         if (builder.count === 0) return;
-        const sealed = builder.seal(hasher);
         const inPack = members;
+        const full = builder;
         builder = new PackBuilder();
         members = [];
-        // The pack's row (pending, claimed) exists before its object does: gc's orphan sweep leaves it be.
-        const packClaim = await claimChunks(ctx, sessionId, [sealed.id]);
-        let packStored: StoredChunk[] = [];
-        if (packClaim.get(sealed.id) === 'write') {
-          const written = await storeEncoded(ctx, { id: sealed.id, envelope: sealed.envelope, codecId: PACK_CODEC_ID, rawSize: sealed.payloadLength, storedSize: sealed.envelope.length });
-          packStored = [written.stored];
-          if (written.degraded) degraded++;
-        }
-        const offsets = new Map(sealed.members.map((m) => [m.id, m.offset]));
-        const chunks = inPack.map((m) => ({ ...m.stored, pack: { id: sealed.id, offset: offsets.get(m.stored.id)! } }));
-        await metadata.recordStored(sessionId, [...packStored, ...chunks]);
+        if ((await writePack(ctx, sessionId, hasher, full, inPack.map((m) => m.stored))).degraded) degraded++;
         for (const m of inPack) countWritten(counts[m.file]!, m.stored, false);
       };
       for await (const { item, encoded } of orderedMap(toWrite, ctx.limits.inFlightChunks, async (w) => ({ item: w, encoded: await ctx.transformer.encode(w.data, w.id, codec, level, { here: true }) }))) {

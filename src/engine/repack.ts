@@ -4,15 +4,14 @@
 // into new packs, the chunks move there (recordStored), and the old packs, left with no chunk,
 // are deleted by gc like any garbage. restic's and kopia's prune do the same.
 import type { ChunkId } from '../core/chunk-id.ts';
-import { PACK_CODEC_ID } from '../core/codecs.ts';
 import { errorMessage } from '../core/errors.ts';
 import { memberObjectOffset, PackBuilder } from '../core/pack.ts';
 import type { ChunkRecord, StoredChunk } from '../metadata/metadata-store.ts';
 import { fetchVerified, orderedCopies } from './chunk-reader.ts';
 import type { EngineContext } from './context.ts';
 import { isSharded, readShardedEnvelope } from './erasure-io.ts';
-import { PACK_TARGET_BYTES } from './pack-upload.ts';
-import { claimChunks, storeEncoded, withHeartbeat } from './upload.ts';
+import { PACK_TARGET_BYTES, writePack } from './pack-writer.ts';
+import { withHeartbeat } from './upload.ts';
 
 /** A pack is rewritten once the chunks still in it hold less than this share of its bytes. */
 export const REPACK_BELOW = 0.5;
@@ -57,15 +56,7 @@ export async function repackSparse(ctx: EngineContext): Promise<RepackReport> {
       let sources = new Set<ChunkId>();
       const seal = async (): Promise<void> => {
         if (builder.count === 0) return;
-        const sealed = builder.seal(hasher);
-        // Claimed first, so gc's orphan sweep (this gc's own, later) knows the object.
-        const claim = await claimChunks(ctx, sessionId, [sealed.id]);
-        const stored: StoredChunk[] = [];
-        if (claim.get(sealed.id) === 'write') {
-          stored.push((await storeEncoded(ctx, { id: sealed.id, envelope: sealed.envelope, codecId: PACK_CODEC_ID, rawSize: sealed.payloadLength, storedSize: sealed.envelope.length })).stored);
-        }
-        const offsets = new Map(sealed.members.map((m) => [m.id, m.offset]));
-        await metadata.recordStored(sessionId, [...stored, ...moving.map((m) => ({ ...m, pack: { id: sealed.id, offset: offsets.get(m.id)! } }))]);
+        await writePack(ctx, sessionId, hasher, builder, moving);
         report.packsRewritten += sources.size;
         builder = new PackBuilder();
         moving = [];

@@ -25,8 +25,12 @@ export async function lockChunks(d: SqlDialect, trx: Db, where: (eb: ExpressionB
  * id and pack_id columns (a NULL pack_id matches no copy).
  */
 export function storedOk(id: string, pack: string): RawBuilder<SqlBool> {
-  return sql<SqlBool>`(EXISTS (SELECT 1 FROM chunk_copies k WHERE k.chunk_id = ${sql.ref(id)} AND k.state = 'ok')
-    OR EXISTS (SELECT 1 FROM chunk_copies k WHERE k.chunk_id = ${sql.ref(pack)} AND k.state = 'ok'))`;
+  return sql<SqlBool>`(${ownOk(id)} OR EXISTS (SELECT 1 FROM chunk_copies k WHERE k.chunk_id = ${sql.ref(pack)} AND k.state = 'ok'))`;
+}
+
+/** The chunk (`id` its id column) has an ok copy of its own. */
+function ownOk(id: string): RawBuilder<SqlBool> {
+  return sql<SqlBool>`EXISTS (SELECT 1 FROM chunk_copies k WHERE k.chunk_id = ${sql.ref(id)} AND k.state = 'ok')`;
 }
 
 /** No live session claims the chunk (`id` is its id column). */
@@ -147,7 +151,7 @@ async function recordPacked(d: SqlDialect, trx: Db, chunks: readonly StoredChunk
   const delta = new Map<string, number>();
   for (const part of batches(chunks, d.idBatch)) {
     const ids = part.map((c) => c.id);
-    const read = () => trx.selectFrom('chunks as c').select(['c.id', 'c.pack_id', storedOk('c.id', 'c.id').as('whole')]).where((eb) => d.inList(eb.ref('c.id'), ids)).execute();
+    const read = () => trx.selectFrom('chunks as c').select(['c.id', 'c.pack_id', ownOk('c.id').as('whole')]).where((eb) => d.inList(eb.ref('c.id'), ids)).execute();
     // The packs the chunks are in now are locked with them, in id order; the rows are read again
     // under the locks: another session may have moved a chunk between the first read and the lock.
     const before = await read();
