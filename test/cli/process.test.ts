@@ -2,9 +2,10 @@
 // in-process collector the other CLI tests use: `get` frees each chunk once the kernel has it, so
 // this checks the bytes that arrive, chunk after chunk, through every kind of output.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { lstat, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +53,42 @@ describe('dcs as a process', () => {
       } finally {
         await repo.close();
       }
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('kill -9 in the middle of a put of many small files: only whole groups are visible, each file intact; gc leaves no trace of the rest', async () => {
+    const { dir, cleanup } = await tempDir('dcs-process-');
+    try {
+      await mkdir(join(dir, 'src'));
+      const names = Array.from({ length: 4000 }, (_, i) => `src/f${String(i).padStart(4, '0')}.txt`);
+      for (const [i, n] of names.entries()) await writeFile(join(dir, n), textBytes(1000 + (i % 7) * 300, 500 + i));
+      await dcs(['init', '--repo', 'r'], dir);
+      const child = spawn(process.execPath, [BIN, 'put', '--repo', 'r', ...names], { cwd: dir, env: { ...process.env, DCS_REPO: '' }, stdio: ['ignore', 'pipe', 'ignore'] });
+      // The first result line: the first group is committed, later ones are on their way.
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', () => reject(new Error('put finished before it could be killed')));
+      });
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+
+      const listed = (JSON.parse((await dcs(['ls', '--repo', 'r', '--json'], dir)).stdout.toString()) as { name: string }[]).map((f) => f.name);
+      assert.ok(listed.length > 0 && listed.length < names.length, `${listed.length} files visible`);
+      assert.equal(listed.length % 1000, 0, 'groups are committed whole');
+      for (const n of listed.filter((_, i) => i % 250 === 0)) assert.ok((await dcs(['get', n, '--repo', 'r', '-o', '-'], dir)).stdout.equals(await readFile(join(dir, n))), n);
+      // The killed put's session is dead once silent for a second.
+      await new Promise((r) => setTimeout(r, 1100));
+      await dcs(['gc', '--repo', 'r', '--session-timeout', '1'], dir);
+      const verify = JSON.parse((await dcs(['verify', '--repo', 'r', '--deep', '--json'], dir)).stdout.toString()) as { chunks: number; lost: number; orphans: number; corrupt: number; missing: number };
+      assert.deepEqual([verify.lost, verify.orphans, verify.corrupt, verify.missing], [0, 0, 0, 0]);
+      // What the backend holds is exactly the committed objects: the killed group's pack is gone.
+      const objects = (await readdir(join(dir, 'r', 'data', 'chunks'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
+      assert.equal(objects, verify.chunks);
+      // The put again stores the rest; every file reads back.
+      await dcs(['put', '--repo', 'r', '-q', ...names], dir);
+      for (const n of names.filter((_, i) => i % 500 === 0)) assert.ok((await dcs(['get', n, '--repo', 'r', '-o', '-'], dir)).stdout.equals(await readFile(join(dir, n))), n);
     } finally {
       await cleanup();
     }

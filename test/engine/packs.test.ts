@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PACK_CODEC_ID } from '../../src/core/codecs.ts';
-import { ENVELOPE_CODEC_OFFSET, ENVELOPE_HEADER_SIZE } from '../../src/core/envelope.ts';
+import { ENVELOPE_CODEC_OFFSET, ENVELOPE_HEADER_SIZE, frameEnvelope } from '../../src/core/envelope.ts';
 import { parsePackIndex } from '../../src/core/pack.ts';
 import { readChunk } from '../../src/engine/chunk-reader.ts';
 import { download } from '../../src/engine/download.ts';
@@ -91,6 +91,34 @@ describe('pack objects (small files)', () => {
       assert.equal((await t.ctx.transformer.decode(new Uint8Array(member), m.id)).length > 0, true);
       assert.equal(Buffer.from(object).includes(Buffer.from(files[3]!.data.subarray(0, 64))), false, 'plain text is not in the pack');
       await readsBack(t, files);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a forged pack (altered member, recomputed checksum) in an encrypted repository is refused, never returned', async () => {
+    const keys = { chunkKey: cryptoRandom(32), idKey: cryptoRandom(32) };
+    const t = await testEngine({ keys });
+    try {
+      const files = smallFiles(10, 11).map((f) => ({ ...f, data: f.data.subarray(0, 3000) }));
+      await uploadSmallFiles(t.ctx, inputs(files), {});
+      const [key] = (await objects(t.stores)).map((k) => k.split(':')[1]!);
+      const packId = key!.split('/').pop()!;
+      const forged = new Uint8Array(await t.stores[0]!.get(key!));
+      const members = parsePackIndex(forged.subarray(ENVELOPE_HEADER_SIZE), packId);
+      // A byte inside the first member's sealed payload, and a checksum that matches again: only
+      // the member's authentication and the pack's keyed id can tell.
+      const first = members[0]!;
+      const at = ENVELOPE_HEADER_SIZE + first.offset + 40;
+      forged[at] = forged[at]! ^ 0x01;
+      frameEnvelope(forged, { codecId: PACK_CODEC_ID, cipherId: 0, plainLength: forged.length - ENVELOPE_HEADER_SIZE });
+      await t.stores[0]!.put(key!, forged);
+      // Each file is one chunk, packed in file order: the first member is the first file.
+      await assert.rejects(collect((await download(t.ctx, files[0]!.name)).body), /authentication failed|no healthy copy|corrupt/i);
+      // The other chunks in the pack still read: each is checked on its own.
+      await readsBack(t, files.slice(1));
+      const v = await verify(t.ctx, { deep: true });
+      assert.equal(v.corrupt, 1);
     } finally {
       await t.close();
     }
