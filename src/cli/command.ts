@@ -17,6 +17,8 @@ export interface RepoOptions {
   repo?: string;
   json?: boolean;
   quiet?: boolean;
+  /** Set by commands, not flags: 'on-use' for those that may read only metadata (no key unlock, no prompt). */
+  unlock?: 'at-open' | 'on-use';
 }
 
 export const REPO_OPTION_HELP = 'repository directory (default: $DCS_REPO, else ./.dcs)';
@@ -28,6 +30,7 @@ export async function withRepository<T>(state: RunState, options: RepoOptions, f
   const { openRepository } = await import('../repository/local-repository.ts');
   const repo = await openRepository(dir, {
     passphrase: passphraseFromEnvOrPrompt(io),
+    ...(options.unlock ? { unlock: options.unlock } : {}),
     warn: (message) => {
       if (!options.quiet) writeLine(io.stderr, `dcs: warning: ${message}`);
     },

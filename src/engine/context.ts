@@ -40,8 +40,11 @@ export interface EngineContext {
   /** Chunks inputs of a few chunks on the calling thread (no worker or service round trip to start). */
   smallChunkSource?: ChunkSource;
   transformer: ChunkTransformer;
-  /** The repository's chunk ids (SHA-256, or HMAC under the id key): names pack objects; without it nothing is packed. */
-  hasher?: ChunkHasher;
+  /**
+   * The repository's chunk ids (SHA-256, or HMAC under the id key): names pack objects; without it
+   * nothing is packed. A promise: an encrypted repository's id key may not be unlocked yet.
+   */
+  hasher?: () => Promise<ChunkHasher>;
   /** Copies of every chunk on distinct backends. */
   replicas: number;
   /**

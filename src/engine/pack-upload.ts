@@ -128,7 +128,7 @@ export interface SmallFilesOptions {
 export async function uploadSmallFiles(ctx: EngineContext, files: readonly SmallFile[], options: SmallFilesOptions): Promise<UploadResult[]> {
   const codec = options.codec ?? ctx.compression.codec;
   const level = options.level ?? (options.codec === undefined ? ctx.compression.level : undefined);
-  const hasher = ctx.hasher;
+  const hasher = await ctx.hasher?.();
   if (!hasher || files.length === 0) {
     const results: UploadResult[] = [];
     for (const f of files) results.push(await upload(ctx, f.input, { name: f.name, codec, ...(level === undefined ? {} : { level }) }));

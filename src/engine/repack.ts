@@ -45,7 +45,7 @@ async function readPack(ctx: EngineContext, pack: ChunkRecord): Promise<Uint8Arr
 
 export async function repackSparse(ctx: EngineContext): Promise<RepackReport> {
   const report: RepackReport = { packsRewritten: 0, bytesCopied: 0 };
-  const hasher = ctx.hasher;
+  const hasher = await ctx.hasher?.();
   if (!hasher) return report;
   const { metadata } = ctx;
   const { sessionId } = await metadata.beginUpload('(gc: repack)');

@@ -107,7 +107,6 @@ class EngineRepository implements LocalRepository {
       },
       abort: (id) => abortResumableUpload(ctx, id),
     };
-    const idKey = engine.idKey;
     // Chunked uploads seen here and when they last did something, so a stopping server can wait for them.
     const active = new Map<string, number>();
     const touch = <T>(sessionId: string, work: () => Promise<T>): Promise<T> => {
@@ -118,6 +117,7 @@ class EngineRepository implements LocalRepository {
       begin: async (request) => {
         if (this.#draining) throw new DcsError('SHUTTING_DOWN', 'this orchestrator is shutting down: use another one (DCS_SERVER=URL,URL…) or retry shortly');
         const name = validateName(request.name);
+        const idKey = await engine.idKey();
         const { sessionId } = await ctx.metadata.beginUpload(name);
         active.set(sessionId, Date.now());
         return { sessionId, chunker: ctx.chunker, ...(idKey ? { idKey } : {}), encoding: encoding(request) };
@@ -195,7 +195,8 @@ class EngineRepository implements LocalRepository {
   async downloadEnvelopes(name: string, request: DownloadRequest = {}): Promise<EnvelopeDownload & { idKey?: Uint8Array }> {
     const dl = await downloadEnvelopes(this.#ctx, validateName(name), { ...optionalVersion(request.version), ...(request.range ? { range: request.range } : {}) }, { encrypted: this.info.encrypted });
     // The client verifies chunk ids itself, so it needs the id key (never the data key).
-    return this.#engine.idKey ? { ...dl, idKey: this.#engine.idKey } : dl;
+    const idKey = await this.#engine.idKey();
+    return idKey ? { ...dl, idKey } : dl;
   }
 
   async downloadPlan(name: string, request: DownloadRequest = {}): Promise<DownloadPlan | undefined> {

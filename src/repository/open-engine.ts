@@ -7,7 +7,7 @@ import { chmod, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
-import { hmacHasher, sha256Hasher } from '../core/chunk-id.ts';
+import { hmacHasher, sha256Hasher, type ChunkHasher } from '../core/chunk-id.ts';
 import { BlobNotFoundError, ConfigError, errnoCode, errorMessage, RepositoryNotFoundError } from '../core/errors.ts';
 import { unlockKeyFile, type RepositoryKeys } from '../core/keyfile.ts';
 import { inlineChunkSource, workerChunkSource, type ChunkSource } from '../engine/chunk-source.ts';
@@ -18,6 +18,7 @@ import type { MetadataStore } from '../metadata/metadata-store.ts';
 import { Placement, type Backend } from '../storage/placement.ts';
 import type { ServiceStages } from '../services/stages.ts';
 import type { ClientOptions } from '../services/transport.ts';
+import { DeferredTransformer, deferredSource, once } from './deferred-keys.ts';
 import { CONFIG_FILE, parseConfig, type RedundancyConfig, type RepositoryConfig } from './config.ts';
 import { closeBackends, KEY_FILE, KEY_OBJECT_KEY, markerOf, openBackends, openMetadata, REPO_MARKER_KEY } from './stores.ts';
 
@@ -29,7 +30,7 @@ export interface OpenedEngine {
   config: RepositoryConfig;
   ctx: EngineContext;
   /** The chunk-id key of an encrypted repository (what clients that chunk for themselves need). */
-  idKey?: Uint8Array;
+  idKey(): Promise<Uint8Array | undefined>;
   /** Storage nodes and whether their last health check passed (when `watchNodes` was asked for). */
   nodeStatus(): ReadonlyMap<string, boolean>;
   close(): Promise<void>;
@@ -37,6 +38,12 @@ export interface OpenedEngine {
 
 export interface OpenOptions {
   passphrase?: PassphraseSource;
+  /**
+   * When an encrypted repository's key is unlocked: at open (the default: a wrong passphrase fails
+   * at once, as servers want), or when chunk data is first encoded, decoded or identified (the CLI,
+   * for commands that may read only metadata). Distributed mode always unlocks at open.
+   */
+  unlock?: 'at-open' | 'on-use';
   /**
    * Distributed mode: reach storage nodes (grpc:// and grpcs:// backends) with these client
    * options, and with `remoteStages` also the chunker and compressor services dcs.yaml names.
@@ -154,20 +161,26 @@ export async function openEngine(dirArg: string, options: OpenOptions = {}): Pro
   let transformer: ChunkTransformer | undefined;
   let stopWatching = (): void => {};
   try {
+    const unlock = config.encryption.enabled
+      ? once(async () => {
+          const keyFile = await loadKeyFile(dir, config, backends);
+          if (!options.passphrase) throw new ConfigError('this repository is encrypted and no passphrase source was given');
+          return unlockKeyFile(keyFile, await options.passphrase());
+        })
+      : undefined;
     let keys: RepositoryKeys | undefined;
-    if (config.encryption.enabled) {
-      const keyFile = await loadKeyFile(dir, config, backends);
-      if (!options.passphrase) throw new ConfigError('this repository is encrypted and no passphrase source was given');
-      keys = await unlockKeyFile(keyFile, await options.passphrase());
-    }
+    if (unlock && (options.unlock !== 'on-use' || cluster)) keys = await unlock();
+    // Built from the keys now, or (key still locked) on first use.
+    const keyed = <T>(make: (k: RepositoryKeys | undefined) => T, defer: (build: () => Promise<T>) => T): T =>
+      unlock && !keys ? defer(async () => make(await unlock())) : make(keys);
     if (config.id === undefined) config.id = await adoptBackends(config, backends, options.initializeBackends === true);
     metadata = await openMetadata(dir, config.metadata, config.permissions);
     const workers = options.workers ?? config.performance.workers ?? Math.min(availableParallelism(), 8);
-    const localTransformer = (): ChunkTransformer => (workers > 0 ? new WorkerPoolTransformer({ workers, ...(keys ? { keys } : {}) }) : new InlineTransformer(keys));
-    const hasher = keys ? hmacHasher(keys.idKey) : sha256Hasher();
-    const localSource = (): ChunkSource => (workers > 0 ? workerChunkSource(keys ? { idKey: keys.idKey } : {}) : inlineChunkSource(hasher));
+    const localTransformer = (k: RepositoryKeys | undefined): ChunkTransformer => (workers > 0 ? new WorkerPoolTransformer({ workers, ...(k ? { keys: k } : {}) }) : new InlineTransformer(k));
+    const hasherOf = (k: RepositoryKeys | undefined): ChunkHasher => (k ? hmacHasher(k.idKey) : sha256Hasher());
+    const localSource = (k: RepositoryKeys | undefined): ChunkSource => (workers > 0 ? workerChunkSource(k ? { idKey: k.idKey } : {}) : inlineChunkSource(hasherOf(k)));
     const remote = cluster?.remoteStages ? cluster : undefined;
-    transformer = remote ? remote.transformer(config.services, keys, localTransformer) : localTransformer();
+    transformer = remote ? remote.transformer(config.services, keys, () => localTransformer(keys)) : keyed(localTransformer, (build) => new DeferredTransformer(build));
     const placement = new Placement(backends);
     watchBreakers(placement);
     let nodeStatus = (): ReadonlyMap<string, boolean> => new Map();
@@ -181,9 +194,9 @@ export async function openEngine(dirArg: string, options: OpenOptions = {}): Pro
     const ctx: EngineContext = {
       metadata,
       placement,
-      chunkSource: remote ? remote.chunkSource(config.services, keys, localSource) : localSource(),
-      smallChunkSource: inlineChunkSource(hasher),
-      hasher,
+      chunkSource: remote ? remote.chunkSource(config.services, keys, () => localSource(keys)) : keyed(localSource, deferredSource),
+      smallChunkSource: keyed((k) => inlineChunkSource(hasherOf(k)), deferredSource),
+      hasher: once(async () => hasherOf(unlock ? await unlock() : undefined)),
       transformer,
       ...redundancyOf(config.redundancy),
       chunker: config.chunking,
@@ -201,7 +214,7 @@ export async function openEngine(dirArg: string, options: OpenOptions = {}): Pro
       dir,
       config,
       ctx,
-      ...(keys ? { idKey: keys.idKey } : {}),
+      idKey: async () => (unlock ? (await unlock()).idKey : undefined),
       nodeStatus: () => nodeStatus(),
       close: async () => {
         opened.stopWatching();

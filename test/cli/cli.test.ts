@@ -212,9 +212,18 @@ describe('encrypted repository via the CLI', () => {
       assert.equal(wrong.code, 1);
       assert.match(wrong.stderr, /^dcs: wrong passphrase/);
       assert.deepEqual(await readFile(join(dir, 'r', 'metadata.db')), metaBefore);
-      const none = await runCli(['ls', '--repo', 'r'], { cwd: dir });
+      // Metadata is not encrypted: listing needs no passphrase; reading a file's bytes does.
+      const listed = await runCli(['ls', '--repo', 'r', '--json'], { cwd: dir });
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.deepEqual((JSON.parse(listed.stdout) as { name: string }[]).map((f) => f.name), ['secret']);
+      const none = await runCli(['get', 'secret', '-o', join(dir, 'out'), '--repo', 'r'], { cwd: dir });
       assert.equal(none.code, 1);
-      assert.match(none.stderr, /DCS_PASSPHRASE/);
+      assert.match(none.stderr, /^dcs: .*DCS_PASSPHRASE/);
+      await assert.rejects(readFile(join(dir, 'out')), { code: 'ENOENT' });
+      const wrongGet = await runCli(['get', 'secret', '-o', join(dir, 'out'), '--repo', 'r'], { cwd: dir, env: { DCS_PASSPHRASE: 'wrong' } });
+      assert.equal(wrongGet.code, 1);
+      assert.match(wrongGet.stderr, /^dcs: wrong passphrase/);
+      await assert.rejects(readFile(join(dir, 'out')), { code: 'ENOENT' });
       const got = await runCli(['get', 'secret', '-o', '-', '--repo', 'r'], { cwd: dir, env });
       assert.deepEqual(got.stdoutBytes, Buffer.from(data));
       // Stored objects do not contain the plaintext.

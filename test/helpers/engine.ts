@@ -42,7 +42,7 @@ export async function testEngine(
     metadata,
     placement: new Placement(stores.map((store) => ({ name: store.name, store, weight: 1 }))),
     chunkSource: inlineChunkSource(hasher),
-    hasher,
+    hasher: async () => hasher,
     transformer,
     replicas: options.erasure ? options.erasure.data + options.erasure.parity : (options.replicas ?? 1),
     ...(options.erasure ? { erasure: options.erasure } : {}),

@@ -20,7 +20,7 @@ export function defineLs(program: Command, state: RunState): void {
     .option('--server <url>', SERVER_OPTION_HELP)
     .option('--json', 'one JSON array of files')
     .action(async (prefix: string | undefined, flags: LsFlags) => {
-      await withTarget(state, flags, async (t) => {
+      await withTarget(state, { ...flags, unlock: 'on-use' }, async (t) => {
         const files = t.list(prefix === undefined ? {} : { prefix });
         if (flags.json) {
           // Streamed as a JSON array so a huge listing never sits in memory.

@@ -23,7 +23,7 @@ export function defineRm(program: Command, state: RunState): void {
     .option('--version <n>', 'delete only this version', versionOption)
     .option('--json', 'print the result as JSON')
     .action(async (name: string, flags: RmFlags) => {
-      await withTarget(state, flags, async (t) => {
+      await withTarget(state, { ...flags, unlock: 'on-use' }, async (t) => {
         const r = await t.remove(name, flags.version === undefined ? {} : { version: flags.version });
         if (flags.json) printJson(state, { name, ...r });
         else writeLine(state.io.stdout, `removed ${displayName(name)} (${r.versionsRemoved} version${r.versionsRemoved === 1 ? '' : 's'})`);

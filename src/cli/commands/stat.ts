@@ -25,7 +25,7 @@ export function defineStat(program: Command, state: RunState): void {
     .option('--no-chunks', 'omit the per-chunk table')
     .option('--json', 'print as JSON')
     .action(async (name: string, flags: StatFlags) => {
-      await withTarget(state, flags, async (t) => {
+      await withTarget(state, { ...flags, unlock: 'on-use' }, async (t) => {
         const s = await t.stat(name, { ...(flags.version !== undefined ? { version: flags.version } : {}), chunks: flags.chunks !== false });
         if (flags.json) {
           printJson(state, s);

@@ -19,7 +19,7 @@ export function defineStats(program: Command, state: RunState): void {
     .option('--server <url>', SERVER_OPTION_HELP)
     .option('--json', 'print as JSON')
     .action(async (flags: StatsFlags) => {
-      await withTarget(state, flags, async (t) => {
+      await withTarget(state, { ...flags, unlock: 'on-use' }, async (t) => {
         const s = await t.stats();
         if (flags.json) {
           printJson(state, s);

@@ -40,7 +40,8 @@ export function defineVerify(program: Command, state: RunState): void {
     .action(async (name: string | undefined, flags: VerifyFlags) => {
       if (flags.rate !== undefined && !flags.deep) throw new UsageError('--rate paces the reads of --deep; add --deep');
       if (flags.rate === 0) throw new UsageError('--rate must be more than 0');
-      await withTarget(state, flags, async (t) => {
+      // A shallow verify reads only metadata and object sizes: no key unlock.
+      await withTarget(state, { ...flags, unlock: flags.deep ? 'at-open' : 'on-use' }, async (t) => {
         const bar = progressBar(state.io, wantsProgress(flags), { unit: 'items', label: flags.deep ? 'verifying (deep)' : 'verifying' });
         let report: VerifyReport;
         try {
