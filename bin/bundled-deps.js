@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * yaml's Node entry is CommonJS, which would bundle to a default export only: its ESM build
  * (the same code, published for browsers) is bundled instead.
  */
-const PACKAGES = [{ name: 'kysely' }, { name: 'zod' }, { name: 'cockatiel' }, { name: 'yaml', esmEntry: 'browser/index.js' }];
+const PACKAGES = [{ name: 'kysely' }, { name: 'zod' }, { name: 'cockatiel' }, { name: 'yaml', esmEntry: 'browser/index.js' }, { name: 'commander' }];
 
 export const BUNDLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '.cache', 'dcs-deps');
 

@@ -1,6 +1,6 @@
 // Bundles the dependencies whose many small modules dominate dcs's start-up into one ES module
 // each: kysely is 1,020 files (~130 ms to load on the reference machine, ~7 ms bundled), zod ~60
-// ms, yaml ~20 ms, cockatiel ~12 ms. Run by `npm ci`/`npm install` (postinstall) with rolldown, the bundler Vite
+// ms, yaml ~20 ms, cockatiel ~12 ms, commander ~10 ms (CommonJS, converted to one ES module). Run by `npm ci`/`npm install` (postinstall) with rolldown, the bundler Vite
 // already brings; bin/process-setup.js points Node at a bundle only when it was made from the
 // version installed now, so a stale or missing bundle just means the package loads as usual.
 //
