@@ -11,6 +11,7 @@ import { defineCluster } from './commands/cluster.ts';
 import { defineGc } from './commands/gc.ts';
 import { defineGet } from './commands/get.ts';
 import { defineInit } from './commands/init.ts';
+import { defineKeys } from './commands/keys.ts';
 import { defineLs } from './commands/ls.ts';
 import { definePut } from './commands/put.ts';
 import { defineRebalance } from './commands/rebalance.ts';
@@ -22,7 +23,7 @@ import { defineStat } from './commands/stat.ts';
 import { defineStats } from './commands/stats.ts';
 import { defineVerify } from './commands/verify.ts';
 
-const COMMANDS: readonly CommandDefinition[] = [defineInit, definePut, defineGet, defineLs, defineStat, defineRm, defineVerify, defineRepair, defineGc, defineStats, defineRebalance, defineServe, defineStart, defineCluster];
+const COMMANDS: readonly CommandDefinition[] = [defineInit, definePut, defineGet, defineLs, defineStat, defineRm, defineVerify, defineRepair, defineGc, defineStats, defineRebalance, defineServe, defineStart, defineCluster, defineKeys];
 
 
 function buildProgram(state: RunState): Command {

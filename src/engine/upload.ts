@@ -26,6 +26,11 @@ export interface UploadOptions {
   codec?: CodecChoice;
   level?: number;
   onProgress?: (progress: UploadProgress) => void;
+  /**
+   * What to keep with the version (VersionRecord.attributes), asked for once the input has ended
+   * and every chunk is durable, just before the commit: the S3 API's ETag is the MD5 of the bytes.
+   */
+  attributes?: () => string | undefined;
 }
 
 /** What storing a stream added: its size and what of it had to be written. */
@@ -257,7 +262,8 @@ export async function upload(ctx: EngineContext, input: ChunkInput, options: Upl
   try {
     return await withHeartbeat(ctx, sessionId, async () => {
       const { degraded, ...ingested } = await ingest(ctx, sessionId, input, { codec, level }, (entries) => metadata.stageChunks(sessionId, entries), options.onProgress);
-      const version = await metadata.commitUpload(sessionId, { name: options.name, size: ingested.size, codec });
+      const attributes = options.attributes?.();
+      const version = await metadata.commitUpload(sessionId, { name: options.name, size: ingested.size, codec, ...(attributes === undefined ? {} : { attributes }) });
       warnDegraded(ctx, options.name, degraded);
       return { version, ...ingested };
     });

@@ -18,7 +18,13 @@ const PAGE = 2000;
  * PostgreSQL): staged list → new version, refcounts up, session dropped, upload counted. Locks, in
  * order: session, file, chunks (id order), access counters last.
  */
-export async function commitStaged(d: SqlDialect, trx: Db, sessionId: string, info: { name: string; size: number; codec: string }, now: number): Promise<VersionRecord> {
+export async function commitStaged(
+  d: SqlDialect,
+  trx: Db,
+  sessionId: string,
+  info: { name: string; size: number; codec: string; attributes?: string },
+  now: number,
+): Promise<VersionRecord> {
   // The staged list cannot change under the session lock: check it before taking any other lock.
   await checkTiling(trx, sessionId, info.name, info.size);
   const fileId = await lockFile(d, trx, info.name, now);
@@ -62,7 +68,7 @@ export async function commitStaged(d: SqlDialect, trx: Db, sessionId: string, in
   const chunkCount = Number(counts.n);
   const version = await trx
     .insertInto('versions')
-    .values({ file_id: fileId, version_no: versionNo, size: info.size, chunk_count: chunkCount, stored_size: Number(stored.s), codec: info.codec, created_at: now })
+    .values({ file_id: fileId, version_no: versionNo, size: info.size, chunk_count: chunkCount, stored_size: Number(stored.s), codec: info.codec, created_at: now, attributes: info.attributes ?? null })
     .returning('id')
     .executeTakeFirstOrThrow();
   await sql`INSERT INTO version_chunks (version_id, seq, "offset", length, chunk_id)
@@ -73,7 +79,7 @@ export async function commitStaged(d: SqlDialect, trx: Db, sessionId: string, in
             WHERE chunks.id = r.chunk_id`.execute(trx);
   await dropSession(d, trx, sessionId);
   await countAccess(trx, info.name, { uploads: 1, bytesIn: info.size }, now);
-  return { versionId: version.id, name: info.name, version: versionNo, size: info.size, chunkCount, codec: info.codec, createdAt: now };
+  return { versionId: version.id, name: info.name, version: versionNo, size: info.size, chunkCount, codec: info.codec, createdAt: now, ...withAttributes(info.attributes ?? null) };
 }
 
 /** commitFiles' check of one file's list, as checkTiling checks a staged one. */
@@ -217,7 +223,7 @@ async function countUploads(d: SqlDialect, trx: Db, access: ReadonlyMap<string, 
  * latest + 1 never repeats (UNIQUE (file_id, version_no) backs this up). A row we insert is ours
  * alone until we commit: nobody else sees it, and a concurrent insert of the name waits for us.
  */
-async function lockFile(d: SqlDialect, trx: Db, name: string, now: number): Promise<number> {
+export async function lockFile(d: SqlDialect, trx: Db, name: string, now: number): Promise<number> {
   for (;;) {
     const file = await d.lock(trx.selectFrom('files').select('id').where('name', '=', name), 'update').executeTakeFirst();
     if (file) return file.id;
@@ -251,14 +257,19 @@ export async function deleteFile(d: SqlDialect, trx: Db, name: string, version: 
 
 // --- reads -------------------------------------------------------------------------------------
 
-const VERSION_COLUMNS = ['v.id', 'f.name', 'v.version_no', 'v.size', 'v.chunk_count', 'v.codec', 'v.created_at'] as const;
+const VERSION_COLUMNS = ['v.id', 'f.name', 'v.version_no', 'v.size', 'v.chunk_count', 'v.codec', 'v.created_at', 'v.attributes'] as const;
 
 function versionsOfName(db: Db, name: string) {
   return db.selectFrom('versions as v').innerJoin('files as f', 'f.id', 'v.file_id').select(VERSION_COLUMNS).where('f.name', '=', name);
 }
 
-function toVersion(r: { id: number; name: string; version_no: number; size: number; chunk_count: number; codec: string; created_at: number }): VersionRecord {
-  return { versionId: r.id, name: r.name, version: r.version_no, size: r.size, chunkCount: r.chunk_count, codec: r.codec, createdAt: r.created_at };
+/** A version's attributes as a record carries them: the property only when there are some. */
+export function withAttributes(attributes: string | null): { attributes?: string } {
+  return attributes === null ? {} : { attributes };
+}
+
+function toVersion(r: { id: number; name: string; version_no: number; size: number; chunk_count: number; codec: string; created_at: number; attributes: string | null }): VersionRecord {
+  return { versionId: r.id, name: r.name, version: r.version_no, size: r.size, chunkCount: r.chunk_count, codec: r.codec, createdAt: r.created_at, ...withAttributes(r.attributes) };
 }
 
 /** The given version of a name (1-based), or its latest when version is undefined. */
@@ -331,6 +342,7 @@ export async function* listFiles(db: Db, options: ListFilesOptions = {}): AsyncI
         'v.size',
         'v.stored_size',
         'v.created_at',
+        'v.attributes',
         eb.selectFrom('versions as c').select((e) => e.fn.countAll<number>().as('n')).whereRef('c.file_id', '=', 'f.id').as('versions'),
       ])
       .where('v.version_no', '=', (eb) => eb.selectFrom('versions as m').select((e) => e.fn.max('m.version_no').as('mv')).whereRef('m.file_id', '=', 'f.id'))
@@ -342,7 +354,7 @@ export async function* listFiles(db: Db, options: ListFilesOptions = {}): AsyncI
     if (after !== undefined) q = q.where('f.name', '>', after);
     const rows = await q.execute();
     for (const r of rows) {
-      yield { name: r.name, version: r.version_no, versions: Number(r.versions), size: r.size, storedSize: r.stored_size, createdAt: r.created_at };
+      yield { name: r.name, version: r.version_no, versions: Number(r.versions), size: r.size, storedSize: r.stored_size, createdAt: r.created_at, ...withAttributes(r.attributes) };
     }
     if (rows.length < PAGE) return;
     remaining -= rows.length;

@@ -6,9 +6,11 @@
 // reference (which protects them from gc), writes new chunks to storage, records them, stages its
 // ordered chunk list, and only then commits — one transaction makes the version visible.
 import type { ChunkId } from '../core/chunk-id.ts';
+import type { S3AccessKey, S3AccessKeySpec, S3Bucket, S3BucketDeletion, S3Versioning } from './s3-registry.ts';
 import type { ShareLink, ShareLinkSpec } from './share-links.ts';
 import type { WebSession } from './web-sessions.ts';
 
+export type { S3AccessKey, S3AccessKeySpec, S3Bucket, S3BucketDeletion, S3Versioning } from './s3-registry.ts';
 export type { ShareLink, ShareLinkSpec } from './share-links.ts';
 export type { WebSession } from './web-sessions.ts';
 
@@ -54,6 +56,8 @@ export interface FileSummary {
   /** Stored bytes of the latest version: sum of the (single-copy) stored sizes of its distinct chunks. */
   storedSize: number;
   createdAt: number;
+  /** The latest version's attributes (VersionRecord.attributes). */
+  attributes?: string;
 }
 
 export interface VersionRecord {
@@ -65,6 +69,11 @@ export interface VersionRecord {
   /** Codec the user asked for (may be 'auto'); the per-chunk codec is in ChunkRecord.codecId. */
   codec: string;
   createdAt: number;
+  /**
+   * What a front end keeps with the version, opaque to metadata (schema version 7): the S3 API's
+   * JSON of ETag, content type and user metadata. Absent for versions stored without any.
+   */
+  attributes?: string;
 }
 
 /** One entry of a version's ordered chunk list, joined with the chunk's record. */
@@ -270,13 +279,19 @@ export interface MetadataStore {
    * adding up to size. Commits streamed and resumable sessions alike (for resumable ones the
    * engine stages the list it builds from the parts).
    */
-  commitUpload(sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord>;
+  commitUpload(sessionId: string, info: { name: string; size: number; codec: string; attributes?: string }): Promise<VersionRecord>;
   /**
    * commitUpload for many files in one transaction, in order (a name given twice gets two
    * versions): each file's chunk list is checked as commitUpload checks a staged one, and if any
    * file fails the check nothing is committed. Ends the session. Returns one version per file.
    */
   commitFiles(sessionId: string, files: FileCommit[]): Promise<CommittedFile[]>;
+  /**
+   * A new version of `target` with the chunk list and size of an existing version (S3 CopyObject):
+   * no chunk bytes move, each chunk gains the references a commit would add. `attributes` replace
+   * the source's when given, else the source's are kept. FileNotFoundError when the source is gone.
+   */
+  copyVersion(sourceVersionId: number, target: string, attributes?: string): Promise<VersionRecord>;
   /** Drop a session, its claims, staged entries and parts. Chunks it wrote become gc candidates. */
   abortUpload(sessionId: string): Promise<void>;
 
@@ -373,7 +388,8 @@ export interface MetadataStore {
   stats(): Promise<RepositoryStats>;
 
   // --- analytics -----------------------------------------------------------------------------
-  // Uploads are counted by commitUpload in its own transaction (bytes in = version size).
+  // Uploads are counted by commitUpload in its own transaction (bytes in = version size); a
+  // copyVersion counts one upload of the target with no bytes in (no bytes arrived).
   /** Count one download (or ranged read) of `name` that sent `bytes` bytes. */
   recordDownload(name: string, bytes: number): Promise<void>;
   usageTotals(): Promise<UsageTotals>;
@@ -404,4 +420,27 @@ export interface MetadataStore {
   listShareLinks(name?: string): Promise<ShareLink[]>;
   /** Revoke a link; false when there was none. */
   revokeShareLink(idHash: string): Promise<boolean>;
+
+  // --- S3 buckets and access keys (schema version 7) -------------------------------------------
+  /** Record a bucket (versioning 'Unversioned'); false when one of that name exists. */
+  createBucket(name: string): Promise<boolean>;
+  getBucket(name: string): Promise<S3Bucket | undefined>;
+  /** Every bucket, in name order (byte order). */
+  listBuckets(): Promise<S3Bucket[]>;
+  /**
+   * Delete a bucket only while no file name starts with `${name}/` (checked in the same
+   * transaction, so a concurrent commit under the bucket either lands first and blocks the
+   * deletion, or sees the bucket gone).
+   */
+  deleteBucket(name: string): Promise<S3BucketDeletion>;
+  /** Set a bucket's versioning status; false when there is no such bucket. */
+  setBucketVersioning(name: string, status: Exclude<S3Versioning, 'Unversioned'>): Promise<boolean>;
+  /** Record an access key; DcsError('CONFLICT') when its id exists. */
+  createAccessKey(key: S3AccessKeySpec): Promise<S3AccessKey>;
+  /** A key that exists and is not revoked. */
+  getAccessKey(id: string): Promise<S3AccessKey | undefined>;
+  /** Every key, revoked ones included, oldest first. */
+  listAccessKeys(): Promise<S3AccessKey[]>;
+  /** Revoke a key (kept, marked revoked); false when there is no live key of that id. */
+  revokeAccessKey(id: string): Promise<boolean>;
 }

@@ -103,6 +103,19 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE versions ADD COLUMN source_stamp TEXT`,
     ],
   },
+  {
+    version: 7,
+    description: 'S3 front end: attributes of a version (ETag, content type, user metadata), buckets, access keys',
+    statements: [
+      `ALTER TABLE versions ADD COLUMN attributes TEXT`,
+      `CREATE TABLE s3_buckets (
+         name TEXT COLLATE "C" PRIMARY KEY, created_at BIGINT NOT NULL,
+         versioning TEXT NOT NULL DEFAULT 'Unversioned' CHECK (versioning IN ('Unversioned', 'Enabled', 'Suspended')))`,
+      `CREATE TABLE s3_access_keys (
+         id TEXT COLLATE "C" PRIMARY KEY, sealed_secret TEXT NOT NULL, read_only BOOLEAN NOT NULL, bucket TEXT COLLATE "C",
+         prefix TEXT COLLATE "C", created_at BIGINT NOT NULL, revoked_at BIGINT)`,
+    ],
+  },
 ];
 
 export const LATEST_POSTGRES_SCHEMA = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.version;

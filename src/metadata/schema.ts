@@ -24,6 +24,8 @@ export interface VersionsTable {
    * inode), so a put of the same unchanged file can reuse its chunk list without reading it.
    */
   source_stamp: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Schema version 7: what a front end keeps with the version (the S3 API's JSON), opaque here. */
+  attributes: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface VersionChunksTable {
@@ -148,6 +150,25 @@ export interface ShareLinksTable {
   downloads: Generated<number>;
 }
 
+/** S3 buckets (schema version 7): a bucket is the name prefix `bucket/` plus its versioning status. */
+export interface S3BucketsTable {
+  name: string;
+  created_at: number;
+  versioning: ColumnType<'Unversioned' | 'Enabled' | 'Suspended', 'Unversioned' | 'Enabled' | 'Suspended' | undefined, 'Enabled' | 'Suspended'>;
+}
+
+/** S3 access keys (schema version 7): the secret sealed, revoked keys kept with their time. */
+export interface S3AccessKeysTable {
+  id: string;
+  sealed_secret: string;
+  /** INTEGER 0/1 on SQLite, BOOLEAN on PostgreSQL (which reads the 0/1 written); reads as either. */
+  read_only: ColumnType<number | boolean, 0 | 1, 0 | 1>;
+  bucket: string | null;
+  prefix: string | null;
+  created_at: number;
+  revoked_at: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   applied_at: number;
@@ -168,6 +189,8 @@ export interface Database {
   stats_history: StatsHistoryTable;
   web_sessions: WebSessionsTable;
   share_links: ShareLinksTable;
+  s3_buckets: S3BucketsTable;
+  s3_access_keys: S3AccessKeysTable;
   schema_migrations: SchemaMigrationsTable;
 }
 

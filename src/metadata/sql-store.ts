@@ -1,7 +1,8 @@
 // The MetadataStore over SQL (Kysely), for SQLite and PostgreSQL alike: each method picks its
 // transaction and calls the queries, which are grouped by what they serve (files-versions.ts,
-// chunks-copies.ts, upload-sessions.ts, analytics.ts). What differs between the databases is the
-// SqlDialect (sql-dialect.ts), made by sqlite-store.ts and postgres-store.ts, which also open them.
+// chunks-copies.ts, upload-sessions.ts, analytics.ts, renames.ts, share-links.ts, s3-registry.ts).
+// What differs between the databases is the SqlDialect (sql-dialect.ts), made by sqlite-store.ts
+// and postgres-store.ts, which also open them.
 //
 // Concurrency. SQLite: every write runs in one BEGIN IMMEDIATE transaction, so there is one writer
 // at a time per database file (other processes queue on the busy timeout). PostgreSQL: many
@@ -23,6 +24,10 @@
 //   the list it builds from the parts); stagePart holds the session FOR NO KEY UPDATE (its heartbeat),
 //   and stageChunks/unstageAll FOR KEY SHARE, so none of them can slip in beside a commit or an
 //   expiry of the session.
+// - copyVersion locks the target's file row, then the source version's chunks (id order), and only
+//   then reads the source: while it exists it holds a reference on each chunk, so gc cannot mark
+//   them; a delete that got there first makes the copy fail (FileNotFoundError), referencing nothing.
+// - deleteBucket locks the bucket row FOR UPDATE, then checks for files under `bucket/` and deletes.
 // - Access counters change by `+ n` in one upsert, after all other locks (file_access rows last).
 // - Streams (listFiles, versionChunks, chunks) page with keysets (name, seq, id), one query a page.
 import type { ChunkId } from '../core/chunk-id.ts';
@@ -30,6 +35,8 @@ import * as analytics from './analytics.ts';
 import * as chunksCopies from './chunks-copies.ts';
 import * as filesVersions from './files-versions.ts';
 import * as renames from './renames.ts';
+import * as s3Registry from './s3-registry.ts';
+import type { S3AccessKey, S3AccessKeySpec, S3Bucket, S3BucketDeletion, S3Versioning } from './s3-registry.ts';
 import * as shareLinks from './share-links.ts';
 import type { ShareLink, ShareLinkSpec } from './share-links.ts';
 import type {
@@ -120,7 +127,7 @@ export class SqlMetadataStore implements MetadataStore {
     });
   }
 
-  async commitUpload(sessionId: string, info: { name: string; size: number; codec: string }): Promise<VersionRecord> {
+  async commitUpload(sessionId: string, info: { name: string; size: number; codec: string; attributes?: string }): Promise<VersionRecord> {
     return this.#write(async (trx) => {
       await uploadSessions.requireSession(this.#d, trx, sessionId, 'update');
       return filesVersions.commitStaged(this.#d, trx, sessionId, info, this.#now());
@@ -132,6 +139,10 @@ export class SqlMetadataStore implements MetadataStore {
       await uploadSessions.requireSession(this.#d, trx, sessionId, 'update');
       return filesVersions.commitFiles(this.#d, trx, sessionId, files, this.#now());
     });
+  }
+
+  copyVersion(sourceVersionId: number, target: string, attributes?: string): Promise<VersionRecord> {
+    return this.#write((trx) => renames.copyVersion(this.#d, trx, sourceVersionId, target, attributes, this.#now()));
   }
 
   async abortUpload(sessionId: string): Promise<void> {
@@ -317,5 +328,43 @@ export class SqlMetadataStore implements MetadataStore {
 
   revokeShareLink(idHash: string): Promise<boolean> {
     return this.#write((trx) => shareLinks.deleteShareLink(trx, idHash));
+  }
+
+  // --- S3 buckets and access keys ------------------------------------------------------------
+
+  createBucket(name: string): Promise<boolean> {
+    return this.#write((trx) => s3Registry.insertBucket(trx, name, this.#now()));
+  }
+
+  getBucket(name: string): Promise<S3Bucket | undefined> {
+    return s3Registry.getBucket(this.#db, name);
+  }
+
+  listBuckets(): Promise<S3Bucket[]> {
+    return s3Registry.listBuckets(this.#db);
+  }
+
+  deleteBucket(name: string): Promise<S3BucketDeletion> {
+    return this.#write((trx) => s3Registry.deleteBucket(this.#d, trx, name));
+  }
+
+  setBucketVersioning(name: string, status: Exclude<S3Versioning, 'Unversioned'>): Promise<boolean> {
+    return this.#write((trx) => s3Registry.setBucketVersioning(trx, name, status));
+  }
+
+  createAccessKey(key: S3AccessKeySpec): Promise<S3AccessKey> {
+    return this.#write((trx) => s3Registry.insertAccessKey(trx, key, this.#now()));
+  }
+
+  getAccessKey(id: string): Promise<S3AccessKey | undefined> {
+    return s3Registry.liveAccessKey(this.#db, id);
+  }
+
+  listAccessKeys(): Promise<S3AccessKey[]> {
+    return s3Registry.listAccessKeys(this.#db);
+  }
+
+  revokeAccessKey(id: string): Promise<boolean> {
+    return this.#write((trx) => s3Registry.revokeAccessKey(trx, id, this.#now()));
   }
 }

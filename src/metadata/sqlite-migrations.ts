@@ -92,6 +92,17 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE versions ADD COLUMN source_stamp TEXT`,
     ],
   },
+  {
+    version: 7,
+    description: 'S3 front end: attributes of a version (ETag, content type, user metadata), buckets, access keys',
+    statements: [
+      `ALTER TABLE versions ADD COLUMN attributes TEXT`,
+      `CREATE TABLE s3_buckets (name TEXT PRIMARY KEY, created_at BIGINT NOT NULL, versioning TEXT NOT NULL DEFAULT 'Unversioned')`,
+      `CREATE TABLE s3_access_keys (
+         id TEXT PRIMARY KEY, sealed_secret TEXT NOT NULL, read_only INTEGER NOT NULL, bucket TEXT, prefix TEXT,
+         created_at BIGINT NOT NULL, revoked_at BIGINT)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

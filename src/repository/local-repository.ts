@@ -45,6 +45,7 @@ import type {
   RepairReport,
   RepositoryInfo,
   ResumableUploads,
+  S3Registry,
   ShareLinks,
   StatRequest,
   StatsReport,
@@ -76,6 +77,7 @@ class EngineRepository implements LocalRepository {
   readonly analytics: Analytics;
   readonly webSessions: WebSessions;
   readonly shareLinks: ShareLinks;
+  readonly s3: S3Registry;
   readonly #engine: OpenedEngine;
   readonly #ctx: EngineContext;
   readonly #sampler: StatsSampler | undefined;
@@ -163,11 +165,34 @@ class EngineRepository implements LocalRepository {
       list: (name) => metadata.listShareLinks(name === undefined ? undefined : validateName(name)),
       revoke: (idHash) => metadata.revokeShareLink(idHash),
     };
+    this.s3 = {
+      createBucket: (name) => metadata.createBucket(name),
+      getBucket: (name) => metadata.getBucket(name),
+      listBuckets: () => metadata.listBuckets(),
+      deleteBucket: (name) => metadata.deleteBucket(name),
+      setBucketVersioning: (name, status) => metadata.setBucketVersioning(name, status),
+      createAccessKey: (key) => metadata.createAccessKey(key),
+      getAccessKey: (id) => metadata.getAccessKey(id),
+      listAccessKeys: () => metadata.listAccessKeys(),
+      revokeAccessKey: (id) => metadata.revokeAccessKey(id),
+    };
+  }
+
+  async copy(source: { name: string; version?: number }, target: string, attributes?: string): Promise<VersionRecord> {
+    const from = await resolveVersion(this.#ctx, validateName(source.name), optionalVersion(source.version).version);
+    const version = await this.#ctx.metadata.copyVersion(from.versionId, validateName(target), attributes);
+    this.#sampler?.changed();
+    return version;
   }
 
   async upload(input: UploadInput, request: UploadRequest): Promise<UploadResult> {
     const name = validateName(request.name);
-    const result = await upload(this.#ctx, input, { name, ...resolveEncoding(request, this.info.defaultEncoding), ...(request.onProgress ? { onProgress: request.onProgress } : {}) });
+    const result = await upload(this.#ctx, input, {
+      name,
+      ...resolveEncoding(request, this.info.defaultEncoding),
+      ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+      ...(request.attributes ? { attributes: request.attributes } : {}),
+    });
     this.#sampler?.changed();
     return result;
   }

@@ -24,7 +24,7 @@ import type { FileStat } from '../engine/stat.ts';
 import type { StatsReport } from '../engine/stats.ts';
 import type { UploadProgress, UploadResult, WrittenCounts } from '../engine/upload.ts';
 import type { VerifyOptions, VerifyReport } from '../engine/verify.ts';
-import type { FileAccess, FileSummary, ResumableUpload, StatsSample, UsageTotals, ShareLink, ShareLinkSpec, VersionRecord, WebSession } from '../metadata/metadata-store.ts';
+import type { FileAccess, FileSummary, ResumableUpload, S3AccessKey, S3AccessKeySpec, S3Bucket, S3BucketDeletion, StatsSample, UsageTotals, ShareLink, ShareLinkSpec, VersionRecord, WebSession } from '../metadata/metadata-store.ts';
 
 export type { ByteSpan, RangeRequest } from '../core/input/ranges.ts';
 export type { Encoding, EncodingRequest } from '../core/input/encoding.ts';
@@ -40,6 +40,7 @@ export type { ChunkPlacement, FileStat } from '../engine/stat.ts';
 export type { StatsReport } from '../engine/stats.ts';
 export type { UploadProgress, UploadResult } from '../engine/upload.ts';
 export type { BackendHealth, ProblemKind, VerifyOptions, VerifyProblem, VerifyReport } from '../engine/verify.ts';
+export type { S3AccessKey, S3AccessKeySpec, S3Bucket, S3BucketDeletion, S3Versioning } from '../metadata/metadata-store.ts';
 export type { CopyRecord, CopyState, FileAccess, FileSummary, ResumableUpload, ShareLink, ShareLinkSpec, StatsSample, UsageTotals, VersionRecord } from '../metadata/metadata-store.ts';
 
 /** The bytes of an upload: a stream, or a local file (read by the chunker directly). */
@@ -48,6 +49,8 @@ export type UploadInput = ChunkInput;
 export interface UploadRequest extends EncodingRequest {
   name: string;
   onProgress?: (progress: UploadProgress) => void;
+  /** Kept with the version (VersionRecord.attributes); asked for after the last byte, before the commit. */
+  attributes?: () => string | undefined;
 }
 
 /** One file of a batch: its name, and how to open it (called when its turn comes). */
@@ -151,6 +154,20 @@ export interface ShareLinks {
 }
 
 /** Usage and size history, kept in metadata (shared by the orchestrators of one database). */
+/** Buckets and access keys of the S3 API, kept in metadata (shared by orchestrators of one database). */
+export interface S3Registry {
+  createBucket(name: string): Promise<boolean>;
+  getBucket(name: string): Promise<S3Bucket | undefined>;
+  listBuckets(): Promise<S3Bucket[]>;
+  /** Only while no file name starts with `${name}/`. */
+  deleteBucket(name: string): Promise<S3BucketDeletion>;
+  setBucketVersioning(name: string, status: 'Enabled' | 'Suspended'): Promise<boolean>;
+  createAccessKey(key: S3AccessKeySpec): Promise<S3AccessKey>;
+  getAccessKey(id: string): Promise<S3AccessKey | undefined>;
+  listAccessKeys(): Promise<S3AccessKey[]>;
+  revokeAccessKey(id: string): Promise<boolean>;
+}
+
 export interface Analytics {
   fileAccess(name: string): Promise<FileAccess | undefined>;
   topFiles(limit: number): Promise<FileAccess[]>;
@@ -237,6 +254,13 @@ export interface LocalRepository extends Repository {
   readonly analytics: Analytics;
   readonly webSessions: WebSessions;
   readonly shareLinks: ShareLinks;
+  /** The S3 API's buckets and access keys. */
+  readonly s3: S3Registry;
+  /**
+   * A new version of `target` with the bytes of (name, version): metadata only, no chunk is read
+   * or written (S3 CopyObject). `attributes` replace the source's when given.
+   */
+  copy(source: { name: string; version?: number }, target: string, attributes?: string): Promise<VersionRecord>;
   /** Every version of a file, oldest first. */
   versions(name: string): Promise<VersionRecord[]>;
   /**

@@ -149,7 +149,7 @@ export async function getFile(api: ApiContext, req: Req, res: Res, name: string,
  * buffers) and is freed at once instead of being left, with hundreds of MB of others, for V8's full
  * collections. HTTP/2 hands pieces to nghttp2 by reference, so those are left to the GC.
  */
-async function writeBody(res: Res, body: AsyncIterable<Uint8Array>): Promise<void> {
+export async function writeBody(res: Res, body: AsyncIterable<Uint8Array>): Promise<void> {
   const out = res as NodeJS.WritableStream & NodeJS.EventEmitter;
   const free = res instanceof http.ServerResponse;
   let gone = false;

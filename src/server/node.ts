@@ -55,7 +55,19 @@ export interface NodeOptions {
   name?: string;
   /** Orchestrator / all: the HTTP API and web UI (served unless `false`). */
   http?: false | { limits?: Partial<HttpLimits>; webRoot?: string; statsIntervalMs?: number; sessionTtlMs?: number };
+  /** Orchestrator / all: the S3 API on its own listener (docs/s3.md). */
+  s3?: S3ListenerOptions;
   log: Logger;
+}
+
+export interface S3ListenerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** The region clients sign for (default us-east-1). */
+  region?: string;
+  /** Virtual-hosted-style addressing: `bucket.<baseDomain>`. */
+  baseDomain?: string;
 }
 
 export interface RunningNode {
@@ -65,6 +77,8 @@ export interface RunningNode {
   /** The address it listens on, as bound: `0.0.0.0:7070` means every interface. */
   listen: string;
   port: number;
+  /** The S3 API's base URL, when served. */
+  s3Url?: string;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -77,6 +91,8 @@ interface Mounted extends ServiceMount {
   nodeStatus?: () => ReadonlyMap<string, boolean>;
   /** Metadata and backends, for /readyz (orchestrators); `ready` then answers the same. */
   readiness?: () => Promise<Readiness>;
+  /** The S3 API's request handler (orchestrators with --s3-listen). */
+  s3?: HttpFallback;
 }
 
 /** What /readyz answers: `ready`, and for an orchestrator which of its backends are down. */
@@ -120,8 +136,16 @@ async function mountOrchestrator(options: NodeOptions, metricsRegistry: Registry
         registry: metricsRegistry,
         log,
       });
+  let s3: HttpFallback | undefined;
+  if (options.s3) {
+    // Loaded only when served: the S3 front end and its XML and signature libraries.
+    const [{ createS3Api }, { SecretVault }] = await Promise.all([import('./s3/s3-api.ts'), import('./s3/access-keys.ts')]);
+    const vault = await SecretVault.open(options.repoDir, process.env, true);
+    s3 = createS3Api({ repo, vault, log, ...(options.s3.region ? { region: options.s3.region } : {}), ...(options.s3.baseDomain ? { baseDomain: options.s3.baseDomain } : {}) });
+  }
   return {
     ...(http ? { http } : {}),
+    ...(s3 ? { s3 } : {}),
     nodeStatus: () => repo.nodes(),
     services: [OrchestratorService.typeName],
     routes: (r) => r.service(OrchestratorService, orchestratorServiceImpl(repo)),
@@ -221,18 +245,39 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     throw err;
   });
   log.info({ role: options.role, listen: listener.listen, services, tls: options.tls ? (options.tls.clientCa ? 'mutual' : 'server') : 'off', auth: options.token ? 'token' : 'open', connections: listener.limits }, 'serving');
+  const s3Handler = mounted.find((m) => m.s3)?.s3;
+  let s3Listener: RunningListener | undefined;
+  if (s3Handler && options.s3) {
+    s3Listener = await listen({
+      host: options.s3.host,
+      port: options.s3.port,
+      // S3 clients authenticate by signature, not by client certificate.
+      ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
+      ...(options.connections ? { connections: options.connections } : {}),
+      onDrop: (reason) => metrics.connectionDropped(reason),
+      log,
+      routes: () => {},
+      fallback: s3Handler,
+    }).catch(async (err: unknown) => {
+      await listener.close(1000);
+      await Promise.allSettled(mounted.map((m) => m.close()));
+      throw err;
+    });
+    log.info({ listen: s3Listener.listen, region: options.s3.region ?? 'us-east-1', tls: options.tls ? 'server' : 'off' }, 'serving the S3 API');
+  }
   let closing: Promise<void> | undefined;
   return {
     role: options.role,
     url: listener.url,
     listen: listener.listen,
     port: listener.port,
+    ...(s3Listener ? { s3Url: s3Listener.url } : {}),
     close(graceMs = 10_000) {
       closing ??= (async () => {
         log.info({ role: options.role }, 'shutting down: finishing requests in flight');
         const started = Date.now();
         await Promise.all(mounted.map((m) => m.drain?.(graceMs)));
-        await listener.close(Math.max(1000, graceMs - (Date.now() - started)));
+        await Promise.all([listener, s3Listener].map((l) => l?.close(Math.max(1000, graceMs - (Date.now() - started)))));
         await Promise.allSettled(mounted.map((m) => m.close()));
         log.info({ role: options.role }, 'stopped');
       })();

@@ -1,9 +1,9 @@
 // ONE behavioural contract for every MetadataStore (SQLite and PostgreSQL alike): the upload
 // protocol (streamed and resumable), versions, listing, reference counts, the gc-safety rules and
-// the analytics counters.
+// the analytics counters, and the S3 front end's registry (buckets, access keys, copies of versions).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DcsError } from '../../src/core/errors.ts';
+import { DcsError, FileNotFoundError } from '../../src/core/errors.ts';
 import type { MetadataStore, StagedChunk, VersionRecord } from '../../src/metadata/metadata-store.ts';
 
 export interface MetadataUnderTest {
@@ -14,14 +14,14 @@ export interface MetadataUnderTest {
 const id = (n: number): string => n.toString(16).padStart(64, '0');
 
 /** Run a whole upload of the given chunk ids (each 100 bytes) through the protocol. */
-async function put(store: MetadataStore, name: string, ids: number[], backend = 'b1'): Promise<number> {
+async function put(store: MetadataStore, name: string, ids: number[], backend = 'b1', attributes?: string): Promise<number> {
   const { sessionId } = await store.beginUpload(name);
   const claims = await store.claimChunks(sessionId, ids.map(id));
   const toWrite = [...claims].filter(([, r]) => r === 'write').map(([k]) => k);
   await store.recordStored(sessionId, toWrite.map((k) => ({ id: k, rawSize: 100, storedSize: 40, codecId: 2, backends: [backend] })));
   const staged: StagedChunk[] = ids.map((n, seq) => ({ seq, offset: seq * 100, length: 100, id: id(n) }));
   await store.stageChunks(sessionId, staged);
-  return (await store.commitUpload(sessionId, { name, size: ids.length * 100, codec: 'zstd' })).version;
+  return (await store.commitUpload(sessionId, { name, size: ids.length * 100, codec: 'zstd', ...(attributes === undefined ? {} : { attributes }) })).version;
 }
 
 /**
@@ -66,6 +66,8 @@ const hasCode = (code: string, message?: RegExp) => (e: unknown) =>
   e instanceof DcsError && e.code === code && (message === undefined || message.test(e.message));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const byteOrder = (x: string, y: string): number => Buffer.compare(Buffer.from(x), Buffer.from(y));
 
 async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -805,6 +807,150 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       assert.equal(await s.revokeShareLink('h2'), true);
       assert.equal(await s.revokeShareLink('h2'), false);
       assert.equal(await s.useShareLink('h2'), undefined, 'revoked');
+    }));
+
+    it('attributes: kept with a version through commitUpload, read back by getVersion, listVersions and listFiles', withStore(async (s) => {
+      const attrs = JSON.stringify({ etag: '"abc"', contentType: 'text/plain', meta: { owner: 'ünï' } });
+      await put(s, 'plain', [1]);
+      const { sessionId } = await s.beginUpload('s3/obj');
+      await s.stageChunks(sessionId, []);
+      const v = await s.commitUpload(sessionId, { name: 's3/obj', size: 0, codec: 'zstd', attributes: attrs });
+      assert.equal(v.attributes, attrs);
+      assert.equal((await s.getVersion('s3/obj'))?.attributes, attrs);
+      assert.equal((await s.getVersion('s3/obj', 1))?.attributes, attrs);
+      await put(s, 's3/obj', [2]);
+      assert.deepEqual((await s.listVersions('s3/obj')).map((x) => 'attributes' in x ? x.attributes : 'none'), [attrs, 'none']);
+      await put(s, 's3/obj', [3], 'b1', '{}');
+      const files = await all(s.listFiles());
+      assert.deepEqual(files.map((f) => [f.name, 'attributes' in f ? f.attributes : 'none']), [['plain', 'none'], ['s3/obj', '{}']]);
+      // A version stored without attributes has no property at all (not one that is undefined).
+      const plain = (await s.getVersion('plain'))!;
+      assert.equal('attributes' in plain, false);
+      assert.equal('attributes' in (await s.listVersions('plain'))[0]!, false);
+      assert.equal((await s.latestVersions(['s3/obj'])).get('s3/obj')?.version.attributes, '{}');
+      // A restored version keeps the attributes of the version it restores.
+      assert.equal((await s.restoreVersion('s3/obj', 1)).attributes, attrs);
+    }));
+
+    it('S3 buckets: created once, listed in byte order, versioning set, deleted only when nothing lies under them', withStore(async (s) => {
+      const t0 = Date.now();
+      assert.equal(await s.createBucket('bkt'), true);
+      assert.equal(await s.createBucket('bkt'), false, 'a second create of a name changes nothing');
+      const b = (await s.getBucket('bkt'))!;
+      assert.deepEqual({ ...b, createdAt: 0 }, { name: 'bkt', createdAt: 0, versioning: 'Unversioned' });
+      assert.ok(b.createdAt >= t0 && b.createdAt <= Date.now());
+      assert.equal(await s.getBucket('nope'), undefined);
+      // Names whose byte order differs from a locale's: upper case first, '-' before '.' before letters.
+      const names = ['bkt', 'a.b', 'B', 'a', 'a-b', 'b_t', 'Zz', 'ab'];
+      for (const n of names.slice(1)) assert.equal(await s.createBucket(n), true);
+      assert.deepEqual((await s.listBuckets()).map((x) => x.name), [...names].sort(byteOrder));
+      assert.deepEqual((await s.listBuckets()).map((x) => x.name), ['B', 'Zz', 'a', 'a-b', 'a.b', 'ab', 'b_t', 'bkt']);
+
+      assert.equal(await s.setBucketVersioning('bkt', 'Enabled'), true);
+      assert.equal((await s.getBucket('bkt'))?.versioning, 'Enabled');
+      assert.equal(await s.setBucketVersioning('bkt', 'Suspended'), true);
+      assert.equal((await s.getBucket('bkt'))?.versioning, 'Suspended');
+      assert.equal(await s.setBucketVersioning('nope', 'Enabled'), false);
+
+      assert.equal(await s.deleteBucket('nope'), 'missing');
+      await put(s, 'bkt/x', [1]);
+      assert.equal(await s.deleteBucket('bkt'), 'not-empty');
+      assert.ok(await s.getBucket('bkt'), 'a refused deletion keeps the bucket');
+      await put(s, 'bkt/x', [2]);
+      await s.deleteFile('bkt/x', 1);
+      assert.equal(await s.deleteBucket('bkt'), 'not-empty', 'a file with a version left');
+      await s.deleteFile('bkt/x');
+      // Names that only look as if they were under the bucket: its own name, the next byte, longer names.
+      await put(s, 'bkt', [3]);
+      await put(s, 'bkt0', [4]);
+      await put(s, 'bktx/y', [5]);
+      await put(s, 'bkt.z/1', [6]);
+      assert.equal(await s.deleteBucket('bkt'), 'deleted');
+      assert.equal(await s.getBucket('bkt'), undefined);
+      assert.equal(await s.deleteBucket('bkt'), 'missing');
+      // '_' in a bucket's name is a character, not a wildcard.
+      await put(s, 'bxt/1', [7]);
+      assert.equal(await s.deleteBucket('b_t'), 'deleted');
+      await put(s, 'a.b/deep/er', [8]);
+      assert.equal(await s.deleteBucket('a.b'), 'not-empty');
+      assert.deepEqual((await s.listBuckets()).map((x) => x.name), ['B', 'Zz', 'a', 'a-b', 'a.b', 'ab']);
+      // A bucket deleted can be created again.
+      assert.equal(await s.createBucket('bkt'), true);
+      assert.equal((await s.getBucket('bkt'))?.versioning, 'Unversioned');
+    }));
+
+    it('S3 access keys: created once, listed oldest first with revoked ones, revoked once, optional fields absent', withStore(async (s) => {
+      const t0 = Date.now();
+      const k2 = await s.createAccessKey({ id: 'AKIA2222222222222222', sealedSecret: 'sealed-2', readOnly: false });
+      assert.deepEqual({ ...k2, createdAt: 0 }, { id: 'AKIA2222222222222222', sealedSecret: 'sealed-2', readOnly: false, createdAt: 0 });
+      assert.ok(k2.createdAt >= t0 && k2.createdAt <= Date.now());
+      await sleep(3); // created_at orders the list: make the second key younger
+      const k1 = await s.createAccessKey({ id: 'AKIA1111111111111111', sealedSecret: 'sealed-1', readOnly: true, bucket: 'bkt', prefix: 'logs/' });
+      assert.deepEqual({ ...k1, createdAt: 0 }, { id: 'AKIA1111111111111111', sealedSecret: 'sealed-1', readOnly: true, bucket: 'bkt', prefix: 'logs/', createdAt: 0 });
+      await assert.rejects(s.createAccessKey({ id: 'AKIA2222222222222222', sealedSecret: 'other', readOnly: true }), hasCode('CONFLICT'));
+      assert.deepEqual(await s.getAccessKey('AKIA2222222222222222'), k2, 'a refused duplicate changes nothing');
+      assert.deepEqual(await s.getAccessKey('AKIA1111111111111111'), k1);
+      assert.equal(await s.getAccessKey('AKIA0000000000000000'), undefined);
+      assert.deepEqual(await s.listAccessKeys(), [k2, k1]);
+
+      const before = Date.now();
+      assert.equal(await s.revokeAccessKey('AKIA2222222222222222'), true);
+      assert.equal(await s.revokeAccessKey('AKIA2222222222222222'), false, 'already revoked');
+      assert.equal(await s.revokeAccessKey('AKIA0000000000000000'), false, 'unknown');
+      assert.equal(await s.getAccessKey('AKIA2222222222222222'), undefined, 'revoked keys do not authenticate');
+      const [revoked, live] = await s.listAccessKeys();
+      assert.deepEqual({ ...revoked!, revokedAt: 0 }, { ...k2, revokedAt: 0 });
+      assert.ok(revoked!.revokedAt! >= before && revoked!.revokedAt! <= Date.now());
+      assert.deepEqual(live, k1);
+      assert.equal('revokedAt' in live!, false);
+      await assert.rejects(s.createAccessKey({ id: 'AKIA2222222222222222', sealedSecret: 'again', readOnly: false }), hasCode('CONFLICT'), 'a revoked id is not reused');
+    }));
+
+    it('copyVersion: a new version of the target with the same chunks, references a gc respects, attributes kept or replaced', withStore(async (s) => {
+      await put(s, 'src', [1, 2, 2], 'b1', '{"etag":"e1"}');
+      await put(s, 'dst', [3]);
+      const source = (await s.getVersion('src'))!;
+      const t0 = Date.now();
+      const copy = await s.copyVersion(source.versionId, 'dst');
+      assert.deepEqual({ ...copy, versionId: 0, createdAt: 0 }, { versionId: 0, name: 'dst', version: 2, size: 300, chunkCount: 3, codec: 'zstd', createdAt: 0, attributes: '{"etag":"e1"}' });
+      assert.ok(copy.createdAt >= t0);
+      assert.notEqual(copy.versionId, source.versionId);
+      assert.deepEqual(await s.getVersion('dst'), copy);
+      const chunksOf = async (versionId: number) => (await all(s.versionChunks(versionId))).map((c) => [c.seq, c.offset, c.length, c.chunk.id]);
+      assert.deepEqual(await chunksOf(copy.versionId), await chunksOf(source.versionId));
+      // One reference per entry, as a commit of the list adds; the stored size a commit records.
+      assert.deepEqual([(await s.getChunk(id(1)))!.refcount, (await s.getChunk(id(2)))!.refcount], [2, 4]);
+      const dst = (await all(s.listFiles({ prefix: 'dst' })))[0]!;
+      assert.deepEqual([dst.version, dst.versions, dst.size, dst.storedSize, dst.attributes], [2, 2, 300, 80, '{"etag":"e1"}']);
+      // A copy is a write of the target (one upload) but no bytes came in.
+      assert.deepEqual({ ...(await s.fileAccess('dst'))!, lastAccessAt: 0 }, { name: 'dst', uploads: 2, downloads: 0, bytesIn: 100, bytesOut: 0, lastAccessAt: 0 });
+
+      // Given attributes replace the source's; a copy onto its own name is a new version of it.
+      const self = await s.copyVersion(source.versionId, 'src', '{"etag":"e2"}');
+      assert.deepEqual([self.name, self.version, self.attributes], ['src', 2, '{"etag":"e2"}']);
+      assert.equal((await s.getVersion('src', 1))?.attributes, '{"etag":"e1"}', 'the source keeps its own');
+      // A copy of a version without attributes has none.
+      const plain = await s.copyVersion((await s.getVersion('dst', 1))!.versionId, 'new/name');
+      assert.deepEqual([plain.version, 'attributes' in plain], [1, false]);
+
+      // The source deleted, gc finds nothing to collect: the copies still reference every chunk.
+      assert.equal(await s.deleteFile('src'), 2);
+      assert.deepEqual([(await s.getChunk(id(1)))!.refcount, (await s.getChunk(id(2)))!.refcount], [1, 2]);
+      assert.deepEqual(await s.markGarbage(100), []);
+      assert.deepEqual(await chunksOf(copy.versionId), [[0, 0, 100, id(1)], [1, 100, 100, id(2)], [2, 200, 100, id(2)]]);
+      // The copy deleted too, its chunks are garbage (3 is still referenced by dst's version 1 and its copy).
+      assert.equal(await s.deleteFile('dst', 2), 1);
+      assert.deepEqual((await s.markGarbage(100)).map((g) => g.id), [id(1), id(2)]);
+
+      // A source that is gone.
+      await assert.rejects(s.copyVersion(source.versionId, 'x'), (e: unknown) => e instanceof FileNotFoundError && e.code === 'FILE_NOT_FOUND');
+      await assert.rejects(s.copyVersion(987654, 'x'), FileNotFoundError);
+      assert.equal(await s.getVersion('x'), undefined, 'a refused copy leaves no file behind');
+      // A chunk without an ok copy is refused as a commit refuses it, changing nothing.
+      await s.setCopyState(id(3), 'b1', 'missing');
+      await assert.rejects(s.copyVersion(plain.versionId, 'y'), hasCode('COMMIT_REFUSED', /no stored copy/));
+      assert.equal(await s.getVersion('y'), undefined);
+      assert.equal((await s.getChunk(id(3)))!.refcount, 2);
     }));
 
     it('browser sessions: valid for their token until revoked or expired; a new token drops the old ones', withStore(async (s) => {

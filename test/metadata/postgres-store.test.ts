@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { ConfigError, DcsError } from '../../src/core/errors.ts';
 import type { ClaimResult, MetadataStore, StagedChunk } from '../../src/metadata/metadata-store.ts';
 import { STATS_HISTORY_LIMIT } from '../../src/metadata/analytics.ts';
-import { LATEST_POSTGRES_SCHEMA } from '../../src/metadata/postgres-migrations.ts';
+import { LATEST_POSTGRES_SCHEMA, POSTGRES_MIGRATIONS } from '../../src/metadata/postgres-migrations.ts';
 import { openPostgresMetadata, splitSchemaParam, type PostgresMetadataStore } from '../../src/metadata/postgres-store.ts';
 import { commitResumable, metadataStoreConformance, sendPart } from '../conformance/metadata-store.ts';
 import { adminQuery, dropSchema, freshSchemaName, POSTGRES_URL, requirePostgres } from '../helpers/postgres.ts';
@@ -186,6 +186,46 @@ describe('postgres specifics', () => {
     });
   });
 
+  it('copyVersion racing a delete of its source and gc: the copy is whole or refused, never left with forgotten chunks', async () => {
+    await orchestrators(3, async ([a, b, c], schema) => {
+      const objects = new Set<string>();
+      const stats: UploadStats = { present: 0, busy: 0, written: 0 };
+      let copied = 0;
+      let refused = 0;
+      for (let round = 0; round < 15; round++) {
+        const chunks = [round * 3, round * 3 + 1, round * 3 + 1, 200 + round];
+        await upload(a!, `src-${round}`, chunks, objects, stats);
+        const source = (await a!.getVersion(`src-${round}`))!;
+        const gc = (async () => {
+          for (let i = 0; i < 3; i++) {
+            const garbage = await c!.markGarbage(50);
+            for (const g of garbage) for (const backend of g.backends) await c!.removeCopy(g.id, backend);
+            await c!.forgetGarbage(garbage.map((g) => g.id));
+          }
+        })();
+        const [copy] = await Promise.allSettled([b!.copyVersion(source.versionId, `dst-${round}`), a!.deleteFile(`src-${round}`), gc]);
+        if (copy.status === 'fulfilled') {
+          copied++;
+          assert.deepEqual((await a!.listVersions(`dst-${round}`)).map((v) => v.size), [400]);
+        } else {
+          refused++;
+          assert.ok(copy.reason instanceof DcsError && copy.reason.code === 'FILE_NOT_FOUND', String(copy.reason));
+          assert.equal(await a!.getVersion(`dst-${round}`), undefined);
+        }
+      }
+      assert.equal(copied + refused, 15);
+      const broken = await adminQuery<{ chunk_id: string }>(
+        `SELECT vc.chunk_id FROM version_chunks vc
+           WHERE NOT EXISTS (SELECT 1 FROM chunks c JOIN chunk_copies k ON k.chunk_id = c.id AND k.state = 'ok'
+                             WHERE c.id = vc.chunk_id AND c.state = 'live')`,
+        [],
+        schema,
+      );
+      assert.deepEqual(broken, [], 'every copied chunk has its row and an ok copy');
+      assert.deepEqual(await refcountMismatches(schema), []);
+    });
+  });
+
   it('two orchestrators committing resumable uploads of one name get distinct, gapless versions', async () => {
     await orchestrators(2, async ([a, b], schema) => {
       const n = 12;
@@ -270,6 +310,39 @@ describe('postgres specifics', () => {
       await Promise.all(stores.map((s) => s.migrate()));
     } finally {
       for (const s of stores) await s.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('upgrades a schema-6 database to the latest: old versions have no attributes, buckets and keys are there', async () => {
+    const schema = freshSchemaName();
+    try {
+      await adminQuery(`CREATE SCHEMA "${schema}"`);
+      await adminQuery('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)', [], schema);
+      for (const m of POSTGRES_MIGRATIONS.filter((x) => x.version <= 6)) {
+        for (const st of m.statements) await adminQuery(st, [], schema);
+        await adminQuery('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)', [m.version], schema);
+      }
+      const [file] = await adminQuery<{ id: string }>("INSERT INTO files (name, created_at) VALUES ('old', 0) RETURNING id", [], schema);
+      await adminQuery("INSERT INTO versions (file_id, version_no, size, chunk_count, stored_size, codec, created_at) VALUES ($1, 1, 0, 0, 0, 'zstd', 0)", [file!.id], schema);
+      const s = await openPostgresMetadata(POSTGRES_URL, { schema });
+      try {
+        await s.migrate();
+        const rows = await adminQuery<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations', [], schema);
+        assert.equal(Number(rows[0]!.v), LATEST_POSTGRES_SCHEMA);
+        assert.equal(LATEST_POSTGRES_SCHEMA, 7);
+        const old = (await s.getVersion('old'))!;
+        assert.equal('attributes' in old, false);
+        await s.copyVersion(old.versionId, 'bkt/new', '{"etag":"x"}');
+        assert.equal((await s.getVersion('bkt/new'))?.attributes, '{"etag":"x"}');
+        assert.equal(await s.createBucket('bkt'), true);
+        assert.equal(await s.deleteBucket('bkt'), 'not-empty');
+        assert.equal((await s.createAccessKey({ id: 'AKIA', sealedSecret: 's', readOnly: true })).readOnly, true);
+        assert.equal((await s.getAccessKey('AKIA'))?.readOnly, true);
+      } finally {
+        await s.close();
+      }
+    } finally {
       await dropSchema(schema);
     }
   });

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { ConfigError } from '../../src/core/errors.ts';
 import { STATS_HISTORY_LIMIT } from '../../src/metadata/analytics.ts';
-import { MIGRATIONS } from '../../src/metadata/sqlite-migrations.ts';
+import { LATEST_SCHEMA, MIGRATIONS } from '../../src/metadata/sqlite-migrations.ts';
 import { openSqliteMetadata } from '../../src/metadata/sqlite-store.ts';
 import { metadataStoreConformance } from '../conformance/metadata-store.ts';
 import { tempDir } from '../helpers/cli.ts';
@@ -94,6 +94,39 @@ describe('sqlite specifics', () => {
       await s.stageChunks('old', []);
       assert.equal((await s.commitUpload('old', { name: 'f', size: 0, codec: 'zstd' })).version, 1);
       assert.equal((await s.fileAccess('f'))?.uploads, 1);
+      await s.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('upgrades a schema-6 database to the latest: old versions have no attributes, buckets and keys are there', async () => {
+    const { dir, cleanup } = await tempDir('dcs-meta-');
+    try {
+      const path = join(dir, 'm.db');
+      const raw = new BetterSqlite3(path);
+      raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      for (const m of MIGRATIONS.filter((x) => x.version <= 6)) {
+        for (const st of m.statements) raw.exec(st);
+        raw.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)').run(m.version);
+      }
+      raw.prepare("INSERT INTO files (id, name, created_at) VALUES (1, 'old', 0)").run();
+      raw.prepare("INSERT INTO versions (file_id, version_no, size, chunk_count, stored_size, codec, created_at) VALUES (1, 1, 0, 0, 0, 'zstd', 0)").run();
+      raw.close();
+      const s = await openSqliteMetadata(path);
+      await s.migrate();
+      assert.equal(LATEST_SCHEMA, 7);
+      const check = new BetterSqlite3(path, { readonly: true });
+      assert.equal((check.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v, LATEST_SCHEMA);
+      check.close();
+      const old = (await s.getVersion('old'))!;
+      assert.equal('attributes' in old, false);
+      const copy = await s.copyVersion(old.versionId, 'bkt/new', '{"etag":"x"}');
+      assert.equal((await s.getVersion('bkt/new'))?.attributes, copy.attributes);
+      assert.equal(await s.createBucket('bkt'), true);
+      assert.equal(await s.deleteBucket('bkt'), 'not-empty');
+      assert.equal((await s.createAccessKey({ id: 'AKIA', sealedSecret: 's', readOnly: true })).readOnly, true);
+      assert.equal((await s.getAccessKey('AKIA'))?.readOnly, true);
       await s.close();
     } finally {
       await cleanup();

@@ -6,7 +6,7 @@ import { UsageError } from '../../core/errors.ts';
 import { SHARING, type Sharing } from '../../core/file-modes.ts';
 import { locateRepository } from '../../repository/locate.ts';
 import { ROLES, type Role } from '../../server/role-names.ts';
-import type { ConnectionLimits, TlsFiles } from '../../server/node.ts';
+import type { ConnectionLimits, S3ListenerOptions, TlsFiles } from '../../server/node.ts';
 import type { HttpLimits } from '../../server/http-context.ts';
 import { DEFAULT_WEB_ROOT } from '../../server/web-assets.ts';
 import { REPO_OPTION_HELP, type RunState } from '../command.ts';
@@ -25,6 +25,9 @@ interface ServeFlags extends HttpFlags, ConnectionFlags {
   tlsClientCa?: string;
   insecureOpen?: boolean;
   directReads?: boolean;
+  s3Listen?: string;
+  s3Region?: string;
+  s3Domain?: string;
   logLevel: string;
 }
 
@@ -52,6 +55,9 @@ export function defineServe(program: Command, state: RunState): void {
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS)')
     .option('--insecure-open', 'serve without a token (only on a loopback address)')
+    .option('--s3-listen <host:port>', 'also serve the S3 API on this address (orchestrator, all; see docs/s3.md)')
+    .option('--s3-region <region>', 'the region S3 clients sign for', 'us-east-1')
+    .option('--s3-domain <domain>', 'virtual-hosted-style S3: BUCKET.DOMAIN names the bucket (path style always works)')
     .option('--no-direct-reads', 'clients download every chunk through this orchestrator, not from the storage nodes (for nodes clients cannot reach) (orchestrator, all)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
     .addHelpText(
@@ -96,10 +102,18 @@ costs them one failed connection, then they read through the orchestrator; --no-
         ...(nodeName ? { name: nodeName } : {}),
         logLevel: flags.logLevel,
         ...(flags.directReads === false ? { directReads: false } : {}),
+        ...(flags.s3Listen !== undefined ? { s3: s3Options(flags, isOrchestrator) } : {}),
         http: httpOptions(flags, state.io.cwd),
         connections: connectionOptions(flags),
       });
     });
+}
+
+function s3Options(flags: ServeFlags, isOrchestrator: boolean): S3ListenerOptions {
+  if (!isOrchestrator) throw new UsageError('--s3-listen is for the orchestrator and all roles (the S3 API is a front end of the repository)');
+  const { host, port } = parseListen(flags.s3Listen!);
+  if (flags.s3Region !== undefined && !/^[a-z0-9-]{1,32}$/.test(flags.s3Region)) throw new UsageError(`--s3-region must be lower-case letters, digits and "-", got ${JSON.stringify(flags.s3Region)}`);
+  return { host, port, ...(flags.s3Region ? { region: flags.s3Region } : {}), ...(flags.s3Domain ? { baseDomain: flags.s3Domain.toLowerCase() } : {}) };
 }
 
 export interface ConnectionFlags {
@@ -174,8 +188,10 @@ export interface ServerParams {
   directReads?: boolean;
   http: { limits: Partial<HttpLimits>; webRoot?: string } | false;
   connections?: Partial<ConnectionLimits>;
-  /** Called with the URL once the server listens (default: print it). */
-  onListening?: (url: string) => void;
+  /** Orchestrator / all: serve the S3 API too. */
+  s3?: S3ListenerOptions;
+  /** Called with the URLs once the server listens (default: print them). */
+  onListening?: (url: string, s3Url?: string) => void | Promise<void>;
 }
 
 /** Run one dcs process until SIGTERM/SIGINT, then finish the requests in flight. */
@@ -218,13 +234,17 @@ export async function runServer(state: RunState, p: ServerParams): Promise<void>
     ...(p.sharing ? { sharing: p.sharing } : {}),
     ...(p.name ? { name: p.name } : {}),
     ...(p.directReads === false ? { directReads: false } : {}),
+    ...(p.s3 ? { s3: p.s3 } : {}),
     nodeClient,
     log,
   }).catch((err: unknown) => {
     stopSignal.cancel();
     throw err;
   });
-  (p.onListening ?? ((url: string) => state.io.stdout.write(`${url}\n`)))(node.url);
+  const printUrls = (url: string, s3Url?: string): void => {
+    state.io.stdout.write(`${url}\n${s3Url ? `${s3Url} (S3)\n` : ''}`);
+  };
+  await (p.onListening ?? printUrls)(node.url, node.s3Url);
   const signal = await stopSignal.received;
   log.info({ signal }, 'signal received');
   await node.close();

@@ -15,8 +15,28 @@ import { addConnectionOptions, addHttpOptions, connectionOptions, DEFAULT_PORT, 
 interface StartFlags extends HttpFlags, ConnectionFlags {
   repo?: string;
   port?: string;
+  s3Port?: string;
+  s3?: boolean;
   insecureOpen?: boolean;
   logLevel: string;
+}
+
+/**
+ * The first active S3 access key, made on the first start: its id and secret, unsealed to be
+ * printed like the web token (both live in the repository directory, readable only by its owner).
+ */
+async function firstAccessKey(state: RunState, repoDir: string): Promise<{ id: string; secret: string; made: boolean }> {
+  const [{ withRepository }, { createAccessKey, SecretVault }] = await Promise.all([import('../command.ts'), import('../../server/s3/access-keys.ts')]);
+  return withRepository(state, { repo: repoDir, quiet: true, unlock: 'on-use' }, async (repo) => {
+    const vault = await SecretVault.open(repoDir, state.io.env, true);
+    for (const k of await repo.s3.listAccessKeys()) {
+      if (k.revokedAt !== undefined || k.readOnly || k.bucket !== undefined) continue;
+      const secret = vault.unseal(k.id, k.sealedSecret);
+      if (secret !== undefined) return { id: k.id, secret, made: false };
+    }
+    const key = await createAccessKey(repo, vault);
+    return { id: key.id, secret: key.secret, made: true };
+  });
 }
 
 const TOKEN_FILE = 'web-token';
@@ -42,6 +62,8 @@ export function defineStart(program: Command, state: RunState): void {
     .description('serve the web UI and the HTTP API on 127.0.0.1 (creates the repository on first start)')
     .option('--repo <dir>', REPO_OPTION_HELP)
     .option('--port <port>', `port on 127.0.0.1 (default: $PORT, else ${DEFAULT_PORT})`)
+    .option('--s3-port <port>', 'port of the S3 API on 127.0.0.1 (default: the web port + 1)')
+    .option('--no-s3', 'do not serve the S3 API')
     .option('--insecure-open', 'no token: anyone who can reach 127.0.0.1 may use it')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'warn')
     .addHelpText(
@@ -64,6 +86,9 @@ For other addresses, TLS or a distributed deployment use 'dcs serve' (see docs/d
       writeLine(io.stdout, `created repository ${repoDir}`);
     }
     const auth = flags.insecureOpen ? undefined : await accessToken(repoDir, io.env);
+    const s3PortText = flags.s3Port ?? String(Number(portText) === 0 ? 0 : Number(portText) + 1);
+    if (!/^\d{1,5}$/.test(s3PortText) || Number(s3PortText) > 65535) throw new UsageError(`--s3-port must be 0-65535, got ${JSON.stringify(s3PortText)}`);
+    const s3Key = flags.s3 === false ? undefined : await firstAccessKey(state, repoDir);
     await runServer(state, {
       role: 'all',
       host: '127.0.0.1',
@@ -74,13 +99,19 @@ For other addresses, TLS or a distributed deployment use 'dcs serve' (see docs/d
       logLevel: flags.logLevel,
       http: httpOptions(flags, io.cwd),
       connections: connectionOptions(flags),
-      onListening: (url) => {
+      ...(s3Key ? { s3: { host: '127.0.0.1', port: Number(s3PortText) } } : {}),
+      onListening: (url, s3Url) => {
         writeLine(io.stdout, `dcs is serving ${url}`);
         if (auth) {
           writeLine(io.stdout, `  open:       ${url}/#token=${auth.token}`);
           writeLine(io.stdout, `  token:      ${auth.token}   (from ${auth.source})`);
         } else {
           writeLine(io.stdout, '  auth:       off (--insecure-open)');
+        }
+        if (s3Url && s3Key) {
+          writeLine(io.stdout, `  S3 API:     ${s3Url}   region us-east-1, path-style`);
+          writeLine(io.stdout, `  S3 key:     ${s3Key.id}${s3Key.made ? '   (new)' : ''}`);
+          writeLine(io.stdout, `  S3 secret:  ${s3Key.secret}   (more keys: dcs keys create)`);
         }
         writeLine(io.stdout, `  repository: ${repoDir}`);
         writeLine(io.stdout, '  stop with Ctrl-C');

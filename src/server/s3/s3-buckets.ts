@@ -1,0 +1,274 @@
+// Service- and bucket-level S3 operations: ListBuckets, Create/Head/DeleteBucket, bucket location
+// and versioning, ListObjects (v1 and v2) and DeleteObjects. A bucket `b` holds the dcs names
+// that start with `b/`; listing walks them in byte order with keyset paging, skipping over each
+// common prefix instead of reading what is under it.
+import { S3Error } from './s3-errors.ts';
+import { etagOf } from './s3-attributes.ts';
+import { checkGrant, readSmallBody, requireBucket, sendXml, type S3Context, type S3Request } from './s3-request.ts';
+import { parseXml, xmlDocument, type XmlElement, type XmlValue } from './xml.ts';
+import { deleteObject } from './s3-objects.ts';
+import type { FileSummary } from '../../repository/repository.ts';
+
+const OWNER = { ID: 'dcs', DisplayName: 'dcs' };
+/** Sorts after every character a key can hold next: listing resumes after all keys under a prefix. */
+const AFTER_ALL = '\u{10FFFF}';
+const MAX_DELETE_OBJECTS = 1000;
+
+/** S3's bucket naming rules (general purpose buckets). */
+export function validBucketName(name: string): boolean {
+  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name) && !name.startsWith('xn--') && !name.endsWith('-s3alias');
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export async function bucketOperation(ctx: S3Context, r: S3Request): Promise<void> {
+  const { method, bucket, query } = r;
+  if (bucket === '') {
+    if (method !== 'GET') throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.');
+    return listBuckets(ctx, r);
+  }
+  const unsupported = ['acl', 'policy', 'lifecycle', 'cors', 'tagging', 'encryption', 'object-lock', 'replication', 'website', 'logging', 'notification', 'accelerate', 'requestPayment', 'uploads', 'versions', 'ownershipControls', 'publicAccessBlock', 'intelligent-tiering', 'inventory', 'metrics', 'analytics'];
+  const sub = unsupported.find((s) => query.has(s));
+  if (method === 'GET' && query.has('location')) return location(ctx, r);
+  if (query.has('versioning')) return versioning(ctx, r);
+  if (method === 'POST' && query.has('delete')) return deleteObjects(ctx, r);
+  if (sub !== undefined) throw new S3Error('NotImplemented', `The bucket subresource ?${sub} is not implemented by dcs (see docs/s3.md).`);
+  switch (method) {
+    case 'PUT':
+      return createBucket(ctx, r);
+    case 'HEAD':
+      checkGrant(r, 'read', bucket);
+      await requireBucket(ctx, bucket);
+      r.res.statusCode = 200;
+      r.res.setHeader('x-amz-bucket-region', ctx.region);
+      r.res.end();
+      return;
+    case 'DELETE':
+      return deleteBucket(ctx, r);
+    case 'GET':
+      return query.get('list-type') === '2' ? listObjects(ctx, r, 2) : listObjects(ctx, r, 1);
+    default:
+      throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.');
+  }
+}
+
+async function listBuckets(ctx: S3Context, r: S3Request): Promise<void> {
+  const all = await ctx.repo.s3.listBuckets();
+  // A key confined to one bucket sees only that one.
+  const visible = r.accessKey.bucket === undefined ? all : all.filter((b) => b.name === r.accessKey.bucket);
+  sendXml(r.res, 200, xmlDocument('ListAllMyBucketsResult', { Owner: OWNER, Buckets: { Bucket: visible.map((b) => ({ Name: b.name, CreationDate: iso(b.createdAt) })) } }, true));
+}
+
+async function createBucket(ctx: S3Context, r: S3Request): Promise<void> {
+  const { bucket } = r;
+  if (r.accessKey.bucket !== undefined || r.accessKey.readOnly) throw new S3Error('AccessDenied', 'Access Denied: only an unrestricted read-write access key creates buckets.');
+  if (!validBucketName(bucket)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: bucket });
+  // CreateBucketConfiguration (LocationConstraint) says where; dcs has one place. Read and check it all the same.
+  const body = await readSmallBody(r, 64 * 1024);
+  if (body.trim() !== '') {
+    const config = parseXml(body, 'CreateBucketConfiguration');
+    const wanted = config.LocationConstraint;
+    if (typeof wanted === 'string' && wanted !== '' && wanted !== ctx.region) {
+      throw new S3Error('InvalidArgument', `The location constraint ${wanted} is not this endpoint's region ${ctx.region}.`);
+    }
+  }
+  if (!(await ctx.repo.s3.createBucket(bucket))) throw new S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: bucket });
+  r.res.statusCode = 200;
+  r.res.setHeader('location', `/${bucket}`);
+  r.res.end();
+}
+
+async function deleteBucket(ctx: S3Context, r: S3Request): Promise<void> {
+  if (r.accessKey.bucket !== undefined || r.accessKey.readOnly) throw new S3Error('AccessDenied', 'Access Denied: only an unrestricted read-write access key deletes buckets.');
+  const outcome = await ctx.repo.s3.deleteBucket(r.bucket);
+  if (outcome === 'missing') throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: r.bucket });
+  if (outcome === 'not-empty') throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: r.bucket });
+  r.res.statusCode = 204;
+  r.res.end();
+}
+
+async function location(ctx: S3Context, r: S3Request): Promise<void> {
+  checkGrant(r, 'read', r.bucket);
+  await requireBucket(ctx, r.bucket);
+  // us-east-1 is the empty constraint, as AWS answers it.
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${ctx.region === 'us-east-1' ? '' : ctx.region}</LocationConstraint>`;
+  sendXml(r.res, 200, xml);
+}
+
+async function versioning(ctx: S3Context, r: S3Request): Promise<void> {
+  const bucket = await ctx.repo.s3.getBucket(r.bucket);
+  if (!bucket) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: r.bucket });
+  if (r.method === 'GET') {
+    checkGrant(r, 'read', r.bucket);
+    sendXml(r.res, 200, xmlDocument('VersioningConfiguration', bucket.versioning === 'Unversioned' ? {} : { Status: bucket.versioning }, true));
+    return;
+  }
+  if (r.method !== 'PUT') throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.');
+  if (r.accessKey.bucket !== undefined || r.accessKey.readOnly) throw new S3Error('AccessDenied', 'Access Denied: only an unrestricted read-write access key changes bucket versioning.');
+  const config = parseXml(await readSmallBody(r, 64 * 1024), 'VersioningConfiguration');
+  const status = config.Status;
+  if (status !== 'Enabled' && status !== 'Suspended') throw new S3Error('MalformedXML', 'VersioningConfiguration Status must be Enabled or Suspended.');
+  await ctx.repo.s3.setBucketVersioning(r.bucket, status);
+  r.res.statusCode = 200;
+  r.res.end();
+}
+
+interface Listing {
+  contents: { key: string; file: FileSummary }[];
+  prefixes: string[];
+  truncated: boolean;
+  /** Where the next page starts (exclusive), as a key position. */
+  next?: string;
+}
+
+/**
+ * Keys of `bucket` after `after` under `prefix`, at most maxKeys entries (keys and common prefixes
+ * together, as S3 counts them). A common prefix is emitted once and the walk resumes after every
+ * key under it, so a folder of a million keys costs one step.
+ */
+async function listKeys(ctx: S3Context, bucket: string, o: { prefix: string; delimiter: string; after: string | undefined; maxKeys: number }): Promise<Listing> {
+  const base = `${bucket}/`;
+  const out: Listing = { contents: [], prefixes: [], truncated: false };
+  let after = o.after === undefined ? undefined : base + o.after;
+  let count = 0;
+  for (;;) {
+    let resume: string | undefined;
+    for await (const file of ctx.repo.list({ prefix: base + o.prefix, ...(after === undefined ? {} : { after }) })) {
+      const key = file.name.slice(base.length);
+      if (o.delimiter !== '') {
+        const at = key.indexOf(o.delimiter, o.prefix.length);
+        if (at >= 0) {
+          const common = key.slice(0, at + o.delimiter.length);
+          resume = base + common + AFTER_ALL;
+          // Emitted on an earlier page (a v1 marker is the common prefix itself, or a key under it).
+          if (o.after !== undefined && common <= o.after) break;
+          if (count >= o.maxKeys) {
+            out.truncated = true;
+            return out;
+          }
+          out.prefixes.push(common);
+          out.next = common + AFTER_ALL;
+          count++;
+          break;
+        }
+      }
+      if (count >= o.maxKeys) {
+        out.truncated = true;
+        return out;
+      }
+      out.contents.push({ key, file });
+      out.next = key;
+      count++;
+    }
+    if (resume === undefined) return out;
+    after = resume;
+  }
+}
+
+function maxKeysOf(query: ReadonlyMap<string, string>): number {
+  const raw = query.get('max-keys');
+  if (raw === undefined || raw === '') return 1000;
+  if (!/^\d{1,9}$/.test(raw)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range');
+  return Math.min(Number(raw), 1000);
+}
+
+const token = {
+  encode: (position: string): string => Buffer.from(position, 'utf8').toString('base64url'),
+  decode: (text: string): string => {
+    const position = Buffer.from(text, 'base64url').toString('utf8');
+    if (Buffer.from(position, 'utf8').toString('base64url') !== text) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect');
+    return position;
+  },
+};
+
+async function listObjects(ctx: S3Context, r: S3Request, version: 1 | 2): Promise<void> {
+  const { query, bucket } = r;
+  const prefix = query.get('prefix') ?? '';
+  const delimiter = query.get('delimiter') ?? '';
+  const encodingType = query.get('encoding-type');
+  if (encodingType !== undefined && encodingType !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request');
+  checkGrant(r, 'read', bucket);
+  // A key confined to a prefix lists only under it.
+  if (r.accessKey.prefix !== undefined && !prefix.startsWith(r.accessKey.prefix)) throw new S3Error('AccessDenied', `Access Denied: this access key lists only under ${JSON.stringify(r.accessKey.prefix)}.`);
+  await requireBucket(ctx, bucket);
+  const maxKeys = maxKeysOf(query);
+  const enc = (s: string): string => (encodingType === 'url' ? encodeURIComponent(s).replace(/%2F/g, '/') : s);
+  let after: string | undefined;
+  const continuation = query.get('continuation-token');
+  const startAfter = query.get('start-after');
+  const marker = query.get('marker');
+  if (version === 2) {
+    if (continuation !== undefined) after = token.decode(continuation);
+    else if (startAfter !== undefined && startAfter !== '') after = startAfter;
+  } else if (marker !== undefined && marker !== '') after = marker;
+  const listing = await listKeys(ctx, bucket, { prefix, delimiter, after, maxKeys });
+  const contents: XmlValue[] = listing.contents.map(({ key, file }) => ({
+    Key: enc(key),
+    LastModified: iso(file.createdAt),
+    ETag: etagOf(file),
+    Size: file.size,
+    ...(version === 1 || query.get('fetch-owner') === 'true' ? { Owner: OWNER } : {}),
+    StorageClass: 'STANDARD',
+  }));
+  const common = listing.prefixes.map((p) => ({ Prefix: enc(p) }));
+  const body: XmlElement =
+    version === 2
+      ? {
+          Name: bucket,
+          Prefix: enc(prefix),
+          ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
+          MaxKeys: maxKeys,
+          KeyCount: listing.contents.length + listing.prefixes.length,
+          IsTruncated: listing.truncated,
+          ...(continuation !== undefined ? { ContinuationToken: continuation } : {}),
+          ...(listing.truncated && listing.next !== undefined ? { NextContinuationToken: token.encode(listing.next) } : {}),
+          ...(startAfter !== undefined ? { StartAfter: enc(startAfter) } : {}),
+          ...(encodingType ? { EncodingType: encodingType } : {}),
+          Contents: contents,
+          CommonPrefixes: common,
+        }
+      : {
+          Name: bucket,
+          Prefix: enc(prefix),
+          Marker: enc(marker ?? ''),
+          ...(listing.truncated && listing.next !== undefined ? { NextMarker: enc(listing.next.replace(AFTER_ALL, '')) } : {}),
+          MaxKeys: maxKeys,
+          ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
+          IsTruncated: listing.truncated,
+          ...(encodingType ? { EncodingType: encodingType } : {}),
+          Contents: contents,
+          CommonPrefixes: common,
+        };
+  sendXml(r.res, 200, xmlDocument('ListBucketResult', body, true));
+}
+
+async function deleteObjects(ctx: S3Context, r: S3Request): Promise<void> {
+  checkGrant(r, 'write', r.bucket);
+  await requireBucket(ctx, r.bucket);
+  if (r.req.headers['content-md5'] === undefined && !Object.keys(r.req.headers).some((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm')) {
+    throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 (or an x-amz-checksum-* header).');
+  }
+  const doc = parseXml(await readSmallBody(r, 2 * 1024 * 1024), 'Delete');
+  const objects = (doc.Object ?? []) as XmlElement[];
+  if (!Array.isArray(objects) || objects.length > MAX_DELETE_OBJECTS) throw new S3Error('MalformedXML', `A DeleteObjects request names 1 to ${MAX_DELETE_OBJECTS} objects.`);
+  const quiet = doc.Quiet === 'true';
+  const deleted: XmlValue[] = [];
+  const errors: XmlValue[] = [];
+  for (const o of objects) {
+    const key = typeof o.Key === 'string' ? o.Key : undefined;
+    if (key === undefined || key === '') {
+      errors.push({ Key: '', Code: 'MalformedXML', Message: 'An object has no Key.' });
+      continue;
+    }
+    try {
+      checkGrant(r, 'write', r.bucket, key);
+      const versionId = typeof o.VersionId === 'string' ? o.VersionId : undefined;
+      await deleteObject(ctx, r.bucket, key, versionId);
+      if (!quiet) deleted.push({ Key: key, ...(versionId ? { VersionId: versionId } : {}) });
+    } catch (err) {
+      const e = err instanceof S3Error ? err : new S3Error('InternalError', 'We encountered an internal error. Please try again.');
+      errors.push({ Key: key, Code: e.code, Message: e.message });
+    }
+  }
+  sendXml(r.res, 200, xmlDocument('DeleteResult', { Deleted: deleted, Error: errors }, true));
+}

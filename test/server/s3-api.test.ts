@@ -1,0 +1,265 @@
+// The S3 API as a real client sees it: @aws-sdk/client-s3 (the official SDK, its default payload
+// signing and checksums) against `startNode` with an S3 listener on loopback.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetBucketLocationCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { pino } from 'pino';
+import { initRepository } from '../../src/repository/init-repository.ts';
+import { openRepository } from '../../src/repository/local-repository.ts';
+import { createAccessKey, SecretVault } from '../../src/server/s3/access-keys.ts';
+import { startNode, type RunningNode } from '../../src/server/node.ts';
+import { tempDir } from '../helpers/cli.ts';
+import { textBytes } from '../helpers/data.ts';
+
+const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
+
+async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof S3ServiceException) return err;
+    throw err;
+  }
+  assert.fail('the request succeeded');
+}
+
+describe('S3 API with @aws-sdk/client-s3', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let node: RunningNode;
+  let repoDir: string;
+  let keys: { rw: { id: string; secret: string }; ro: { id: string; secret: string }; revoked: { id: string; secret: string } };
+  const client = (k: { id: string; secret: string }, extra: Partial<ConstructorParameters<typeof S3Client>[0]> = {}): S3Client =>
+    new S3Client({ endpoint: node.s3Url!, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: k.id, secretAccessKey: k.secret }, maxAttempts: 1, ...extra });
+
+  before(async () => {
+    ({ dir, cleanup } = await tempDir('dcs-s3-'));
+    repoDir = join(dir, 'repo');
+    await initRepository(repoDir, {});
+    const repo = await openRepository(repoDir, { workers: 0 });
+    const vault = await SecretVault.open(repoDir, {}, true);
+    const rw = await createAccessKey(repo, vault);
+    const ro = await createAccessKey(repo, vault, { readOnly: true });
+    const revoked = await createAccessKey(repo, vault);
+    await repo.s3.revokeAccessKey(revoked.id);
+    await repo.close();
+    keys = { rw, ro, revoked };
+    node = await startNode({ role: 'all', host: '127.0.0.1', port: 0, token: 't', repoDir, openOptions: { workers: 0 }, http: false, s3: { host: '127.0.0.1', port: 0 }, log: pino({ level: 'silent' }) });
+  });
+
+  after(async () => {
+    await node.close(1000);
+    await cleanup();
+  });
+
+  it('creates, heads, lists and refuses to re-create buckets', async () => {
+    const s3 = client(keys.rw);
+    assert.deepEqual((await s3.send(new ListBucketsCommand({}))).Buckets ?? [], []);
+    await s3.send(new CreateBucketCommand({ Bucket: 'photos' }));
+    await s3.send(new HeadBucketCommand({ Bucket: 'photos' }));
+    assert.deepEqual((await s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name), ['photos']);
+    assert.equal((await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'photos' })))).name, 'BucketAlreadyOwnedByYou');
+    assert.equal((await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })))).name, 'InvalidBucketName');
+    assert.equal((await s3Error(s3.send(new HeadBucketCommand({ Bucket: 'nope' })))).$metadata.httpStatusCode, 404);
+    const loc = await s3.send(new GetBucketLocationCommand({ Bucket: 'photos' }));
+    assert.equal(loc.LocationConstraint ?? '', '');
+  });
+
+  it('stores an object with its headers and metadata, and returns them with the MD5 ETag', async () => {
+    const s3 = client(keys.rw);
+    const data = textBytes(300_000, 1);
+    const put = await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'a/b c/ünï.txt', Body: data, ContentType: 'text/plain', CacheControl: 'max-age=60', Metadata: { owner: 'ann', note: 'x y' } }));
+    assert.equal(put.ETag, `"${md5(data)}"`);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'photos', Key: 'a/b c/ünï.txt' }));
+    assert.equal(head.ContentLength, data.length);
+    assert.equal(head.ContentType, 'text/plain');
+    assert.equal(head.CacheControl, 'max-age=60');
+    assert.deepEqual(head.Metadata, { owner: 'ann', note: 'x y' });
+    assert.equal(head.ETag, put.ETag);
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'a/b c/ünï.txt' }));
+    assert.deepEqual(await got.Body!.transformToByteArray(), data);
+    const ranged = await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'a/b c/ünï.txt', Range: 'bytes=1000-1999' }));
+    assert.equal(ranged.ContentRange, `bytes 1000-1999/${data.length}`);
+    assert.deepEqual(await ranged.Body!.transformToByteArray(), data.subarray(1000, 2000));
+    const suffix = await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'a/b c/ünï.txt', Range: 'bytes=-10' }));
+    assert.deepEqual(await suffix.Body!.transformToByteArray(), data.subarray(data.length - 10));
+    assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'a/b c/ünï.txt', Range: `bytes=${data.length}-` })))).name, 'InvalidRange');
+  });
+
+  it('answers conditional GETs', async () => {
+    const s3 = client(keys.rw);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'photos', Key: 'a/b c/ünï.txt' }));
+    assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'a/b c/ünï.txt', IfNoneMatch: head.ETag })))).$metadata.httpStatusCode, 304);
+    assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'a/b c/ünï.txt', IfMatch: '"0123"' })))).$metadata.httpStatusCode, 412);
+    const later = new Date(head.LastModified!.getTime() + 3600_000);
+    assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'a/b c/ünï.txt', IfModifiedSince: later })))).$metadata.httpStatusCode, 304);
+    const earlier = new Date(head.LastModified!.getTime() - 3600_000);
+    assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'a/b c/ünï.txt', IfUnmodifiedSince: earlier })))).$metadata.httpStatusCode, 412);
+    const ok = await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'a/b c/ünï.txt', IfMatch: head.ETag, IfModifiedSince: earlier }));
+    assert.equal(ok.$metadata.httpStatusCode, 200);
+    await ok.Body!.transformToByteArray();
+  });
+
+  it('takes streamed bodies (aws-chunked with a checksum trailer) and checks every checksum algorithm', async () => {
+    const s3 = client(keys.rw);
+    const data = textBytes(1_500_000, 2);
+    for (const algorithm of ['CRC32', 'CRC32C', 'SHA1', 'SHA256', 'CRC64NVME'] as const) {
+      const key = `stream/${algorithm}.bin`;
+      await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: key, Body: Readable.from([data.subarray(0, 700_000), data.subarray(700_000)]), ContentLength: data.length, ChecksumAlgorithm: algorithm }));
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: key }));
+      assert.deepEqual(await got.Body!.transformToByteArray(), data, algorithm);
+      assert.equal(got.ETag, `"${md5(data)}"`);
+    }
+  });
+
+  it('refuses a body whose Content-MD5 does not match, storing nothing', async () => {
+    const s3 = client(keys.rw);
+    const data = textBytes(50_000, 3);
+    const err = await s3Error(s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'bad-md5', Body: data, ContentMD5: createHash('md5').update('other').digest('base64') })));
+    assert.equal(err.name, 'BadDigest');
+    assert.equal((await s3Error(s3.send(new HeadObjectCommand({ Bucket: 'photos', Key: 'bad-md5' })))).$metadata.httpStatusCode, 404);
+  });
+
+  it('lists with prefix, delimiter, paging and both list versions', async () => {
+    const s3 = client(keys.rw);
+    await s3.send(new CreateBucketCommand({ Bucket: 'tree' }));
+    const names = ['a.txt', 'd1/x', 'd1/y', 'd1/z/deep', 'd2/x', 'e', 'f/g'];
+    for (const n of names) await s3.send(new PutObjectCommand({ Bucket: 'tree', Key: n, Body: n }));
+    const all = await s3.send(new ListObjectsV2Command({ Bucket: 'tree' }));
+    assert.deepEqual(all.Contents?.map((c) => c.Key), names);
+    assert.equal(all.Contents?.[0]?.ETag, `"${md5(Buffer.from('a.txt'))}"`);
+    assert.equal(all.Contents?.[0]?.Size, 5);
+    const top = await s3.send(new ListObjectsV2Command({ Bucket: 'tree', Delimiter: '/' }));
+    assert.deepEqual(top.Contents?.map((c) => c.Key), ['a.txt', 'e']);
+    assert.deepEqual(top.CommonPrefixes?.map((p) => p.Prefix), ['d1/', 'd2/', 'f/']);
+    const d1 = await s3.send(new ListObjectsV2Command({ Bucket: 'tree', Prefix: 'd1/', Delimiter: '/' }));
+    assert.deepEqual(d1.Contents?.map((c) => c.Key), ['d1/x', 'd1/y']);
+    assert.deepEqual(d1.CommonPrefixes?.map((p) => p.Prefix), ['d1/z/']);
+    // Pages of two entries, keys and common prefixes counted together, as S3 counts them.
+    const seen: string[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const r = await s3.send(new ListObjectsV2Command({ Bucket: 'tree', Delimiter: '/', MaxKeys: 2, ...(token ? { ContinuationToken: token } : {}) }));
+      seen.push(...(r.Contents ?? []).map((c) => c.Key!), ...(r.CommonPrefixes ?? []).map((p) => p.Prefix!));
+      if (!r.IsTruncated) break;
+      token = r.NextContinuationToken;
+    }
+    assert.deepEqual(seen.sort(), ['a.txt', 'd1/', 'd2/', 'e', 'f/']);
+    const v1: string[] = [];
+    let marker: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const r = await s3.send(new ListObjectsCommand({ Bucket: 'tree', Delimiter: '/', MaxKeys: 2, ...(marker ? { Marker: marker } : {}) }));
+      v1.push(...(r.Contents ?? []).map((c) => c.Key!), ...(r.CommonPrefixes ?? []).map((p) => p.Prefix!));
+      if (!r.IsTruncated) break;
+      marker = r.NextMarker;
+    }
+    assert.deepEqual(v1.sort(), ['a.txt', 'd1/', 'd2/', 'e', 'f/']);
+    const afterY = await s3.send(new ListObjectsV2Command({ Bucket: 'tree', StartAfter: 'd1/y' }));
+    assert.deepEqual(afterY.Contents?.map((c) => c.Key), ['d1/z/deep', 'd2/x', 'e', 'f/g']);
+    const encoded = await s3.send(new ListObjectsV2Command({ Bucket: 'tree', Prefix: 'd1/', EncodingType: 'url' }));
+    assert.deepEqual(encoded.Contents?.map((c) => c.Key), ['d1/x', 'd1/y', 'd1/z/deep']);
+  });
+
+  it('copies an object without copying its bytes', async () => {
+    const s3 = client(keys.rw);
+    const data = textBytes(2_000_000, 4);
+    await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'big', Body: data, ContentType: 'application/x-big', Metadata: { a: '1' } }));
+    const repo = await openRepository(repoDir, { workers: 0 });
+    const storedBefore = (await repo.stats()).storedBytes;
+    await repo.close();
+    const copied = await s3.send(new CopyObjectCommand({ Bucket: 'photos', Key: 'big-copy', CopySource: 'photos/big' }));
+    assert.equal(copied.CopyObjectResult?.ETag, `"${md5(data)}"`);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'photos', Key: 'big-copy' }));
+    assert.equal(head.ContentType, 'application/x-big');
+    assert.deepEqual(head.Metadata, { a: '1' });
+    const replaced = await s3.send(new CopyObjectCommand({ Bucket: 'photos', Key: 'big-copy2', CopySource: 'photos/big', MetadataDirective: 'REPLACE', ContentType: 'text/x-other', Metadata: { b: '2' } }));
+    assert.equal(replaced.CopyObjectResult?.ETag, `"${md5(data)}"`);
+    const head2 = await s3.send(new HeadObjectCommand({ Bucket: 'photos', Key: 'big-copy2' }));
+    assert.equal(head2.ContentType, 'text/x-other');
+    assert.deepEqual(head2.Metadata, { b: '2' });
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'big-copy' }));
+    assert.deepEqual(await got.Body!.transformToByteArray(), data);
+    const repo2 = await openRepository(repoDir, { workers: 0 });
+    assert.equal((await repo2.stats()).storedBytes, storedBefore);
+    await repo2.close();
+    assert.equal((await s3Error(s3.send(new CopyObjectCommand({ Bucket: 'photos', Key: 'big', CopySource: 'photos/big' })))).name, 'InvalidRequest');
+  });
+
+  it('overwrites in a bucket without versioning, and deletes objects one by one and in batches', async () => {
+    const s3 = client(keys.rw);
+    await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'over', Body: 'one' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'over', Body: 'two' }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'over' }));
+    assert.equal(await got.Body!.transformToString(), 'two');
+    const repo = await openRepository(repoDir, { workers: 0 });
+    assert.equal((await repo.versions('photos/over')).length, 1);
+    await repo.close();
+    await s3.send(new DeleteObjectCommand({ Bucket: 'photos', Key: 'over' }));
+    assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'over' })))).name, 'NoSuchKey');
+    // Deleting what is not there succeeds, as in S3.
+    await s3.send(new DeleteObjectCommand({ Bucket: 'photos', Key: 'never-was' }));
+    const batch = await s3.send(new DeleteObjectsCommand({ Bucket: 'tree', Delete: { Objects: ['a.txt', 'd1/x', 'd1/y', 'd1/z/deep', 'd2/x', 'e', 'f/g'].map((Key) => ({ Key })) } }));
+    assert.equal(batch.Deleted?.length, 7);
+    assert.deepEqual((await s3.send(new ListObjectsV2Command({ Bucket: 'tree' }))).Contents ?? [], []);
+    await s3.send(new DeleteBucketCommand({ Bucket: 'tree' }));
+    assert.equal((await s3Error(s3.send(new DeleteBucketCommand({ Bucket: 'photos' })))).name, 'BucketNotEmpty');
+    assert.equal((await s3Error(s3.send(new PutObjectCommand({ Bucket: 'tree', Key: 'x', Body: 'x' })))).name, 'NoSuchBucket');
+  });
+
+  it('refuses bad signatures, unknown and revoked keys, skewed clocks and writes with a read-only key', async () => {
+    assert.equal((await s3Error(client({ id: keys.rw.id, secret: 'wrong-secret' }).send(new ListBucketsCommand({})))).name, 'SignatureDoesNotMatch');
+    assert.equal((await s3Error(client({ id: 'DCSNOSUCHKEY00000000', secret: 'x' }).send(new ListBucketsCommand({})))).name, 'InvalidAccessKeyId');
+    assert.equal((await s3Error(client(keys.revoked).send(new ListBucketsCommand({})))).name, 'InvalidAccessKeyId');
+    const skewed = client(keys.rw, { systemClockOffset: -3600_000 });
+    // The SDK corrects its clock from the error's Date header and retries; with one attempt the error shows.
+    assert.equal((await s3Error(skewed.send(new ListBucketsCommand({})))).name, 'RequestTimeTooSkewed');
+    const ro = client(keys.ro);
+    await ro.send(new HeadObjectCommand({ Bucket: 'photos', Key: 'big' }));
+    assert.equal((await s3Error(ro.send(new PutObjectCommand({ Bucket: 'photos', Key: 'ro', Body: 'x' })))).name, 'AccessDenied');
+    assert.equal((await s3Error(ro.send(new DeleteObjectCommand({ Bucket: 'photos', Key: 'big' })))).name, 'AccessDenied');
+  });
+
+  it('serves presigned URLs (GET and PUT) until they expire', async () => {
+    const s3 = client(keys.rw);
+    const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'photos', Key: 'big' }), { expiresIn: 60 });
+    const ok = await fetch(getUrl);
+    assert.equal(ok.status, 200, await ok.clone().text());
+    assert.equal(md5(new Uint8Array(await ok.arrayBuffer())), md5(textBytes(2_000_000, 4)));
+    const putUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket: 'photos', Key: 'presigned-put' }), { expiresIn: 60 });
+    const put = await fetch(putUrl, { method: 'PUT', body: 'sent with a presigned URL' });
+    assert.equal(put.status, 200, await put.clone().text());
+    const back = await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'presigned-put' }));
+    assert.equal(await back.Body!.transformToString(), 'sent with a presigned URL');
+    const old = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'photos', Key: 'big' }), { expiresIn: 60, signingDate: new Date(Date.now() - 120_000) });
+    const expired = await fetch(old);
+    assert.equal(expired.status, 403);
+    assert.match(await expired.text(), /<Code>AccessDenied<\/Code><Message>Request has expired/);
+    // The signature covers the path: the same query on another key is refused.
+    const tampered = await fetch(getUrl.replace('/photos/big?', '/photos/big-copy?'));
+    assert.equal(tampered.status, 403);
+    assert.match(await tampered.text(), /SignatureDoesNotMatch/);
+    const anonymous = await fetch(`${node.s3Url}/photos/big`);
+    assert.equal(anonymous.status, 403);
+    assert.match(await anonymous.text(), /AccessDenied/);
+  });
+});
