@@ -56,6 +56,13 @@ const { values: args } = parseArgs({
     'small-root': { type: 'string' },
     /** At scale: comma-separated chunk counts, each a repository of N 1 KiB chunks in N/10 files, then whole commands timed (bench/scale.ts). */
     scale: { type: 'string' },
+    /**
+     * The S3 API: this file by single PutObject/GetObject (curl, presigned) beside the HTTP API, and
+     * by rclone beside dcs's CLI, --rounds alternating rounds (bench/s3.ts); with --s3-small LIST
+     * (relative to --small-root) also those small files by rclone and by one dcs put.
+     */
+    s3: { type: 'string' },
+    's3-small': { type: 'string' },
     /** Put then get a stream of this size through an S3 backend (s3rver): throughput and peak RSS. */
     cloud: { type: 'string' },
     /** Through the HTTP API of `dcs serve`: a streamed PUT, a GET and a resumable upload of this (or --file's) input. */
@@ -443,6 +450,18 @@ async function run(): Promise<void> {
     const result = await vsResticSmallBench({ list: resolve(here, args['vs-restic-small']), root: resolve(here, args['small-root'] ?? '.'), work: args.work, rounds: Math.max(1, Number(args.rounds)) });
     extra.vsResticSmall = result;
     clusterMd += `${clusterMd ? '\n\n' : ''}${vsResticSmallMarkdown(result)}`;
+  }
+  if (args.s3) {
+    const here = process.env.INIT_CWD ?? process.cwd();
+    const { s3Bench, s3Markdown } = await import('./s3.ts');
+    const result = await s3Bench({
+      file: resolve(here, args.s3),
+      ...(args['s3-small'] ? { small: { list: resolve(here, args['s3-small']), root: resolve(here, args['small-root'] ?? '.') } } : {}),
+      work: args.work,
+      rounds: Math.max(1, Number(args.rounds)),
+    });
+    extra.s3 = result;
+    clusterMd += `${clusterMd ? '\n\n' : ''}${s3Markdown(result)}`;
   }
   if (args.scale) {
     const result = await scaleBench({ counts: args.scale.split(',').filter((s) => s.trim() !== '').map(Number), work: args.work });

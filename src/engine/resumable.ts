@@ -16,10 +16,10 @@ import { ingest, warnDegraded, withHeartbeat, type UploadProgress } from './uplo
 /** gc drops a resumable upload idle this long (parts already sent become garbage). */
 export const RESUMABLE_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
-export async function beginResumableUpload(ctx: EngineContext, options: { name: string; codec?: CodecChoice; level?: number }): Promise<string> {
+export async function beginResumableUpload(ctx: EngineContext, options: { name: string; codec?: CodecChoice; level?: number; attributes?: string }): Promise<string> {
   const codec = options.codec ?? ctx.compression.codec;
   const level = options.level ?? (options.codec === undefined ? ctx.compression.level : undefined);
-  const { sessionId } = await ctx.metadata.beginResumableUpload(options.name, { codec, ...(level === undefined ? {} : { level }) });
+  const { sessionId } = await ctx.metadata.beginResumableUpload(options.name, { codec, ...(level === undefined ? {} : { level }), ...(options.attributes === undefined ? {} : { attributes: options.attributes }) });
   return sessionId;
 }
 
@@ -44,7 +44,14 @@ export interface PartResult {
  * Store one part: its chunks are written and recorded before the part is staged, so a part either
  * counts whole or not at all. A failed part leaves the session usable; send it again.
  */
-export async function uploadPart(ctx: EngineContext, sessionId: string, part: number, input: ChunkInput, onProgress?: (p: UploadProgress) => void): Promise<PartResult> {
+export interface PartOptions {
+  onProgress?: (p: UploadProgress) => void;
+  /** Recorded with the part, asked for once its bytes have ended (the S3 API: their MD5). */
+  etag?: () => string;
+}
+
+export async function uploadPart(ctx: EngineContext, sessionId: string, part: number, input: ChunkInput, options: PartOptions = {}): Promise<PartResult> {
+  const { onProgress } = options;
   const session = await resumableUpload(ctx, sessionId);
   const entries: PartChunk[] = [];
   const ingested = await withHeartbeat(ctx, sessionId, () =>
@@ -52,7 +59,7 @@ export async function uploadPart(ctx: EngineContext, sessionId: string, part: nu
       for (const e of staged) entries.push({ offset: e.offset, length: e.length, id: e.id });
     }, onProgress),
   );
-  await ctx.metadata.stagePart(sessionId, part, ingested.size, entries);
+  await ctx.metadata.stagePart(sessionId, part, ingested.size, entries, options.etag?.());
   warnDegraded(ctx, session.name, ingested.degraded);
   return { part, size: ingested.size, chunks: ingested.chunks, newChunks: ingested.newChunks, newStoredBytes: ingested.newStoredBytes };
 }
@@ -107,6 +114,14 @@ export interface CompletionReport {
 export interface CompletionTerms {
   size?: number;
   parts?: readonly { part: number; size?: number }[];
+  /**
+   * The version is made of the named parts alone, in their order; parts stored but not named are
+   * dropped and numbers may have gaps (S3's CompleteMultipartUpload). Without it every stored part
+   * must be named, numbered 1..N.
+   */
+  namedOnly?: boolean;
+  /** The version's attributes (else those the upload began with). */
+  attributes?: string;
 }
 
 /** Commit parts 1..N as the next version of the upload's name (see the comment at the top). */
@@ -114,14 +129,19 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
   const { metadata } = ctx;
   const session = await resumableUpload(ctx, sessionId);
   const name = JSON.stringify(session.name);
-  const parts = [...session.parts].sort((a, b) => a.part - b.part);
+  const stored = [...session.parts].sort((a, b) => a.part - b.part);
   // A part cut off mid-body is never staged: an upload none of whose parts arrived whole has
   // nothing to complete (an empty file is one empty part, sent as such).
-  if (parts.length === 0) throw new DcsError('UPLOAD_INCOMPLETE', `cannot complete ${name}: no part was uploaded completely`);
-  if (terms.parts) checkNamedParts(name, terms.parts, parts);
-  parts.forEach((p, i) => {
-    if (p.part !== i + 1) throw new DcsError('UPLOAD_INCOMPLETE', `cannot complete ${name}: part ${i + 1} is missing`);
-  });
+  if (stored.length === 0) throw new DcsError('UPLOAD_INCOMPLETE', `cannot complete ${name}: no part was uploaded completely`);
+  if (terms.namedOnly && !terms.parts) throw new DcsError('USAGE', `cannot complete ${name}: namedOnly needs the list of parts`);
+  if (terms.parts) checkNamedParts(name, terms.parts, stored, terms.namedOnly === true);
+  const named = new Set(terms.parts?.map((p) => p.part));
+  const parts = terms.namedOnly ? stored.filter((p) => named.has(p.part)) : stored;
+  if (!terms.namedOnly) {
+    parts.forEach((p, i) => {
+      if (p.part !== i + 1) throw new DcsError('UPLOAD_INCOMPLETE', `cannot complete ${name}: part ${i + 1} is missing`);
+    });
+  }
   const size = parts.reduce((sum, p) => sum + p.size, 0);
   if (terms.size !== undefined && size !== terms.size) {
     throw new DcsError('UPLOAD_SIZE_MISMATCH', `the parts of ${name} add up to ${size} bytes, not the ${terms.size} expected`);
@@ -189,14 +209,15 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
     // The end of the last part is the end of the stream: a cut in both.
     if (regionStart < size) await settle(region, regionStart, size, region.length === 1 && region[0]!.offset === regionStart && endOf(region[0]!) === size);
     await stager.flush();
-    const version = await metadata.commitUpload(sessionId, { name: session.name, size, codec: session.codec });
+    const attributes = terms.attributes ?? session.attributes;
+    const version = await metadata.commitUpload(sessionId, { name: session.name, size, codec: session.codec, ...(attributes === undefined ? {} : { attributes }) });
     warnDegraded(ctx, session.name, degraded);
     return { version, rechunked };
   });
 }
 
 /** The parts a completion names must be the stored ones, in ascending order, sizes matching where given. */
-function checkNamedParts(name: string, named: CompletionTerms['parts'] & {}, stored: readonly { part: number; size: number }[]): void {
+function checkNamedParts(name: string, named: CompletionTerms['parts'] & {}, stored: readonly { part: number; size: number }[], namedOnly: boolean): void {
   const sizes = new Map(stored.map((p) => [p.part, p.size]));
   let previous = 0;
   for (const p of named) {
@@ -208,7 +229,7 @@ function checkNamedParts(name: string, named: CompletionTerms['parts'] & {}, sto
     sizes.delete(p.part);
   }
   const extra = [...sizes.keys()];
-  if (extra.length > 0) throw new DcsError('UPLOAD_INCOMPLETE', `cannot complete ${name}: part ${extra[0]} was uploaded but not named in the completion`);
+  if (extra.length > 0 && !namedOnly) throw new DcsError('UPLOAD_INCOMPLETE', `cannot complete ${name}: part ${extra[0]} was uploaded but not named in the completion`);
 }
 
 /** The bytes of [from, to) read back from the parts' stored chunks (verified like any read). */

@@ -7,16 +7,17 @@ import { countAccess } from './analytics.ts';
 import { lockChunks, storedOk } from './chunks-copies.ts';
 import type { CommittedFile, FileCommit, FileSummary, LatestVersion, StagedChunk, ListFilesOptions, VersionRecord } from './metadata-store.ts';
 import type { Database } from './schema.ts';
-import { batches, bigintColumn, intColumn, textColumn, type Db, type SqlDialect } from './sql-dialect.ts';
-import { checkTiling, dropSession } from './upload-sessions.ts';
+import { batches, bigintColumn, intColumn, prefixEnd, textColumn, type Db, type SqlDialect } from './sql-dialect.ts';
+import { checkTiling, dropSession, sessionAttributes } from './upload-sessions.ts';
 
 /** Files per page of listFiles: each page is a query, and `dcs ls` of 10,000 files made 20 of them. */
 const PAGE = 2000;
 
 /**
  * The commit itself, in the caller's write transaction, which holds the session (FOR UPDATE on
- * PostgreSQL): staged list → new version, refcounts up, session dropped, upload counted. Locks, in
- * order: session, file, chunks (id order), access counters last.
+ * PostgreSQL): staged list → new version, refcounts up, session dropped, upload counted. The
+ * version's attributes are info's, else those the session was begun with (a resumable upload's).
+ * Locks, in order: session, file, chunks (id order), access counters last.
  */
 export async function commitStaged(
   d: SqlDialect,
@@ -27,6 +28,7 @@ export async function commitStaged(
 ): Promise<VersionRecord> {
   // The staged list cannot change under the session lock: check it before taking any other lock.
   await checkTiling(trx, sessionId, info.name, info.size);
+  const attributes = info.attributes ?? (await sessionAttributes(trx, sessionId));
   const fileId = await lockFile(d, trx, info.name, now);
   const staged = trx.selectFrom('session_chunks').select('chunk_id').distinct().where('session_id', '=', sessionId);
   await lockChunks(d, trx, (eb) => eb('id', 'in', staged), 'no key update');
@@ -68,7 +70,7 @@ export async function commitStaged(
   const chunkCount = Number(counts.n);
   const version = await trx
     .insertInto('versions')
-    .values({ file_id: fileId, version_no: versionNo, size: info.size, chunk_count: chunkCount, stored_size: Number(stored.s), codec: info.codec, created_at: now, attributes: info.attributes ?? null })
+    .values({ file_id: fileId, version_no: versionNo, size: info.size, chunk_count: chunkCount, stored_size: Number(stored.s), codec: info.codec, created_at: now, attributes })
     .returning('id')
     .executeTakeFirstOrThrow();
   await sql`INSERT INTO version_chunks (version_id, seq, "offset", length, chunk_id)
@@ -79,7 +81,7 @@ export async function commitStaged(
             WHERE chunks.id = r.chunk_id`.execute(trx);
   await dropSession(d, trx, sessionId);
   await countAccess(trx, info.name, { uploads: 1, bytesIn: info.size }, now);
-  return { versionId: version.id, name: info.name, version: versionNo, size: info.size, chunkCount, codec: info.codec, createdAt: now, ...withAttributes(info.attributes ?? null) };
+  return { versionId: version.id, name: info.name, version: versionNo, size: info.size, chunkCount, codec: info.codec, createdAt: now, ...withAttributes(attributes) };
 }
 
 /** commitFiles' check of one file's list, as checkTiling checks a staged one. */
@@ -307,23 +309,6 @@ export async function latestVersions(d: SqlDialect, db: Db, names: readonly stri
 
 export async function listVersions(db: Db, name: string): Promise<VersionRecord[]> {
   return (await versionsOfName(db, name).orderBy('v.version_no').execute()).map(toVersion);
-}
-
-/**
- * The least string greater than every string that starts with `prefix`, if any. Both databases
- * compare names in code-point (UTF-8 byte) order — SQLite's BINARY collation, PostgreSQL's
- * COLLATE "C" — so `prefix <= name < prefixEnd(prefix)` is exactly the names with that prefix.
- */
-export function prefixEnd(prefix: string): string | undefined {
-  const points = [...prefix];
-  while (points.length > 0) {
-    const last = points.pop()!.codePointAt(0)!;
-    if (last < 0x10ffff) {
-      const next = last === 0xd7ff ? 0xe000 : last + 1; // skip the surrogate range
-      return points.join('') + String.fromCodePoint(next);
-    }
-  }
-  return undefined;
 }
 
 /** Latest version of each name, in name order, a page per query (keyset on name). */

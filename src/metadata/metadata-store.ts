@@ -200,6 +200,8 @@ export interface ListFilesOptions {
 export interface ResumableUploadOptions {
   codec: string;
   level?: number;
+  /** Attributes the completed version gets (VersionRecord.attributes; schema version 7). */
+  attributes?: string;
 }
 
 export interface UploadPart {
@@ -208,6 +210,15 @@ export interface UploadPart {
   size: number;
   chunkCount: number;
   createdAt: number;
+  /** What the front end recorded with the part (the S3 API: the MD5 of its bytes; schema version 7). */
+  etag?: string;
+}
+
+/** A resumable upload in progress, as ListMultipartUploads shows it. */
+export interface ResumableUploadSummary {
+  sessionId: string;
+  name: string;
+  startedAt: number;
 }
 
 /** One chunk of a part: offset is relative to the start of the part. */
@@ -222,6 +233,8 @@ export interface ResumableUpload {
   name: string;
   codec: string;
   level?: number;
+  /** As begun with (ResumableUploadOptions.attributes). */
+  attributes?: string;
   startedAt: number;
   heartbeatAt: number;
   /** Parts stored so far, by part number. */
@@ -310,7 +323,13 @@ export interface MetadataStore {
    * Fails with DcsError('UPLOAD_NOT_FOUND') when the session is gone (or is a streamed one), and
    * with DcsError('COMMIT_REFUSED') when a chunk has no recorded ok copy (commitUpload's rule).
    */
-  stagePart(sessionId: string, part: number, size: number, chunks: PartChunk[]): Promise<void>;
+  stagePart(sessionId: string, part: number, size: number, chunks: PartChunk[], etag?: string): Promise<void>;
+  /**
+   * Resumable uploads in progress (begun, not committed, aborted or collected) whose name starts
+   * with `prefix`, ordered by name (byte order) then session id, after the (name, sessionId)
+   * position `after` when given, at most `limit` (default 1000).
+   */
+  listResumableUploads(options?: { prefix?: string; after?: { name: string; sessionId: string }; limit?: number }): Promise<ResumableUploadSummary[]>;
   /** A part's chunk list in order (offsets relative to the part); [] when the part was not stored. */
   partChunks(sessionId: string, part: number): Promise<PartChunk[]>;
   /** Drop the session's staged list (a completion that failed midway starts over). */

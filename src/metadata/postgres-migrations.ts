@@ -105,7 +105,8 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    description: 'S3 front end: attributes of a version (ETag, content type, user metadata), buckets, access keys',
+    description:
+      'S3 front end: attributes of a version (ETag, content type, user metadata), buckets, access keys; multipart uploads: attributes of a resumable session, ETag of a part, listing sessions by name',
     statements: [
       `ALTER TABLE versions ADD COLUMN attributes TEXT`,
       `CREATE TABLE s3_buckets (
@@ -114,6 +115,13 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE s3_access_keys (
          id TEXT COLLATE "C" PRIMARY KEY, sealed_secret TEXT NOT NULL, read_only BOOLEAN NOT NULL, bucket TEXT COLLATE "C",
          prefix TEXT COLLATE "C", created_at BIGINT NOT NULL, revoked_at BIGINT)`,
+      `ALTER TABLE upload_sessions ADD COLUMN attributes TEXT`,
+      `ALTER TABLE upload_parts ADD COLUMN etag TEXT`,
+      // listResumableUploads orders and pages by (name, id) in byte order, as SQLite does: the
+      // columns take COLLATE "C" (schema version 1 left them in the database's collation).
+      `ALTER TABLE upload_sessions ALTER COLUMN name TYPE TEXT COLLATE "C"`,
+      `ALTER TABLE upload_sessions ALTER COLUMN id TYPE TEXT COLLATE "C"`,
+      `CREATE INDEX upload_sessions_resumable_by_name ON upload_sessions (name, id) WHERE kind = 'resumable'`,
     ],
   },
 ];

@@ -7,9 +7,9 @@ import { sql } from 'kysely';
 import { DcsError, FileNotFoundError } from '../core/errors.ts';
 import { countAccess } from './analytics.ts';
 import { lockChunks, storedOk } from './chunks-copies.ts';
-import { lockFile, prefixEnd, withAttributes } from './files-versions.ts';
+import { lockFile, withAttributes } from './files-versions.ts';
 import type { VersionRecord } from './metadata-store.ts';
-import type { Db, SqlDialect } from './sql-dialect.ts';
+import { prefixEnd, type Db, type SqlDialect } from './sql-dialect.ts';
 
 /**
  * Rename `from` to `to`, or, when both end in "/", move every name under the folder `from` to the

@@ -3,8 +3,7 @@
 // arrives sealed (AES-256-GCM under a key kept outside the metadata) and is stored as given.
 // Queries only; the store picks the transaction.
 import { DcsError } from '../core/errors.ts';
-import { prefixEnd } from './files-versions.ts';
-import type { Db, SqlDialect } from './sql-dialect.ts';
+import { prefixEnd, type Db, type SqlDialect } from './sql-dialect.ts';
 
 /** S3's three bucket versioning states: a bucket starts Unversioned and never returns to it. */
 export type S3Versioning = 'Unversioned' | 'Enabled' | 'Suspended';

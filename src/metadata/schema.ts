@@ -74,8 +74,13 @@ export interface UploadSessionsTable {
   heartbeat_at: number;
   /** Schema version 3; sessions from before it are streamed. */
   kind: Generated<SessionKind>;
-  /** JSON of ResumableUploadOptions for resumable sessions, else null. */
+  /** JSON of ResumableUploadOptions (codec, level) for resumable sessions, else null. */
   options: string | null;
+  /**
+   * Schema version 7: the attributes a resumable session's version gets (ResumableUploadOptions.attributes,
+   * opaque here); null when begun without, and for streamed sessions.
+   */
+  attributes: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SessionClaimsTable {
@@ -98,6 +103,8 @@ export interface UploadPartsTable {
   size: number;
   chunk_count: number;
   created_at: number;
+  /** Schema version 7: what the front end recorded with the part (the S3 API: its MD5), or null. */
+  etag: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A part's ordered chunk list; offsets are relative to the part. */

@@ -80,3 +80,19 @@ export function batches<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * The least string greater than every string that starts with `prefix`, if any. Both databases
+ * compare names in code-point (UTF-8 byte) order — SQLite's BINARY collation, PostgreSQL's
+ * COLLATE "C" — so `prefix <= name < prefixEnd(prefix)` is exactly the names with that prefix.
+ */
+export function prefixEnd(prefix: string): string | undefined {
+  const points = [...prefix];
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!;
+    if (last < 0x10ffff) {
+      const next = last === 0xd7ff ? 0xe000 : last + 1; // skip the surrogate range
+      return points.join('') + String.fromCodePoint(next);
+    }
+  }
+  return undefined;
+}

@@ -55,6 +55,7 @@ import type {
   RepositoryStats,
   ResumableUpload,
   ResumableUploadOptions,
+  ResumableUploadSummary,
   SparsePack,
   StagedChunk,
   StatsSample,
@@ -159,9 +160,13 @@ export class SqlMetadataStore implements MetadataStore {
     return uploadSessions.resumableUpload(this.#db, sessionId);
   }
 
-  async stagePart(sessionId: string, part: number, size: number, partChunks: PartChunk[]): Promise<void> {
+  async stagePart(sessionId: string, part: number, size: number, partChunks: PartChunk[], etag?: string): Promise<void> {
     uploadSessions.checkPart(part, size, partChunks);
-    await this.#write((trx) => uploadSessions.stagePart(this.#d, trx, sessionId, part, size, partChunks, this.#now()));
+    await this.#write((trx) => uploadSessions.stagePart(this.#d, trx, sessionId, part, size, partChunks, etag, this.#now()));
+  }
+
+  listResumableUploads(options?: { prefix?: string; after?: { name: string; sessionId: string }; limit?: number }): Promise<ResumableUploadSummary[]> {
+    return uploadSessions.listResumableUploads(this.#db, options);
   }
 
   partChunks(sessionId: string, part: number): Promise<PartChunk[]> {

@@ -94,13 +94,17 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    description: 'S3 front end: attributes of a version (ETag, content type, user metadata), buckets, access keys',
+    description:
+      'S3 front end: attributes of a version (ETag, content type, user metadata), buckets, access keys; multipart uploads: attributes of a resumable session, ETag of a part, listing sessions by name',
     statements: [
       `ALTER TABLE versions ADD COLUMN attributes TEXT`,
       `CREATE TABLE s3_buckets (name TEXT PRIMARY KEY, created_at BIGINT NOT NULL, versioning TEXT NOT NULL DEFAULT 'Unversioned')`,
       `CREATE TABLE s3_access_keys (
          id TEXT PRIMARY KEY, sealed_secret TEXT NOT NULL, read_only INTEGER NOT NULL, bucket TEXT, prefix TEXT,
          created_at BIGINT NOT NULL, revoked_at BIGINT)`,
+      `ALTER TABLE upload_sessions ADD COLUMN attributes TEXT`,
+      `ALTER TABLE upload_parts ADD COLUMN etag TEXT`,
+      `CREATE INDEX upload_sessions_resumable_by_name ON upload_sessions (name, id) WHERE kind = 'resumable'`,
     ],
   },
 ];

@@ -5,18 +5,20 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { DcsError, UsageError } from '../core/errors.ts';
 import { firstUnstored } from './chunks-copies.ts';
-import type { PartChunk, ResumableUpload, ResumableUploadOptions, StagedChunk } from './metadata-store.ts';
+import type { PartChunk, ResumableUpload, ResumableUploadOptions, ResumableUploadSummary, StagedChunk } from './metadata-store.ts';
 import type { Database } from './schema.ts';
-import { batches, bigintColumn, intColumn, textColumn, type Db, type RowLock, type SqlDialect } from './sql-dialect.ts';
+import { batches, bigintColumn, intColumn, prefixEnd, textColumn, type Db, type RowLock, type SqlDialect } from './sql-dialect.ts';
 
 export function uploadNotFound(): DcsError {
   return new DcsError('UPLOAD_NOT_FOUND', 'resumable upload not found (committed, aborted, or expired after being idle too long); start it again');
 }
 
-/** Insert a session: streamed, or resumable when options are given. */
+/** Insert a session: streamed, or resumable when options are given (their attributes in a column of their own). */
 export async function insertSession(db: Db, name: string, now: number, options?: ResumableUploadOptions): Promise<string> {
   const id = randomUUID();
-  const extra = options ? { kind: 'resumable' as const, options: JSON.stringify({ codec: options.codec, level: options.level }) } : {};
+  const extra = options
+    ? { kind: 'resumable' as const, options: JSON.stringify({ codec: options.codec, level: options.level }), attributes: options.attributes ?? null }
+    : {};
   await db.insertInto('upload_sessions').values({ id, name, started_at: now, heartbeat_at: now, ...extra }).execute();
   return id;
 }
@@ -33,6 +35,12 @@ export async function touchSession(db: Db, sessionId: string, now: number): Prom
 export async function requireSession(d: SqlDialect, trx: Db, sessionId: string, lock: RowLock): Promise<void> {
   const s = await d.lock(trx.selectFrom('upload_sessions').select('id').where('id', '=', sessionId), lock).executeTakeFirst();
   if (!s) throw new DcsError('SESSION_EXPIRED', 'upload session expired (it was idle too long and gc released it); retry the upload');
+}
+
+/** The attributes a session was begun with (ResumableUploadOptions.attributes), or null. */
+export async function sessionAttributes(db: Db, sessionId: string): Promise<string | null> {
+  const s = await db.selectFrom('upload_sessions').select('attributes').where('id', '=', sessionId).executeTakeFirst();
+  return s?.attributes ?? null;
 }
 
 /** Delete a session with its claims, staged entries and parts. */
@@ -127,22 +135,52 @@ export async function checkTiling(db: Db, sessionId: string, name: string, size:
 export async function resumableUpload(db: Db, sessionId: string): Promise<ResumableUpload | undefined> {
   const s = await db
     .selectFrom('upload_sessions')
-    .select(['id', 'name', 'started_at', 'heartbeat_at', 'options'])
+    .select(['id', 'name', 'started_at', 'heartbeat_at', 'options', 'attributes'])
     .where('id', '=', sessionId)
     .where('kind', '=', 'resumable')
     .executeTakeFirst();
   if (!s) return undefined;
-  const parts = await db.selectFrom('upload_parts').select(['part', 'size', 'chunk_count', 'created_at']).where('session_id', '=', sessionId).orderBy('part').execute();
+  const parts = await db.selectFrom('upload_parts').select(['part', 'size', 'chunk_count', 'created_at', 'etag']).where('session_id', '=', sessionId).orderBy('part').execute();
   const options = JSON.parse(s.options ?? '{}') as Partial<ResumableUploadOptions>;
   return {
     sessionId: s.id,
     name: s.name,
     codec: options.codec ?? 'auto',
     ...(typeof options.level === 'number' ? { level: options.level } : {}),
+    ...(s.attributes !== null ? { attributes: s.attributes } : {}),
     startedAt: s.started_at,
     heartbeatAt: s.heartbeat_at,
-    parts: parts.map((p) => ({ part: p.part, size: p.size, chunkCount: p.chunk_count, createdAt: p.created_at })),
+    parts: parts.map((p) => ({ part: p.part, size: p.size, chunkCount: p.chunk_count, createdAt: p.created_at, ...(p.etag !== null ? { etag: p.etag } : {}) })),
   };
+}
+
+/** The most sessions listResumableUploads returns at once (and its default). */
+export const RESUMABLE_LIST_LIMIT = 1000;
+
+/**
+ * Resumable sessions in progress — the rows getResumableUpload answers for — whose name starts
+ * with `prefix`, in (name, id) byte order (SQLite's BINARY collation, the columns' COLLATE "C" on
+ * PostgreSQL) strictly after `after`, at most `limit` (capped at RESUMABLE_LIST_LIMIT). The prefix
+ * is a byte-order range, not LIKE, so '%' and '_' in it are plain characters. One index range
+ * scan (upload_sessions_resumable_by_name).
+ */
+export async function listResumableUploads(
+  db: Db,
+  options: { prefix?: string; after?: { name: string; sessionId: string }; limit?: number } = {},
+): Promise<ResumableUploadSummary[]> {
+  const limit = Math.min(Math.floor(options.limit ?? RESUMABLE_LIST_LIMIT), RESUMABLE_LIST_LIMIT);
+  if (!(limit > 0)) return [];
+  const prefix = options.prefix ?? '';
+  const end = prefixEnd(prefix);
+  const after = options.after;
+  let q = db.selectFrom('upload_sessions').select(['id', 'name', 'started_at']).where('kind', '=', 'resumable');
+  if (prefix !== '') q = q.where('name', '>=', prefix);
+  if (prefix !== '' && end !== undefined) q = q.where('name', '<', end);
+  if (after !== undefined) {
+    q = q.where((eb) => eb.or([eb('name', '>', after.name), eb.and([eb('name', '=', after.name), eb('id', '>', after.sessionId)])]));
+  }
+  const rows = await q.orderBy('name').orderBy('id').limit(limit).execute();
+  return rows.map((r) => ({ sessionId: r.id, name: r.name, startedAt: r.started_at }));
 }
 
 /** A part's chunks must tile it: contiguous from offset 0, adding up to its size; else its bytes would be misplaced. */
@@ -161,15 +199,24 @@ export function checkPart(part: number, size: number, chunks: readonly PartChunk
  * The heartbeat locks the session FOR NO KEY UPDATE: a commit or expiry of it waits for this part
  * (then sees it), and a part staged after a commit finds the session gone.
  */
-export async function stagePart(d: SqlDialect, trx: Db, sessionId: string, part: number, size: number, chunks: readonly PartChunk[], now: number): Promise<void> {
+export async function stagePart(
+  d: SqlDialect,
+  trx: Db,
+  sessionId: string,
+  part: number,
+  size: number,
+  chunks: readonly PartChunk[],
+  etag: string | undefined,
+  now: number,
+): Promise<void> {
   const s = await trx.updateTable('upload_sessions').set({ heartbeat_at: now }).where('id', '=', sessionId).where('kind', '=', 'resumable').returning('id').executeTakeFirst();
   if (!s) throw uploadNotFound();
   const bad = await firstUnstored(d, trx, chunks.map((c) => c.id));
   if (bad !== undefined) throw new DcsError('COMMIT_REFUSED', `cannot store part ${part}: chunk ${bad.slice(0, 16)}… has no stored copy`);
-  // A part sent again replaces the earlier copy of it.
+  // A part sent again replaces the earlier copy of it, its etag included (cleared when none is given).
   await trx.deleteFrom('upload_part_chunks').where('session_id', '=', sessionId).where('part', '=', part).execute();
   await trx.deleteFrom('upload_parts').where('session_id', '=', sessionId).where('part', '=', part).execute();
-  await trx.insertInto('upload_parts').values({ session_id: sessionId, part, size, chunk_count: chunks.length, created_at: now }).execute();
+  await trx.insertInto('upload_parts').values({ session_id: sessionId, part, size, chunk_count: chunks.length, created_at: now, etag: etag ?? null }).execute();
   for (const [b, rows] of batches(chunks, d.rowBatch).entries()) {
     const t = d.rows({
       idx: intColumn(rows.map((_, i) => b * d.rowBatch + i)),

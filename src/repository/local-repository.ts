@@ -98,16 +98,23 @@ class EngineRepository implements LocalRepository {
     const encoding = (request: EncodingRequest): Encoding => resolveEncoding(request, this.info.defaultEncoding);
     this.resumable = {
       timeoutMs: RESUMABLE_TIMEOUT_MS,
-      begin: async (request) => resumableUpload(ctx, await beginResumableUpload(ctx, { name: validateName(request.name), ...encoding(request) })),
+      begin: async (request) =>
+        resumableUpload(ctx, await beginResumableUpload(ctx, { name: validateName(request.name), ...encoding(request), ...(request.attributes === undefined ? {} : { attributes: request.attributes }) })),
       get: async (id) => resumableUpload(ctx, id),
-      uploadPart: async (id, part, input) => uploadPart(ctx, id, checkPartNumber(part), input),
+      uploadPart: async (id, part, input, partOptions = {}) => uploadPart(ctx, id, checkPartNumber(part), input, partOptions.etag ? { etag: partOptions.etag } : {}),
       complete: async (id, terms = {}) => {
         const parts = terms.parts?.map((p) => ({ part: checkPartNumber(p.part), ...(p.size === undefined ? {} : { size: checkByteCount('part size', p.size) }) }));
-        const report = await completeResumableUpload(ctx, id, { ...(terms.size === undefined ? {} : { size: checkByteCount('size', terms.size) }), ...(parts ? { parts } : {}) });
+        const report = await completeResumableUpload(ctx, id, {
+          ...(terms.size === undefined ? {} : { size: checkByteCount('size', terms.size) }),
+          ...(parts ? { parts } : {}),
+          ...(terms.namedOnly ? { namedOnly: true } : {}),
+          ...(terms.attributes === undefined ? {} : { attributes: terms.attributes }),
+        });
         changed();
         return report;
       },
       abort: (id) => abortResumableUpload(ctx, id),
+      list: (listOptions = {}) => ctx.metadata.listResumableUploads(listOptions),
     };
     // Chunked uploads seen here and when they last did something, so a stopping server can wait for them.
     const active = new Map<string, number>();

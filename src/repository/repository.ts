@@ -24,7 +24,7 @@ import type { FileStat } from '../engine/stat.ts';
 import type { StatsReport } from '../engine/stats.ts';
 import type { UploadProgress, UploadResult, WrittenCounts } from '../engine/upload.ts';
 import type { VerifyOptions, VerifyReport } from '../engine/verify.ts';
-import type { FileAccess, FileSummary, ResumableUpload, S3AccessKey, S3AccessKeySpec, S3Bucket, S3BucketDeletion, StatsSample, UsageTotals, ShareLink, ShareLinkSpec, VersionRecord, WebSession } from '../metadata/metadata-store.ts';
+import type { FileAccess, FileSummary, ResumableUpload, ResumableUploadSummary, S3AccessKey, S3AccessKeySpec, S3Bucket, S3BucketDeletion, StatsSample, UsageTotals, ShareLink, ShareLinkSpec, VersionRecord, WebSession } from '../metadata/metadata-store.ts';
 
 export type { ByteSpan, RangeRequest } from '../core/input/ranges.ts';
 export type { Encoding, EncodingRequest } from '../core/input/encoding.ts';
@@ -41,7 +41,7 @@ export type { StatsReport } from '../engine/stats.ts';
 export type { UploadProgress, UploadResult } from '../engine/upload.ts';
 export type { BackendHealth, ProblemKind, VerifyOptions, VerifyProblem, VerifyReport } from '../engine/verify.ts';
 export type { S3AccessKey, S3AccessKeySpec, S3Bucket, S3BucketDeletion, S3Versioning } from '../metadata/metadata-store.ts';
-export type { CopyRecord, CopyState, FileAccess, FileSummary, ResumableUpload, ShareLink, ShareLinkSpec, StatsSample, UsageTotals, VersionRecord } from '../metadata/metadata-store.ts';
+export type { CopyRecord, CopyState, FileAccess, FileSummary, ResumableUpload, ResumableUploadSummary, ShareLink, ShareLinkSpec, StatsSample, UsageTotals, VersionRecord } from '../metadata/metadata-store.ts';
 
 /** The bytes of an upload: a stream, or a local file (read by the chunker directly). */
 export type UploadInput = ChunkInput;
@@ -124,12 +124,19 @@ export interface Repository {
 export interface ResumableUploads {
   /** Idle uploads are dropped by gc after this long. */
   readonly timeoutMs: number;
-  begin(request: { name: string } & EncodingRequest): Promise<ResumableUpload>;
+  /** `attributes`: what the completed version keeps (VersionRecord.attributes), unless completion gives its own. */
+  begin(request: { name: string; attributes?: string } & EncodingRequest): Promise<ResumableUpload>;
   get(id: string): Promise<ResumableUpload>;
-  uploadPart(id: string, part: number, input: UploadInput): Promise<PartResult>;
-  /** Commit parts 1..N as the next version; what `terms` names (parts, total size) must be what was stored. */
+  /** `etag`: recorded with the part, asked for once its bytes have ended. */
+  uploadPart(id: string, part: number, input: UploadInput, options?: { etag?: () => string }): Promise<PartResult>;
+  /**
+   * Commit parts 1..N as the next version; what `terms` names (parts, total size) must be what was
+   * stored. With `namedOnly`, the named parts alone, in their order (S3's CompleteMultipartUpload).
+   */
   complete(id: string, terms?: CompletionTerms): Promise<CompletionReport>;
   abort(id: string): Promise<void>;
+  /** Uploads in progress whose name starts with `prefix`, by name then id (ListMultipartUploads). */
+  list(options?: { prefix?: string; after?: { name: string; sessionId: string }; limit?: number }): Promise<ResumableUploadSummary[]>;
 }
 
 /**

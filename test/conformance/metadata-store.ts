@@ -26,9 +26,9 @@ async function put(store: MetadataStore, name: string, ids: number[], backend = 
 
 /**
  * Send one part of a resumable upload as the engine would: claim its chunks, record the ones to
- * write, stage the part. `chunks` are [chunk number, length] in part order.
+ * write, stage the part (with its etag, when given). `chunks` are [chunk number, length] in part order.
  */
-export async function sendPart(store: MetadataStore, sessionId: string, part: number, chunks: [number, number][]): Promise<void> {
+export async function sendPart(store: MetadataStore, sessionId: string, part: number, chunks: [number, number][], etag?: string): Promise<void> {
   const claims = await store.claimChunks(sessionId, chunks.map(([n]) => id(n)));
   const toWrite = [...claims].filter(([, r]) => r === 'write').map(([k]) => k);
   // A chunk's recorded size is its length: commits refuse a staged length that is not the chunk's.
@@ -40,7 +40,7 @@ export async function sendPart(store: MetadataStore, sessionId: string, part: nu
     offset += length;
     return e;
   });
-  await store.stagePart(sessionId, part, offset, entries);
+  await store.stagePart(sessionId, part, offset, entries, etag);
 }
 
 /**
@@ -594,6 +594,122 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       await assert.rejects(s.commitUpload(sessionId, { name: 'gone', size: 100, codec: 'zstd' }), hasCode('SESSION_EXPIRED'));
       assert.equal(await s.getVersion('gone'), undefined);
       assert.deepEqual((await s.markGarbage(10)).map((g) => g.id), [id(1)]);
+    }));
+
+    it('resumable upload: attributes begun with reach the version unless the commit gives its own', withStore(async (s) => {
+      const attrs = JSON.stringify({ etag: '"abc-2"', contentType: 'video/mp4', meta: { owner: 'ünï' } });
+      const { sessionId } = await s.beginResumableUpload('bkt/movie', { codec: 'zstd', attributes: attrs });
+      const begun = (await s.getResumableUpload(sessionId))!;
+      assert.deepEqual({ ...begun, startedAt: 0, heartbeatAt: 0 }, { sessionId, name: 'bkt/movie', codec: 'zstd', attributes: attrs, startedAt: 0, heartbeatAt: 0, parts: [] });
+      await sendPart(s, sessionId, 1, [[1, 100]]);
+      await sendPart(s, sessionId, 2, [[2, 50]]);
+      assert.equal((await s.getResumableUpload(sessionId))?.attributes, attrs, 'parts leave them as they are');
+      const v = await commitResumable(s, sessionId, { name: 'bkt/movie', codec: 'zstd' }, 2);
+      assert.equal(v.attributes, attrs);
+      assert.equal((await s.getVersion('bkt/movie'))?.attributes, attrs);
+      assert.equal((await all(s.listFiles({ prefix: 'bkt/' })))[0]?.attributes, attrs);
+
+      // The commit's own attributes win over the session's.
+      const other = await s.beginResumableUpload('bkt/movie', { codec: 'zstd', attributes: attrs });
+      await sendPart(s, other.sessionId, 1, [[1, 100]]);
+      await s.stageChunks(other.sessionId, [{ seq: 0, offset: 0, length: 100, id: id(1) }]);
+      assert.equal((await s.commitUpload(other.sessionId, { name: 'bkt/movie', size: 100, codec: 'zstd', attributes: '{}' })).attributes, '{}');
+      assert.equal((await s.getVersion('bkt/movie', 2))?.attributes, '{}');
+
+      // Begun without: no property on the session, nor on the version.
+      const plain = await s.beginResumableUpload('plain', { codec: 'zstd' });
+      assert.equal('attributes' in (await s.getResumableUpload(plain.sessionId))!, false);
+      const pv = await commitResumable(s, plain.sessionId, { name: 'plain', codec: 'zstd' }, 0);
+      assert.equal('attributes' in pv, false);
+      assert.equal('attributes' in (await s.getVersion('plain'))!, false);
+    }));
+
+    it('resumable upload: a part keeps its etag; a part sent again replaces it, or clears it when sent without', withStore(async (s) => {
+      const { sessionId } = await s.beginResumableUpload('tagged', { codec: 'zstd' });
+      await sendPart(s, sessionId, 1, [[1, 100]], '"md5-1"');
+      await sendPart(s, sessionId, 2, [[2, 100]]);
+      await sendPart(s, sessionId, 3, [[3, 100]], '"md5-3"');
+      const parts = async () => (await s.getResumableUpload(sessionId))!.parts.map((p) => [p.part, 'etag' in p ? p.etag : 'none']);
+      assert.deepEqual(await parts(), [[1, '"md5-1"'], [2, 'none'], [3, '"md5-3"']]);
+      await sendPart(s, sessionId, 1, [[4, 80]], '"md5-1b"');
+      await sendPart(s, sessionId, 2, [[2, 100]], '"md5-2"');
+      await sendPart(s, sessionId, 3, [[3, 100]]);
+      assert.deepEqual(await parts(), [[1, '"md5-1b"'], [2, '"md5-2"'], [3, 'none']]);
+      assert.deepEqual((await s.getResumableUpload(sessionId))!.parts.map((p) => [p.part, p.size, p.chunkCount]), [[1, 80, 1], [2, 100, 1], [3, 100, 1]]);
+      assert.equal((await commitResumable(s, sessionId, { name: 'tagged', codec: 'zstd' }, 3)).size, 280);
+    }));
+
+    it('listResumableUploads: uploads in progress by prefix (taken literally), in byte order, paged by (name, session)', withStore(async (s) => {
+      const begin = async (name: string) => (await s.beginResumableUpload(name, { codec: 'zstd' })).sessionId;
+      const names = ['a%', 'a%b', 'a%c', 'a&', 'a_b', 'ab', 'aXb', 'Z', 'é', 'ｚ', '\u{1F600}', 'dup'];
+      const ids = new Map<string, string>();
+      for (const n of names) ids.set(n, await begin(n));
+      const dups = [ids.get('dup')!, await begin('dup'), await begin('dup'), await begin('dup')].sort(byteOrder);
+      // Not in progress: committed, aborted, streamed.
+      const committed = await begin('a%done');
+      await sendPart(s, committed, 1, [[1, 100]]);
+      await commitResumable(s, committed, { name: 'a%done', codec: 'zstd' }, 1);
+      const aborted = await begin('a%gone');
+      await sendPart(s, aborted, 1, [[2, 100]]);
+      await s.abortUpload(aborted);
+      await s.beginUpload('a%streamed');
+      await s.beginUpload('dup');
+
+      const listed = await s.listResumableUploads();
+      const expected = [...names.filter((n) => n !== 'dup').map((n) => [n, ids.get(n)!]), ...dups.map((d) => ['dup', d])].sort(
+        ([an, ai], [bn, bi]) => byteOrder(an!, bn!) || byteOrder(ai!, bi!),
+      );
+      assert.deepEqual(listed.map((u) => [u.name, u.sessionId]), expected);
+      assert.deepEqual(listed.map((u) => u.name), ['Z', 'a%', 'a%b', 'a%c', 'a&', 'aXb', 'a_b', 'ab', 'dup', 'dup', 'dup', 'dup', 'é', 'ｚ', '\u{1F600}']);
+      const first = listed.find((u) => u.name === 'a%')!;
+      assert.deepEqual(Object.keys(first).sort(), ['name', 'sessionId', 'startedAt']);
+      assert.equal(first.startedAt, (await s.getResumableUpload(first.sessionId))!.startedAt);
+
+      const named = async (options: Parameters<MetadataStore['listResumableUploads']>[0]) => (await s.listResumableUploads(options)).map((u) => u.name);
+      // '%' and '_' are characters like any other; 'a&' is the successor of 'a%' and is not under it.
+      assert.deepEqual(await named({ prefix: 'a%' }), ['a%', 'a%b', 'a%c']);
+      assert.deepEqual(await named({ prefix: 'a_' }), ['a_b']);
+      assert.deepEqual(await named({ prefix: 'a%b' }), ['a%b']);
+      assert.deepEqual(await named({ prefix: 'a' }), ['a%', 'a%b', 'a%c', 'a&', 'aXb', 'a_b', 'ab']);
+      assert.deepEqual(await named({ prefix: 'dup' }), ['dup', 'dup', 'dup', 'dup']);
+      assert.deepEqual(await named({ prefix: 'x' }), []);
+      assert.deepEqual(await named({ prefix: '' }), listed.map((u) => u.name));
+
+      // Paging: strictly after (name, session), through several sessions of one name.
+      const pages: string[][] = [];
+      let after: { name: string; sessionId: string } | undefined;
+      for (;;) {
+        const page = await s.listResumableUploads({ limit: 2, ...(after ? { after } : {}) });
+        if (page.length === 0) break;
+        assert.ok(page.length <= 2);
+        pages.push(page.map((u) => u.sessionId));
+        after = { name: page.at(-1)!.name, sessionId: page.at(-1)!.sessionId };
+      }
+      assert.deepEqual(pages.flat(), listed.map((u) => u.sessionId));
+      assert.equal(pages.length, Math.ceil(listed.length / 2));
+      assert.deepEqual((await s.listResumableUploads({ prefix: 'dup', after: { name: 'dup', sessionId: dups[1]! } })).map((u) => u.sessionId), dups.slice(2));
+      assert.deepEqual((await s.listResumableUploads({ after: { name: 'dup', sessionId: '' } })).map((u) => u.sessionId).slice(0, 4), dups);
+      assert.deepEqual(await named({ prefix: 'a%', after: { name: 'a%', sessionId: ids.get('a%')! } }), ['a%b', 'a%c']);
+      assert.deepEqual(await named({ prefix: 'a', after: { name: 'a%z', sessionId: '' }, limit: 2 }), ['a&', 'aXb']);
+      assert.deepEqual(await named({ limit: 3 }), ['Z', 'a%', 'a%b']);
+
+      // Gone once committed or collected.
+      await sendPart(s, dups[0]!, 1, [[3, 100]]);
+      await commitResumable(s, dups[0]!, { name: 'dup', codec: 'zstd' }, 1);
+      assert.deepEqual((await s.listResumableUploads({ prefix: 'dup' })).map((u) => u.sessionId), dups.slice(1));
+      await s.expireSessions(Date.now() + 1000);
+      assert.deepEqual(await s.listResumableUploads(), []);
+    }));
+
+    it('listResumableUploads: at most 1000 at once, the default too; limit 0 lists none', withStore(async (s) => {
+      await Promise.all(Array.from({ length: 1001 }, (_, i) => s.beginResumableUpload(`many/${String(i).padStart(4, '0')}`, { codec: 'zstd' })));
+      const all1000 = await s.listResumableUploads();
+      assert.equal(all1000.length, 1000);
+      assert.equal(all1000.at(-1)!.name, 'many/0999');
+      assert.equal((await s.listResumableUploads({ limit: 5000 })).length, 1000);
+      assert.deepEqual((await s.listResumableUploads({ after: all1000.at(-1)!, limit: 5000 })).map((u) => u.name), ['many/1000']);
+      assert.equal((await s.listResumableUploads({ limit: 7 })).length, 7);
+      assert.deepEqual(await s.listResumableUploads({ limit: 0 }), []);
     }));
 
     it('expireSessions gives resumable sessions their own cutoff', withStore(async (s) => {

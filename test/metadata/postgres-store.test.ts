@@ -314,7 +314,7 @@ describe('postgres specifics', () => {
     }
   });
 
-  it('upgrades a schema-6 database to the latest: old versions have no attributes, buckets and keys are there', async () => {
+  it('upgrades a schema-6 database to the latest: old versions and uploads have no attributes, old parts no etag; buckets, keys, upload listing are there', async () => {
     const schema = freshSchemaName();
     try {
       await adminQuery(`CREATE SCHEMA "${schema}"`);
@@ -325,6 +325,15 @@ describe('postgres specifics', () => {
       }
       const [file] = await adminQuery<{ id: string }>("INSERT INTO files (name, created_at) VALUES ('old', 0) RETURNING id", [], schema);
       await adminQuery("INSERT INTO versions (file_id, version_no, size, chunk_count, stored_size, codec, created_at) VALUES ($1, 1, 0, 0, 0, 'zstd', 0)", [file!.id], schema);
+      // A multipart upload in progress, with a part and a claim, from before version 7.
+      await adminQuery(
+        `INSERT INTO upload_sessions (id, name, started_at, heartbeat_at, kind, options) VALUES ('old-r', 'bkt/big', 5, $1, 'resumable', '{"codec":"zstd","level":3}')`,
+        [Date.now()],
+        schema,
+      );
+      await adminQuery("INSERT INTO upload_parts (session_id, part, size, chunk_count, created_at) VALUES ('old-r', 1, 0, 0, 6)", [], schema);
+      await adminQuery("INSERT INTO session_claims (session_id, chunk_id) VALUES ('old-r', 'c1')", [], schema);
+      await adminQuery("INSERT INTO upload_sessions (id, name, started_at, heartbeat_at) VALUES ('old-s', 'bkt/streamed', 5, $1)", [Date.now()], schema);
       const s = await openPostgresMetadata(POSTGRES_URL, { schema });
       try {
         await s.migrate();
@@ -339,6 +348,24 @@ describe('postgres specifics', () => {
         assert.equal(await s.deleteBucket('bkt'), 'not-empty');
         assert.equal((await s.createAccessKey({ id: 'AKIA', sealedSecret: 's', readOnly: true })).readOnly, true);
         assert.equal((await s.getAccessKey('AKIA'))?.readOnly, true);
+
+        // Session names and ids compare in byte order, as names and chunk ids always did.
+        const collations = await adminQuery<{ column_name: string; collation_name: string | null }>(
+          "SELECT column_name, collation_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'upload_sessions' AND column_name IN ('id', 'name') ORDER BY column_name",
+          [schema],
+        );
+        assert.deepEqual(collations.map((c) => [c.column_name, c.collation_name]), [['id', 'C'], ['name', 'C']]);
+        const r = (await s.getResumableUpload('old-r'))!;
+        assert.deepEqual({ ...r, heartbeatAt: 0 }, { sessionId: 'old-r', name: 'bkt/big', codec: 'zstd', level: 3, startedAt: 5, heartbeatAt: 0, parts: [{ part: 1, size: 0, chunkCount: 0, createdAt: 6 }] });
+        assert.deepEqual(await s.listResumableUploads({ prefix: 'bkt/' }), [{ sessionId: 'old-r', name: 'bkt/big', startedAt: 5 }]);
+        await s.stagePart('old-r', 2, 0, [], '"e2"');
+        assert.deepEqual((await s.getResumableUpload('old-r'))?.parts.map((p) => [p.part, 'etag' in p ? p.etag : 'none']), [[1, 'none'], [2, '"e2"']]);
+        await s.stageChunks('old-r', []);
+        const committed = await s.commitUpload('old-r', { name: 'bkt/big', size: 0, codec: 'zstd' });
+        assert.equal('attributes' in committed, false);
+        assert.deepEqual(await s.listResumableUploads(), []);
+        // The session's claim and parts went with it (the foreign keys still cascade).
+        assert.deepEqual(await adminQuery('SELECT session_id FROM session_claims UNION ALL SELECT session_id FROM upload_parts', [], schema), []);
       } finally {
         await s.close();
       }

@@ -100,7 +100,7 @@ describe('sqlite specifics', () => {
     }
   });
 
-  it('upgrades a schema-6 database to the latest: old versions have no attributes, buckets and keys are there', async () => {
+  it('upgrades a schema-6 database to the latest: old versions and uploads have no attributes, old parts no etag; buckets, keys, upload listing are there', async () => {
     const { dir, cleanup } = await tempDir('dcs-meta-');
     try {
       const path = join(dir, 'm.db');
@@ -112,6 +112,10 @@ describe('sqlite specifics', () => {
       }
       raw.prepare("INSERT INTO files (id, name, created_at) VALUES (1, 'old', 0)").run();
       raw.prepare("INSERT INTO versions (file_id, version_no, size, chunk_count, stored_size, codec, created_at) VALUES (1, 1, 0, 0, 0, 'zstd', 0)").run();
+      // A multipart upload in progress, with a part, from before version 7.
+      raw.prepare(`INSERT INTO upload_sessions (id, name, started_at, heartbeat_at, kind, options) VALUES ('old-r', 'bkt/big', 5, ?, 'resumable', '{"codec":"zstd","level":3}')`).run(Date.now());
+      raw.prepare("INSERT INTO upload_parts (session_id, part, size, chunk_count, created_at) VALUES ('old-r', 1, 0, 0, 6)").run();
+      raw.prepare("INSERT INTO upload_sessions (id, name, started_at, heartbeat_at) VALUES ('old-s', 'bkt/streamed', 5, ?)").run(Date.now());
       raw.close();
       const s = await openSqliteMetadata(path);
       await s.migrate();
@@ -127,6 +131,16 @@ describe('sqlite specifics', () => {
       assert.equal(await s.deleteBucket('bkt'), 'not-empty');
       assert.equal((await s.createAccessKey({ id: 'AKIA', sealedSecret: 's', readOnly: true })).readOnly, true);
       assert.equal((await s.getAccessKey('AKIA'))?.readOnly, true);
+
+      const r = (await s.getResumableUpload('old-r'))!;
+      assert.deepEqual({ ...r, heartbeatAt: 0 }, { sessionId: 'old-r', name: 'bkt/big', codec: 'zstd', level: 3, startedAt: 5, heartbeatAt: 0, parts: [{ part: 1, size: 0, chunkCount: 0, createdAt: 6 }] });
+      assert.deepEqual(await s.listResumableUploads({ prefix: 'bkt/' }), [{ sessionId: 'old-r', name: 'bkt/big', startedAt: 5 }]);
+      await s.stagePart('old-r', 2, 0, [], '"e2"');
+      assert.deepEqual((await s.getResumableUpload('old-r'))?.parts.map((p) => [p.part, 'etag' in p ? p.etag : 'none']), [[1, 'none'], [2, '"e2"']]);
+      await s.stageChunks('old-r', []);
+      const committed = await s.commitUpload('old-r', { name: 'bkt/big', size: 0, codec: 'zstd' });
+      assert.equal('attributes' in committed, false);
+      assert.deepEqual(await s.listResumableUploads(), []);
       await s.close();
     } finally {
       await cleanup();

@@ -2,6 +2,7 @@
 // signing and checksums) against `startNode` with an S3 listener on loopback.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,15 +20,25 @@ import {
   ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { pino } from 'pino';
 import { initRepository } from '../../src/repository/init-repository.ts';
 import { openRepository } from '../../src/repository/local-repository.ts';
 import { createAccessKey, SecretVault } from '../../src/server/s3/access-keys.ts';
 import { startNode, type RunningNode } from '../../src/server/node.ts';
+import { NodeSha256 } from '../../src/server/s3/sigv4.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { textBytes } from '../helpers/data.ts';
 
@@ -261,5 +272,133 @@ describe('S3 API with @aws-sdk/client-s3', () => {
     const anonymous = await fetch(`${node.s3Url}/photos/big`);
     assert.equal(anonymous.status, 403);
     assert.match(await anonymous.text(), /AccessDenied/);
+  });
+
+  it('uploads in parts with lib-storage, and the object dedups exactly like one PUT of the same bytes', async () => {
+    const s3 = client(keys.rw);
+    await s3.send(new CreateBucketCommand({ Bucket: 'multi' }));
+    const data = textBytes(23 * 1024 * 1024 + 12_345, 7);
+    const up = new Upload({ client: s3, params: { Bucket: 'multi', Key: 'parts.bin', Body: Readable.from([data]), ContentType: 'application/x-parts', Metadata: { via: 'lib-storage' } }, partSize: 5 * 1024 * 1024, queueSize: 3 });
+    const done = await up.done();
+    const digests = [0, 1, 2, 3, 4].map((i) => createHash('md5').update(data.subarray(i * 5 * 1024 * 1024, Math.min(data.length, (i + 1) * 5 * 1024 * 1024))).digest());
+    const multipartEtag = `"${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-5"`;
+    assert.equal(done.ETag, multipartEtag);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'multi', Key: 'parts.bin' }));
+    assert.equal(head.ETag, multipartEtag);
+    assert.equal(head.ContentType, 'application/x-parts');
+    assert.deepEqual(head.Metadata, { via: 'lib-storage' });
+    assert.equal(head.ContentLength, data.length);
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'multi', Key: 'parts.bin' }));
+    assert.equal(md5(await got.Body!.transformToByteArray()), md5(data));
+    const part3 = await s3.send(new GetObjectCommand({ Bucket: 'multi', Key: 'parts.bin', PartNumber: 3 }));
+    assert.equal(part3.PartsCount, 5);
+    assert.equal(md5(await part3.Body!.transformToByteArray()), md5(data.subarray(10 * 1024 * 1024, 15 * 1024 * 1024)));
+    const repo = await openRepository(repoDir, { workers: 0 });
+    const storedBefore = (await repo.stats()).storedBytes;
+    await repo.close();
+    await s3.send(new PutObjectCommand({ Bucket: 'multi', Key: 'one-put.bin', Body: data }));
+    const repo2 = await openRepository(repoDir, { workers: 0 });
+    const added = (await repo2.stats()).storedBytes - storedBefore;
+    await repo2.close();
+    assert.ok(added < data.length * 0.001, `the same bytes in one PUT added ${added} bytes`);
+  });
+
+  it('takes parts in any order and again, copies parts, lists them and checks the completion as S3 does', async () => {
+    const s3 = client(keys.rw);
+    const p1 = textBytes(5 * 1024 * 1024, 11);
+    const p2 = textBytes(5 * 1024 * 1024 + 1, 12);
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'multi', Key: 'manual' }));
+    assert.ok(UploadId);
+    const r2 = await s3.send(new UploadPartCommand({ Bucket: 'multi', Key: 'manual', UploadId, PartNumber: 2, Body: textBytes(1000, 13) }));
+    // Part 2 sent again replaces the first one.
+    const r2b = await s3.send(new UploadPartCommand({ Bucket: 'multi', Key: 'manual', UploadId, PartNumber: 2, Body: p2 }));
+    assert.notEqual(r2.ETag, r2b.ETag);
+    const r1 = await s3.send(new UploadPartCommand({ Bucket: 'multi', Key: 'manual', UploadId, PartNumber: 1, Body: p1 }));
+    // Part 4: a copy of bytes 1000-1999 of an existing object.
+    const r4 = await s3.send(new UploadPartCopyCommand({ Bucket: 'multi', Key: 'manual', UploadId, PartNumber: 4, CopySource: 'multi/parts.bin', CopySourceRange: 'bytes=1000-1999' }));
+    const listed = await s3.send(new ListPartsCommand({ Bucket: 'multi', Key: 'manual', UploadId }));
+    assert.deepEqual(listed.Parts?.map((p) => [p.PartNumber, p.Size, p.ETag]), [[1, p1.length, r1.ETag], [2, p2.length, r2b.ETag], [4, 1000, r4.CopyPartResult?.ETag]]);
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'multi' }));
+    assert.deepEqual(uploads.Uploads?.map((u) => [u.Key, u.UploadId]), [['manual', UploadId]]);
+    const complete = (parts: { PartNumber: number; ETag?: string | undefined }[]) => s3.send(new CompleteMultipartUploadCommand({ Bucket: 'multi', Key: 'manual', UploadId, MultipartUpload: { Parts: parts } }));
+    assert.equal((await s3Error(complete([{ PartNumber: 2, ETag: r2b.ETag }, { PartNumber: 1, ETag: r1.ETag }]))).name, 'InvalidPartOrder');
+    assert.equal((await s3Error(complete([{ PartNumber: 1, ETag: r1.ETag }, { PartNumber: 2, ETag: r2.ETag }]))).name, 'InvalidPart');
+    assert.equal((await s3Error(complete([{ PartNumber: 1, ETag: r1.ETag }, { PartNumber: 3, ETag: r1.ETag }]))).name, 'InvalidPart');
+    assert.equal((await s3Error(complete([{ PartNumber: 4, ETag: r4.CopyPartResult?.ETag }, { PartNumber: 2, ETag: r2b.ETag }]))).name, 'InvalidPartOrder');
+    // Parts 1, 2 and 4 (3 was never sent): a gap is allowed; part 4 may be small as the last.
+    const done = await complete([{ PartNumber: 1, ETag: r1.ETag }, { PartNumber: 2, ETag: r2b.ETag }, { PartNumber: 4, ETag: r4.CopyPartResult?.ETag }]);
+    assert.match(done.ETag ?? '', /^"[0-9a-f]{32}-3"$/);
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'multi', Key: 'manual' }));
+    const whole = await got.Body!.transformToByteArray();
+    const parts4 = textBytes(23 * 1024 * 1024 + 12_345, 7).subarray(1000, 2000);
+    assert.equal(md5(whole), md5(Buffer.concat([p1, p2, parts4])));
+    assert.equal((await s3Error(s3.send(new ListPartsCommand({ Bucket: 'multi', Key: 'manual', UploadId })))).name, 'NoSuchUpload');
+    // A small part that is not the last: EntityTooSmall.
+    const small = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'multi', Key: 'small' }));
+    const s1 = await s3.send(new UploadPartCommand({ Bucket: 'multi', Key: 'small', UploadId: small.UploadId, PartNumber: 1, Body: 'tiny' }));
+    const s2 = await s3.send(new UploadPartCommand({ Bucket: 'multi', Key: 'small', UploadId: small.UploadId, PartNumber: 2, Body: 'tiny' }));
+    const tooSmall = await s3Error(s3.send(new CompleteMultipartUploadCommand({ Bucket: 'multi', Key: 'small', UploadId: small.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: s1.ETag }, { PartNumber: 2, ETag: s2.ETag }] } })));
+    assert.equal(tooSmall.name, 'EntityTooSmall');
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'multi', Key: 'small', UploadId: small.UploadId }));
+    assert.equal((await s3Error(s3.send(new HeadObjectCommand({ Bucket: 'multi', Key: 'small' })))).$metadata.httpStatusCode, 404);
+    assert.equal((await s3Error(s3.send(new UploadPartCommand({ Bucket: 'multi', Key: 'small', UploadId: small.UploadId, PartNumber: 3, Body: 'x' })))).name, 'NoSuchUpload');
+    // An upload id is of one key only.
+    const other = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'multi', Key: 'k1' }));
+    assert.equal((await s3Error(s3.send(new UploadPartCommand({ Bucket: 'multi', Key: 'k2', UploadId: other.UploadId, PartNumber: 1, Body: 'x' })))).name, 'NoSuchUpload');
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'multi', Key: 'k1', UploadId: other.UploadId }));
+  });
+
+  it('survives attacks: a cut-off upload leaves nothing, hostile keys, bodies and headers are refused', async () => {
+    const s3 = client(keys.rw);
+    // A PUT that stops after 64 KiB of a declared 10 MiB and drops the connection.
+    const url = new URL(await getSignedUrl(s3, new PutObjectCommand({ Bucket: 'photos', Key: 'cut-off' }), { expiresIn: 60 }));
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'PUT', headers: { 'content-length': String(10 * 1024 * 1024) } });
+      req.on('error', () => resolve());
+      req.on('close', () => resolve());
+      req.write(Buffer.alloc(64 * 1024, 1), () => setTimeout(() => req.destroy(), 100));
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await s3Error(s3.send(new HeadObjectCommand({ Bucket: 'photos', Key: 'cut-off' })))).$metadata.httpStatusCode, 404);
+    // Keys: too long, and names that are paths elsewhere (kept as names, never resolved as paths).
+    assert.equal((await s3Error(s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'k'.repeat(1025), Body: 'x' })))).name, 'KeyTooLongError');
+    for (const key of ['../../etc/passwd', '/abs', 'a//b', 'dot/./seg', ' spaced ', 'percent%2Fslash', 'emoji-🙂']) {
+      await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: key, Body: key }));
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: key }));
+      assert.equal(await got.Body!.transformToString(), key);
+    }
+    // Metadata over S3's 2 KB.
+    assert.equal((await s3Error(s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'meta', Body: 'x', Metadata: { big: 'v'.repeat(3000) } })))).name, 'InvalidArgument');
+    // An XML body declaring entities (billion laughs) is refused before it is parsed.
+    const bomb = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><Delete><Object><Key>&b;</Key></Object></Delete>';
+    const target = new URL(node.s3Url!);
+    const signer = new SignatureV4({ credentials: { accessKeyId: keys.rw.id, secretAccessKey: keys.rw.secret }, region: 'us-east-1', service: 's3', sha256: NodeSha256, uriEscapePath: false });
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: target.hostname,
+      port: Number(target.port),
+      path: '/photos',
+      query: { delete: '' },
+      headers: { host: target.host, 'content-md5': createHash('md5').update(bomb).digest('base64'), 'x-amz-content-sha256': createHash('sha256').update(bomb).digest('hex') },
+      body: bomb,
+    });
+    const refused = await fetch(`${node.s3Url}/photos?delete=`, { method: 'POST', body: bomb, headers: signed.headers });
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /MalformedXML/);
+    // A bucket name that is not one, and a bucket that does not exist.
+    assert.equal((await s3Error(s3.send(new ListObjectsV2Command({ Bucket: 'no-such-bucket' })))).name, 'NoSuchBucket');
+    // Declared larger than a single PUT may be.
+    const big = new URL(await getSignedUrl(s3, new PutObjectCommand({ Bucket: 'photos', Key: 'too-big' }), { expiresIn: 60 }));
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: big.hostname, port: big.port, path: big.pathname + big.search, method: 'PUT', headers: { 'content-length': String(6 * 1024 ** 3) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.write('x');
+    });
+    assert.equal(status, 400);
   });
 });

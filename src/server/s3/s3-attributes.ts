@@ -15,6 +15,8 @@ export interface ObjectAttributes {
   /** x-amz-meta-* without the prefix, names lower-case. */
   meta?: Record<string, string>;
   checksum?: { algorithm: ChecksumAlgorithm; value: string };
+  /** A multipart object's part sizes, in order (GET and HEAD ?partNumber=N). */
+  parts?: number[];
 }
 
 export function parseAttributes(text: string | undefined): ObjectAttributes | undefined {

@@ -7,6 +7,7 @@ import { etagOf } from './s3-attributes.ts';
 import { checkGrant, readSmallBody, requireBucket, sendXml, type S3Context, type S3Request } from './s3-request.ts';
 import { parseXml, xmlDocument, type XmlElement, type XmlValue } from './xml.ts';
 import { deleteObject } from './s3-objects.ts';
+import { listMultipartUploads } from './s3-multipart.ts';
 import type { FileSummary } from '../../repository/repository.ts';
 
 const OWNER = { ID: 'dcs', DisplayName: 'dcs' };
@@ -27,11 +28,12 @@ export async function bucketOperation(ctx: S3Context, r: S3Request): Promise<voi
     if (method !== 'GET') throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.');
     return listBuckets(ctx, r);
   }
-  const unsupported = ['acl', 'policy', 'lifecycle', 'cors', 'tagging', 'encryption', 'object-lock', 'replication', 'website', 'logging', 'notification', 'accelerate', 'requestPayment', 'uploads', 'versions', 'ownershipControls', 'publicAccessBlock', 'intelligent-tiering', 'inventory', 'metrics', 'analytics'];
+  const unsupported = ['acl', 'policy', 'lifecycle', 'cors', 'tagging', 'encryption', 'object-lock', 'replication', 'website', 'logging', 'notification', 'accelerate', 'requestPayment', 'versions', 'ownershipControls', 'publicAccessBlock', 'intelligent-tiering', 'inventory', 'metrics', 'analytics'];
   const sub = unsupported.find((s) => query.has(s));
   if (method === 'GET' && query.has('location')) return location(ctx, r);
   if (query.has('versioning')) return versioning(ctx, r);
   if (method === 'POST' && query.has('delete')) return deleteObjects(ctx, r);
+  if (method === 'GET' && query.has('uploads')) return listMultipartUploads(ctx, r);
   if (sub !== undefined) throw new S3Error('NotImplemented', `The bucket subresource ?${sub} is not implemented by dcs (see docs/s3.md).`);
   switch (method) {
     case 'PUT':

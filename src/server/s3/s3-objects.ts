@@ -11,6 +11,7 @@ import { S3Error } from './s3-errors.ts';
 import { etagOf, parseAttributes, STORED_HEADERS, type ObjectAttributes } from './s3-attributes.ts';
 import { checkGrant, requestPayload, requireBucket, sendXml, type S3Context, type S3Request } from './s3-request.ts';
 import { xmlDocument } from './xml.ts';
+import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listParts, uploadPart, uploadPartCopy } from './s3-multipart.ts';
 import { percentDecode } from '../../core/input/utf8.ts';
 
 /** S3's limit on key length, in UTF-8 bytes. */
@@ -47,7 +48,7 @@ function storedAttributes(r: S3Request): Omit<ObjectAttributes, 'etag'> {
 }
 
 /** In a bucket that does not keep versions, a new version replaces the older ones (as S3 overwrites). */
-async function dropOlderVersions(ctx: S3Context, bucket: string, name: string, kept: VersionRecord): Promise<void> {
+async function dropOlderVersions(ctx: S3Context, bucket: string, name: string, kept: { version: number }): Promise<void> {
   const b = await ctx.repo.s3.getBucket(bucket);
   if (!b || b.versioning === 'Enabled') return;
   for (const v of await ctx.repo.versions(name)) {
@@ -72,7 +73,23 @@ export async function deleteObject(ctx: S3Context, bucket: string, key: string, 
 export async function objectOperation(ctx: S3Context, r: S3Request): Promise<void> {
   const { method, query } = r;
   checkKey(r.key);
-  if (query.has('uploads') || query.has('uploadId')) throw new S3Error('NotImplemented', 'Multipart uploads are not implemented by this dcs version yet (see docs/s3.md); send objects of up to 5 GiB with a single PUT.');
+  if (method === 'POST' && query.has('uploads')) return createMultipartUpload(ctx, r, storedAttributes(r));
+  if (query.has('uploadId')) {
+    switch (method) {
+      case 'PUT': {
+        const source = header(r.req, 'x-amz-copy-source');
+        return source === undefined ? uploadPart(ctx, r) : uploadPartCopy(ctx, r, parseCopySource(source));
+      }
+      case 'POST':
+        return completeMultipartUpload(ctx, r, (v) => dropOlderVersions(ctx, r.bucket, v.name, v));
+      case 'DELETE':
+        return abortMultipartUpload(ctx, r);
+      case 'GET':
+        return listParts(ctx, r);
+      default:
+        throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.');
+    }
+  }
   const sub = ['acl', 'tagging', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'attributes'].find((s) => query.has(s));
   if (sub !== undefined) throw new S3Error('NotImplemented', `The object subresource ?${sub} is not implemented by dcs (see docs/s3.md).`);
   switch (method) {
@@ -170,9 +187,9 @@ const OVERRIDES = { 'response-content-type': 'content-type', 'response-content-l
 async function getObject(ctx: S3Context, r: S3Request): Promise<void> {
   checkGrant(r, 'read', r.bucket, r.key);
   await requireBucket(ctx, r.bucket);
-  if (r.query.has('partNumber') && r.query.get('partNumber') !== '1') throw new S3Error('InvalidPart', 'This object was not stored in parts; only partNumber=1 exists.');
   const version = await resolve(ctx, r.bucket, r.key, r.query.get('versionId'));
   const attrs = parseAttributes(version.attributes);
+  const partRange = partRangeOf(r, attrs, version.size);
   const etag = etagOf(version);
   const { res } = r;
   const outcome = preconditions((n) => header(r.req, n), etag, version.createdAt, { match: 'if-match', noneMatch: 'if-none-match', modifiedSince: 'if-modified-since', unmodifiedSince: 'if-unmodified-since' });
@@ -194,7 +211,9 @@ async function getObject(ctx: S3Context, r: S3Request): Promise<void> {
     if (v !== undefined) res.setHeader(h, v);
   }
   const rangeHeader = header(r.req, 'range');
-  const range = parseRangeHeader(rangeHeader);
+  if (partRange && rangeHeader !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter.');
+  const range = partRange ?? parseRangeHeader(rangeHeader);
+  if (attrs?.parts) res.setHeader('x-amz-mp-parts-count', String(attrs.parts.length));
   const d = await ctx.repo.download(nameOf(r.bucket, r.key), { version: version.version, range }).catch((err: unknown) => {
     if (err instanceof RangeNotSatisfiableError) {
       res.setHeader('content-range', `bytes */${version.size}`);
@@ -216,6 +235,17 @@ async function getObject(ctx: S3Context, r: S3Request): Promise<void> {
     return;
   }
   await writeBody(res, d.body);
+}
+
+/** GET/HEAD ?partNumber=N: the bytes of part N of a multipart object (an object of one PUT has part 1 only). */
+function partRangeOf(r: S3Request, attrs: ObjectAttributes | undefined, size: number): { start: number; end: number } | undefined {
+  const text = r.query.get('partNumber');
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  const sizes = attrs?.parts ?? [size];
+  if (!/^\d{1,5}$/.test(text) || n < 1 || n > sizes.length) throw new S3Error('InvalidPart', `The object has ${sizes.length} part${sizes.length === 1 ? '' : 's'}; part ${text} does not exist.`);
+  const start = sizes.slice(0, n - 1).reduce((a, b) => a + b, 0);
+  return sizes[n - 1] === 0 ? undefined : { start, end: start + sizes[n - 1]! - 1 };
 }
 
 function parseCopySource(value: string): { bucket: string; key: string; versionId?: string } {
