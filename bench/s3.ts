@@ -72,6 +72,8 @@ function rcloneEnv(server: Server): NodeJS.ProcessEnv {
     RCLONE_CONFIG_DCS_SECRET_ACCESS_KEY: server.key.secret,
     RCLONE_CONFIG_DCS_REGION: 'us-east-1',
     RCLONE_CONFIG_DCS_FORCE_PATH_STYLE: 'true',
+    // rclone's AWS SDK refuses a custom CA bundle on its HTTP transport; plain http needs none.
+    AWS_CA_BUNDLE: undefined,
   };
 }
 

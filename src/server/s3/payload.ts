@@ -5,9 +5,9 @@
 // ends, so the upload consuming it fails and nothing is committed. The MD5 of the decoded bytes
 // (S3's ETag) is computed on the way.
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
-import { createHash, type Hash } from 'node:crypto';
-import zlib from 'node:zlib';
-import { Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { createHash } from 'node:crypto';
+import type { ChecksumAlgorithm, DigestAlgorithm } from './digests.ts';
+import { PayloadDigests } from './payload-digests.ts';
 import { S3Error } from './s3-errors.ts';
 import { UNSIGNED_PAYLOAD, sha256Hex, type ChunkSignatures } from './sigv4.ts';
 
@@ -18,41 +18,6 @@ export const STREAMING_UNSIGNED_TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
 /** Largest aws-chunked chunk accepted (SDKs send 64 KiB; S3's own limit is far above what a client uses). */
 const MAX_CHUNK = 16 * 1024 * 1024;
 const MAX_LINE = 4096;
-
-export const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
-export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
-
-interface Digest {
-  update(data: Uint8Array): void;
-  /** base64, as x-amz-checksum-* carry it. */
-  base64(): Promise<string>;
-}
-
-function digestOf(algorithm: ChecksumAlgorithm): Digest {
-  switch (algorithm) {
-    case 'crc32': {
-      let crc = 0;
-      return {
-        update: (d) => (crc = zlib.crc32(d, crc)),
-        base64: () => {
-          const b = Buffer.alloc(4);
-          b.writeUInt32BE(crc >>> 0);
-          return Promise.resolve(b.toString('base64'));
-        },
-      };
-    }
-    case 'crc32c':
-    case 'crc64nvme': {
-      const c = algorithm === 'crc32c' ? new Crc32c() : new Crc64Nvme();
-      return { update: (d) => c.update(d), base64: async () => Buffer.from(await c.digest()).toString('base64') };
-    }
-    case 'sha1':
-    case 'sha256': {
-      const h = createHash(algorithm);
-      return { update: (d) => h.update(d), base64: () => Promise.resolve(h.digest('base64')) };
-    }
-  }
-}
 
 export interface PayloadOptions {
   /** x-amz-content-sha256 as declared (or UNSIGNED-PAYLOAD for presigned URLs). */
@@ -67,6 +32,8 @@ export interface PayloadOptions {
   trailer?: ChecksumAlgorithm;
   /** x-amz-decoded-content-length of an aws-chunked body. */
   decodedLength?: number;
+  /** The decoded size where the request tells it (small bodies are hashed inline). */
+  expectedSize?: number;
   /** Refuse bodies larger than this (EntityTooLarge). */
   maxBytes: number;
 }
@@ -213,11 +180,11 @@ export function checkedPayload(source: AsyncIterable<Uint8Array>, options: Paylo
   }
   if ((declared === STREAMING_SIGNED || declared === STREAMING_SIGNED_TRAILER) && !options.signatures) throw new S3Error('InvalidRequest', `${declared} needs a signed request.`);
   if (options.trailer && declared !== STREAMING_SIGNED_TRAILER && declared !== STREAMING_UNSIGNED_TRAILER) throw new S3Error('InvalidRequest', 'x-amz-trailer needs a -TRAILER aws-chunked payload.');
-  const md5 = createHash('md5');
-  const sha256: Hash | undefined = /^[0-9a-f]{64}$/.test(declared) ? createHash('sha256') : undefined;
-  const contentMd5 = options.contentMd5 !== undefined ? createHash('md5') : undefined;
+  const hexSha256 = /^[0-9a-f]{64}$/.test(declared);
   const algorithm = options.checksum?.algorithm ?? options.trailer;
-  const digest = algorithm ? digestOf(algorithm) : undefined;
+  const algorithms: DigestAlgorithm[] = ['md5'];
+  if (hexSha256) algorithms.push('sha256');
+  if (algorithm && !algorithms.includes(algorithm)) algorithms.push(algorithm);
   let trailerValue: string | undefined;
   let size = 0;
   let md5Hex: string | undefined;
@@ -228,27 +195,33 @@ export function checkedPayload(source: AsyncIterable<Uint8Array>, options: Paylo
       })
     : raw(source);
   async function* body(): AsyncGenerator<Uint8Array> {
-    for await (const piece of decoded) {
-      size += piece.byteLength;
-      if (size > options.maxBytes) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.', { MaxSizeAllowed: String(options.maxBytes) });
-      md5.update(piece);
-      sha256?.update(piece);
-      contentMd5?.update(piece);
-      digest?.update(piece);
-      yield piece;
+    const digests = new PayloadDigests(algorithms, options.expectedSize);
+    let finished = false;
+    try {
+      for await (const piece of decoded) {
+        size += piece.byteLength;
+        if (size > options.maxBytes) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.', { MaxSizeAllowed: String(options.maxBytes) });
+        await digests.update(piece);
+        yield piece;
+      }
+      const d = await digests.finish();
+      finished = true;
+      const hex = (a: DigestAlgorithm): string => Buffer.from(d.get(a)!, 'base64').toString('hex');
+      // Every check passes before the stream ends, so a refused body is never committed.
+      if (options.decodedLength !== undefined && size !== options.decodedLength) throw new S3Error('IncompleteBody', 'The decoded body length does not match x-amz-decoded-content-length.');
+      if (hexSha256 && hex('sha256') !== declared) throw new S3Error('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+      if (options.contentMd5 !== undefined && d.get('md5') !== options.contentMd5) throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
+      if (algorithm) {
+        const expected = options.checksum?.value ?? trailerValue;
+        if (expected === undefined) throw new S3Error('InvalidRequest', `The trailer announced x-amz-checksum-${algorithm} but the body did not carry it.`);
+        const actual = d.get(algorithm)!;
+        if (actual !== expected) throw new S3Error('BadDigest', `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`);
+        matched = { algorithm, value: actual };
+      }
+      md5Hex = hex('md5');
+    } finally {
+      if (!finished) digests.drop();
     }
-    // Every check passes before the stream ends, so a refused body is never committed.
-    if (options.decodedLength !== undefined && size !== options.decodedLength) throw new S3Error('IncompleteBody', 'The decoded body length does not match x-amz-decoded-content-length.');
-    if (sha256 && sha256.digest('hex') !== declared) throw new S3Error('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
-    if (contentMd5 && contentMd5.digest('base64') !== options.contentMd5) throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
-    if (digest && algorithm) {
-      const expected = options.checksum?.value ?? trailerValue;
-      if (expected === undefined) throw new S3Error('InvalidRequest', `The trailer announced x-amz-checksum-${algorithm} but the body did not carry it.`);
-      const actual = await digest.base64();
-      if (actual !== expected) throw new S3Error('BadDigest', `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`);
-      matched = { algorithm, value: actual };
-    }
-    md5Hex = md5.digest('hex');
   }
   return {
     body: body(),

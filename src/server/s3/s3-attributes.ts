@@ -3,7 +3,7 @@
 // another way (dcs put, the HTTP API) have none: they get an ETag of the form S3 uses for
 // multipart objects ("…-1"), which clients know is not an MD5 of the bytes.
 import { createHash } from 'node:crypto';
-import type { ChecksumAlgorithm } from './payload.ts';
+import type { ChecksumAlgorithm } from './digests.ts';
 
 /** Headers S3 stores with an object and returns on GET and HEAD (lower-case names). */
 export const STORED_HEADERS = ['content-type', 'content-disposition', 'content-encoding', 'content-language', 'cache-control', 'expires'] as const;

@@ -3,7 +3,8 @@
 import type { Logger } from 'pino';
 import type { LocalRepository, S3AccessKey } from '../../repository/repository.ts';
 import { header, type Req, type Res } from '../http-util.ts';
-import { CHECKSUM_ALGORITHMS, checkedPayload, isStreaming, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, type CheckedPayload, type ChecksumAlgorithm } from './payload.ts';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from './digests.ts';
+import { checkedPayload, isStreaming, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, type CheckedPayload } from './payload.ts';
 import { S3Error } from './s3-errors.ts';
 import { ChunkSignatures, type KeySigner, type RequestAuth, type SignedRequest } from './sigv4.ts';
 
@@ -94,6 +95,7 @@ export function requestPayload(r: S3Request, maxBytes: number): CheckedPayload {
     ...(checksum ? { checksum } : {}),
     ...(trailer ? { trailer } : {}),
     ...(decodedLength === undefined ? {} : { decodedLength }),
+    ...(size === undefined ? {} : { expectedSize: size }),
     maxBytes,
   });
 }

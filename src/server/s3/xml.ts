@@ -41,7 +41,9 @@ export function xmlDocument(root: string, body: XmlElement, namespaced = false):
 const parser = new XMLParser({
   ignoreAttributes: true,
   processEntities: true,
-  htmlEntities: false,
+  // Character references (&#34; for a quote, as Go's encoder writes every ETag) are XML, not HTML,
+  // but this parser decodes them only with this on.
+  htmlEntities: true,
   parseTagValue: false,
   trimValues: false,
   // Elements that may repeat come back as arrays even when there is one.
