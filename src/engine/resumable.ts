@@ -48,6 +48,8 @@ export interface PartOptions {
   onProgress?: (p: UploadProgress) => void;
   /** Recorded with the part, asked for once its bytes have ended (the S3 API: their MD5). */
   etag?: () => string;
+  /** The part's size where the request says it: small parts are chunked inline. */
+  sizeHint?: number;
 }
 
 export async function uploadPart(ctx: EngineContext, sessionId: string, part: number, input: ChunkInput, options: PartOptions = {}): Promise<PartResult> {
@@ -57,7 +59,7 @@ export async function uploadPart(ctx: EngineContext, sessionId: string, part: nu
   const ingested = await withHeartbeat(ctx, sessionId, () =>
     ingest(ctx, sessionId, input, encodingOf(session), async (staged) => {
       for (const e of staged) entries.push({ offset: e.offset, length: e.length, id: e.id });
-    }, onProgress),
+    }, onProgress, options.sizeHint),
   );
   await ctx.metadata.stagePart(sessionId, part, ingested.size, entries, options.etag?.());
   warnDegraded(ctx, session.name, ingested.degraded);

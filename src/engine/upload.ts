@@ -31,6 +31,8 @@ export interface UploadOptions {
    * and every chunk is durable, just before the commit: the S3 API's ETag is the MD5 of the bytes.
    */
   attributes?: () => string | undefined;
+  /** The input's size where the caller knows it (a request's Content-Length): small inputs are chunked inline. */
+  sizeHint?: number;
 }
 
 /** What storing a stream added: its size and what of it had to be written. */
@@ -147,6 +149,7 @@ export async function ingest(
   encoding: { codec: CodecChoice; level: number | undefined },
   stage: (entries: StagedChunk[]) => Promise<void>,
   onProgress?: (progress: UploadProgress) => void,
+  sizeHint?: number,
 ): Promise<Ingested> {
   const { codec, level } = encoding;
   const { metadata } = ctx;
@@ -207,7 +210,7 @@ export async function ingest(
   };
 
   try {
-    const source = ctx.smallChunkSource && (await isSmallFile(input, ctx)) ? ctx.smallChunkSource : ctx.chunkSource;
+    const source = ctx.smallChunkSource && (await isSmall(input, ctx, sizeHint)) ? ctx.smallChunkSource : ctx.chunkSource;
     for await (const { id, data: plain } of source(input, ctx.chunker)) {
       tasks.check();
       batch.push({ id, plain, staged: { seq: result.chunks, offset, length: plain.length, id } });
@@ -228,13 +231,16 @@ export async function ingest(
 }
 
 /**
- * A file of at most two maximum-size chunks is chunked on this thread: that takes milliseconds,
- * while starting a chunking worker costs ~0.25 CPU-s (its module graph). Same cut points either way.
+ * An input of at most two maximum-size chunks (a file, or a stream whose size the caller knows:
+ * an HTTP or S3 request's Content-Length) is chunked on this thread: that takes milliseconds,
+ * while starting a chunking worker costs ~0.25 CPU-s (its module graph), which made every small
+ * object PUT cost that much. Same cut points either way.
  */
-async function isSmallFile(input: ChunkInput, ctx: EngineContext): Promise<boolean> {
-  if (!isFileInput(input)) return false;
+async function isSmall(input: ChunkInput, ctx: EngineContext, sizeHint: number | undefined): Promise<boolean> {
+  const limit = 2 * maxChunk(ctx.chunker);
+  if (!isFileInput(input)) return sizeHint !== undefined && sizeHint <= limit;
   const size = await stat(input.path).then((s) => s.size, () => Infinity);
-  return size <= 2 * maxChunk(ctx.chunker);
+  return size <= limit;
 }
 
 /** Heartbeat a session while `work` runs, so gc does not take it for a crashed upload. */
@@ -261,7 +267,7 @@ export async function upload(ctx: EngineContext, input: ChunkInput, options: Upl
   const { sessionId } = await metadata.beginUpload(options.name);
   try {
     return await withHeartbeat(ctx, sessionId, async () => {
-      const { degraded, ...ingested } = await ingest(ctx, sessionId, input, { codec, level }, (entries) => metadata.stageChunks(sessionId, entries), options.onProgress);
+      const { degraded, ...ingested } = await ingest(ctx, sessionId, input, { codec, level }, (entries) => metadata.stageChunks(sessionId, entries), options.onProgress, options.sizeHint);
       const attributes = options.attributes?.();
       const version = await metadata.commitUpload(sessionId, { name: options.name, size: ingested.size, codec, ...(attributes === undefined ? {} : { attributes }) });
       warnDegraded(ctx, options.name, degraded);

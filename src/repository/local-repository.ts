@@ -101,7 +101,8 @@ class EngineRepository implements LocalRepository {
       begin: async (request) =>
         resumableUpload(ctx, await beginResumableUpload(ctx, { name: validateName(request.name), ...encoding(request), ...(request.attributes === undefined ? {} : { attributes: request.attributes }) })),
       get: async (id) => resumableUpload(ctx, id),
-      uploadPart: async (id, part, input, partOptions = {}) => uploadPart(ctx, id, checkPartNumber(part), input, partOptions.etag ? { etag: partOptions.etag } : {}),
+      uploadPart: async (id, part, input, partOptions = {}) =>
+        uploadPart(ctx, id, checkPartNumber(part), input, { ...(partOptions.etag ? { etag: partOptions.etag } : {}), ...(partOptions.sizeHint === undefined ? {} : { sizeHint: partOptions.sizeHint }) }),
       complete: async (id, terms = {}) => {
         const parts = terms.parts?.map((p) => ({ part: checkPartNumber(p.part), ...(p.size === undefined ? {} : { size: checkByteCount('part size', p.size) }) }));
         const report = await completeResumableUpload(ctx, id, {
@@ -199,6 +200,7 @@ class EngineRepository implements LocalRepository {
       ...resolveEncoding(request, this.info.defaultEncoding),
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       ...(request.attributes ? { attributes: request.attributes } : {}),
+      ...(request.sizeHint === undefined ? {} : { sizeHint: request.sizeHint }),
     });
     this.#sampler?.changed();
     return result;

@@ -51,6 +51,8 @@ export interface UploadRequest extends EncodingRequest {
   onProgress?: (progress: UploadProgress) => void;
   /** Kept with the version (VersionRecord.attributes); asked for after the last byte, before the commit. */
   attributes?: () => string | undefined;
+  /** The input's size where known (a Content-Length): small inputs skip the chunking worker. */
+  sizeHint?: number;
 }
 
 /** One file of a batch: its name, and how to open it (called when its turn comes). */
@@ -128,7 +130,7 @@ export interface ResumableUploads {
   begin(request: { name: string; attributes?: string } & EncodingRequest): Promise<ResumableUpload>;
   get(id: string): Promise<ResumableUpload>;
   /** `etag`: recorded with the part, asked for once its bytes have ended. */
-  uploadPart(id: string, part: number, input: UploadInput, options?: { etag?: () => string }): Promise<PartResult>;
+  uploadPart(id: string, part: number, input: UploadInput, options?: { etag?: () => string; sizeHint?: number }): Promise<PartResult>;
   /**
    * Commit parts 1..N as the next version; what `terms` names (parts, total size) must be what was
    * stored. With `namedOnly`, the named parts alone, in their order (S3's CompleteMultipartUpload).

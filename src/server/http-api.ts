@@ -12,6 +12,7 @@ import { DEFAULT_HTTP_LIMITS, type ApiContext, type HttpLimits } from './http-co
 import { deleteFile, getFile, listFiles, putFile, statFile } from './http-files.ts';
 import { deleteSelection, downloadArchive } from './http-bulk.ts';
 import { renameNames, restoreVersion } from './http-names.ts';
+import { createS3Key, revokeS3Key, s3Overview } from './http-s3.ts';
 import { createShare, downloadShared, listShares, revokeShare } from './http-shares.ts';
 import { abortUpload, beginUpload, completeUpload, getUpload, putPart } from './http-uploads.ts';
 import { HttpError, intParam, readJson, sendError, sendJson, toHttpError, type Req, type Res } from './http-util.ts';
@@ -32,6 +33,8 @@ export interface HttpApiOptions {
   log: Logger;
   /** How long a browser session lasts (default DEFAULT_SESSION_TTL_MS). */
   sessionTtlMs?: number;
+  /** The S3 page: endpoint (when served) and where access keys are sealed. */
+  s3?: ApiContext['s3'];
 }
 
 export interface HttpApi {
@@ -78,6 +81,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', pattern: /^\/api\/v1\/archive$/, name: 'archive', doc: '/api/v1/archive', handler: (a, q, r, p) => downloadArchive(a, q, r, p) },
   { method: 'POST', pattern: /^\/api\/v1\/shares$/, name: 'share-create', doc: '/api/v1/shares', handler: (a, q, r) => createShare(a, q, r) },
   { method: 'GET', pattern: /^\/api\/v1\/shares$/, name: 'share-list', doc: '/api/v1/shares', handler: (a, _q, r, p) => listShares(a, r, p) },
+  { method: 'GET', pattern: /^\/api\/v1\/s3$/, name: 's3', doc: '/api/v1/s3', handler: (a, _q, r) => s3Overview(a, r) },
+  { method: 'POST', pattern: /^\/api\/v1\/s3\/keys$/, name: 's3-key-create', doc: '/api/v1/s3/keys', handler: (a, q, r) => createS3Key(a, q, r) },
+  { method: 'DELETE', pattern: /^\/api\/v1\/s3\/keys\/([A-Z0-9]{1,128})$/, name: 's3-key-revoke', doc: '/api/v1/s3/keys/{id}', handler: (a, _q, r, _p, [id]) => revokeS3Key(a, r, id!) },
   { method: 'DELETE', pattern: /^\/api\/v1\/shares\/([0-9a-f]{64})$/, name: 'share-revoke', doc: '/api/v1/shares/{ref}', handler: (a, _q, r, _p, [ref]) => revokeShare(a, r, ref!) },
   { method: 'GET', pattern: /^\/s\/([^/]+)$/, name: 'share-get', doc: '/s/{id}', open: true, handler: (a, q, r, _p, [id]) => downloadShared(a, q, r, id!) },
   { method: 'HEAD', pattern: /^\/s\/([^/]+)$/, name: 'share-head', doc: '/s/{id}', open: true, handler: (a, q, r, _p, [id]) => downloadShared(a, q, r, id!) },
@@ -194,6 +200,7 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
     repo: options.repo,
     limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits },
     authEnabled: auth.enabled,
+    ...(options.s3 ? { s3: options.s3 } : {}),
   };
   const web = options.webRoot === undefined ? undefined : webAssets(options.webRoot);
   registerAnalytics(options.registry, options.repo);

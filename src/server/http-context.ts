@@ -1,5 +1,6 @@
 // What the HTTP API handlers share: the repository they serve and the limits.
 import type { LocalRepository } from '../repository/repository.ts';
+import type { SecretVault } from './s3/access-keys.ts';
 
 export interface HttpLimits {
   /** Part size the server tells clients to use for resumable uploads. */
@@ -20,4 +21,6 @@ export interface ApiContext {
   limits: HttpLimits;
   /** Whether requests need a token (the UI shows a login screen then). */
   authEnabled: boolean;
+  /** The S3 API's endpoint (when served) and the vault new access keys are sealed in (opened on first use). */
+  s3?: { endpoint?: string; region: string; vault(): Promise<SecretVault> };
 }

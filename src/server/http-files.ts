@@ -91,7 +91,9 @@ export async function listFiles(api: ApiContext, res: Res, params: QueryParams):
 }
 
 export async function putFile(api: ApiContext, req: Req, res: Res, name: string, params: QueryParams): Promise<void> {
-  const r = await api.repo.upload(limitBody(req, api.limits.maxUploadBytes), { name, ...codecParams(params) });
+  const length = Number(header(req, 'content-length'));
+  // A small body (the web UI's everyday upload) is chunked inline, without starting a chunking worker.
+  const r = await api.repo.upload(limitBody(req, api.limits.maxUploadBytes), { name, ...codecParams(params), ...(Number.isSafeInteger(length) && length >= 0 ? { sizeHint: length } : {}) });
   sendJson(res, 201, await uploadResultJson(api, r.version, r));
 }
 

@@ -22,6 +22,7 @@ import { directReadsOf, orchestratorDataRoutes } from './data-routes.ts';
 import { TicketSigner } from '../services/read-tickets.ts';
 import { orchestratorServiceImpl } from './grpc-orchestrator.ts';
 import { createHttpApi, type HttpApi } from './http-api.ts';
+import type { SecretVault } from './s3/access-keys.ts';
 import type { HttpLimits } from './http-context.ts';
 import { createMetrics } from './metrics.ts';
 import type { Role } from './role-names.ts';
@@ -93,6 +94,8 @@ interface Mounted extends ServiceMount {
   readiness?: () => Promise<Readiness>;
   /** The S3 API's request handler (orchestrators with --s3-listen). */
   s3?: HttpFallback;
+  /** What the HTTP API tells of the S3 API (its endpoint is known once it listens). */
+  s3Info?: { endpoint?: string };
 }
 
 /** What /readyz answers: `ready`, and for an orchestrator which of its backends are down. */
@@ -124,9 +127,17 @@ async function mountOrchestrator(options: NodeOptions, metricsRegistry: Registry
     ...options.openOptions,
     metricsRegistry,
   });
+  // The vault that seals S3 secrets, opened (its key file made) only when first needed.
+  let vault: Promise<SecretVault> | undefined;
+  const openVault = async (): Promise<SecretVault> => {
+    const { SecretVault: Vault } = await import('./s3/access-keys.ts');
+    return (vault ??= Vault.open(options.repoDir!, process.env, true));
+  };
+  const s3Info: { endpoint?: string; region: string; vault(): Promise<SecretVault> } = { region: options.s3?.region ?? 'us-east-1', vault: openVault };
   const http = options.http === false
     ? undefined
     : createHttpApi({
+        s3: s3Info,
         repo,
         ...(options.token ? { token: options.token } : {}),
         ...(options.http?.limits ? { limits: options.http.limits } : {}),
@@ -139,13 +150,12 @@ async function mountOrchestrator(options: NodeOptions, metricsRegistry: Registry
   let s3: HttpFallback | undefined;
   if (options.s3) {
     // Loaded only when served: the S3 front end and its XML and signature libraries.
-    const [{ createS3Api }, { SecretVault }] = await Promise.all([import('./s3/s3-api.ts'), import('./s3/access-keys.ts')]);
-    const vault = await SecretVault.open(options.repoDir, process.env, true);
-    s3 = createS3Api({ repo, vault, log, ...(options.s3.region ? { region: options.s3.region } : {}), ...(options.s3.baseDomain ? { baseDomain: options.s3.baseDomain } : {}) });
+    const { createS3Api } = await import('./s3/s3-api.ts');
+    s3 = createS3Api({ repo, vault: await openVault(), log, ...(options.s3.region ? { region: options.s3.region } : {}), ...(options.s3.baseDomain ? { baseDomain: options.s3.baseDomain } : {}) });
   }
   return {
     ...(http ? { http } : {}),
-    ...(s3 ? { s3 } : {}),
+    ...(s3 ? { s3, s3Info } : {}),
     nodeStatus: () => repo.nodes(),
     services: [OrchestratorService.typeName],
     routes: (r) => r.service(OrchestratorService, orchestratorServiceImpl(repo)),
@@ -264,6 +274,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       throw err;
     });
     log.info({ listen: s3Listener.listen, region: options.s3.region ?? 'us-east-1', tls: options.tls ? 'server' : 'off' }, 'serving the S3 API');
+    const info = mounted.find((m) => m.s3Info)?.s3Info;
+    if (info) info.endpoint = s3Listener.url;
   }
   let closing: Promise<void> | undefined;
   return {

@@ -223,6 +223,11 @@ export const createShare = (body: NewShare): Promise<CreatedShare> => request('P
 export const listShares = (name: string, signal?: AbortSignal): Promise<Ok<'/api/v1/shares', 'get'>> =>
   request('GET', '/api/v1/shares', { query: { name }, ...(signal ? { signal } : {}) });
 export const revokeShare = (ref: string): Promise<void> => request('DELETE', `/api/v1/shares/${id(ref)}`);
+export type S3Overview = Ok<'/api/v1/s3', 'get'>;
+export type CreatedS3Key = Ok<'/api/v1/s3/keys', 'post'>;
+export const getS3 = (signal?: AbortSignal): Promise<S3Overview> => request('GET', '/api/v1/s3', signal ? { signal } : {});
+export const createS3Key = (body: BodyOf<'/api/v1/s3/keys', 'post'>): Promise<CreatedS3Key> => request('POST', '/api/v1/s3/keys', { json: body });
+export const revokeS3Key = (key: string): Promise<void> => request('DELETE', `/api/v1/s3/keys/${id(key)}`);
 /** Every version of the named files and of every file under the folders (`prefixes`, ending in "/"). */
 export type DeleteMany = BodyOf<'/api/v1/delete', 'post'>;
 export const deleteMany = (body: DeleteMany): Promise<Ok<'/api/v1/delete', 'post'>> => request('POST', '/api/v1/delete', { json: body });

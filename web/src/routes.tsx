@@ -3,6 +3,7 @@
 import { lazyPage } from './lazy-page.tsx';
 import { FilePage } from './pages/FilePage.tsx';
 import { FilesPage } from './pages/FilesPage.tsx';
+import { S3Page } from './pages/S3Page.tsx';
 import { UploadPage } from './pages/UploadPage.tsx';
 import { Link } from './router.tsx';
 
@@ -17,6 +18,7 @@ export function PageForPath({ path, params }: { path: string; params: URLSearchP
     if (name) return <FilePage key={name} name={name} version={Number.isInteger(v) && v > 0 ? v : undefined} />;
   }
   if (path === '/dashboard') return <DashboardPage />;
+  if (path === '/s3') return <S3Page />;
   return (
     <section className="panel">
       <h1>Not found</h1>

@@ -45,6 +45,8 @@ export interface CheckedPayload {
   md5(): string;
   /** Decoded bytes so far. */
   size(): number;
+  /** The decoded size the request declares, where it does. */
+  expectedSize: number | undefined;
   /** The checksum the client sent (header or trailer) and that matched, for HeadObject. */
   checksum(): { algorithm: ChecksumAlgorithm; value: string } | undefined;
 }
@@ -230,6 +232,7 @@ export function checkedPayload(source: AsyncIterable<Uint8Array>, options: Paylo
       return md5Hex;
     },
     size: () => size,
+    expectedSize: options.expectedSize,
     checksum: () => matched,
   };
 }

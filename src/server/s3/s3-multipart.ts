@@ -52,7 +52,7 @@ export async function uploadPart(ctx: S3Context, r: S3Request): Promise<void> {
   const part = partNumberOf(r);
   const u = await upload(ctx, r);
   const payload = requestPayload(r, MAX_PART_BYTES);
-  await ctx.repo.resumable.uploadPart(u.sessionId, part, payload.body, { etag: () => payload.md5() });
+  await ctx.repo.resumable.uploadPart(u.sessionId, part, payload.body, { etag: () => payload.md5(), ...(payload.expectedSize === undefined ? {} : { sizeHint: payload.expectedSize }) });
   r.res.statusCode = 200;
   r.res.setHeader('etag', `"${payload.md5()}"`);
   const checksum = payload.checksum();
@@ -92,7 +92,7 @@ export async function uploadPartCopy(ctx: S3Context, r: S3Request, source: { buc
     }
   }
   let etag: string | undefined;
-  await ctx.repo.resumable.uploadPart(u.sessionId, part, hashed(), { etag: () => (etag ??= md5.digest('hex')) });
+  await ctx.repo.resumable.uploadPart(u.sessionId, part, hashed(), { etag: () => (etag ??= md5.digest('hex')), sizeHint: d.length });
   sendXml(r.res, 200, xmlDocument('CopyPartResult', { ETag: `"${etag}"`, LastModified: new Date(ctx.now()).toISOString() }, true));
 }
 

@@ -120,6 +120,7 @@ async function putObject(ctx: S3Context, r: S3Request): Promise<void> {
   const payload = requestPayload(r, ctx.maxPutBytes);
   const result = await ctx.repo.upload(payload.body, {
     name,
+    ...(payload.expectedSize === undefined ? {} : { sizeHint: payload.expectedSize }),
     attributes: () => {
       const checksum = payload.checksum();
       return JSON.stringify({ etag: payload.md5(), ...stored, ...(checksum ? { checksum } : {}) } satisfies ObjectAttributes);

@@ -593,6 +593,78 @@ export interface paths {
       };
     };
   };
+  "/api/v1/s3": {
+    /** The S3 API as the web UI shows it — its endpoint (when this server serves it), buckets and access keys (never their secrets). */
+    get: {
+      responses: {
+        /** @description endpoint, buckets and keys */
+        200: {
+          content: {
+            "application/json": {
+              /** @description the S3 base URL, e.g. http://127.0.0.1:7071 (absent when not served) */
+              endpoint?: string;
+              /** @description the region S3 clients sign for */
+              region?: string;
+              buckets: ({
+                  name: string;
+                  /** @description ms since epoch */
+                  createdAt: number;
+                  /** @enum {string} */
+                  versioning: "Unversioned" | "Enabled" | "Suspended";
+                })[];
+              keys: components["schemas"]["S3AccessKey"][];
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/s3/keys": {
+    /** Create an S3 access key; the answer holds its secret, shown only here. */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description only GET, HEAD and listing (default false) */
+            readOnly?: boolean;
+            /** @description only this bucket */
+            bucket?: string;
+            /** @description with bucket: only keys starting with this */
+            prefix?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description created */
+        201: {
+          content: {
+            "application/json": components["schemas"]["S3AccessKey"] & {
+              /** @description the secret access key (not kept in the clear; shown once) */
+              secret: string;
+            };
+          };
+        };
+        400: components["responses"]["Error"];
+      };
+    };
+  };
+  "/api/v1/s3/keys/{id}": {
+    /** Revoke an S3 access key; requests signed with it are refused from then on. */
+    delete: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description revoked */
+        204: {
+          content: never;
+        };
+        404: components["responses"]["Error"];
+      };
+    };
+  };
   "/s/{id}": {
     /** Download a shared file without a token (Range supported; a GET from the first byte counts as a download). */
     get: {
@@ -919,6 +991,19 @@ export interface components {
       chunks: components["schemas"]["Chunk"][];
       chunksTruncated: boolean;
       access: components["schemas"]["FileAccess"];
+    };
+    S3AccessKey: {
+      /** @description the access key id */
+      id: string;
+      readOnly: boolean;
+      /** @description the only bucket it may use (absent for every bucket) */
+      bucket?: string;
+      /** @description the only keys it may use (with bucket) */
+      prefix?: string;
+      /** @description ms since epoch */
+      createdAt: number;
+      /** @description ms since epoch (absent while active) */
+      revokedAt?: number;
     };
     ShareLink: {
       /** @description SHA-256 of the link's id (hex); revokes it */

@@ -12,6 +12,7 @@ const NAV = [
   { to: '/', label: 'Upload', match: (p: string) => p === '/' },
   { to: '/files', label: 'Files', match: (p: string) => p === '/files' || p === '/file' },
   { to: '/dashboard', label: 'Dashboard', match: (p: string) => p === '/dashboard' },
+  { to: '/s3', label: 'S3', match: (p: string) => p === '/s3' },
 ];
 
 export function Shell({ info, onSignOut }: { info: Info; onSignOut: () => void }) {
