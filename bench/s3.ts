@@ -190,7 +190,7 @@ export function s3Markdown(r: S3BenchResult): string {
   return [
     `### S3 API: ${r.file} (${(r.size / 2 ** 20).toFixed(1)} MiB)${r.smallFiles ? ` and ${r.smallFiles} small files` : ''}, median of ${r.rounds} alternating round(s)`,
     '',
-    markdownTable(['way in', 'put MB/s', 'get MB/s', 'small files/s'], rows),
+    ...markdownTable(['way in', 'put MB/s', 'get MB/s', 'small files/s'], rows),
     '',
     `S3 single PutObject / GetObject over the HTTP API's PUT / GET (curl both): ${r.s3VsHttp.put.toFixed(2)}× / ${r.s3VsHttp.get.toFixed(2)}×`,
     `rclone over dcs's CLI: put ${r.rcloneVsCli.put.toFixed(2)}×, get ${r.rcloneVsCli.get.toFixed(2)}×${r.rcloneVsCli.smallFiles === undefined ? '' : `, small files ${r.rcloneVsCli.smallFiles.toFixed(2)}×`}`,

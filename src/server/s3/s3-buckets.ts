@@ -28,12 +28,13 @@ export async function bucketOperation(ctx: S3Context, r: S3Request): Promise<voi
     if (method !== 'GET') throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.');
     return listBuckets(ctx, r);
   }
-  const unsupported = ['acl', 'policy', 'lifecycle', 'cors', 'tagging', 'encryption', 'object-lock', 'replication', 'website', 'logging', 'notification', 'accelerate', 'requestPayment', 'versions', 'ownershipControls', 'publicAccessBlock', 'intelligent-tiering', 'inventory', 'metrics', 'analytics'];
+  const unsupported = ['acl', 'policy', 'lifecycle', 'cors', 'tagging', 'encryption', 'object-lock', 'replication', 'website', 'logging', 'notification', 'accelerate', 'requestPayment', 'ownershipControls', 'publicAccessBlock', 'intelligent-tiering', 'inventory', 'metrics', 'analytics'];
   const sub = unsupported.find((s) => query.has(s));
   if (method === 'GET' && query.has('location')) return location(ctx, r);
   if (query.has('versioning')) return versioning(ctx, r);
   if (method === 'POST' && query.has('delete')) return deleteObjects(ctx, r);
   if (method === 'GET' && query.has('uploads')) return listMultipartUploads(ctx, r);
+  if (method === 'GET' && query.has('versions')) return listObjectVersions(ctx, r);
   if (sub !== undefined) throw new S3Error('NotImplemented', `The bucket subresource ?${sub} is not implemented by dcs (see docs/s3.md).`);
   switch (method) {
     case 'PUT':
@@ -273,4 +274,76 @@ async function deleteObjects(ctx: S3Context, r: S3Request): Promise<void> {
     }
   }
   sendXml(r.res, 200, xmlDocument('DeleteResult', { Deleted: deleted, Error: errors }, true));
+}
+
+/**
+ * ListObjectVersions: every version of each key, newest first, paged by key-marker and
+ * version-id-marker. Version ids are dcs's version numbers; in a bucket that never had versioning
+ * an object's one version is "null", as S3 shows it. dcs has no delete markers (docs/s3.md).
+ */
+async function listObjectVersions(ctx: S3Context, r: S3Request): Promise<void> {
+  const { query, bucket } = r;
+  const prefix = query.get('prefix') ?? '';
+  const delimiter = query.get('delimiter') ?? '';
+  const encodingType = query.get('encoding-type');
+  if (encodingType !== undefined && encodingType !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request');
+  checkGrant(r, 'read', bucket);
+  if (r.accessKey.prefix !== undefined && !prefix.startsWith(r.accessKey.prefix)) throw new S3Error('AccessDenied', `Access Denied: this access key lists only under ${JSON.stringify(r.accessKey.prefix)}.`);
+  const b = await ctx.repo.s3.getBucket(bucket);
+  if (!b) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
+  const maxKeys = maxKeysOf(query);
+  const enc = (s: string): string => (encodingType === 'url' ? encodeURIComponent(s).replace(/%2F/g, '/') : s);
+  const keyMarker = query.get('key-marker') || undefined;
+  const idMarker = query.get('version-id-marker') || undefined;
+  const idOf = (v: number): string => (b.versioning === 'Unversioned' ? 'null' : String(v));
+  // The marker's own key first, for its versions older than the marker (a page that ended mid-key).
+  const versions: XmlValue[] = [];
+  let truncated = false;
+  let next: { key: string; id: string } | undefined;
+  const emitKey = async (key: string, olderThan?: number): Promise<boolean> => {
+    const all = (await ctx.repo.versions(`${bucket}/${key}`)).reverse();
+    for (const [i, v] of all.entries()) {
+      if (olderThan !== undefined && v.version >= olderThan) continue;
+      if (versions.length >= maxKeys) {
+        truncated = true;
+        return false;
+      }
+      versions.push({ Key: enc(key), VersionId: idOf(v.version), IsLatest: i === 0, LastModified: iso(v.createdAt), ETag: etagOf(v), Size: v.size, Owner: OWNER, StorageClass: 'STANDARD' });
+      next = { key, id: idOf(v.version) };
+    }
+    return true;
+  };
+  let more = true;
+  if (keyMarker !== undefined && idMarker !== undefined && idMarker !== 'null' && keyMarker.startsWith(prefix)) {
+    const older = Number(idMarker);
+    if (!Number.isSafeInteger(older)) throw new S3Error('InvalidArgument', 'Invalid version id specified');
+    more = await emitKey(keyMarker, older);
+  }
+  const listing = more ? await listKeys(ctx, bucket, { prefix, delimiter, after: keyMarker, maxKeys: Math.max(maxKeys, 1) }) : { contents: [], prefixes: [], truncated: false };
+  for (const { key } of listing.contents) {
+    if (!more) break;
+    more = await emitKey(key);
+  }
+  if (more && listing.truncated) truncated = true;
+  sendXml(
+    r.res,
+    200,
+    xmlDocument(
+      'ListVersionsResult',
+      {
+        Name: bucket,
+        Prefix: enc(prefix),
+        KeyMarker: enc(keyMarker ?? ''),
+        VersionIdMarker: idMarker ?? '',
+        ...(truncated && next ? { NextKeyMarker: enc(next.key), NextVersionIdMarker: next.id } : {}),
+        MaxKeys: maxKeys,
+        ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
+        IsTruncated: truncated,
+        ...(encodingType ? { EncodingType: encodingType } : {}),
+        Version: versions,
+        CommonPrefixes: more ? listing.prefixes.map((p) => ({ Prefix: enc(p) })) : [],
+      },
+      true,
+    ),
+  );
 }
