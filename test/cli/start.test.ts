@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 const BIN = fileURLToPath(new URL('../../bin/dcs.js', import.meta.url));
 
@@ -45,12 +46,23 @@ describe('dcs start', () => {
       assert.equal((await fetch(`${url}/api/v1/info`)).status, 401);
       const put = await fetch(`${url}/api/v1/files/hello.txt`, { method: 'PUT', headers: { authorization: `Bearer ${token}` }, body: 'hello' });
       assert.equal(put.status, 201);
+      // The S3 API and a first access key, printed beside the web URL, work as printed.
+      const s3Url = /S3 API: +(http:\/\/127\.0\.0\.1:\d+) +region us-east-1/.exec(first.out)![1]!;
+      const keyId = /S3 key: +(DCS[A-Z2-7]{17}) +\(new\)/.exec(first.out)![1]!;
+      const secret = /S3 secret: +(\S+)/.exec(first.out)![1]!;
+      const s3 = new S3Client({ endpoint: s3Url, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: keyId, secretAccessKey: secret }, maxAttempts: 1 });
+      await s3.send(new CreateBucketCommand({ Bucket: 'first-bucket' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'first-bucket', Key: 'k', Body: 'via s3' }));
+      const viaHttp = await fetch(`${url}/api/v1/files/${encodeURIComponent('first-bucket/k')}`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(await viaHttp.text(), 'via s3');
       assert.equal(await stopped(first.child), 0);
 
       const second = await start(cwd);
       assert.doesNotMatch(second.out, /created repository/);
       const url2 = /dcs is serving (http:\/\/127\.0\.0\.1:\d+)/.exec(second.out)![1]!;
       assert.equal(/token: +(\S+)/.exec(second.out)![1], token, 'same token after a restart');
+      assert.equal(/S3 key: +(\S+)/.exec(second.out)![1], keyId, 'the same first key after a restart');
+      assert.doesNotMatch(second.out, /\(new\)/);
       const got = await fetch(`${url2}/api/v1/files/hello.txt`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(await got.text(), 'hello');
       assert.equal(await stopped(second.child), 0);

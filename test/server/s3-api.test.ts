@@ -2,7 +2,9 @@
 // signing and checksums) against `startNode` with an S3 listener on loopback.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -35,6 +37,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { pino } from 'pino';
 import { initRepository } from '../../src/repository/init-repository.ts';
@@ -44,6 +47,7 @@ import { startNode, type RunningNode } from '../../src/server/node.ts';
 import { NodeSha256 } from '../../src/server/s3/sigv4.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { textBytes } from '../helpers/data.ts';
+import { makeTestPki } from '../helpers/tls.ts';
 
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
 
@@ -437,5 +441,79 @@ describe('S3 API with @aws-sdk/client-s3', () => {
     // In a bucket without versioning, an object's one version is "null".
     const plain = await s3.send(new ListObjectVersionsCommand({ Bucket: 'photos', Prefix: 'big' }));
     assert.ok((plain.Versions ?? []).length > 0 && (plain.Versions ?? []).every((v) => v.VersionId === 'null' && v.IsLatest));
+  });
+});
+
+describe('S3 API over TLS and with virtual-hosted-style addressing', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let node: RunningNode;
+  let key: { id: string; secret: string };
+  let pki: ReturnType<typeof makeTestPki>;
+
+  before(async () => {
+    ({ dir, cleanup } = await tempDir('dcs-s3-tls-'));
+    pki = makeTestPki(dir);
+    const repoDir = join(dir, 'repo');
+    await initRepository(repoDir, {});
+    const repo = await openRepository(repoDir, { workers: 0 });
+    key = await createAccessKey(repo, await SecretVault.open(repoDir, {}, true));
+    await repo.close();
+    // The main port asks for client certificates; the S3 port does not (clients sign instead).
+    node = await startNode({
+      role: 'all',
+      host: '127.0.0.1',
+      port: 0,
+      token: 't',
+      tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.ca },
+      repoDir,
+      openOptions: { workers: 0 },
+      http: false,
+      s3: { host: '127.0.0.1', port: 0, baseDomain: 's3.test' },
+      log: pino({ level: 'silent' }),
+    });
+  });
+
+  after(async () => {
+    await node.close(1000);
+    await cleanup();
+  });
+
+  it('serves https with the node certificate, without asking S3 clients for one', async () => {
+    assert.match(node.s3Url!, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const ca = readFileSync(pki.ca);
+    const s3 = new S3Client({
+      endpoint: node.s3Url!,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ ca }) }),
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: 'secure' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'secure', Key: 'x', Body: 'over tls' }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'secure', Key: 'x' }));
+    assert.equal(await got.Body!.transformToString(), 'over tls');
+  });
+
+  it('names the bucket by host name under the configured base domain', async () => {
+    const port = new URL(node.s3Url!).port;
+    const ca = readFileSync(pki.ca);
+    // bucket.s3.test resolves to this machine, and the certificate is for 127.0.0.1 (checked by IP).
+    const lookup = (_host: string, options: { all?: boolean }, cb: (err: Error | null, address: string | { address: string; family: number }[], family?: number) => void): void =>
+      options.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4);
+    const s3 = new S3Client({
+      endpoint: `https://s3.test:${port}`,
+      forcePathStyle: false,
+      region: 'us-east-1',
+      credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ ca, lookup, checkServerIdentity: () => undefined }) }),
+    });
+    await s3.send(new PutObjectCommand({ Bucket: 'secure', Key: 'vhost/y', Body: 'virtual host' }));
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'secure', Prefix: 'vhost/' }));
+    assert.deepEqual(listed.Contents?.map((c) => c.Key), ['vhost/y']);
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'secure', Key: 'vhost/y' }));
+    assert.equal(await got.Body!.transformToString(), 'virtual host');
   });
 });
