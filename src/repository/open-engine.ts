@@ -195,7 +195,8 @@ export async function openEngine(dirArg: string, options: OpenOptions = {}): Pro
       metadata,
       placement,
       chunkSource: remote ? remote.chunkSource(config.services, keys, () => localSource(keys)) : keyed(localSource, deferredSource),
-      smallChunkSource: keyed((k) => inlineChunkSource(hasherOf(k)), deferredSource),
+      // Small inputs are chunked inline, unless dcs.yaml gives chunking to a chunker service.
+      ...(remote && (config.services?.chunker.length ?? 0) > 0 ? {} : { smallChunkSource: keyed((k) => inlineChunkSource(hasherOf(k)), deferredSource) }),
       hasher: once(async () => hasherOf(unlock ? await unlock() : undefined)),
       transformer,
       ...redundancyOf(config.redundancy),
