@@ -21,6 +21,8 @@ import { claimChunks, countWritten, upload, warnDegraded, withHeartbeat, type Up
 export interface SmallFile {
   name: string;
   input: ChunkInput;
+  /** The version's attributes (VersionRecord.attributes). */
+  attributes?: string;
 }
 
 interface Chunked {
@@ -131,7 +133,7 @@ export async function uploadSmallFiles(ctx: EngineContext, files: readonly Small
   const hasher = await ctx.hasher?.();
   if (!hasher || files.length === 0) {
     const results: UploadResult[] = [];
-    for (const f of files) results.push(await upload(ctx, f.input, { name: f.name, codec, ...(level === undefined ? {} : { level }) }));
+    for (const f of files) results.push(await upload(ctx, f.input, { name: f.name, codec, ...(level === undefined ? {} : { level }), ...(f.attributes === undefined ? {} : { attributes: () => f.attributes }) }));
     return results;
   }
   const { metadata } = ctx;
@@ -193,7 +195,14 @@ export async function uploadSmallFiles(ctx: EngineContext, files: readonly Small
 
       const versions = await metadata.commitFiles(
         sessionId,
-        chunked.map((f, i) => ({ name: f.name, size: f.size, codec, chunks: f.chunks.map((c) => c.staged), ...(stamps[i] !== undefined ? { sourceStamp: stamps[i] } : {}) })),
+        chunked.map((f, i) => ({
+          name: f.name,
+          size: f.size,
+          codec,
+          chunks: f.chunks.map((c) => c.staged),
+          ...(stamps[i] !== undefined ? { sourceStamp: stamps[i] } : {}),
+          ...(files[i]!.attributes !== undefined ? { attributes: files[i]!.attributes } : {}),
+        })),
       );
       if (degraded > 0) warnDegraded(ctx, `${degraded} pack(s) of ${files.length} files`, degraded);
       return versions.map(({ version, storedSize }, i) => {

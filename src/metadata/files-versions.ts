@@ -147,9 +147,10 @@ export async function commitFiles(d: SqlDialect, trx: Db, sessionId: string, fil
       stored_size: bigintColumn(rows.map((m) => m.stored)),
       codec: textColumn(rows.map((m) => m.f.codec)),
       source_stamp: textColumn(rows.map((m) => m.f.sourceStamp ?? null)),
+      attributes: textColumn(rows.map((m) => m.f.attributes ?? null)),
     });
-    await sql`INSERT INTO versions (file_id, version_no, size, chunk_count, stored_size, codec, created_at, source_stamp)
-              SELECT t.file_id, t.version_no, t.size, t.chunk_count, t.stored_size, t.codec, ${now}, t.source_stamp FROM ${t}`.execute(trx);
+    await sql`INSERT INTO versions (file_id, version_no, size, chunk_count, stored_size, codec, created_at, source_stamp, attributes)
+              SELECT t.file_id, t.version_no, t.size, t.chunk_count, t.stored_size, t.codec, ${now}, t.source_stamp, t.attributes FROM ${t}`.execute(trx);
     const keys = d.rows({ file_id: bigintColumn(rows.map((m) => m.fileId)), version_no: intColumn(rows.map((m) => m.versionNo)) });
     const { rows: inserted } = await sql<{ id: number; file_id: number; version_no: number }>`
       SELECT v.id, v.file_id, v.version_no FROM versions v INNER JOIN ${keys} ON v.file_id = t.file_id AND v.version_no = t.version_no`.execute(trx);
@@ -164,7 +165,7 @@ export async function commitFiles(d: SqlDialect, trx: Db, sessionId: string, fil
       entries.push({ version: versionId, seq: c.seq, offset: c.offset, length: c.length, id: c.id });
       refs.set(c.id, (refs.get(c.id) ?? 0) + 1);
     }
-    out.push({ version: { versionId, name: f.name, version: versionNo, size: f.size, chunkCount: f.chunks.length, codec: f.codec, createdAt: now }, storedSize: stored });
+    out.push({ version: { versionId, name: f.name, version: versionNo, size: f.size, chunkCount: f.chunks.length, codec: f.codec, createdAt: now, ...(f.attributes === undefined ? {} : { attributes: f.attributes }) }, storedSize: stored });
   }
   for (const rows of batches(entries, d.rowBatch)) {
     const t = d.rows({

@@ -133,6 +133,8 @@ export interface FileCommit {
   chunks: StagedChunk[];
   /** The local file's stamp (see LatestVersion.sourceStamp), kept with the version. */
   sourceStamp?: string;
+  /** VersionRecord.attributes of the version (the S3 API's small objects, committed as a group). */
+  attributes?: string;
 }
 
 /** A name's latest version as a put of many files checks it: what it was put from, and its chunks. */

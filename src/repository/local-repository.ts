@@ -226,6 +226,19 @@ class EngineRepository implements LocalRepository {
     });
   }
 
+  async uploadGroup(files: readonly { name: string; data: Uint8Array; attributes?: string }[], request: EncodingRequest = {}): Promise<UploadResult[]> {
+    const small: SmallFile[] = files.map((f) => ({
+      name: validateName(f.name),
+      input: (async function* () {
+        yield f.data;
+      })(),
+      ...(f.attributes === undefined ? {} : { attributes: f.attributes }),
+    }));
+    const results = await uploadSmallFiles(this.#ctx, small, resolveEncoding(request, this.info.defaultEncoding));
+    this.#sampler?.changed();
+    return results;
+  }
+
   async downloadEnvelopes(name: string, request: DownloadRequest = {}): Promise<EnvelopeDownload & { idKey?: Uint8Array }> {
     const dl = await downloadEnvelopes(this.#ctx, validateName(name), { ...optionalVersion(request.version), ...(request.range ? { range: request.range } : {}) }, { encrypted: this.info.encrypted });
     // The client verifies chunk ids itself, so it needs the id key (never the data key).

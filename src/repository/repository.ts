@@ -266,6 +266,12 @@ export interface LocalRepository extends Repository {
   /** The S3 API's buckets and access keys. */
   readonly s3: S3Registry;
   /**
+   * Store small files held in memory as one group: one session, their new chunks sealed into
+   * packs, one commit for all (group commit of the S3 API's small PUTs). The caller bounds the
+   * group's size. If anything fails, nothing of the group is committed.
+   */
+  uploadGroup(files: readonly { name: string; data: Uint8Array; attributes?: string }[], request?: EncodingRequest): Promise<UploadResult[]>;
+  /**
    * A new version of `target` with the bytes of (name, version): metadata only, no chunk is read
    * or written (S3 CopyObject). `attributes` replace the source's when given.
    */

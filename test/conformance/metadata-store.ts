@@ -173,11 +173,15 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       const list = (ns: number[]): StagedChunk[] => ns.map((n, seq) => ({ seq, offset: seq * 100, length: 100, id: id(n) }));
       const done = await s.commitFiles(sessionId, [
         { name: 'a', size: 200, codec: 'zstd', chunks: list([1, 2]) },
-        { name: 'b', size: 100, codec: 'zstd', chunks: list([3]) },
+        { name: 'b', size: 100, codec: 'zstd', chunks: list([3]), attributes: '{"etag":"b"}' },
         { name: 'a', size: 100, codec: 'zstd', chunks: list([2]) },
         { name: 'empty', size: 0, codec: 'zstd', chunks: [] },
       ]);
       assert.deepEqual(done.map((d) => [d.version.name, d.version.version, d.version.size, d.storedSize]), [['a', 1, 200, 80], ['b', 1, 100, 40], ['a', 2, 100, 40], ['empty', 1, 0, 0]]);
+      // Attributes given with a file are its version's; the others have none.
+      assert.equal(done[1]!.version.attributes, '{"etag":"b"}');
+      assert.equal((await s.getVersion('b'))?.attributes, '{"etag":"b"}');
+      assert.equal('attributes' in (await s.getVersion('a'))!, false);
       assert.equal((await s.getChunk(id(1)))?.refcount, 2);
       assert.equal((await s.getChunk(id(2)))?.refcount, 2);
       assert.deepEqual((await all(s.versionChunks(done[0]!.version.versionId))).map((c) => c.chunk.id), [id(1), id(2)]);

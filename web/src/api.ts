@@ -4,6 +4,7 @@
 // docs/openapi.yaml (`npm run generate:api-types`), so a change of the API is a type error here.
 import { authHeaders, reportUnauthorized } from './auth.ts';
 import type { components, paths } from './generated/openapi.ts';
+import { isOnline } from './connectivity.ts';
 
 /** A schema of docs/openapi.yaml by name. */
 export type Schema<N extends keyof components['schemas']> = components['schemas'][N];
@@ -48,7 +49,7 @@ export class ApiError extends Error {
 }
 
 export function networkError(): ApiError {
-  return navigator.onLine
+  return isOnline()
     ? new ApiError(0, 'NETWORK', 'cannot reach the server (network error)')
     : new ApiError(0, 'NETWORK', 'you are offline');
 }

@@ -20,6 +20,7 @@ import {
   type UploadResult,
 } from './api.ts';
 import { describeUploadFailure } from './upload-failure.ts';
+import { isOnline, onConnectivity, recheckConnectivity } from './connectivity.ts';
 
 export type UploadState = 'queued' | 'uploading' | 'interrupted' | 'completing' | 'done' | 'failed' | 'cancelled';
 
@@ -150,6 +151,8 @@ interface Runtime {
   inflight: Map<number, number>;
   firstRun: boolean;
   completeSent: boolean;
+  /** The last failure was the network's (no answer at all). */
+  networkFailure?: boolean;
 }
 
 const runtimes = new Map<string, Runtime>();
@@ -310,8 +313,11 @@ function failed(rt: Runtime, err: unknown): void {
     rt.attempts++;
     const retryAt = Date.now() + delay;
     rt.timer = setTimeout(() => retry(rt.row.key), delay);
-    const why = e.status === 0 && !navigator.onLine ? 'you are offline; resuming when the connection is back' : e.message;
+    rt.networkFailure = e.status === 0;
+    const why = e.status === 0 && !isOnline() ? OFFLINE_MESSAGE : e.message;
     update(rt, { state: 'interrupted', retryAt, speed: 0, message: why });
+    // No answer at all: ask whether the server is reachable now (what the message says follows).
+    if (e.status === 0) recheckConnectivity();
     return;
   }
   const failure = describeUploadFailure(err, rt.row.mode);
@@ -483,9 +489,16 @@ export function clearFinished(): void {
   changed(true);
 }
 
-// Back online: resume interrupted uploads at once instead of waiting for their backoff.
-window.addEventListener('online', () => {
-  for (const rt of runtimes.values()) if (rt.row.state === 'interrupted') retry(rt.row.key);
+const OFFLINE_MESSAGE = 'you are offline; resuming when the connection is back';
+
+// Back online: resume interrupted uploads at once instead of waiting for their backoff. Gone
+// offline: uploads the network interrupted say so.
+onConnectivity((online) => {
+  for (const rt of runtimes.values()) {
+    if (rt.row.state !== 'interrupted') continue;
+    if (online) retry(rt.row.key);
+    else if (rt.networkFailure) update(rt, { message: OFFLINE_MESSAGE });
+  }
 });
 
 // Leaving the page while uploading: ask first (multipart uploads can be resumed, but still).

@@ -9,6 +9,7 @@ import { percentDecode } from '../../core/input/utf8.ts';
 import type { LocalRepository, S3AccessKey } from '../../repository/repository.ts';
 import type { Req, Res } from '../http-util.ts';
 import type { SecretVault } from './access-keys.ts';
+import { GroupCommitter } from './group-commit.ts';
 import { bucketOperation } from './s3-buckets.ts';
 import { S3Error, toS3Error } from './s3-errors.ts';
 import { xmlDocument } from './xml.ts';
@@ -58,6 +59,7 @@ function parseQuery(raw: string): [string, string][] {
 export function createS3Api(options: S3ApiOptions): (req: Req, res: Res) => void {
   const ctx: S3Context = {
     repo: options.repo,
+    smallObjects: new GroupCommitter(options.repo),
     region: options.region ?? DEFAULT_REGION,
     log: options.log,
     now: options.now ?? Date.now,

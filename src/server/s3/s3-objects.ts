@@ -11,6 +11,7 @@ import { S3Error } from './s3-errors.ts';
 import { etagOf, parseAttributes, STORED_HEADERS, type ObjectAttributes } from './s3-attributes.ts';
 import { checkGrant, requestPayload, requireBucket, sendXml, type S3Context, type S3Request } from './s3-request.ts';
 import { xmlDocument } from './xml.ts';
+import { SMALL_OBJECT_MAX } from './group-commit.ts';
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listParts, uploadPart, uploadPartCopy } from './s3-multipart.ts';
 import { percentDecode } from '../../core/input/utf8.ts';
 
@@ -118,14 +119,23 @@ async function putObject(ctx: S3Context, r: S3Request): Promise<void> {
   if (header(r.req, 'if-none-match')?.trim() === '*' && (await exists(ctx, name))) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
   const stored = storedAttributes(r);
   const payload = requestPayload(r, ctx.maxPutBytes);
-  const result = await ctx.repo.upload(payload.body, {
-    name,
-    ...(payload.expectedSize === undefined ? {} : { sizeHint: payload.expectedSize }),
-    attributes: () => {
-      const checksum = payload.checksum();
-      return JSON.stringify({ etag: payload.md5(), ...stored, ...(checksum ? { checksum } : {}) } satisfies ObjectAttributes);
-    },
-  });
+  const attributesOf = (): string => {
+    const checksum = payload.checksum();
+    return JSON.stringify({ etag: payload.md5(), ...stored, ...(checksum ? { checksum } : {}) } satisfies ObjectAttributes);
+  };
+  let result: { version: VersionRecord };
+  if (payload.expectedSize !== undefined && payload.expectedSize <= SMALL_OBJECT_MAX) {
+    // A small object: read whole (and checked), then committed with the others arriving now.
+    const parts: Uint8Array[] = [];
+    for await (const piece of payload.body) parts.push(Buffer.from(piece));
+    result = await ctx.smallObjects.commit({ name, data: Buffer.concat(parts), attributes: attributesOf() });
+  } else {
+    result = await ctx.repo.upload(payload.body, {
+      name,
+      ...(payload.expectedSize === undefined ? {} : { sizeHint: payload.expectedSize }),
+      attributes: attributesOf,
+    });
+  }
   await dropOlderVersions(ctx, r.bucket, name, result.version);
   r.res.statusCode = 200;
   r.res.setHeader('etag', `"${payload.md5()}"`);

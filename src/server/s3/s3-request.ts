@@ -5,6 +5,7 @@ import type { LocalRepository, S3AccessKey } from '../../repository/repository.t
 import { header, type Req, type Res } from '../http-util.ts';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from './digests.ts';
 import { checkedPayload, isStreaming, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, type CheckedPayload } from './payload.ts';
+import type { GroupCommitter } from './group-commit.ts';
 import { S3Error } from './s3-errors.ts';
 import { ChunkSignatures, type KeySigner, type RequestAuth, type SignedRequest } from './sigv4.ts';
 
@@ -14,6 +15,8 @@ export const DEFAULT_REGION = 'us-east-1';
 
 export interface S3Context {
   repo: LocalRepository;
+  /** Small PUTs committed in groups (group-commit.ts). */
+  smallObjects: GroupCommitter;
   region: string;
   log: Logger;
   now: () => number;

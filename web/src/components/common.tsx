@@ -2,6 +2,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { ApiError, errorMessage } from '../api.ts';
 import { Modal } from './Modal.tsx';
+import { isOnline, onConnectivity } from '../connectivity.ts';
 
 /**
  * An API error as ONE line (full text in the tooltip), with the HTTP status when there is one.
@@ -142,16 +143,10 @@ export function useDebounced<T>(value: T, ms: number): T {
 }
 
 export function useOnline(): boolean {
-  const [online, setOnline] = useState(navigator.onLine);
+  const [online, setOnline] = useState(isOnline());
   useEffect(() => {
-    const on = (): void => setOnline(true);
-    const off = (): void => setOnline(false);
-    window.addEventListener('online', on);
-    window.addEventListener('offline', off);
-    return () => {
-      window.removeEventListener('online', on);
-      window.removeEventListener('offline', off);
-    };
+    setOnline(isOnline());
+    return onConnectivity(setOnline);
   }, []);
   return online;
 }
