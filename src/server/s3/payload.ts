@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { ChecksumAlgorithm, DigestAlgorithm } from './digests.ts';
 import { PayloadDigests } from './payload-digests.ts';
 import { S3Error } from './s3-errors.ts';
-import { UNSIGNED_PAYLOAD, sha256Hex, type ChunkSignatures } from './sigv4.ts';
+import { UNSIGNED_PAYLOAD, type ChunkSignatures } from './sigv4.ts';
 
 export const STREAMING_SIGNED = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
 export const STREAMING_SIGNED_TRAILER = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER';
@@ -236,6 +236,3 @@ export function checkedPayload(source: AsyncIterable<Uint8Array>, options: Paylo
     checksum: () => matched,
   };
 }
-
-/** An empty payload's hash, for requests whose body dcs ignores (it must still be what was signed). */
-export const EMPTY_PAYLOAD_SHA256 = sha256Hex('');

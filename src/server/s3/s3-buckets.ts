@@ -4,7 +4,7 @@
 // common prefix instead of reading what is under it.
 import { S3Error } from './s3-errors.ts';
 import { etagOf } from './s3-attributes.ts';
-import { checkGrant, readSmallBody, requireBucket, sendXml, type S3Context, type S3Request } from './s3-request.ts';
+import { checkGrant, listingParams, readSmallBody, requireBucket, sendXml, type S3Context, type S3Request } from './s3-request.ts';
 import { parseXml, xmlDocument, type XmlElement, type XmlValue } from './xml.ts';
 import { deleteObject } from './s3-objects.ts';
 import { listMultipartUploads } from './s3-multipart.ts';
@@ -168,13 +168,6 @@ async function listKeys(ctx: S3Context, bucket: string, o: { prefix: string; del
   }
 }
 
-function maxKeysOf(query: ReadonlyMap<string, string>): number {
-  const raw = query.get('max-keys');
-  if (raw === undefined || raw === '') return 1000;
-  if (!/^\d{1,9}$/.test(raw)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range');
-  return Math.min(Number(raw), 1000);
-}
-
 const token = {
   encode: (position: string): string => Buffer.from(position, 'utf8').toString('base64url'),
   decode: (text: string): string => {
@@ -186,16 +179,8 @@ const token = {
 
 async function listObjects(ctx: S3Context, r: S3Request, version: 1 | 2): Promise<void> {
   const { query, bucket } = r;
-  const prefix = query.get('prefix') ?? '';
-  const delimiter = query.get('delimiter') ?? '';
-  const encodingType = query.get('encoding-type');
-  if (encodingType !== undefined && encodingType !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request');
-  checkGrant(r, 'read', bucket);
-  // A key confined to a prefix lists only under it.
-  if (r.accessKey.prefix !== undefined && !prefix.startsWith(r.accessKey.prefix)) throw new S3Error('AccessDenied', `Access Denied: this access key lists only under ${JSON.stringify(r.accessKey.prefix)}.`);
+  const { prefix, delimiter, encodingType, enc, maxKeys } = listingParams(r);
   await requireBucket(ctx, bucket);
-  const maxKeys = maxKeysOf(query);
-  const enc = (s: string): string => (encodingType === 'url' ? encodeURIComponent(s).replace(/%2F/g, '/') : s);
   let after: string | undefined;
   const continuation = query.get('continuation-token');
   const startAfter = query.get('start-after');
@@ -283,16 +268,8 @@ async function deleteObjects(ctx: S3Context, r: S3Request): Promise<void> {
  */
 async function listObjectVersions(ctx: S3Context, r: S3Request): Promise<void> {
   const { query, bucket } = r;
-  const prefix = query.get('prefix') ?? '';
-  const delimiter = query.get('delimiter') ?? '';
-  const encodingType = query.get('encoding-type');
-  if (encodingType !== undefined && encodingType !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request');
-  checkGrant(r, 'read', bucket);
-  if (r.accessKey.prefix !== undefined && !prefix.startsWith(r.accessKey.prefix)) throw new S3Error('AccessDenied', `Access Denied: this access key lists only under ${JSON.stringify(r.accessKey.prefix)}.`);
-  const b = await ctx.repo.s3.getBucket(bucket);
-  if (!b) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
-  const maxKeys = maxKeysOf(query);
-  const enc = (s: string): string => (encodingType === 'url' ? encodeURIComponent(s).replace(/%2F/g, '/') : s);
+  const { prefix, delimiter, encodingType, enc, maxKeys } = listingParams(r);
+  const b = await requireBucket(ctx, bucket);
   const keyMarker = query.get('key-marker') || undefined;
   const idMarker = query.get('version-id-marker') || undefined;
   const idOf = (v: number): string => (b.versioning === 'Unversioned' ? 'null' : String(v));

@@ -9,7 +9,7 @@ import type { ResumableUpload } from '../../repository/repository.ts';
 import { header } from '../http-util.ts';
 import { S3Error } from './s3-errors.ts';
 import type { ObjectAttributes } from './s3-attributes.ts';
-import { checkGrant, readSmallBody, requestPayload, requireBucket, sendXml, type S3Context, type S3Request } from './s3-request.ts';
+import { checkGrant, listingParams, readSmallBody, requestPayload, requireBucket, sendXml, type S3Context, type S3Request } from './s3-request.ts';
 import { parseXml, xmlDocument, type XmlElement } from './xml.ts';
 
 /** S3's rules: parts 1..10000, each at most 5 GiB, all but the last at least 5 MiB. */
@@ -178,15 +178,10 @@ export async function listParts(ctx: S3Context, r: S3Request): Promise<void> {
 }
 
 export async function listMultipartUploads(ctx: S3Context, r: S3Request): Promise<void> {
-  checkGrant(r, 'read', r.bucket);
+  const { prefix, maxKeys: max } = listingParams(r);
   await requireBucket(ctx, r.bucket);
-  const prefix = r.query.get('prefix') ?? '';
-  if (r.accessKey.prefix !== undefined && !prefix.startsWith(r.accessKey.prefix)) throw new S3Error('AccessDenied', `Access Denied: this access key lists only under ${JSON.stringify(r.accessKey.prefix)}.`);
   const keyMarker = r.query.get('key-marker');
   const idMarker = r.query.get('upload-id-marker');
-  const maxText = r.query.get('max-uploads');
-  const max = maxText === undefined ? 1000 : Math.min(Number(maxText), 1000);
-  if (!Number.isInteger(max) || max < 0) throw new S3Error('InvalidArgument', 'max-uploads must be a non-negative integer.');
   const base = `${r.bucket}/`;
   // key-marker alone: uploads of keys after it; with upload-id-marker: after that upload of that key.
   const after = keyMarker === undefined || keyMarker === '' ? undefined : { name: base + keyMarker, sessionId: idMarker ?? '\u{10FFFF}' };

@@ -4,12 +4,12 @@
 // `b/key`; a PUT is visible only once committed, with its ETag (the MD5 of its bytes) in the same
 // commit. In a bucket without versioning a PUT replaces the object: older versions are removed.
 import { FileNotFoundError, RangeNotSatisfiableError } from '../../core/errors.ts';
-import type { VersionRecord } from '../../repository/repository.ts';
+import type { S3Bucket, VersionRecord } from '../../repository/repository.ts';
 import { writeBody } from '../http-files.ts';
 import { header, parseRangeHeader } from '../http-util.ts';
 import { S3Error } from './s3-errors.ts';
 import { etagOf, parseAttributes, STORED_HEADERS, type ObjectAttributes } from './s3-attributes.ts';
-import { checkGrant, requestPayload, requireBucket, sendXml, type S3Context, type S3Request } from './s3-request.ts';
+import { bodyBytes, checkGrant, requestPayload, requireBucket, sendXml, type S3Context, type S3Request } from './s3-request.ts';
 import { xmlDocument } from './xml.ts';
 import { SMALL_OBJECT_MAX } from './group-commit.ts';
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listParts, uploadPart, uploadPartCopy } from './s3-multipart.ts';
@@ -49,9 +49,9 @@ function storedAttributes(r: S3Request): Omit<ObjectAttributes, 'etag'> {
 }
 
 /** In a bucket that does not keep versions, a new version replaces the older ones (as S3 overwrites). */
-async function dropOlderVersions(ctx: S3Context, bucket: string, name: string, kept: { version: number }): Promise<void> {
-  const b = await ctx.repo.s3.getBucket(bucket);
-  if (!b || b.versioning === 'Enabled') return;
+async function dropOlderVersions(ctx: S3Context, bucket: S3Bucket, name: string, kept: { version: number }): Promise<void> {
+  // Version 1 has none older (the common case: a new key needs no look-up).
+  if (bucket.versioning === 'Enabled' || kept.version === 1) return;
   for (const v of await ctx.repo.versions(name)) {
     if (v.version < kept.version) await ctx.repo.remove(name, { version: v.version }).catch((err: unknown) => {
       // Already gone (a concurrent overwrite removed it): nothing left to do.
@@ -82,7 +82,7 @@ export async function objectOperation(ctx: S3Context, r: S3Request): Promise<voi
         return source === undefined ? uploadPart(ctx, r) : uploadPartCopy(ctx, r, parseCopySource(source));
       }
       case 'POST':
-        return completeMultipartUpload(ctx, r, (v) => dropOlderVersions(ctx, r.bucket, v.name, v));
+        return completeMultipartUpload(ctx, r, async (v) => dropOlderVersions(ctx, await requireBucket(ctx, r.bucket), v.name, v));
       case 'DELETE':
         return abortMultipartUpload(ctx, r);
       case 'GET':
@@ -113,7 +113,7 @@ export async function objectOperation(ctx: S3Context, r: S3Request): Promise<voi
 
 async function putObject(ctx: S3Context, r: S3Request): Promise<void> {
   checkGrant(r, 'write', r.bucket, r.key);
-  await requireBucket(ctx, r.bucket);
+  const bucket = await requireBucket(ctx, r.bucket);
   const name = nameOf(r.bucket, r.key);
   // If-None-Match: * — write only if the object does not exist (S3's conditional write).
   if (header(r.req, 'if-none-match')?.trim() === '*' && (await exists(ctx, name))) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
@@ -126,9 +126,7 @@ async function putObject(ctx: S3Context, r: S3Request): Promise<void> {
   let result: { version: VersionRecord };
   if (payload.expectedSize !== undefined && payload.expectedSize <= SMALL_OBJECT_MAX) {
     // A small object: read whole (and checked), then committed with the others arriving now.
-    const parts: Uint8Array[] = [];
-    for await (const piece of payload.body) parts.push(Buffer.from(piece));
-    result = await ctx.smallObjects.commit({ name, data: Buffer.concat(parts), attributes: attributesOf() });
+    result = await ctx.smallObjects.commit({ name, data: await bodyBytes(payload.body), attributes: attributesOf() });
   } else {
     result = await ctx.repo.upload(payload.body, {
       name,
@@ -136,12 +134,12 @@ async function putObject(ctx: S3Context, r: S3Request): Promise<void> {
       attributes: attributesOf,
     });
   }
-  await dropOlderVersions(ctx, r.bucket, name, result.version);
+  await dropOlderVersions(ctx, bucket, name, result.version);
   r.res.statusCode = 200;
   r.res.setHeader('etag', `"${payload.md5()}"`);
   const checksum = payload.checksum();
   if (checksum) r.res.setHeader(`x-amz-checksum-${checksum.algorithm}`, checksum.value);
-  await versionHeader(ctx, r, result.version);
+  versionHeader(r, bucket, result.version);
   r.res.end();
 }
 
@@ -155,9 +153,8 @@ async function exists(ctx: S3Context, name: string): Promise<boolean> {
   }
 }
 
-async function versionHeader(ctx: S3Context, r: S3Request, v: VersionRecord): Promise<void> {
-  const b = await ctx.repo.s3.getBucket(r.bucket);
-  if (b && b.versioning !== 'Unversioned') r.res.setHeader('x-amz-version-id', String(v.version));
+function versionHeader(r: S3Request, bucket: S3Bucket, v: VersionRecord): void {
+  if (bucket.versioning !== 'Unversioned') r.res.setHeader('x-amz-version-id', String(v.version));
 }
 
 /** The version a request names (versionId), or the latest; NoSuchKey / NoSuchVersion when absent. */
@@ -197,7 +194,7 @@ const OVERRIDES = { 'response-content-type': 'content-type', 'response-content-l
 
 async function getObject(ctx: S3Context, r: S3Request): Promise<void> {
   checkGrant(r, 'read', r.bucket, r.key);
-  await requireBucket(ctx, r.bucket);
+  const bucket = await requireBucket(ctx, r.bucket);
   const version = await resolve(ctx, r.bucket, r.key, r.query.get('versionId'));
   const attrs = parseAttributes(version.attributes);
   const partRange = partRangeOf(r, attrs, version.size);
@@ -206,7 +203,7 @@ async function getObject(ctx: S3Context, r: S3Request): Promise<void> {
   const outcome = preconditions((n) => header(r.req, n), etag, version.createdAt, { match: 'if-match', noneMatch: 'if-none-match', modifiedSince: 'if-modified-since', unmodifiedSince: 'if-unmodified-since' });
   res.setHeader('etag', etag);
   res.setHeader('last-modified', new Date(version.createdAt).toUTCString());
-  await versionHeader(ctx, r, version);
+  versionHeader(r, bucket, version);
   if (outcome === 'failed') throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
   if (outcome === 'not-modified') {
     res.statusCode = 304;
@@ -274,7 +271,7 @@ async function copyObject(ctx: S3Context, r: S3Request): Promise<void> {
   checkGrant(r, 'write', r.bucket, r.key);
   checkKey(source.key);
   await requireBucket(ctx, source.bucket);
-  await requireBucket(ctx, r.bucket);
+  const bucket = await requireBucket(ctx, r.bucket);
   const from = await resolve(ctx, source.bucket, source.key, source.versionId);
   const etag = etagOf(from);
   const outcome = preconditions((n) => header(r.req, n), etag, from.createdAt, {
@@ -295,8 +292,8 @@ async function copyObject(ctx: S3Context, r: S3Request): Promise<void> {
   const etagText = etag.replace(/"/g, '');
   const attributes = directive === 'REPLACE' ? JSON.stringify({ etag: etagText, ...storedAttributes(r), ...(sourceAttrs?.checksum ? { checksum: sourceAttrs.checksum } : {}) } satisfies ObjectAttributes) : (sourceAttrs ? undefined : JSON.stringify({ etag: etagText } satisfies ObjectAttributes));
   const copied = await ctx.repo.copy({ name: from.name, version: from.version }, target, attributes);
-  await dropOlderVersions(ctx, r.bucket, target, copied);
-  await versionHeader(ctx, r, copied);
+  await dropOlderVersions(ctx, bucket, target, copied);
+  versionHeader(r, bucket, copied);
   if (source.versionId !== undefined) r.res.setHeader('x-amz-copy-source-version-id', source.versionId);
   sendXml(r.res, 200, xmlDocument('CopyObjectResult', { ETag: etag, LastModified: new Date(copied.createdAt).toISOString() }, true));
 }

@@ -1,10 +1,10 @@
 // What every S3 operation handler shares: the server context, one authenticated request, the
 // access key's grant, XML responses, and the request body decoded and checked (payload.ts).
 import type { Logger } from 'pino';
-import type { LocalRepository, S3AccessKey } from '../../repository/repository.ts';
+import type { LocalRepository, S3AccessKey, S3Bucket } from '../../repository/repository.ts';
 import { header, type Req, type Res } from '../http-util.ts';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from './digests.ts';
-import { checkedPayload, isStreaming, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, type CheckedPayload } from './payload.ts';
+import { checkedPayload, isStreaming, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER, type CheckedPayload } from './payload.ts';
 import type { GroupCommitter } from './group-commit.ts';
 import { S3Error } from './s3-errors.ts';
 import { ChunkSignatures, type KeySigner, type RequestAuth, type SignedRequest } from './sigv4.ts';
@@ -67,7 +67,7 @@ export function requestPayload(r: S3Request, maxBytes: number): CheckedPayload {
     throw new S3Error('MissingContentLength', 'You must provide the Content-Length HTTP header.');
   }
   const decodedText = header(req, 'x-amz-decoded-content-length');
-  if (streaming && decodedText === undefined && declared !== 'STREAMING-UNSIGNED-PAYLOAD-TRAILER') {
+  if (streaming && decodedText === undefined && declared !== STREAMING_UNSIGNED_TRAILER) {
     throw new S3Error('MissingContentLength', 'aws-chunked uploads must send x-amz-decoded-content-length.');
   }
   const decodedLength = decodedText === undefined ? undefined : Number(decodedText);
@@ -103,14 +103,41 @@ export function requestPayload(r: S3Request, maxBytes: number): CheckedPayload {
   });
 }
 
-/** A small body (XML of DeleteObjects, CreateBucket), checked like any other, as text. */
-export async function readSmallBody(r: S3Request, maxBytes: number): Promise<string> {
-  const payload = requestPayload(r, maxBytes);
+/** A whole (small) body in one buffer; the pieces are copied, as socket buffers are reused. */
+export async function bodyBytes(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];
-  for await (const p of payload.body) parts.push(Buffer.from(p));
-  return Buffer.concat(parts).toString('utf8');
+  for await (const p of body) parts.push(Buffer.from(p));
+  return Buffer.concat(parts);
 }
 
-export async function requireBucket(ctx: S3Context, bucket: string): Promise<void> {
-  if (!(await ctx.repo.s3.getBucket(bucket))) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
+/** A small body (XML of DeleteObjects, CreateBucket), checked like any other, as text. */
+export async function readSmallBody(r: S3Request, maxBytes: number): Promise<string> {
+  return (await bodyBytes(requestPayload(r, maxBytes).body)).toString('utf8');
+}
+
+/** The bucket, or NoSuchBucket. */
+export async function requireBucket(ctx: S3Context, bucket: string): Promise<S3Bucket> {
+  const b = await ctx.repo.s3.getBucket(bucket);
+  if (!b) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
+  return b;
+}
+
+/** What every listing (objects, versions, uploads) takes alike, checked: prefix, delimiter, key encoding, page size. */
+export function listingParams(r: S3Request): { prefix: string; delimiter: string; encodingType: string | undefined; enc(s: string): string; maxKeys: number } {
+  const prefix = r.query.get('prefix') ?? '';
+  const delimiter = r.query.get('delimiter') ?? '';
+  const encodingType = r.query.get('encoding-type');
+  if (encodingType !== undefined && encodingType !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request');
+  checkGrant(r, 'read', r.bucket);
+  // A key confined to a prefix lists only under it.
+  if (r.accessKey.prefix !== undefined && !prefix.startsWith(r.accessKey.prefix)) throw new S3Error('AccessDenied', `Access Denied: this access key lists only under ${JSON.stringify(r.accessKey.prefix)}.`);
+  const maxText = r.query.get('max-keys') ?? r.query.get('max-uploads');
+  if (maxText !== undefined && maxText !== '' && !/^\d{1,9}$/.test(maxText)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range');
+  return {
+    prefix,
+    delimiter,
+    encodingType,
+    enc: (s) => (encodingType === 'url' ? encodeURIComponent(s).replace(/%2F/g, '/') : s),
+    maxKeys: maxText === undefined || maxText === '' ? 1000 : Math.min(Number(maxText), 1000),
+  };
 }
