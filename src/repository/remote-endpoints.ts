@@ -35,8 +35,9 @@ export function isUnreachable(err: unknown): boolean {
     // A stopping orchestrator refuses new uploads so that clients go elsewhere.
     if (code === 'SHUTTING_DOWN') return true;
     if (code !== null) return false;
-    // connect-node reports a connection cut mid-call as ABORTED, INTERNAL or UNKNOWN with the socket's error.
-    return err.code === Code.Unavailable || ([Code.Aborted, Code.Internal, Code.Unknown].includes(err.code) && /ECONNRE|EPIPE|socket hang up|stream closed|GOAWAY|NGHTTP2/i.test(err.rawMessage));
+    // connect-node reports a connection cut mid-call as ABORTED, INTERNAL, UNKNOWN or (a stream the
+    // dying server reset: "http/2 stream closed with error code CANCEL") CANCELED, with the socket's error.
+    return err.code === Code.Unavailable || ([Code.Aborted, Code.Internal, Code.Unknown, Code.Canceled].includes(err.code) && /ECONNRE|EPIPE|socket hang up|stream closed|GOAWAY|NGHTTP2/i.test(err.rawMessage));
   }
   return isConnectionFailure(err);
 }
