@@ -463,6 +463,63 @@ describe('S3 API with @aws-sdk/client-s3', () => {
     const plain = await s3.send(new ListObjectVersionsCommand({ Bucket: 'photos', Prefix: 'big' }));
     assert.ok((plain.Versions ?? []).length > 0 && (plain.Versions ?? []).every((v) => v.VersionId === 'null' && v.IsLatest));
   });
+
+  it('adds a delete marker on DeleteObject in a versioned bucket, hides the key, and brings it back when the marker is removed', async () => {
+    const s3 = client(keys.rw);
+    await s3.send(new CreateBucketCommand({ Bucket: 'undo' }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'undo', VersioningConfiguration: { Status: 'Enabled' } }));
+    for (const body of ['one', 'two']) await s3.send(new PutObjectCommand({ Bucket: 'undo', Key: 'doc', Body: body }));
+    for (const key of ['dir/a', 'dir/b', 'keep']) await s3.send(new PutObjectCommand({ Bucket: 'undo', Key: key, Body: key }));
+    const del = await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'doc' }));
+    assert.equal(del.DeleteMarker, true);
+    assert.equal(del.VersionId, '3');
+    // The key reads as absent: 404 NoSuchKey with the marker's headers; the marker itself is not an object.
+    const absent = await fetch(await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'undo', Key: 'doc' })));
+    assert.equal(absent.status, 404);
+    assert.match(await absent.text(), /<Code>NoSuchKey<\/Code>/);
+    assert.equal(absent.headers.get('x-amz-delete-marker'), 'true');
+    assert.equal(absent.headers.get('x-amz-version-id'), '3');
+    assert.equal((await s3Error(s3.send(new HeadObjectCommand({ Bucket: 'undo', Key: 'doc' })))).$metadata.httpStatusCode, 404);
+    const onMarker = await s3Error(s3.send(new GetObjectCommand({ Bucket: 'undo', Key: 'doc', VersionId: '3' })));
+    assert.equal(onMarker.name, 'MethodNotAllowed');
+    assert.equal(onMarker.$metadata.httpStatusCode, 405);
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'undo', Key: 'doc', VersionId: '2' }))).Body!.transformToString(), 'two');
+    // Copies: not from a deleted key, not from a marker; from a kept version, yes.
+    assert.equal((await s3Error(s3.send(new CopyObjectCommand({ Bucket: 'undo', Key: 'c', CopySource: 'undo/doc' })))).name, 'NoSuchKey');
+    assert.equal((await s3Error(s3.send(new CopyObjectCommand({ Bucket: 'undo', Key: 'c', CopySource: 'undo/doc?versionId=3' })))).name, 'InvalidRequest');
+    await s3.send(new CopyObjectCommand({ Bucket: 'undo', Key: 'c', CopySource: 'undo/doc?versionId=1' }));
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'undo', Key: 'c' }))).Body!.transformToString(), 'one');
+    // A batch delete adds markers too; a folder whose keys are all deleted is no common prefix.
+    const batch = await s3.send(new DeleteObjectsCommand({ Bucket: 'undo', Delete: { Objects: [{ Key: 'dir/a' }, { Key: 'dir/b' }, { Key: 'c' }] } }));
+    assert.deepEqual(batch.Deleted?.map((d) => [d.Key, d.DeleteMarker, d.DeleteMarkerVersionId]).sort(), [['c', true, '2'], ['dir/a', true, '2'], ['dir/b', true, '2']]);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'undo', Delimiter: '/' }));
+    assert.deepEqual(listed.Contents?.map((o) => o.Key), ['keep']);
+    assert.equal(listed.CommonPrefixes, undefined);
+    assert.equal(listed.KeyCount, 1);
+    assert.deepEqual((await s3.send(new ListObjectsCommand({ Bucket: 'undo' }))).Contents?.map((o) => o.Key), ['keep']);
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'undo', Prefix: 'doc' }));
+    assert.deepEqual(versions.DeleteMarkers?.map((m) => [m.Key, m.VersionId, m.IsLatest]), [['doc', '3', true]]);
+    assert.deepEqual(versions.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest]), [['doc', '2', false], ['doc', '1', false]]);
+    // Markers count as entries of a page.
+    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: 'undo', Prefix: 'doc', MaxKeys: 1 }));
+    assert.equal(page.IsTruncated, true);
+    assert.equal(page.DeleteMarkers?.length, 1);
+    assert.equal(page.NextVersionIdMarker, '3');
+    // A key that reads as absent may be written with If-None-Match: *.
+    await s3.send(new PutObjectCommand({ Bucket: 'undo', Key: 'dir/a', Body: 'again', IfNoneMatch: '*' }));
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'undo', Key: 'dir/a' }))).Body!.transformToString(), 'again');
+    // Removing the marker by its version id undeletes; a bucket with versions or markers is not empty.
+    const undo = await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'doc', VersionId: '3' }));
+    assert.equal(undo.DeleteMarker, true);
+    assert.equal(undo.VersionId, '3');
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'undo', Key: 'doc' }))).Body!.transformToString(), 'two');
+    assert.equal((await s3Error(s3.send(new DeleteBucketCommand({ Bucket: 'undo' })))).name, 'BucketNotEmpty');
+    // Suspended: a delete removes the object, as without versioning.
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'undo', VersioningConfiguration: { Status: 'Suspended' } }));
+    const gone = await s3.send(new DeleteObjectCommand({ Bucket: 'undo', Key: 'keep' }));
+    assert.equal(gone.DeleteMarker, undefined);
+    assert.deepEqual((await s3.send(new ListObjectVersionsCommand({ Bucket: 'undo', Prefix: 'keep' }))).Versions, undefined);
+  });
 });
 
 describe('S3 API over TLS and with virtual-hosted-style addressing', () => {

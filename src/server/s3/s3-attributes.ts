@@ -17,6 +17,8 @@ export interface ObjectAttributes {
   checksum?: { algorithm: ChecksumAlgorithm; value: string };
   /** A multipart object's part sizes, in order (GET and HEAD ?partNumber=N). */
   parts?: number[];
+  /** An S3 delete marker (s3-versions.ts): an empty version that makes the key read as absent. */
+  deleteMarker?: true;
 }
 
 export function parseAttributes(text: string | undefined): ObjectAttributes | undefined {

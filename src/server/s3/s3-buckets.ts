@@ -6,7 +6,7 @@ import { S3Error } from './s3-errors.ts';
 import { etagOf } from './s3-attributes.ts';
 import { checkGrant, listingParams, readSmallBody, requireBucket, sendXml, type S3Context, type S3Request } from './s3-request.ts';
 import { parseXml, xmlDocument, type XmlElement, type XmlValue } from './xml.ts';
-import { deleteObject } from './s3-objects.ts';
+import { deleteObject, isDeleteMarker, versionIdOf } from './s3-versions.ts';
 import { listMultipartUploads } from './s3-multipart.ts';
 import type { FileSummary } from '../../repository/repository.ts';
 
@@ -127,9 +127,10 @@ interface Listing {
 /**
  * Keys of `bucket` after `after` under `prefix`, at most maxKeys entries (keys and common prefixes
  * together, as S3 counts them). A common prefix is emitted once and the walk resumes after every
- * key under it, so a folder of a million keys costs one step.
+ * key under it, so a folder of a million keys costs one step. A key whose latest version is a
+ * delete marker is not listed (nor makes a common prefix) unless `deleted` asks for it.
  */
-async function listKeys(ctx: S3Context, bucket: string, o: { prefix: string; delimiter: string; after: string | undefined; maxKeys: number }): Promise<Listing> {
+async function listKeys(ctx: S3Context, bucket: string, o: { prefix: string; delimiter: string; after: string | undefined; maxKeys: number; deleted?: boolean }): Promise<Listing> {
   const base = `${bucket}/`;
   const out: Listing = { contents: [], prefixes: [], truncated: false };
   let after = o.after === undefined ? undefined : base + o.after;
@@ -137,6 +138,7 @@ async function listKeys(ctx: S3Context, bucket: string, o: { prefix: string; del
   for (;;) {
     let resume: string | undefined;
     for await (const file of ctx.repo.list({ prefix: base + o.prefix, ...(after === undefined ? {} : { after }) })) {
+      if (o.deleted !== true && isDeleteMarker(file)) continue;
       const key = file.name.slice(base.length);
       if (o.delimiter !== '') {
         const at = key.indexOf(o.delimiter, o.prefix.length);
@@ -232,7 +234,7 @@ async function listObjects(ctx: S3Context, r: S3Request, version: 1 | 2): Promis
 
 async function deleteObjects(ctx: S3Context, r: S3Request): Promise<void> {
   checkGrant(r, 'write', r.bucket);
-  await requireBucket(ctx, r.bucket);
+  const b = await requireBucket(ctx, r.bucket);
   if (r.req.headers['content-md5'] === undefined && !Object.keys(r.req.headers).some((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm')) {
     throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 (or an x-amz-checksum-* header).');
   }
@@ -251,8 +253,10 @@ async function deleteObjects(ctx: S3Context, r: S3Request): Promise<void> {
     try {
       checkGrant(r, 'write', r.bucket, key);
       const versionId = typeof o.VersionId === 'string' ? o.VersionId : undefined;
-      await deleteObject(ctx, r.bucket, key, versionId);
-      if (!quiet) deleted.push({ Key: key, ...(versionId ? { VersionId: versionId } : {}) });
+      const outcome = await deleteObject(ctx, b, key, versionId);
+      if (quiet) continue;
+      if (versionId !== undefined) deleted.push({ Key: key, VersionId: versionId, ...(outcome.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: versionId } : {}) });
+      else deleted.push({ Key: key, ...(outcome.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: outcome.versionId } : {}) });
     } catch (err) {
       const e = err instanceof S3Error ? err : new S3Error('InternalError', 'We encountered an internal error. Please try again.');
       errors.push({ Key: key, Code: e.code, Message: e.message });
@@ -264,7 +268,8 @@ async function deleteObjects(ctx: S3Context, r: S3Request): Promise<void> {
 /**
  * ListObjectVersions: every version of each key, newest first, paged by key-marker and
  * version-id-marker. Version ids are dcs's version numbers; in a bucket that never had versioning
- * an object's one version is "null", as S3 shows it. dcs has no delete markers (docs/s3.md).
+ * an object's one version is "null", as S3 shows it. Delete markers are listed as DeleteMarker
+ * entries, in the same newest-first order and paging as the versions.
  */
 async function listObjectVersions(ctx: S3Context, r: S3Request): Promise<void> {
   const { query, bucket } = r;
@@ -272,21 +277,23 @@ async function listObjectVersions(ctx: S3Context, r: S3Request): Promise<void> {
   const b = await requireBucket(ctx, bucket);
   const keyMarker = query.get('key-marker') || undefined;
   const idMarker = query.get('version-id-marker') || undefined;
-  const idOf = (v: number): string => (b.versioning === 'Unversioned' ? 'null' : String(v));
   // The marker's own key first, for its versions older than the marker (a page that ended mid-key).
   const versions: XmlValue[] = [];
+  const markers: XmlValue[] = [];
   let truncated = false;
   let next: { key: string; id: string } | undefined;
   const emitKey = async (key: string, olderThan?: number): Promise<boolean> => {
     const all = (await ctx.repo.versions(`${bucket}/${key}`)).reverse();
     for (const [i, v] of all.entries()) {
       if (olderThan !== undefined && v.version >= olderThan) continue;
-      if (versions.length >= maxKeys) {
+      if (versions.length + markers.length >= maxKeys) {
         truncated = true;
         return false;
       }
-      versions.push({ Key: enc(key), VersionId: idOf(v.version), IsLatest: i === 0, LastModified: iso(v.createdAt), ETag: etagOf(v), Size: v.size, Owner: OWNER, StorageClass: 'STANDARD' });
-      next = { key, id: idOf(v.version) };
+      const entry = { Key: enc(key), VersionId: versionIdOf(b, v), IsLatest: i === 0, LastModified: iso(v.createdAt) };
+      if (isDeleteMarker(v)) markers.push({ ...entry, Owner: OWNER });
+      else versions.push({ ...entry, ETag: etagOf(v), Size: v.size, Owner: OWNER, StorageClass: 'STANDARD' });
+      next = { key, id: entry.VersionId };
     }
     return true;
   };
@@ -296,7 +303,7 @@ async function listObjectVersions(ctx: S3Context, r: S3Request): Promise<void> {
     if (!Number.isSafeInteger(older)) throw new S3Error('InvalidArgument', 'Invalid version id specified');
     more = await emitKey(keyMarker, older);
   }
-  const listing = more ? await listKeys(ctx, bucket, { prefix, delimiter, after: keyMarker, maxKeys: Math.max(maxKeys, 1) }) : { contents: [], prefixes: [], truncated: false };
+  const listing = more ? await listKeys(ctx, bucket, { prefix, delimiter, after: keyMarker, maxKeys: Math.max(maxKeys, 1), deleted: true }) : { contents: [], prefixes: [], truncated: false };
   for (const { key } of listing.contents) {
     if (!more) break;
     more = await emitKey(key);
@@ -318,6 +325,7 @@ async function listObjectVersions(ctx: S3Context, r: S3Request): Promise<void> {
         IsTruncated: truncated,
         ...(encodingType ? { EncodingType: encodingType } : {}),
         Version: versions,
+        DeleteMarker: markers,
         CommonPrefixes: more ? listing.prefixes.map((p) => ({ Prefix: enc(p) })) : [],
       },
       true,

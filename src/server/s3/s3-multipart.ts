@@ -4,13 +4,14 @@
 // commits the named parts (re-chunked at their boundaries, so the object dedups exactly like one
 // streamed PUT of the same bytes), Abort drops it, ListParts and ListMultipartUploads show them.
 import { createHash } from 'node:crypto';
-import { DcsError, FileNotFoundError } from '../../core/errors.ts';
+import { DcsError } from '../../core/errors.ts';
 import type { ResumableUpload } from '../../repository/repository.ts';
 import { header } from '../http-util.ts';
 import { S3Error } from './s3-errors.ts';
 import type { ObjectAttributes } from './s3-attributes.ts';
 import { checkGrant, listingParams, readSmallBody, requestPayload, requireBucket, sendXml, type S3Context, type S3Request } from './s3-request.ts';
 import { parseXml, xmlDocument, type XmlElement } from './xml.ts';
+import { nameOf, resolveObject } from './s3-versions.ts';
 
 /** S3's rules: parts 1..10000, each at most 5 GiB, all but the last at least 5 MiB. */
 export const MAX_PART_NUMBER = 10_000;
@@ -18,7 +19,6 @@ export const MAX_PART_BYTES = 5 * 1024 ** 3;
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 const OWNER = { ID: 'dcs', DisplayName: 'dcs' };
 
-const nameOf = (bucket: string, key: string): string => `${bucket}/${key}`;
 
 /** The upload a request names, which must be of this bucket and key. */
 async function upload(ctx: S3Context, r: S3Request): Promise<ResumableUpload> {
@@ -67,14 +67,7 @@ export async function uploadPartCopy(ctx: S3Context, r: S3Request, source: { buc
   const part = partNumberOf(r);
   const u = await upload(ctx, r);
   await requireBucket(ctx, source.bucket);
-  const version = source.versionId === undefined || source.versionId === 'null' ? undefined : Number(source.versionId);
-  let from;
-  try {
-    from = await ctx.repo.resolveVersion(nameOf(source.bucket, source.key), version);
-  } catch (err) {
-    if (err instanceof FileNotFoundError) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: source.key });
-    throw err;
-  }
+  const from = await resolveObject(ctx, r, source.bucket, source.key, source.versionId, 'copy');
   const rangeText = header(r.req, 'x-amz-copy-source-range');
   let range: { start: number; end: number } | undefined;
   if (rangeText !== undefined) {

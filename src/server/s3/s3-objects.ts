@@ -3,8 +3,8 @@
 // stored headers and user metadata), DeleteObject. The object `key` of bucket `b` is the dcs file
 // `b/key`; a PUT is visible only once committed, with its ETag (the MD5 of its bytes) in the same
 // commit. In a bucket without versioning a PUT replaces the object: older versions are removed.
-import { FileNotFoundError, RangeNotSatisfiableError } from '../../core/errors.ts';
-import type { S3Bucket, VersionRecord } from '../../repository/repository.ts';
+import { RangeNotSatisfiableError } from '../../core/errors.ts';
+import type { VersionRecord } from '../../repository/repository.ts';
 import { writeBody } from '../http-files.ts';
 import { header, parseRangeHeader } from '../http-util.ts';
 import { S3Error } from './s3-errors.ts';
@@ -14,13 +14,12 @@ import { xmlDocument } from './xml.ts';
 import { SMALL_OBJECT_MAX } from './group-commit.ts';
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listParts, uploadPart, uploadPartCopy } from './s3-multipart.ts';
 import { percentDecode } from '../../core/input/utf8.ts';
+import { deleteObject, dropOlderVersions, nameOf, objectExists, resolveObject, versionHeader } from './s3-versions.ts';
 
 /** S3's limit on key length, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 1024;
 /** Everything x-amz-meta-* may hold together (S3: 2 KB). */
 const MAX_META_BYTES = 2048;
-
-const nameOf = (bucket: string, key: string): string => `${bucket}/${key}`;
 
 function checkKey(key: string): void {
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', 'Your key is too long', { MaxSizeAllowed: String(MAX_KEY_BYTES) });
@@ -46,29 +45,6 @@ function storedAttributes(r: S3Request): Omit<ObjectAttributes, 'etag'> {
   }
   if (metaBytes > MAX_META_BYTES) throw new S3Error('InvalidArgument', `Your metadata headers exceed the maximum allowed metadata size (${MAX_META_BYTES} bytes).`);
   return { ...(Object.keys(headers).length > 0 ? { headers } : {}), ...(Object.keys(meta).length > 0 ? { meta } : {}) };
-}
-
-/** In a bucket that does not keep versions, a new version replaces the older ones (as S3 overwrites). */
-async function dropOlderVersions(ctx: S3Context, bucket: S3Bucket, name: string, kept: { version: number }): Promise<void> {
-  // Version 1 has none older (the common case: a new key needs no look-up).
-  if (bucket.versioning === 'Enabled' || kept.version === 1) return;
-  for (const v of await ctx.repo.versions(name)) {
-    if (v.version < kept.version) await ctx.repo.remove(name, { version: v.version }).catch((err: unknown) => {
-      // Already gone (a concurrent overwrite removed it): nothing left to do.
-      if (!(err instanceof FileNotFoundError)) throw err;
-    });
-  }
-}
-
-/** Delete an object (every version, or one with versionId); a missing object is not an error, as in S3. */
-export async function deleteObject(ctx: S3Context, bucket: string, key: string, versionId?: string): Promise<void> {
-  const version = versionId === undefined || versionId === 'null' ? undefined : Number(versionId);
-  if (version !== undefined && !Number.isSafeInteger(version)) throw new S3Error('NoSuchVersion', 'The specified version does not exist.');
-  try {
-    await ctx.repo.remove(nameOf(bucket, key), version === undefined ? {} : { version });
-  } catch (err) {
-    if (!(err instanceof FileNotFoundError)) throw err;
-  }
 }
 
 export async function objectOperation(ctx: S3Context, r: S3Request): Promise<void> {
@@ -99,13 +75,15 @@ export async function objectOperation(ctx: S3Context, r: S3Request): Promise<voi
     case 'GET':
     case 'HEAD':
       return getObject(ctx, r);
-    case 'DELETE':
+    case 'DELETE': {
       checkGrant(r, 'write', r.bucket, r.key);
-      await requireBucket(ctx, r.bucket);
-      await deleteObject(ctx, r.bucket, r.key, query.get('versionId'));
+      const outcome = await deleteObject(ctx, await requireBucket(ctx, r.bucket), r.key, query.get('versionId'));
+      if (outcome.versionId !== undefined) r.res.setHeader('x-amz-version-id', outcome.versionId);
+      if (outcome.deleteMarker) r.res.setHeader('x-amz-delete-marker', 'true');
       r.res.statusCode = 204;
       r.res.end();
       return;
+    }
     default:
       throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.');
   }
@@ -116,7 +94,7 @@ async function putObject(ctx: S3Context, r: S3Request): Promise<void> {
   const bucket = await requireBucket(ctx, r.bucket);
   const name = nameOf(r.bucket, r.key);
   // If-None-Match: * — write only if the object does not exist (S3's conditional write).
-  if (header(r.req, 'if-none-match')?.trim() === '*' && (await exists(ctx, name))) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+  if (header(r.req, 'if-none-match')?.trim() === '*' && (await objectExists(ctx, r.bucket, r.key))) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
   const stored = storedAttributes(r);
   const payload = requestPayload(r, ctx.maxPutBytes);
   const attributesOf = (): string => {
@@ -141,32 +119,6 @@ async function putObject(ctx: S3Context, r: S3Request): Promise<void> {
   if (checksum) r.res.setHeader(`x-amz-checksum-${checksum.algorithm}`, checksum.value);
   versionHeader(r, bucket, result.version);
   r.res.end();
-}
-
-async function exists(ctx: S3Context, name: string): Promise<boolean> {
-  try {
-    await ctx.repo.resolveVersion(name);
-    return true;
-  } catch (err) {
-    if (err instanceof FileNotFoundError) return false;
-    throw err;
-  }
-}
-
-function versionHeader(r: S3Request, bucket: S3Bucket, v: VersionRecord): void {
-  if (bucket.versioning !== 'Unversioned') r.res.setHeader('x-amz-version-id', String(v.version));
-}
-
-/** The version a request names (versionId), or the latest; NoSuchKey / NoSuchVersion when absent. */
-async function resolve(ctx: S3Context, bucket: string, key: string, versionId: string | undefined): Promise<VersionRecord> {
-  const version = versionId === undefined || versionId === 'null' ? undefined : Number(versionId);
-  if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) throw new S3Error('NoSuchVersion', 'The specified version does not exist.');
-  try {
-    return await ctx.repo.resolveVersion(nameOf(bucket, key), version);
-  } catch (err) {
-    if (err instanceof FileNotFoundError) throw version === undefined ? new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key }) : new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: String(version) });
-    throw err;
-  }
 }
 
 /** RFC 7232 as S3 applies it: If-Match / If-Unmodified-Since → 412, If-None-Match / If-Modified-Since → 304. */
@@ -195,7 +147,7 @@ const OVERRIDES = { 'response-content-type': 'content-type', 'response-content-l
 async function getObject(ctx: S3Context, r: S3Request): Promise<void> {
   checkGrant(r, 'read', r.bucket, r.key);
   const bucket = await requireBucket(ctx, r.bucket);
-  const version = await resolve(ctx, r.bucket, r.key, r.query.get('versionId'));
+  const version = await resolveObject(ctx, r, r.bucket, r.key, r.query.get('versionId'));
   const attrs = parseAttributes(version.attributes);
   const partRange = partRangeOf(r, attrs, version.size);
   const etag = etagOf(version);
@@ -272,7 +224,7 @@ async function copyObject(ctx: S3Context, r: S3Request): Promise<void> {
   checkKey(source.key);
   await requireBucket(ctx, source.bucket);
   const bucket = await requireBucket(ctx, r.bucket);
-  const from = await resolve(ctx, source.bucket, source.key, source.versionId);
+  const from = await resolveObject(ctx, r, source.bucket, source.key, source.versionId, 'copy');
   const etag = etagOf(from);
   const outcome = preconditions((n) => header(r.req, n), etag, from.createdAt, {
     match: 'x-amz-copy-source-if-match',
