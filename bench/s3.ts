@@ -5,14 +5,17 @@
 //   transfer as the HTTP API's PUT and GET of the same file, also with curl), to a real file;
 // - rclone (Debian's) copying FILE into a bucket (its multipart upload) and back, beside `dcs put`
 //   and `dcs get` of the embedded CLI;
-// - with --s3-small, rclone copying the LIST's small files (--files-from) beside one `dcs put` of them.
+// - with --s3-small, rclone copying the LIST's small files (--files-from) beside one `dcs put` of them;
+// - dedup across clients: after the single PutObject, the same FILE again by rclone (multipart)
+//   into a second bucket, then by another PutObject under a second key; each one's growth of the
+//   repository directory (du, metadata included, the server stopped) as a fraction of FILE's size.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { markdownTable, median, rotated, same, timed } from './vs-restic.ts';
+import { du, markdownTable, median, rotated, same, timed } from './vs-restic.ts';
 
 const DCS = resolve(import.meta.dirname, '..', 'bin', 'dcs.js');
 const TOKEN = 'bench-s3-token';
@@ -24,10 +27,13 @@ interface Server {
   stop(): Promise<void>;
 }
 
+/** `dcs serve` of repo (created, with an access key, unless it exists: a restart). */
 async function serve(repo: string, port: number): Promise<Server> {
-  await timed(process.execPath, [DCS, 'init', '--repo', repo]);
   const keyFile = `${repo}.key.json`;
-  await timed(process.execPath, [DCS, 'keys', 'create', '--repo', repo, '--json'], {}, undefined, keyFile);
+  if (!existsSync(keyFile)) {
+    await timed(process.execPath, [DCS, 'init', '--repo', repo]);
+    await timed(process.execPath, [DCS, 'keys', 'create', '--repo', repo, '--json'], {}, undefined, keyFile);
+  }
   const key = JSON.parse(readFileSync(keyFile, 'utf8')) as { id: string; secret: string };
   const child = spawn(process.execPath, [DCS, 'serve', '--role', 'all', '--repo', repo, '--listen', `127.0.0.1:${port}`, '--s3-listen', `127.0.0.1:${port + 1}`, '--no-web', '--log-level', 'warn'], {
     env: { ...process.env, DCS_TOKEN: TOKEN, DCS_REPO: undefined },
@@ -84,6 +90,8 @@ interface WayRun {
   putMBps: number;
   getMBps: number;
   smallFilesPerSecond?: number;
+  /** s3-put only: the repository's growth from the same bytes again, over the file's size. */
+  dedup?: { rcloneSecondBucket: number; putSecondKey: number };
 }
 
 interface S3BenchOptions {
@@ -103,6 +111,7 @@ async function runWay(way: Way, o: S3BenchOptions, work: string, port: number): 
   let put: number;
   let get: number;
   let small: number | undefined;
+  let dedup: WayRun['dedup'];
   const files = o.small ? readFileSync(o.small.list, 'utf8').split('\n').filter((l) => l.length > 0) : [];
   if (way === 'dcs-cli') {
     await timed(process.execPath, [DCS, 'init', '--repo', repo]);
@@ -110,7 +119,7 @@ async function runWay(way: Way, o: S3BenchOptions, work: string, port: number): 
     get = (await timed(process.execPath, [DCS, 'get', 'big', '-o', out, '--repo', repo, '-q'])).seconds;
     if (o.small) small = files.length / (await timed(process.execPath, [DCS, 'put', '--repo', repo, '-q', ...files], {}, o.small.root)).seconds;
   } else {
-    const server = await serve(repo, port);
+    let server = await serve(repo, port);
     try {
       if (way === 'http-api') {
         const url = `${server.http}/api/v1/files/big`;
@@ -123,6 +132,21 @@ async function runWay(way: Way, o: S3BenchOptions, work: string, port: number): 
         put = (await timed('curl', ['-sS', '-f', '-T', o.file, putUrl])).seconds;
         const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'bench', Key: 'big' }), { expiresIn: 3600 });
         get = (await timed('curl', ['-sS', '-f', '-o', out, getUrl])).seconds;
+        await createBucket(server, 'second');
+        // Sizes taken with the server stopped: SQLite has then folded its write-ahead log into the database.
+        const settled = async (): Promise<number> => {
+          await server.stop();
+          const bytes = du(repo);
+          server = await serve(repo, port);
+          return bytes;
+        };
+        const start = await settled();
+        await timed('rclone', ['copyto', o.file, 'dcs:second/big', '--config', '/dev/null'], rcloneEnv(server));
+        const afterRclone = await settled();
+        const copyUrl = await getSignedUrl(client(server), new PutObjectCommand({ Bucket: 'bench', Key: 'big-again' }), { expiresIn: 3600 });
+        await timed('curl', ['-sS', '-f', '-T', o.file, copyUrl]);
+        const end = await settled();
+        dedup = { rcloneSecondBucket: (afterRclone - start) / size, putSecondKey: (end - afterRclone) / size };
       } else {
         await createBucket(server, 'bench');
         const env = rcloneEnv(server);
@@ -140,7 +164,7 @@ async function runWay(way: Way, o: S3BenchOptions, work: string, port: number): 
   }
   if (!same(out, o.file)) throw new Error(`${way}: the file read back differs from ${o.file}`);
   rmSync(work, { recursive: true, force: true });
-  return { putMBps: mbps(put), getMBps: mbps(get), ...(small === undefined ? {} : { smallFilesPerSecond: small }) };
+  return { putMBps: mbps(put), getMBps: mbps(get), ...(small === undefined ? {} : { smallFilesPerSecond: small }), ...(dedup ? { dedup } : {}) };
 }
 
 export interface S3BenchResult {
@@ -151,6 +175,8 @@ export interface S3BenchResult {
   medians: Record<Way, WayRun>;
   /** Per-round ratios, then their median: S3 single PUT/GET over the HTTP API's; rclone over dcs's CLI. */
   s3VsHttp: { put: number; get: number };
+  /** Medians of WayRun.dedup. */
+  dedup: { rcloneSecondBucket: number; putSecondKey: number };
   rcloneVsCli: { put: number; get: number; smallFiles?: number };
 }
 
@@ -164,6 +190,7 @@ export async function s3Bench(o: S3BenchOptions): Promise<S3BenchResult> {
       runs[way].push(r[way]);
       console.error(`s3 round ${round + 1}: ${way}: put ${r[way].putMBps.toFixed(0)} MB/s, get ${r[way].getMBps.toFixed(0)} MB/s${r[way].smallFilesPerSecond === undefined ? '' : `, small files ${r[way].smallFilesPerSecond.toFixed(0)}/s`}`);
     }
+    if (r['s3-put'].dedup) console.error(`s3 round ${round + 1}: same bytes again: by rclone into a second bucket +${pct(r['s3-put'].dedup.rcloneSecondBucket)}, by PutObject under a second key +${pct(r['s3-put'].dedup.putSecondKey)}`);
     ratios.s3Put.push(r['s3-put'].putMBps / r['http-api'].putMBps);
     ratios.s3Get.push(r['s3-put'].getMBps / r['http-api'].getMBps);
     ratios.rcPut.push(r.rclone.putMBps / r['dcs-cli'].putMBps);
@@ -181,9 +208,12 @@ export async function s3Bench(o: S3BenchOptions): Promise<S3BenchResult> {
     rounds: o.rounds,
     medians: { 'http-api': med(runs['http-api']), 's3-put': med(runs['s3-put']), rclone: med(runs.rclone), 'dcs-cli': med(runs['dcs-cli']) },
     s3VsHttp: { put: median(ratios.s3Put), get: median(ratios.s3Get) },
+    dedup: { rcloneSecondBucket: median(runs['s3-put'].map((x) => x.dedup!.rcloneSecondBucket)), putSecondKey: median(runs['s3-put'].map((x) => x.dedup!.putSecondKey)) },
     rcloneVsCli: { put: median(ratios.rcPut), get: median(ratios.rcGet), ...(ratios.rcSmall.length > 0 ? { smallFiles: median(ratios.rcSmall) } : {}) },
   };
 }
+
+const pct = (fraction: number): string => `${(fraction * 100).toFixed(3)}%`;
 
 export function s3Markdown(r: S3BenchResult): string {
   const rows = WAYS.map((w) => [w, r.medians[w].putMBps.toFixed(0), r.medians[w].getMBps.toFixed(0), r.medians[w].smallFilesPerSecond?.toFixed(0) ?? '']);
@@ -193,6 +223,7 @@ export function s3Markdown(r: S3BenchResult): string {
     ...markdownTable(['way in', 'put MB/s', 'get MB/s', 'small files/s'], rows),
     '',
     `S3 single PutObject / GetObject over the HTTP API's PUT / GET (curl both): ${r.s3VsHttp.put.toFixed(2)}× / ${r.s3VsHttp.get.toFixed(2)}×`,
+    `The same bytes again (repository growth over the file's size): by rclone into a second bucket +${pct(r.dedup.rcloneSecondBucket)}, by PutObject under a second key +${pct(r.dedup.putSecondKey)}`,
     `rclone over dcs's CLI: put ${r.rcloneVsCli.put.toFixed(2)}×, get ${r.rcloneVsCli.get.toFixed(2)}×${r.rcloneVsCli.smallFiles === undefined ? '' : `, small files ${r.rcloneVsCli.smallFiles.toFixed(2)}×`}`,
     '',
   ].join('\n');
