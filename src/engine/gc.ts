@@ -6,11 +6,9 @@
 // know at all (leftovers of crashes) are deleted. Everything streams in batches.
 import type { ChunkId } from '../core/chunk-id.ts';
 import { errorMessage } from '../core/errors.ts';
-import type { GarbageChunk } from '../metadata/metadata-store.ts';
-import { shardKey } from '../core/erasure.ts';
-import { chunkKey } from '../storage/blob-store.ts';
 import { orderedMap } from './concurrency.ts';
 import type { EngineContext } from './context.ts';
+import { collectGarbage } from './reclaim.ts';
 import { repackSparse } from './repack.ts';
 import { RESUMABLE_TIMEOUT_MS } from './resumable.ts';
 import { HEARTBEAT_INTERVAL_MS } from './upload.ts';
@@ -18,7 +16,8 @@ import { findOrphans } from './verify.ts';
 
 /** An upload that has not sent a heartbeat for this long is considered dead. */
 export const DEFAULT_SESSION_TIMEOUT_MS = 20 * HEARTBEAT_INTERVAL_MS;
-const GARBAGE_BATCH = 256;
+/** Orphans deleted per batch. */
+const ORPHAN_BATCH = 256;
 
 export interface GcOptions {
   sessionTimeoutMs?: number;
@@ -79,61 +78,9 @@ export async function gc(ctx: EngineContext, options: GcOptions = {}): Promise<G
     };
     for await (const orphan of findOrphans(ctx)) {
       batch.push({ id: orphan.id, key: orphan.info.key, size: orphan.info.size, backend: orphan.backend.name });
-      if (batch.length >= GARBAGE_BATCH) await flush();
+      if (batch.length >= ORPHAN_BATCH) await flush();
     }
     await flush();
   }
   return report;
-}
-
-/** Mark, delete and forget garbage in batches until none is left (or every delete fails). */
-async function collectGarbage(ctx: EngineContext, report: GcReport, options: GcOptions): Promise<void> {
-  for (;;) {
-    const garbage = await ctx.metadata.markGarbage(GARBAGE_BATCH);
-    if (garbage.length === 0) break;
-    const done: ChunkId[] = [];
-    const failed: ChunkId[] = [];
-    for await (const outcome of orderedMap(garbage, ctx.limits.maintenanceConcurrency, (g) => deleteEverywhere(ctx, g))) {
-      report.bytesFreed += outcome.bytes;
-      if (outcome.ok) done.push(outcome.id);
-      else failed.push(outcome.id);
-    }
-    await ctx.metadata.forgetGarbage(done);
-    if (failed.length > 0) await ctx.metadata.unmarkGarbage(failed);
-    report.chunksDeleted += done.length;
-    report.deferred += failed.length;
-    options.onProgress?.({ chunksDeleted: report.chunksDeleted });
-    if (done.length === 0) break; // every delete failed: a backend is down; the next gc retries
-  }
-}
-
-/**
- * Delete a garbage chunk's object on every backend: uncommitted chunks have no recorded copies, and
- * a crashed write may have left a copy anywhere. Deleting an absent object is free and harmless.
- */
-async function deleteEverywhere(ctx: EngineContext, g: GarbageChunk): Promise<{ id: ChunkId; ok: boolean; bytes: number }> {
-  // A chunk inside a pack has no object; forgetting it releases the pack, deleted once empty.
-  if (g.inPack) return { id: g.id, ok: true, bytes: 0 };
-  let ok = true;
-  let bytes = 0;
-  // Erasure-coded chunks: every shard key too (a shard may sit on any backend after repairs).
-  const shards = ctx.erasure ? ctx.erasure.data + ctx.erasure.parity : 0;
-  const keys = [chunkKey(g.id), ...Array.from({ length: shards }, (_, i) => shardKey(g.id, i))];
-  for (const backend of ctx.placement.backends) {
-    try {
-      let held = false;
-      for (const key of keys) {
-        const info = await backend.store.head(key);
-        if (!info) continue;
-        await backend.store.delete(key);
-        bytes += info.size;
-        held = true;
-      }
-      if (held) await ctx.metadata.removeCopy(g.id, backend.name);
-    } catch (err) {
-      ok = false;
-      ctx.warn(`could not delete chunk ${g.id.slice(0, 12)}… on ${backend.name}: ${errorMessage(err)}`);
-    }
-  }
-  return { id: g.id, ok, bytes };
 }

@@ -3,13 +3,16 @@
 // boundaries restart at every part boundary; completion re-chunks the few chunks around each
 // boundary from the last cut the whole stream would also have made, until the part's own cuts
 // agree with the stream's again. The version therefore consists of exactly the chunks a single
-// streamed upload of the same bytes makes: uploading in parts costs no deduplication.
+// streamed upload of the same bytes makes: uploading in parts costs no deduplication. The chunks
+// the parts were first stored as and the version does not use are reclaimed once it is
+// committed, so the repository does not keep them until the next gc either.
 import type { ChunkerParams } from '../core/chunker.ts';
 import { parseCodecChoice, type CodecChoice } from '../core/codecs.ts';
-import { ChunkUnavailableError, DcsError } from '../core/errors.ts';
+import { ChunkUnavailableError, DcsError, errorMessage } from '../core/errors.ts';
 import type { PartChunk, ResumableUpload, StagedChunk, VersionRecord } from '../metadata/metadata-store.ts';
 import type { ChunkInput, ChunkSource, IdentifiedChunk } from './chunk-source.ts';
 import { readChunk } from './chunk-reader.ts';
+import { reclaimChunks } from './reclaim.ts';
 import type { EngineContext } from './context.ts';
 import { ingest, warnDegraded, withHeartbeat, type UploadProgress } from './upload.ts';
 
@@ -152,6 +155,14 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
   await metadata.unstageAll(sessionId);
   return withHeartbeat(ctx, sessionId, async () => {
     const stager = new Stager((entries) => metadata.stageChunks(sessionId, entries));
+    // The version's chunks, and every chunk the parts were stored as: those it does not use
+    // (cut by part boundaries, or of parts left out) are reclaimed once it is committed.
+    const used = new Set<string>();
+    const sent = new Set<string>();
+    const stage = (e: Extent): Promise<void> => {
+      used.add(e.id);
+      return stager.add(e);
+    };
     let rechunked = 0;
     let degraded = 0;
     const bytes = (region: readonly Extent[], from: number, to: number): AsyncGenerator<Uint8Array> => regionBytes(ctx, session.name, region, from, to);
@@ -163,14 +174,14 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
      */
     const settle = async (region: readonly Extent[], from: number, to: number, verbatim: boolean, made?: IdentifiedChunk[]): Promise<void> => {
       if (verbatim) {
-        for (const e of region) if (e.offset >= from && endOf(e) <= to) await stager.add(e);
+        for (const e of region) if (e.offset >= from && endOf(e) <= to) await stage(e);
         return;
       }
       // The chunks the search for agreement made are stored as they are; only when there were
       // too many to keep are the bytes read and chunked again.
       const source: ChunkSource = made ? async function* () { yield* made; } : small;
       const r = await ingest({ ...ctx, chunkSource: source }, sessionId, made ? nothing() : bytes(region, from, to), encodingOf(session), async (staged) => {
-        for (const e of staged) await stager.add({ offset: from + e.offset, length: e.length, id: e.id });
+        for (const e of staged) await stage({ offset: from + e.offset, length: e.length, id: e.id });
       });
       rechunked += r.chunks;
       degraded += r.degraded;
@@ -182,6 +193,7 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
     let base = 0;
     for (const p of parts) {
       const list = (await metadata.partChunks(sessionId, p.part)).map((c) => ({ offset: base + c.offset, length: c.length, id: c.id }));
+      for (const e of list) sent.add(e.id);
       base += p.size;
       if (list.length === 0) continue;
       region.push(...list);
@@ -198,7 +210,7 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
         await settle(region, regionStart, dry.sync, ownCuts(dry.cuts), dry.chunks);
         // From the sync on, this part's chunks are the stream's, except the last (cut by the boundary).
         const rest = list.filter((e) => e.offset >= dry.sync!);
-        for (const e of rest.slice(0, -1)) await stager.add(e);
+        for (const e of rest.slice(0, -1)) await stage(e);
         region = rest.slice(-1);
         regionStart = region[0]!.offset;
       } else if (dry.lastCut > regionStart) {
@@ -211,11 +223,24 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
     // The end of the last part is the end of the stream: a cut in both.
     if (regionStart < size) await settle(region, regionStart, size, region.length === 1 && region[0]!.offset === regionStart && endOf(region[0]!) === size);
     await stager.flush();
+    for (const p of stored) if (!parts.includes(p)) for (const c of await metadata.partChunks(sessionId, p.part)) sent.add(c.id);
     const attributes = terms.attributes ?? session.attributes;
     const version = await metadata.commitUpload(sessionId, { name: session.name, size, codec: session.codec, ...(attributes === undefined ? {} : { attributes }) });
     warnDegraded(ctx, session.name, degraded);
+    await reclaimUnused(ctx, session.name, [...sent].filter((id) => !used.has(id)));
     return { version, rechunked };
   });
+}
+
+/** Best effort: what is not reclaimed now stays garbage for the next gc. */
+async function reclaimUnused(ctx: EngineContext, name: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    const r = await reclaimChunks(ctx, ids);
+    if (r.deferred > 0) ctx.warn(`${r.deferred} chunk(s) ${JSON.stringify(name)} no longer uses are left for gc (a backend did not answer)`);
+  } catch (err) {
+    ctx.warn(`chunks ${JSON.stringify(name)} no longer uses are left for gc: ${errorMessage(err)}`);
+  }
 }
 
 /** The parts a completion names must be the stored ones, in ascending order, sizes matching where given. */

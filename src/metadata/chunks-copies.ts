@@ -362,12 +362,17 @@ export async function removeCopy(db: Db, id: ChunkId, backend: string): Promise<
  *    locks were granted: it sees every claim committed before them, and no claim can be added while
  *    we hold them. A claim that waited on our lock then reads 'deleting' and answers 'busy'.
  */
-export async function markGarbage(d: SqlDialect, trx: Db, limit: number): Promise<GarbageChunk[]> {
-  const candidates = await d
-    .lock(trx.selectFrom('chunks').select('id').where('refcount', '=', 0).where(unclaimed).orderBy('id').limit(limit), 'update skip locked')
-    .execute();
+export async function markGarbage(d: SqlDialect, trx: Db, limit: number, among?: readonly ChunkId[]): Promise<GarbageChunk[]> {
+  const candidates: string[] = [];
+  const pick = async (part?: readonly string[]): Promise<void> => {
+    const q = trx.selectFrom('chunks').select('id').where('refcount', '=', 0).where(unclaimed);
+    const rows = await d.lock((part === undefined ? q : q.where((eb) => d.inList(eb.ref('chunks.id'), part))).orderBy('id').limit(limit - candidates.length), 'update skip locked').execute();
+    for (const r of rows) candidates.push(r.id);
+  };
+  if (among === undefined) await pick();
+  else for (const part of batches([...new Set(among)].sort(), d.idBatch)) if (candidates.length < limit) await pick(part);
   const ids: string[] = [];
-  for (const part of batches(candidates.map((r) => r.id), d.idBatch)) {
+  for (const part of batches(candidates, d.idBatch)) {
     const marked = await trx
       .updateTable('chunks')
       .set({ state: 'deleting' })

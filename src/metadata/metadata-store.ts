@@ -385,8 +385,9 @@ export interface MetadataStore {
    * Atomically mark up to `limit` chunks with refcount 0 and no claim by a live session as being
    * deleted (claims of those chunks answer 'busy' until forgetGarbage). Chunks already 'deleting'
    * (left by a gc that died midway) are returned again, so they are never stuck. Returns them.
+   * `among`: only chunks of these ids (what a completed multipart upload left unreferenced).
    */
-  markGarbage(limit: number): Promise<GarbageChunk[]>;
+  markGarbage(limit: number, among?: readonly ChunkId[]): Promise<GarbageChunk[]>;
   /**
    * Live packs whose chunks still in them hold less than `maxLiveFraction` of the pack's stored
    * size, in id order after `after`, at most `limit`: what gc rewrites (repacks) so the space of

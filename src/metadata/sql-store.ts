@@ -247,8 +247,8 @@ export class SqlMetadataStore implements MetadataStore {
     return this.#write((trx) => uploadSessions.expireSessions(this.#d, trx, cutoff, resumableCutoff));
   }
 
-  async markGarbage(limit: number): Promise<GarbageChunk[]> {
-    return this.#write((trx) => chunksCopies.markGarbage(this.#d, trx, limit));
+  async markGarbage(limit: number, among?: readonly ChunkId[]): Promise<GarbageChunk[]> {
+    return this.#write((trx) => chunksCopies.markGarbage(this.#d, trx, limit, among));
   }
 
   sparsePacks(options: { maxLiveFraction: number; limit: number; after?: ChunkId }): Promise<SparsePack[]> {

@@ -151,6 +151,21 @@ export function metadataStoreConformance(label: string, factory: () => Promise<M
       assert.deepEqual(await s.existingChunks([id(1), id(2), id(3), id(4)]), new Set([id(1), id(2), id(3)]));
     }));
 
+    it('markGarbage among given ids marks only those of them that are garbage', withStore(async (s) => {
+      await put(s, 'keep', [1]);
+      for (const [name, n] of [['d2', 2], ['d3', 3], ['d4', 4]] as const) {
+        await put(s, name, [n]);
+        await s.deleteFile(name);
+      }
+      const { sessionId } = await s.beginUpload('live');
+      await s.claimChunks(sessionId, [id(4)]);
+      // 1 is referenced, 4 claimed, 5 unknown: of these only 2 is garbage; 3 is garbage but not asked about.
+      assert.deepEqual((await s.markGarbage(10, [id(5), id(4), id(2), id(1), id(2)])).map((g) => g.id), [id(2)]);
+      assert.deepEqual((await s.markGarbage(10, [])).map((g) => g.id), []);
+      // What gc marks next: 3, and 2 again (marked, not yet forgotten).
+      assert.deepEqual((await s.markGarbage(10)).map((g) => g.id), [id(2), id(3)]);
+    }));
+
     it('expired sessions release their claims; unmarked garbage returns to live', withStore(async (s) => {
       const { sessionId } = await s.beginUpload('dead');
       await s.claimChunks(sessionId, [id(7)]);
