@@ -275,8 +275,20 @@ describe('Helm chart', { skip: skipHelm }, () => {
     );
     assert.deepEqual(config.services, { chunker: 'http://dcs-chunker:7070', compressor: 'http://dcs-compressor:7070' });
     const tokens = docs.find((d) => d.kind === 'Secret' && d.metadata.name === 'dcs-tokens');
-    assert.deepEqual(Object.keys(tokens?.data ?? {}).sort(), ['node-token', 'token']);
+    assert.deepEqual(Object.keys(tokens?.data ?? {}).sort(), ['node-token', 's3-secret-key', 'token']);
     for (const v of Object.values(tokens?.data ?? {})) assert.ok(Buffer.from(v, 'base64').length >= 32, 'generated tokens are long');
+    // dcs refuses a DCS_S3_SECRET_KEY that is not the base64 of 32 bytes.
+    assert.equal(Buffer.from(Buffer.from(tokens!.data!['s3-secret-key']!, 'base64').toString(), 'base64').length, 32);
+    // The orchestrators serve S3 on their own port, through their Service, with the shared sealing key.
+    const orchestrator = find(docs, 'Deployment', 'orchestrator')!.spec!.template!.spec.containers[0]!;
+    const args = orchestrator.args ?? [];
+    assert.equal(args[args.indexOf('--s3-listen') + 1], '0.0.0.0:9000');
+    assert.equal(args[args.indexOf('--s3-region') + 1], 'us-east-1');
+    assert.deepEqual(orchestrator.ports?.map((p) => [p.name, p.containerPort]), [['http', 7070], ['s3', 9000]]);
+    assert.deepEqual(orchestrator.env?.find((e) => e.name === 'DCS_S3_SECRET_KEY')?.valueFrom?.secretKeyRef, { name: 'dcs-tokens', key: 's3-secret-key' });
+    const service = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'dcs-orchestrator');
+    assert.deepEqual(service?.spec?.ports?.map((p) => [p.name, p.port, p.targetPort]), [['http', 7070, 'http'], ['s3', 9000, 's3']]);
+    for (const role of ['chunker', 'compressor']) assert.deepEqual(find(docs, 'Deployment', role)!.spec!.template!.spec.containers[0]!.ports?.map((p) => p.name), ['http']);
     for (const w of docs.filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet')) {
       const c = w.spec!.template!.spec.containers[0]!;
       assert.equal(c.livenessProbe?.httpGet?.path, '/healthz');

@@ -127,6 +127,9 @@ The dcs container of one role. Call with (dict "root" $ "role" "storage" "args" 
     - name: http
       containerPort: {{ $root.Values.port }}
       protocol: TCP
+    {{- with .extraPorts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   env:
     - name: DCS_NODE_TOKEN
       valueFrom:
