@@ -155,14 +155,10 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
   await metadata.unstageAll(sessionId);
   return withHeartbeat(ctx, sessionId, async () => {
     const stager = new Stager((entries) => metadata.stageChunks(sessionId, entries));
-    // The version's chunks, and every chunk the parts were stored as: those it does not use
-    // (cut by part boundaries, or of parts left out) are reclaimed once it is committed.
-    const used = new Set<string>();
-    const sent = new Set<string>();
-    const stage = (e: Extent): Promise<void> => {
-      used.add(e.id);
-      return stager.add(e);
-    };
+    // Chunks the parts were stored as that the version does not take (re-made around part
+    // boundaries, or of parts left out): reclaimed once it is committed, unless something uses
+    // them. A few per boundary, so this stays small for any size of upload.
+    const replaced: string[] = [];
     let rechunked = 0;
     let degraded = 0;
     const bytes = (region: readonly Extent[], from: number, to: number): AsyncGenerator<Uint8Array> => regionBytes(ctx, session.name, region, from, to);
@@ -174,14 +170,15 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
      */
     const settle = async (region: readonly Extent[], from: number, to: number, verbatim: boolean, made?: IdentifiedChunk[]): Promise<void> => {
       if (verbatim) {
-        for (const e of region) if (e.offset >= from && endOf(e) <= to) await stage(e);
+        for (const e of region) if (e.offset >= from && endOf(e) <= to) await stager.add(e);
         return;
       }
+      for (const e of region) if (e.offset >= from && endOf(e) <= to) replaced.push(e.id);
       // The chunks the search for agreement made are stored as they are; only when there were
       // too many to keep are the bytes read and chunked again.
       const source: ChunkSource = made ? async function* () { yield* made; } : small;
       const r = await ingest({ ...ctx, chunkSource: source }, sessionId, made ? nothing() : bytes(region, from, to), encodingOf(session), async (staged) => {
-        for (const e of staged) await stage({ offset: from + e.offset, length: e.length, id: e.id });
+        for (const e of staged) await stager.add({ offset: from + e.offset, length: e.length, id: e.id });
       });
       rechunked += r.chunks;
       degraded += r.degraded;
@@ -193,7 +190,6 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
     let base = 0;
     for (const p of parts) {
       const list = (await metadata.partChunks(sessionId, p.part)).map((c) => ({ offset: base + c.offset, length: c.length, id: c.id }));
-      for (const e of list) sent.add(e.id);
       base += p.size;
       if (list.length === 0) continue;
       region.push(...list);
@@ -210,7 +206,7 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
         await settle(region, regionStart, dry.sync, ownCuts(dry.cuts), dry.chunks);
         // From the sync on, this part's chunks are the stream's, except the last (cut by the boundary).
         const rest = list.filter((e) => e.offset >= dry.sync!);
-        for (const e of rest.slice(0, -1)) await stage(e);
+        for (const e of rest.slice(0, -1)) await stager.add(e);
         region = rest.slice(-1);
         regionStart = region[0]!.offset;
       } else if (dry.lastCut > regionStart) {
@@ -223,11 +219,12 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
     // The end of the last part is the end of the stream: a cut in both.
     if (regionStart < size) await settle(region, regionStart, size, region.length === 1 && region[0]!.offset === regionStart && endOf(region[0]!) === size);
     await stager.flush();
-    for (const p of stored) if (!parts.includes(p)) for (const c of await metadata.partChunks(sessionId, p.part)) sent.add(c.id);
+    const taken = new Set(parts.map((p) => p.part));
+    for (const p of stored) if (!taken.has(p.part)) for (const c of await metadata.partChunks(sessionId, p.part)) replaced.push(c.id);
     const attributes = terms.attributes ?? session.attributes;
     const version = await metadata.commitUpload(sessionId, { name: session.name, size, codec: session.codec, ...(attributes === undefined ? {} : { attributes }) });
     warnDegraded(ctx, session.name, degraded);
-    await reclaimUnused(ctx, session.name, [...sent].filter((id) => !used.has(id)));
+    await reclaimUnused(ctx, session.name, [...new Set(replaced)]);
     return { version, rechunked };
   });
 }

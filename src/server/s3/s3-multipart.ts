@@ -19,7 +19,6 @@ export const MAX_PART_BYTES = 5 * 1024 ** 3;
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 const OWNER = { ID: 'dcs', DisplayName: 'dcs' };
 
-
 /** The upload a request names, which must be of this bucket and key. */
 async function upload(ctx: S3Context, r: S3Request): Promise<ResumableUpload> {
   const id = r.query.get('uploadId') ?? '';

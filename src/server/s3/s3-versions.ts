@@ -84,8 +84,7 @@ export interface DeleteOutcome {
  */
 export async function deleteObject(ctx: S3Context, bucket: S3Bucket, key: string, versionId?: string): Promise<DeleteOutcome> {
   const name = nameOf(bucket.name, key);
-  const version = versionId === undefined || versionId === 'null' ? undefined : Number(versionId);
-  if (version !== undefined && !Number.isSafeInteger(version)) throw new S3Error('NoSuchVersion', 'The specified version does not exist.');
+  const version = versionNumber(versionId);
   if (version === undefined && bucket.versioning === 'Enabled') {
     const { version: marker } = await ctx.smallObjects.commit({ name, data: new Uint8Array(0), attributes: MARKER_ATTRIBUTES });
     return { versionId: String(marker.version), deleteMarker: true };
