@@ -173,7 +173,9 @@ export async function completeResumableUpload(ctx: EngineContext, sessionId: str
         for (const e of region) if (e.offset >= from && endOf(e) <= to) await stager.add(e);
         return;
       }
-      for (const e of region) if (e.offset >= from && endOf(e) <= to) replaced.push(e.id);
+      // Every part chunk over [from, to) is replaced, also one that straddles from or to (it
+      // crosses a cut of the stream, so the version never takes it).
+      for (const e of region) if (e.offset < to && endOf(e) > from) replaced.push(e.id);
       // The chunks the search for agreement made are stored as they are; only when there were
       // too many to keep are the bytes read and chunked again.
       const source: ChunkSource = made ? async function* () { yield* made; } : small;

@@ -63,13 +63,15 @@ describe('resumable uploads', () => {
         await uploadInParts(t, 'in-parts', parts, shuffled(parts.length, 7));
         assert.deepEqual(await chunkIds(t, 'in-parts'), await chunkIds(t, 'streamed'));
         assert.ok(Buffer.from(await collect((await download(t.ctx, 'in-parts')).body)).equals(Buffer.from(data)));
+        // The chunks the parts were first cut into and the version does not take are gone already.
+        assert.equal((await t.ctx.metadata.stats()).chunks, new Set(await chunkIds(t, 'streamed')).size, 'chunks left behind');
       } finally {
         await t.close();
       }
     });
   }
 
-  it('random part boundaries (20 trials): always the streamed chunks', async () => {
+  it('random part boundaries (20 trials): always the streamed chunks, and nothing left for gc', async () => {
     const t = await testEngine();
     try {
       const data = textBytes(400_000, 77);
@@ -85,6 +87,8 @@ describe('resumable uploads', () => {
         const parts = split(data, cuts);
         await uploadInParts(t, `trial-${trial}`, parts, shuffled(parts.length, trial + 1));
         assert.deepEqual(await chunkIds(t, `trial-${trial}`), expected, `cuts ${cuts.join(',')}`);
+        // Every chunk the parts were cut into that the version does not take is gone already.
+        assert.equal((await t.ctx.metadata.stats()).chunks, expected.length, `cuts ${cuts.join(',')}: chunks left behind`);
       }
     } finally {
       await t.close();
