@@ -1,6 +1,6 @@
-// The codec worker pool: chunks of at most 64 KiB are transformed on the calling thread (a worker
-// round trip costs more than the work, and a small file then starts no thread at all), larger ones
-// in workers; both paths write and read the same envelopes and refuse the same corrupt ones.
+// The codec worker pool: chunks of at most 64 KiB are compressed on the calling thread, and of at
+// most 256 KiB decoded there (a worker round trip costs more than the work, and a small file then
+// starts no thread at all), larger ones in workers; both paths write and read the same envelopes and refuse the same corrupt ones.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChunkCodec } from '../../src/core/chunk-codec.ts';
@@ -37,10 +37,27 @@ for (const [label, setup] of [['plain', {}], ['encrypted', { keys }]] as const) 
       }
     });
 
+    it('decodes chunks up to 256 KiB here, so a get of a small file starts no worker', async () => {
+      const pool = new WorkerPoolTransformer({ workers: 1, ...setup });
+      try {
+        const small = textBytes(256 * 1024, 7);
+        const smallId = codec.id(small);
+        assert.deepEqual(await pool.decode(codec.encode(small, smallId, 'zstd').envelope, smallId), small);
+        assert.equal(pool.workersStarted, 0);
+        // FastCDC's smallest chunk of a large file (512 KiB) still goes to a worker.
+        const large = textBytes(512 * 1024, 8);
+        const largeId = codec.id(large);
+        assert.deepEqual(await pool.decode(codec.encode(large, largeId, 'zstd').envelope, largeId), large);
+        assert.equal(pool.workersStarted, 1);
+      } finally {
+        await pool.close();
+      }
+    });
+
     it('refuses a corrupt small envelope, or one under another id, with ChunkCorruptError as workers do', async () => {
       const pool = new WorkerPoolTransformer({ workers: 1, ...setup });
       try {
-        for (const plain of [randomBytes(2000, 3), randomBytes(200_000, 4)]) {
+        for (const plain of [randomBytes(2000, 3), randomBytes(400_000, 4)]) {
           const id = codec.id(plain);
           const { envelope } = codec.encode(plain, id, 'zstd');
           const bad = new Uint8Array(envelope);
