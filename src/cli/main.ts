@@ -7,26 +7,37 @@ import type { CommandDefinition, RunState } from './command.ts';
 import { processIO, writeLine, type CliIO } from './io.ts';
 import { EXIT_BUG, EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
 import { VERSION } from './version.ts';
-import { defineCluster } from './commands/cluster.ts';
-import { defineGc } from './commands/gc.ts';
-import { defineGet } from './commands/get.ts';
-import { defineInit } from './commands/init.ts';
-import { defineKeys } from './commands/keys.ts';
-import { defineLs } from './commands/ls.ts';
-import { definePut } from './commands/put.ts';
-import { defineRebalance } from './commands/rebalance.ts';
-import { defineRepair } from './commands/repair.ts';
-import { defineRm } from './commands/rm.ts';
-import { defineServe } from './commands/serve.ts';
-import { defineStart } from './commands/start.ts';
-import { defineStat } from './commands/stat.ts';
-import { defineStats } from './commands/stats.ts';
-import { defineVerify } from './commands/verify.ts';
+/**
+ * Every command, in the order the help lists them, each loaded only when it runs: a command's
+ * module graph (put's uploader, serve's server…) costs start-up that `dcs get` or `dcs ls` should
+ * not pay. The full help, `dcs help` and unknown commands load them all.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<CommandDefinition>>> = {
+  init: async () => (await import('./commands/init.ts')).defineInit,
+  put: async () => (await import('./commands/put.ts')).definePut,
+  get: async () => (await import('./commands/get.ts')).defineGet,
+  ls: async () => (await import('./commands/ls.ts')).defineLs,
+  stat: async () => (await import('./commands/stat.ts')).defineStat,
+  rm: async () => (await import('./commands/rm.ts')).defineRm,
+  verify: async () => (await import('./commands/verify.ts')).defineVerify,
+  repair: async () => (await import('./commands/repair.ts')).defineRepair,
+  gc: async () => (await import('./commands/gc.ts')).defineGc,
+  stats: async () => (await import('./commands/stats.ts')).defineStats,
+  rebalance: async () => (await import('./commands/rebalance.ts')).defineRebalance,
+  serve: async () => (await import('./commands/serve.ts')).defineServe,
+  start: async () => (await import('./commands/start.ts')).defineStart,
+  cluster: async () => (await import('./commands/cluster.ts')).defineCluster,
+  keys: async () => (await import('./commands/keys.ts')).defineKeys,
+};
 
-const COMMANDS: readonly CommandDefinition[] = [defineInit, definePut, defineGet, defineLs, defineStat, defineRm, defineVerify, defineRepair, defineGc, defineStats, defineRebalance, defineServe, defineStart, defineCluster, defineKeys];
+/** The definitions argv needs: its command's alone (dcs takes no options of its own but -V and -h). */
+async function definitionsFor(argv: readonly string[]): Promise<CommandDefinition[]> {
+  const name = argv.find((a) => !a.startsWith('-'));
+  const loaders = name !== undefined && Object.hasOwn(COMMANDS, name) ? [COMMANDS[name]!] : Object.values(COMMANDS);
+  return Promise.all(loaders.map((load) => load()));
+}
 
-
-function buildProgram(state: RunState): Command {
+function buildProgram(state: RunState, commands: readonly CommandDefinition[]): Command {
   const { io } = state;
   const program = new Command('dcs')
     .description('dcs — a deduplicating, compressing, encrypting file store over several storage backends')
@@ -56,7 +67,7 @@ Examples:
 The repository is --repo DIR, else $DCS_REPO, else ./.dcs. Encrypted repositories read the
 passphrase from $DCS_PASSPHRASE or ask on the terminal.`,
     );
-  for (const define of COMMANDS) define(program, state);
+  for (const define of commands) define(program, state);
   // Subcommands inherit the output and error handling.
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({
@@ -70,7 +81,7 @@ passphrase from $DCS_PASSPHRASE or ask on the terminal.`,
 
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   const state: RunState = { io, exitCode: EXIT_OK };
-  const program = buildProgram(state);
+  const program = buildProgram(state, await definitionsFor(argv));
   try {
     if (argv.length === 0) {
       program.outputHelp();

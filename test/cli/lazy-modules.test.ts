@@ -47,6 +47,15 @@ describe('what a local command loads', () => {
       if (args[0] !== '--version') assert.ok(loaded.some((m) => m.endsWith('/src/cli/main.ts')), 'the hook saw the CLI load');
       if (args[0] === '--version') assert.equal(loaded.some((m) => m.endsWith('/src/cli/main.ts')), false, '--version loads no command');
       assert.deepEqual(loaded.filter((m) => HEAVY.some((h) => h.test(m))), []);
+      // Only the command that runs: put's uploader or serve's modules cost `dcs get` start-up.
+      const commands = loaded.filter((m) => /\/src\/cli\/commands\//.test(m)).map((m) => m.replace(/.*\/commands\/(.*)\.ts$/, '$1'));
+      assert.deepEqual(commands, args[0] === '--version' ? [] : [args[0]]);
     });
   }
+
+  it('dcs --help still lists every command', () => {
+    const r = spawnSync(process.execPath, [BIN, '--help'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    for (const c of ['init', 'put', 'get', 'ls', 'stat', 'rm', 'verify', 'repair', 'gc', 'stats', 'rebalance', 'serve', 'start', 'cluster', 'keys']) assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'), c);
+  });
 });
