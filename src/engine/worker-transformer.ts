@@ -31,11 +31,12 @@ interface PoolWorker {
 const INLINE_MAX = 64 * 1024;
 
 /**
- * The same bound for the reverse way (decompress and hash, ~0.3 ms for 256 KiB at 1.5 GB/s): a
- * get of one small file then decodes it here instead of waiting ~0.1 s for a worker to start.
- * Chunks of large files (FastCDC's minimum, 512 KiB) still go to workers.
+ * While no worker has started, chunks up to this size are decoded (decompressed and hashed, ~0.3 ms
+ * for 256 KiB) here: a get of one small file then does not wait ~0.1 s for a worker to start.
+ * Once one runs (a server, a large file), they go to workers like the rest, so a busy server's
+ * main thread keeps INLINE_MAX. Chunks of large files (FastCDC's minimum, 512 KiB) always do.
  */
-const DECODE_INLINE_MAX = 256 * 1024;
+const COLD_DECODE_INLINE_MAX = 256 * 1024;
 
 export class WorkerPoolTransformer implements ChunkTransformer, ChunkCompressor {
   readonly #workers: PoolWorker[] = [];
@@ -74,6 +75,10 @@ export class WorkerPoolTransformer implements ChunkTransformer, ChunkCompressor 
     return this.#workers.length;
   }
 
+  #decodeBound(): number {
+    return this.#workers.length === 0 ? COLD_DECODE_INLINE_MAX : INLINE_MAX;
+  }
+
   /** The codec of this thread, for small chunks. */
   #here(): ChunkCodec {
     return (this.#inline ??= new ChunkCodec(this.#setup));
@@ -88,7 +93,8 @@ export class WorkerPoolTransformer implements ChunkTransformer, ChunkCompressor 
   }
 
   async decode(envelope: Uint8Array, id: ChunkId, backend?: string): Promise<Uint8Array> {
-    if (envelope.length <= DECODE_INLINE_MAX && smallPlain(envelope, DECODE_INLINE_MAX)) return this.#here().decode(envelope, id, backend);
+    const bound = this.#decodeBound();
+    if (envelope.length <= bound && smallPlain(envelope, bound)) return this.#here().decode(envelope, id, backend);
     const data = transferable(envelope);
     const reply = await this.#call({ seq: 0, op: 'decode', data, id, backend }, data);
     if (!('plain' in reply)) throw new Error('chunk worker returned no data');
@@ -97,7 +103,7 @@ export class WorkerPoolTransformer implements ChunkTransformer, ChunkCompressor 
 
   async admit(envelope: Uint8Array, id: ChunkId, maxPlain: number, recompress?: Recompress): Promise<EncodedChunk> {
     // Recompressing costs what encoding costs, so it keeps encode's bound.
-    const bound = recompress ? INLINE_MAX : DECODE_INLINE_MAX;
+    const bound = recompress ? INLINE_MAX : this.#decodeBound();
     if (envelope.length <= bound && smallPlain(envelope, bound)) return this.#here().admit(envelope, id, maxPlain, recompress);
     const data = transferable(envelope);
     const reply = await this.#call({ seq: 0, op: 'admit', data, id, maxPlain, recompress }, data);

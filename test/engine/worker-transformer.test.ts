@@ -1,6 +1,6 @@
-// The codec worker pool: chunks of at most 64 KiB are compressed on the calling thread, and of at
-// most 256 KiB decoded there (a worker round trip costs more than the work, and a small file then
-// starts no thread at all), larger ones in workers; both paths write and read the same envelopes and refuse the same corrupt ones.
+// The codec worker pool: chunks of at most 64 KiB are transformed on the calling thread, and while
+// no worker runs, chunks of up to 256 KiB are decoded there (a worker round trip costs more than
+// the work, and a small file then starts no thread at all), larger ones in workers; both paths write and read the same envelopes and refuse the same corrupt ones.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChunkCodec } from '../../src/core/chunk-codec.ts';
@@ -37,7 +37,7 @@ for (const [label, setup] of [['plain', {}], ['encrypted', { keys }]] as const) 
       }
     });
 
-    it('decodes chunks up to 256 KiB here, so a get of a small file starts no worker', async () => {
+    it('decodes chunks up to 256 KiB here while no worker runs, so a get of a small file starts none', async () => {
       const pool = new WorkerPoolTransformer({ workers: 1, ...setup });
       try {
         const small = textBytes(256 * 1024, 7);
